@@ -1,0 +1,262 @@
+// The key table: the one place a configuration key is defined — its type, default, environment
+// variable and meaning. Parsing, environment overrides, config/default.toml and
+// docs/configuration.md all follow it (test/config/config.test.ts checks the last two).
+
+import type { ConfigKey, ConfigValue, SiltConfig, ValueAt } from './types.ts';
+import {
+  bool, int, list, nullableString, oneOf, positiveInt, string,
+  type BoolType, type EnumType, type IntType, type ListType, type NullableStringType,
+  type StringType, type ValueType,
+} from './value-types.ts';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** The value type a key must declare, given the TypeScript type of its value in SiltConfig. */
+type TypeFor<V> = [V] extends [boolean]
+  ? BoolType
+  : [V] extends [number]
+    ? IntType
+    : [V] extends [string[]]
+      ? ListType
+      : [null] extends [V]
+        ? NullableStringType
+        : [string] extends [V]
+          ? StringType
+          : [V] extends [string]
+            ? EnumType<V>
+            : never;
+
+interface KeyDefinition<V> {
+  readonly type: TypeFor<V>;
+  readonly default: V;
+  /** One line: what the key does and why one would change it. */
+  readonly doc: string;
+  /** Extra environment variable names, besides the one derived from the key. */
+  readonly aliases?: readonly string[];
+}
+
+/** One row per leaf of SiltConfig; a missing or extra row, or a default of the wrong type, fails to compile. */
+type KeyDefinitions = { readonly [P in ConfigKey]: KeyDefinition<ValueAt<SiltConfig, P>> };
+
+const KEYS: KeyDefinitions = {
+  'server.host': {
+    type: string, default: '127.0.0.1',
+    doc: 'Address the HTTP server binds to; "0.0.0.0" to accept connections from other hosts.',
+  },
+  'server.port': {
+    type: int(0, 65535), default: 3000,
+    doc: 'HTTP port; 0 picks a free port (useful in tests).',
+  },
+  'server.body_limit_bytes': {
+    type: positiveInt, default: 256 * MiB,
+    doc: 'Largest request body accepted; bulk upserts of many vectors need room.',
+  },
+  'server.shutdown_timeout_secs': {
+    type: positiveInt, default: 30,
+    doc: 'On SIGTERM, how long to drain requests and flush before exiting anyway.',
+  },
+  'storage.backend': {
+    type: oneOf('local', 's3'), default: 'local',
+    doc: '"local" keeps objects in a directory (single node); "s3" uses S3 or an S3-compatible store such as MinIO.',
+  },
+  'storage.local.root_path': {
+    type: string, default: './data',
+    doc: 'Directory holding every object when backend = "local"; relative to the working directory.',
+  },
+  'storage.s3.bucket': {
+    type: string, default: '',
+    doc: 'Bucket holding every object; required when backend = "s3".',
+  },
+  'storage.s3.region': {
+    type: string, default: 'us-east-1',
+    doc: 'Region of the bucket (any value works for MinIO).',
+  },
+  'storage.s3.endpoint': {
+    type: nullableString, default: null,
+    doc: 'Endpoint URL of an S3-compatible store (e.g. "http://minio:9000"); when set, path-style addressing is used. Unset = AWS.',
+  },
+  'storage.s3.wal_prefix': {
+    type: string, default: '',
+    doc: 'Key prefix under which this deployment keeps all its objects; every node of a cluster must use the same one.',
+  },
+  'storage.s3.request_timeout_ms': {
+    type: positiveInt, default: 10_000,
+    doc: 'Timeout of one object-store request before it is retried.',
+  },
+  'storage.s3.max_retries': {
+    type: int(0), default: 5,
+    doc: 'Retries of a failed object-store request (with backoff); 0 = fail on the first error.',
+  },
+  'cache.memory_size': {
+    type: positiveInt, default: 1 * GiB,
+    doc: 'Bytes of decoded segments and indexes kept in memory.',
+  },
+  'cache.disk_size': {
+    type: positiveInt, default: 10 * GiB,
+    doc: 'Bytes of downloaded objects kept on local disk; survives restarts.',
+  },
+  'cache.disk_path': {
+    type: string, default: './cache',
+    doc: 'Directory of the disk cache; must not overlap storage.local.root_path (cached files would look like stored objects).',
+  },
+  'wal.max_batch_bytes': {
+    type: positiveInt, default: 64 * MiB,
+    doc: 'Largest WAL object one group commit writes; writes beyond it wait for the next commit.',
+  },
+  'indexing.flush_docs': {
+    type: positiveInt, default: 50_000,
+    doc: 'Fold the unindexed tail into a segment once it holds this many documents.',
+  },
+  'indexing.flush_bytes': {
+    type: positiveInt, default: 64 * MiB,
+    doc: 'Fold the unindexed tail into a segment once it holds this many bytes.',
+  },
+  'indexing.flush_interval_secs': {
+    type: positiveInt, default: 60,
+    doc: 'Fold a non-empty tail into a segment at least this often, however small it is.',
+  },
+  'indexing.hnsw_m': {
+    // hnswlib's level multiplier is 1/ln(M): M = 1 divides by zero.
+    type: int(2), default: 16,
+    doc: 'HNSW links per node: higher = better recall, more memory and slower builds.',
+  },
+  'indexing.hnsw_ef_construction': {
+    type: positiveInt, default: 200,
+    doc: 'HNSW build-time candidate list size: higher = better graph, slower builds.',
+  },
+  'indexing.hnsw_ef_search': {
+    type: positiveInt, default: 128,
+    doc: 'HNSW query-time candidate list size (raised to top_k when smaller); 128 gives recall@10 ~0.96 on GloVe-100.',
+  },
+  'compaction.enabled': {
+    type: bool, default: true,
+    doc: 'Merge small segments in the background (indexers only; query nodes never compact).',
+  },
+  'compaction.interval_secs': {
+    type: positiveInt, default: 3600,
+    doc: 'How often each namespace is checked for segments to merge.',
+  },
+  'compaction.max_segments': {
+    type: positiveInt, default: 100,
+    doc: 'Merge when a namespace has more segments than this; lower = faster queries, more merging.',
+  },
+  'compaction.max_total_docs': {
+    type: positiveInt, default: 1_000_000,
+    doc: 'Largest segment a merge produces, in documents.',
+  },
+  'compaction.gc_grace_secs': {
+    type: int(0), default: 300,
+    doc: 'How long an object no manifest refers to is kept for queries still reading it before it is deleted.',
+  },
+  'query.default_top_k': {
+    type: positiveInt, default: 10,
+    doc: 'Results returned when a query does not give top_k.',
+  },
+  'query.max_top_k': {
+    type: positiveInt, default: 1000,
+    doc: 'Largest top_k a query may ask for; larger requests are rejected with 400.',
+  },
+  'logging.level': {
+    type: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), default: 'info',
+    doc: 'Least severe log level written.',
+  },
+  'logging.format': {
+    type: oneOf('json', 'text'), default: 'json',
+    doc: '"json" (one object per line, for log aggregation) or "text" (for a terminal).',
+  },
+  'distributed.enabled': {
+    type: bool, default: false,
+    doc: 'Run as one node of a cluster (needs backend = "s3"); false = single node doing everything.',
+  },
+  'distributed.node_id': {
+    type: string, default: '', aliases: ['SILT_NODE_ID'],
+    doc: "This node's id; an indexer's id must be listed in indexer_cluster.nodes. Required when distributed.",
+  },
+  'distributed.role': {
+    type: oneOf('indexer', 'query'), default: 'indexer', aliases: ['SILT_NODE_ROLE'],
+    doc: '"indexer" owns namespaces, takes writes and compacts; "query" routes and serves reads.',
+  },
+  'distributed.forward_timeout_ms': {
+    type: positiveInt, default: 2000,
+    doc: 'Timeout of a request forwarded to the owning indexer; a query node then serves the query itself.',
+  },
+  'distributed.eventual_max_staleness_secs': {
+    type: int(0), default: 10,
+    doc: 'How old cached state a consistency = "eventual" query may be served from.',
+  },
+  'distributed.indexer_cluster.nodes': {
+    type: list, default: [],
+    doc: 'Ordered ids of all indexers; namespace ownership is seahash(namespace) % len(nodes), so every node needs the same list in the same order.',
+  },
+  'distributed.indexer_cluster.address_template': {
+    type: string, default: 'http://{node_id}:{port}',
+    doc: 'Base URL of an indexer, from its id and server.port; in Kubernetes e.g. "http://{node_id}.silt-indexer:{port}".',
+  },
+};
+
+export interface KeySpec {
+  readonly key: ConfigKey;
+  /** Table path, e.g. "storage.s3" for "storage.s3.bucket". */
+  readonly section: string;
+  /** Name inside its table, e.g. "bucket". */
+  readonly name: string;
+  readonly type: ValueType;
+  readonly default: ConfigValue;
+  readonly env: string;
+  readonly aliases: readonly string[];
+  readonly doc: string;
+}
+
+export const ENV_PREFIX = 'SILT_';
+/** Names the config file; not a key, so never an override. */
+export const CONFIG_PATH_ENV = 'SILT_CONFIG';
+
+/** "storage.s3.wal_prefix" → "SILT_STORAGE_S3_WAL_PREFIX". */
+export function envNameFor(key: string): string {
+  return ENV_PREFIX + key.toUpperCase().replaceAll('.', '_');
+}
+
+export const KEY_TABLE: readonly KeySpec[] = Object.entries(KEYS).map(([key, def]) => {
+  const dot = key.lastIndexOf('.');
+  const definition = def as KeyDefinition<ConfigValue>;
+  return Object.freeze({
+    key: key as ConfigKey,
+    section: key.slice(0, dot),
+    name: key.slice(dot + 1),
+    type: definition.type as ValueType,
+    default: definition.default,
+    env: envNameFor(key),
+    aliases: definition.aliases ?? [],
+    doc: definition.doc,
+  });
+});
+
+export const KEY_BY_NAME: ReadonlyMap<string, KeySpec> = new Map(KEY_TABLE.map((spec) => [spec.key, spec]));
+
+/** Every table path that may appear in a file: "server", "storage", "storage.s3", … */
+export const SECTIONS: ReadonlySet<string> = new Set(
+  KEY_TABLE.flatMap((spec) => {
+    const parts = spec.section.split('.');
+    return parts.map((_, i) => parts.slice(0, i + 1).join('.'));
+  }),
+);
+
+/**
+ * Environment variable → key. Built from the table rather than by splitting names on "_", which
+ * would be ambiguous ("SILT_STORAGE_S3_WAL_PREFIX" could be storage.s3.wal_prefix or
+ * storage.s3_wal.prefix). A collision is a programming error, caught when the module loads.
+ */
+export const KEY_BY_ENV: ReadonlyMap<string, KeySpec> = (() => {
+  const map = new Map<string, KeySpec>();
+  for (const spec of KEY_TABLE) {
+    for (const name of [spec.env, ...spec.aliases]) {
+      const taken = map.get(name);
+      if (taken !== undefined || name === CONFIG_PATH_ENV) {
+        throw new Error(`environment variable ${name} would name both ${taken?.key ?? CONFIG_PATH_ENV} and ${spec.key}`);
+      }
+      map.set(name, spec);
+    }
+  }
+  return map;
+})();

@@ -1,0 +1,173 @@
+// Checks that involve more than one key, run on the merged configuration (defaults ← file ← env).
+// Each returns problems instead of throwing so that every problem is reported at once.
+
+import path from 'node:path';
+import type { SiltConfig } from './types.ts';
+
+/** Where a key's value came from, for messages: "SILT_NODE_ID", "/etc/silt/config.toml" or "default". */
+export type OriginOf = (key: string) => string;
+
+/**
+ * Node ids become host names through address_template and are matched against the node list, so
+ * keep them to what a DNS label or Kubernetes pod name allows (plus "_" and "."), and no commas,
+ * which separate ids in SILT_DISTRIBUTED_INDEXER_CLUSTER_NODES.
+ */
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const TEMPLATE_PLACEHOLDERS = new Set(['node_id', 'port']);
+
+export function crossCheck(config: SiltConfig, originOf: OriginOf, cwd: string): string[] {
+  return [
+    ...checkStorage(config, originOf),
+    ...checkCachePath(config, originOf, cwd),
+    ...checkQuery(config, originOf),
+    ...checkDistributed(config, originOf),
+  ];
+}
+
+function at(key: string, originOf: OriginOf): string {
+  const origin = originOf(key);
+  return origin === 'default' ? '(the default)' : `(from ${origin})`;
+}
+
+function checkStorage(config: SiltConfig, originOf: OriginOf): string[] {
+  const problems: string[] = [];
+  const { backend, s3 } = config.storage;
+  if (backend === 's3' && s3.bucket === '') {
+    problems.push(
+      'config key storage.s3.bucket: required when storage.backend = "s3"; ' +
+        'set bucket in [storage.s3] or SILT_STORAGE_S3_BUCKET',
+    );
+  }
+  if (s3.endpoint !== null) {
+    let url: URL | null = null;
+    try {
+      url = new URL(s3.endpoint);
+    } catch {
+      url = null;
+    }
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      problems.push(
+        `config key storage.s3.endpoint: expected an http:// or https:// URL such as "http://minio:9000", ` +
+          `got ${JSON.stringify(s3.endpoint)} ${at('storage.s3.endpoint', originOf)}`,
+      );
+    }
+  }
+  if (s3.wal_prefix.startsWith('/')) {
+    problems.push(
+      `config key storage.s3.wal_prefix: must not start with "/" (object keys would begin with an empty ` +
+        `path segment), got ${JSON.stringify(s3.wal_prefix)} ${at('storage.s3.wal_prefix', originOf)}`,
+    );
+  }
+  return problems;
+}
+
+function checkCachePath(config: SiltConfig, originOf: OriginOf, cwd: string): string[] {
+  // Only the local backend keeps objects on this machine; with S3 the root path is unused.
+  if (config.storage.backend !== 'local') return [];
+  const root = path.resolve(cwd, config.storage.local.root_path);
+  const cache = path.resolve(cwd, config.cache.disk_path);
+  const inside = (child: string, parent: string): boolean => {
+    const rel = path.relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  if (!inside(cache, root) && !inside(root, cache)) return [];
+  return [
+    `config key cache.disk_path: ${JSON.stringify(config.cache.disk_path)} ${at('cache.disk_path', originOf)} ` +
+      `overlaps storage.local.root_path ${JSON.stringify(config.storage.local.root_path)}; the local store ` +
+      'would list cached files as objects and cache eviction would delete stored data. ' +
+      'Use separate directories, e.g. "./data" and "./cache"',
+  ];
+}
+
+function checkQuery(config: SiltConfig, originOf: OriginOf): string[] {
+  const { default_top_k, max_top_k } = config.query;
+  if (default_top_k <= max_top_k) return [];
+  return [
+    `config key query.default_top_k: ${default_top_k} ${at('query.default_top_k', originOf)} is larger than ` +
+      `query.max_top_k ${max_top_k} ${at('query.max_top_k', originOf)}; every query without top_k would be rejected`,
+  ];
+}
+
+function checkDistributed(config: SiltConfig, originOf: OriginOf): string[] {
+  const problems: string[] = [];
+  const d = config.distributed;
+  const { nodes, address_template } = d.indexer_cluster;
+
+  if (d.node_id !== '' && !NODE_ID.test(d.node_id)) {
+    problems.push(
+      `config key distributed.node_id: expected letters, digits, ".", "_" or "-" (at most 128, starting with a ` +
+        `letter or digit), got ${JSON.stringify(d.node_id)} ${at('distributed.node_id', originOf)}`,
+    );
+  }
+  for (const id of nodes) {
+    if (!NODE_ID.test(id)) {
+      problems.push(
+        `config key distributed.indexer_cluster.nodes: node id ${JSON.stringify(id)} must be letters, digits, ` +
+          `".", "_" or "-" (at most 128, starting with a letter or digit) ${at('distributed.indexer_cluster.nodes', originOf)}`,
+      );
+    }
+  }
+  const seen = new Set<string>();
+  for (const id of nodes) {
+    if (seen.has(id)) {
+      problems.push(
+        `config key distributed.indexer_cluster.nodes: duplicate node id ${JSON.stringify(id)} ` +
+          `${at('distributed.indexer_cluster.nodes', originOf)}; each indexer must be listed once`,
+      );
+    }
+    seen.add(id);
+  }
+  problems.push(...checkAddressTemplate(address_template, originOf));
+
+  if (!d.enabled) return problems;
+
+  if (config.storage.backend === 'local') {
+    problems.push(
+      'config key storage.backend: distributed mode needs shared object storage; set storage.backend = "s3" ' +
+        `(distributed.enabled = true ${at('distributed.enabled', originOf)}, storage.backend = "local" ${at('storage.backend', originOf)})`,
+    );
+  }
+  if (d.node_id === '') {
+    problems.push(
+      'config key distributed.node_id: required when distributed.enabled = true; ' +
+        'set node_id in [distributed] or SILT_NODE_ID',
+    );
+  }
+  if (nodes.length === 0) {
+    problems.push(
+      'config key distributed.indexer_cluster.nodes: must list at least one indexer when distributed.enabled = true; ' +
+        'set nodes in [distributed.indexer_cluster] or SILT_DISTRIBUTED_INDEXER_CLUSTER_NODES (comma-separated)',
+    );
+  } else if (d.role === 'indexer' && d.node_id !== '' && !nodes.includes(d.node_id)) {
+    problems.push(
+      `config key distributed.node_id: node_id not found in indexer_cluster.nodes: ${JSON.stringify(d.node_id)} ` +
+        `${at('distributed.node_id', originOf)} is not one of [${nodes.map((n) => JSON.stringify(n)).join(', ')}] ` +
+        `${at('distributed.indexer_cluster.nodes', originOf)}; every indexer must appear in every node's list`,
+    );
+  }
+  return problems;
+}
+
+function checkAddressTemplate(template: string, originOf: OriginOf): string[] {
+  const where = at('distributed.indexer_cluster.address_template', originOf);
+  const prefix = `config key distributed.indexer_cluster.address_template: ${JSON.stringify(template)} ${where}`;
+  const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
+    .map((m) => m[1] ?? '')
+    .filter((name) => !TEMPLATE_PLACEHOLDERS.has(name));
+  if (unknown.length > 0) {
+    return [`${prefix} has unknown placeholder {${unknown[0]}}; only {node_id} and {port} are replaced`];
+  }
+  if (!template.includes('{node_id}')) {
+    return [`${prefix} must contain {node_id}, or every indexer would get the same address`];
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(template.replaceAll('{node_id}', 'indexer-1').replaceAll('{port}', '3000'));
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    return [`${prefix} is not an http:// or https:// URL once {node_id} and {port} are filled in`];
+  }
+  return [];
+}

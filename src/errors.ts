@@ -1,0 +1,77 @@
+// Every error Silt returns over HTTP: a stable code (never reused), its status, and a message
+// template that says what was wrong and what to do. docs/errors.md lists them; a test checks
+// that every code here is documented there.
+
+export class SiltError extends Error {
+  constructor(
+    readonly code: string,
+    readonly statusCode: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SiltError';
+  }
+}
+
+type Template<A extends unknown[]> = (...args: A) => string;
+
+function define<A extends unknown[]>(code: string, statusCode: number, template: Template<A>) {
+  const make = (...args: A) => new SiltError(code, statusCode, template(...args));
+  return Object.assign(make, { code, statusCode });
+}
+
+export const Errors = {
+  // 400: the request is wrong; the message names the field.
+  invalidJson: define('SILT_ERR_REQUEST_INVALID_JSON', 400, (detail: string) =>
+    `request body is not valid JSON: ${detail}`),
+  invalidRequest: define('SILT_ERR_REQUEST_INVALID', 400, (path: string, what: string) =>
+    `${path}: ${what}`),
+  invalidNamespaceName: define('SILT_ERR_NAMESPACE_NAME', 400, (name: string) =>
+    `namespace name '${name}' is invalid; use 1-128 characters from [A-Za-z0-9_.-], not starting with '.'`),
+  invalidSchema: define('SILT_ERR_SCHEMA_INVALID', 400, (path: string, what: string) =>
+    `${path}: ${what}`),
+  invalidDocument: define('SILT_ERR_DOCUMENT_INVALID', 400, (path: string, what: string) =>
+    `${path}: ${what}`),
+  vectorDimension: define('SILT_ERR_DOCUMENT_VECTOR_DIMENSION', 400,
+    (path: string, got: number, ns: string, expected: number) =>
+      `${path}: vector has ${got} dimensions; namespace '${ns}' expects ${expected}`),
+  invalidId: define('SILT_ERR_DOCUMENT_ID', 400, (path: string, what: string) => `${path}: ${what}`),
+  invalidFilter: define('SILT_ERR_FILTER_INVALID', 400, (message: string) => message),
+  invalidQuery: define('SILT_ERR_QUERY_INVALID', 400, (path: string, what: string) => `${path}: ${what}`),
+  topKTooLarge: define('SILT_ERR_QUERY_TOP_K', 400, (got: number, max: number) =>
+    `top_k ${got} exceeds the maximum of ${max}; lower top_k or raise query.max_top_k in the server configuration`),
+
+  // 404
+  namespaceNotFound: define('SILT_ERR_NAMESPACE_NOT_FOUND', 404, (ns: string) =>
+    `namespace '${ns}' does not exist; create it with PUT /v1/namespaces/${ns}`),
+  documentNotFound: define('SILT_ERR_DOCUMENT_NOT_FOUND', 404, (ns: string, id: string) =>
+    `document ${id} does not exist in namespace '${ns}'`),
+  routeNotFound: define('SILT_ERR_ROUTE_NOT_FOUND', 404, (method: string, url: string) =>
+    `no route for ${method} ${url}; see docs/api.md`),
+
+  // 409
+  schemaConflict: define('SILT_ERR_NAMESPACE_SCHEMA_CONFLICT', 409, (ns: string, detail: string) =>
+    `namespace '${ns}' already exists with a different schema (${detail}); delete it first or use another name`),
+  writeConflict: define('SILT_ERR_NAMESPACE_WRITE_CONFLICT', 409, (ns: string) =>
+    `another writer changed namespace '${ns}' concurrently; the write was not applied, retry it`),
+
+  // 413
+  bodyTooLarge: define('SILT_ERR_REQUEST_TOO_LARGE', 413, (limit: number) =>
+    `request body exceeds ${limit} bytes; split the batch or raise server.body_limit_bytes`),
+
+  // 500
+  walCorrupt: define('SILT_ERR_WAL_CORRUPT', 500, (ns: string, key: string, detail: string) =>
+    `namespace '${ns}' is stopped: WAL object '${key}' is corrupt (${detail}); restore it from backup — it is never skipped`),
+  internal: define('SILT_ERR_INTERNAL', 500, (detail: string) => `internal error: ${detail}`),
+
+  // 503
+  storageUnavailable: define('SILT_ERR_STORAGE_UNAVAILABLE', 503, (op: string, detail: string) =>
+    `object storage is unavailable (${op}: ${detail}); nothing was acknowledged, retry later`),
+  shuttingDown: define('SILT_ERR_SHUTTING_DOWN', 503, () =>
+    'server is shutting down; retry against another node'),
+} as const;
+
+export function isSiltError(e: unknown): e is SiltError {
+  return e instanceof SiltError;
+}

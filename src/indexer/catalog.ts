@@ -1,0 +1,148 @@
+// The namespaces this node serves: created, opened lazily on first use, deleted. Operations on
+// one name are serialized, so a delete never races a create or an open of the same namespace.
+//
+// Listing: a marker object `.catalog/{ns}` per namespace. Namespace names cannot start with '.',
+// so markers never collide with a namespace's own objects, and listing is one paged LIST.
+import { Errors, SiltError } from '../errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { listAll } from '../storage/object-store.ts';
+import { isStorageError } from '../storage/errors.ts';
+import { ManifestStore, manifestPointerKey, manifestPrefix, type LoadedManifest } from '../manifest/manifest.ts';
+import { schemaDifference } from '../schema/parse.ts';
+import type { NamespaceSchema } from '../schema/types.ts';
+import { Namespace, storageFailure, type NamespaceDeps } from './namespace.ts';
+
+const CATALOG_PREFIX = '.catalog/';
+
+export class NamespaceCatalog {
+  private readonly open = new Map<string, Promise<Namespace>>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly manifests: ManifestStore;
+
+  constructor(private readonly deps: NamespaceDeps) {
+    this.manifests = new ManifestStore(deps.store);
+  }
+
+  private get store(): ObjectStore {
+    return this.deps.store;
+  }
+
+  /** Runs fn after every earlier operation on `name` has finished. */
+  private exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const run = prev.catch(() => {}).then(fn);
+    const tail = run.catch(() => {});
+    this.locks.set(name, tail);
+    void tail.then(() => {
+      if (this.locks.get(name) === tail) this.locks.delete(name);
+    });
+    return run;
+  }
+
+  /** Returns true when created, false when it already existed with the same schema. */
+  create(name: string, schema: NamespaceSchema): Promise<boolean> {
+    return this.exclusive(name, async () => {
+      const existing = await guard(() => this.manifests.load(name));
+      if (existing && !existing.manifest.deleted) {
+        const diff = schemaDifference(existing.manifest.schema, schema);
+        if (diff) throw Errors.schemaConflict(name, diff);
+        await guard(() => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
+        return false;
+      }
+      if (existing) await guard(() => this.removeObjects(name, false));
+      await guard(() => this.manifests.create(name, schema, existing));
+      await guard(() => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
+      this.open.delete(name);
+      return true;
+    });
+  }
+
+  /** The open namespace; 404 when it does not exist. */
+  get(name: string): Promise<Namespace> {
+    const cached = this.open.get(name);
+    if (cached) return cached;
+    return this.exclusive(name, () => {
+      let p = this.open.get(name);
+      if (!p) {
+        p = this.load(name);
+        this.open.set(name, p);
+        // A failed open (missing, corrupt, storage down) is retried on the next request.
+        p.catch(() => {
+          if (this.open.get(name) === p) this.open.delete(name);
+        });
+      }
+      return p;
+    });
+  }
+
+  private async load(name: string): Promise<Namespace> {
+    const loaded: LoadedManifest | null = await guard(() => this.manifests.load(name));
+    if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
+    return guard(() => Namespace.open(name, this.deps, loaded));
+  }
+
+  async list(): Promise<string[]> {
+    const names: string[] = [];
+    await guard(async () => {
+      for await (const obj of listAll(this.store, CATALOG_PREFIX)) names.push(obj.key.slice(CATALOG_PREFIX.length));
+    });
+    return names;
+  }
+
+  /**
+   * Marks the manifest deleted (fencing any other writer), then removes the namespace's objects,
+   * the manifest pointer last, so a crash midway leaves a deleted manifest that the next create
+   * of the same name finishes cleaning up.
+   */
+  delete(name: string): Promise<void> {
+    return this.exclusive(name, async () => {
+      const loaded = await guard(() => this.manifests.load(name));
+      if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
+      const open = this.open.get(name);
+      this.open.delete(name);
+      if (open) {
+        const ns = await open.catch(() => null);
+        await ns?.close(Errors.namespaceNotFound(name));
+      }
+      await guard(() => this.store.delete(CATALOG_PREFIX + name));
+      const current = await guard(() => this.manifests.load(name));
+      if (current && !current.manifest.deleted) {
+        await guard(() => this.manifests.commit(name, current, { deleted: true }));
+      }
+      await guard(() => this.removeObjects(name, true));
+    });
+  }
+
+  /** Deletes the namespace's objects; the manifest history (and pointer) only when `all`. */
+  private async removeObjects(name: string, all: boolean): Promise<void> {
+    const keep = manifestPrefix(name);
+    const keys: string[] = [];
+    for await (const obj of listAll(this.store, `${name}/`)) {
+      if (all || !obj.key.startsWith(keep)) keys.push(obj.key);
+    }
+    const pointer = manifestPointerKey(name);
+    const ordered = keys.filter((k) => k !== pointer);
+    for (let i = 0; i < ordered.length; i += 16) {
+      await Promise.all(ordered.slice(i, i + 16).map((k) => this.store.delete(k)));
+    }
+    if (all) await this.store.delete(pointer);
+  }
+
+  /** Closes every open namespace, waiting for queued writes. */
+  async close(reason: Error): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close(reason)));
+  }
+}
+
+/** Storage errors become 503s (or 409 for a lost conditional write); Silt errors pass through. */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof SiltError) throw e;
+    if (isStorageError(e, 'precondition_failed')) throw e;
+    throw storageFailure(e);
+  }
+}

@@ -1,0 +1,167 @@
+// The in-memory tail: every acknowledged write not yet folded into a segment, in apply order.
+// Rows are append-only; an upsert of an existing id kills the old row and appends a new one, so
+// a row number is stable for the memtable's life (text postings refer to rows).
+import type { AttributeValue, DocId, Document, NamespaceSchema } from '../schema/types.ts';
+import { idKey } from '../schema/document.ts';
+import { norm } from '../query/vector.ts';
+import { createAnalyzer } from '../segment/text/analyzer.ts';
+import { MemTextIndex } from '../segment/text/mem-index.ts';
+import type { TextIndexView } from '../segment/text/index-view.ts';
+
+export interface RowSource {
+  readonly rowCount: number;
+  isLive(row: number): boolean;
+  id(row: number): DocId;
+  /** Offset of the row's vector in vectorData(), or -1 when the row has no vector. */
+  vectorOffset(row: number): number;
+  vectorData(): Float32Array;
+  vectorNorm(row: number): number;
+  attributes(row: number): Record<string, AttributeValue>;
+  textIndex(field: string): TextIndexView | undefined;
+}
+
+const ATTRIBUTE_OVERHEAD = 64;
+
+export class Memtable implements RowSource {
+  private ids: DocId[] = [];
+  private seqs: number[] = [];
+  private attrs: Record<string, AttributeValue>[] = [];
+  private live = new Uint8Array(1024);
+  private hasVector = new Uint8Array(1024);
+  private norms = new Float32Array(1024);
+  private vectors: Float32Array;
+  private readonly idToRow = new Map<string, number>();
+  private readonly text = new Map<string, MemTextIndex>();
+  private liveRows = 0;
+  private approxBytes = 0;
+
+  constructor(private readonly schema: NamespaceSchema) {
+    this.vectors = new Float32Array(1024 * schema.vector_dim);
+    for (const [name, attr] of Object.entries(schema.attributes)) {
+      if (attr.full_text) this.text.set(name, new MemTextIndex(createAnalyzer(attr.full_text)));
+    }
+  }
+
+  get rowCount(): number {
+    return this.ids.length;
+  }
+
+  /** Live documents. */
+  get size(): number {
+    return this.liveRows;
+  }
+
+  get bytes(): number {
+    return this.approxBytes;
+  }
+
+  isLive(row: number): boolean {
+    return this.live[row] === 1;
+  }
+
+  id(row: number): DocId {
+    return this.ids[row]!;
+  }
+
+  seq(row: number): number {
+    return this.seqs[row]!;
+  }
+
+  vectorOffset(row: number): number {
+    return this.hasVector[row] === 1 ? row * this.schema.vector_dim : -1;
+  }
+
+  vectorData(): Float32Array {
+    return this.vectors;
+  }
+
+  vectorNorm(row: number): number {
+    return this.norms[row]!;
+  }
+
+  attributes(row: number): Record<string, AttributeValue> {
+    return this.attrs[row]!;
+  }
+
+  textIndex(field: string): TextIndexView | undefined {
+    return this.text.get(field);
+  }
+
+  rowOf(id: DocId): number | undefined {
+    return this.idToRow.get(idKey(id));
+  }
+
+  upsert(doc: Document, seq: number): void {
+    this.kill(doc.id);
+    const row = this.ids.length;
+    this.ensureCapacity(row + 1);
+    this.ids.push(doc.id);
+    this.seqs.push(seq);
+    this.attrs.push(doc.attributes);
+    this.live[row] = 1;
+    const dim = this.schema.vector_dim;
+    if (doc.vector) {
+      this.vectors.set(doc.vector, row * dim);
+      this.hasVector[row] = 1;
+      this.norms[row] = norm(doc.vector);
+    }
+    for (const [field, index] of this.text) {
+      const value = doc.attributes[field];
+      if (value !== undefined && value !== null) index.add(row, value as string | string[]);
+    }
+    this.idToRow.set(idKey(doc.id), row);
+    this.liveRows++;
+    this.approxBytes += (doc.vector ? dim * 4 : 0) + ATTRIBUTE_OVERHEAD;
+  }
+
+  delete(id: DocId): boolean {
+    return this.kill(id);
+  }
+
+  /** Dead rows waste memory and scan time; rebuild when they outnumber live ones. */
+  shouldRebuild(): boolean {
+    const dead = this.ids.length - this.liveRows;
+    return dead > 10_000 && dead > this.liveRows;
+  }
+
+  /** A new memtable with only the live rows, in the same order. */
+  rebuilt(): Memtable {
+    const fresh = new Memtable(this.schema);
+    for (let row = 0; row < this.ids.length; row++) {
+      if (!this.isLive(row)) continue;
+      const off = this.vectorOffset(row);
+      const dim = this.schema.vector_dim;
+      fresh.upsert({
+        id: this.ids[row]!,
+        vector: off < 0 ? null : this.vectors.slice(off, off + dim),
+        attributes: this.attrs[row]!,
+      }, this.seqs[row]!);
+    }
+    return fresh;
+  }
+
+  private kill(id: DocId): boolean {
+    const key = idKey(id);
+    const row = this.idToRow.get(key);
+    if (row === undefined) return false;
+    this.idToRow.delete(key);
+    this.live[row] = 0;
+    for (const index of this.text.values()) index.remove(row);
+    this.liveRows--;
+    return true;
+  }
+
+  private ensureCapacity(rows: number): void {
+    if (rows <= this.live.length) return;
+    const cap = Math.max(rows, this.live.length * 2);
+    const grow = <T extends Uint8Array | Float32Array>(a: T, size: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.live = grow(this.live, cap);
+    this.hasVector = grow(this.hasVector, cap);
+    this.norms = grow(this.norms, cap);
+    this.vectors = grow(this.vectors, cap * this.schema.vector_dim);
+  }
+}

@@ -1,0 +1,71 @@
+// The write API: namespace create/delete, upsert, delete. Requests are checked whole before any
+// of it reaches the WAL, so a bad document rejects the batch and nothing is half-applied.
+import type { FastifyInstance } from 'fastify';
+import { Errors } from '../errors.ts';
+import { checkNamespaceName, parseNamespaceSchema } from '../schema/parse.ts';
+import { parseDocId, parseDocument } from '../schema/document.ts';
+import { compileFilter, FilterError } from '../query/filter/index.ts';
+import type { ServerDeps } from '../server.ts';
+
+type NsParams = { Params: { ns: string } };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function registerWriteRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  const { catalog } = deps;
+
+  app.put<NsParams>('/v1/namespaces/:ns', async (req, reply) => {
+    checkNamespaceName(req.params.ns);
+    const schema = parseNamespaceSchema(req.body);
+    const created = await catalog.create(req.params.ns, schema);
+    return reply.status(created ? 201 : 200).send({ namespace: req.params.ns, created, schema });
+  });
+
+  app.delete<NsParams>('/v1/namespaces/:ns', async (req) => {
+    checkNamespaceName(req.params.ns);
+    await catalog.delete(req.params.ns);
+    return { namespace: req.params.ns, deleted: true };
+  });
+
+  app.post<NsParams>('/v1/namespaces/:ns/upsert', async (req) => {
+    checkNamespaceName(req.params.ns);
+    const ns = await catalog.get(req.params.ns);
+    const body = req.body;
+    if (!isRecord(body) || !Array.isArray(body.documents)) {
+      throw Errors.invalidRequest('body', 'must be {"documents": [{"id", "vector", "attributes"}, ...]}');
+    }
+    for (const key of Object.keys(body)) {
+      if (key !== 'documents') throw Errors.invalidRequest(key, 'unknown field; the body is {"documents": [...]}');
+    }
+    if (body.documents.length === 0) throw Errors.invalidRequest('documents', 'must contain at least one document');
+    const docs = body.documents.map((d, i) => parseDocument(d, ns.schema, ns.name, `documents[${i}]`));
+    const { seq, result } = await ns.write({ kind: 'upsert', docs });
+    return { status: 'ok', upserted: result.count, wal_seq: seq };
+  });
+
+  app.post<NsParams>('/v1/namespaces/:ns/delete', async (req) => {
+    checkNamespaceName(req.params.ns);
+    const ns = await catalog.get(req.params.ns);
+    const body = req.body;
+    if (!isRecord(body) || (body.ids === undefined) === (body.filter === undefined) || Object.keys(body).length !== 1) {
+      throw Errors.invalidRequest('body', 'must be exactly one of {"ids": [...]} or {"filter": {...}}');
+    }
+    if (body.ids !== undefined) {
+      if (!Array.isArray(body.ids) || body.ids.length === 0) throw Errors.invalidRequest('ids', 'must be a non-empty array of ids');
+      const ids = body.ids.map((id, i) => parseDocId(id, `ids[${i}]`));
+      const { seq, result } = await ns.write({ kind: 'delete', ids });
+      return { status: 'ok', deleted: result.count, wal_seq: seq };
+    }
+    let filter;
+    try {
+      filter = compileFilter(body.filter, ns.schema);
+    } catch (e) {
+      if (e instanceof FilterError) throw Errors.invalidFilter(e.message);
+      throw e;
+    }
+    const { seq, result } = await ns.write({ kind: 'delete_filter', filter });
+    return { status: 'ok', deleted: result.count, wal_seq: seq };
+  });
+}

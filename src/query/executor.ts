@@ -1,0 +1,133 @@
+// Runs a parsed query over row sources (the memtable now, segments later): exact vector search,
+// BM25 with collection-wide statistics, and reciprocal rank fusion for hybrid queries.
+import type { FullTextOptions, NamespaceSchema } from '../schema/types.ts';
+import type { RowSource } from '../indexer/memtable.ts';
+import { createAnalyzer } from '../segment/text/analyzer.ts';
+import { combineStats, scoreView } from '../segment/text/index-view.ts';
+import type { ParsedQuery } from './request.ts';
+import { TopK } from './topk.ts';
+import { distance, norm, scoreOfDistance } from './vector.ts';
+
+export const RRF_K = 60;
+
+export interface Hit {
+  source: RowSource;
+  row: number;
+  /** Ranking score, higher is better (similarity, BM25, or fused RRF score). */
+  score: number;
+  distance?: number;
+  bm25?: number;
+}
+
+// Sources × rows packed into one number for the heaps: 2^32 rows per source.
+const ROW_SPACE = 2 ** 32;
+
+const analyzers = new WeakMap<FullTextOptions, (text: string) => string[]>();
+function analyzerFor(opts: FullTextOptions): (text: string) => string[] {
+  let a = analyzers.get(opts);
+  if (!a) {
+    a = createAnalyzer(opts);
+    analyzers.set(opts, a);
+  }
+  return a;
+}
+
+function acceptor(source: RowSource, q: ParsedQuery): (row: number) => boolean {
+  const filter = q.filter;
+  if (!filter) return (row) => source.isLive(row);
+  return (row) => source.isLive(row) &&
+    filter.match({ id: source.id(row), attributes: source.attributes(row) });
+}
+
+export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number): Hit[] {
+  const query = q.vector!;
+  const qNorm = norm(query);
+  const top = new TopK(k);
+  sources.forEach((source, s) => {
+    const accept = acceptor(source, q);
+    const data = source.vectorData();
+    for (let row = 0; row < source.rowCount; row++) {
+      const off = source.vectorOffset(row);
+      if (off < 0 || !accept(row)) continue;
+      const d = distance(schema.vector_metric, query, qNorm, data, off, source.vectorNorm(row));
+      // Negated distance as the heap score keeps "closest first" for every metric.
+      top.push(s * ROW_SPACE + row, -d);
+    }
+  });
+  return top.sorted().map(({ key, score }) => ({
+    source: sources[Math.floor(key / ROW_SPACE)]!,
+    row: key % ROW_SPACE,
+    distance: -score,
+    score: scoreOfDistance(schema.vector_metric, -score),
+  }));
+}
+
+export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number): Hit[] {
+  const ft = q.fullText!;
+  const totals = new Map<number, number>();
+  for (const { field, weight } of ft.fields) {
+    const opts = schema.attributes[field]!.full_text!;
+    const terms = analyzerFor(opts)(ft.query);
+    if (terms.length === 0) continue;
+    const views = sources.map((s) => s.textIndex(field));
+    const stats = combineStats(views.filter((v) => v !== undefined));
+    sources.forEach((source, s) => {
+      const view = views[s];
+      if (!view) return;
+      const scores = scoreView(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q));
+      for (const [row, score] of scores) {
+        const key = s * ROW_SPACE + row;
+        totals.set(key, (totals.get(key) ?? 0) + score);
+      }
+    });
+  }
+  const top = new TopK(k);
+  for (const [key, score] of totals) top.push(key, score);
+  return top.sorted().map(({ key, score }) => ({
+    source: sources[Math.floor(key / ROW_SPACE)]!,
+    row: key % ROW_SPACE,
+    score,
+    bm25: score,
+  }));
+}
+
+/** Reciprocal rank fusion: Σ weight / (60 + rank), ranks from 1. */
+export function fuse(vectorHits: Hit[], textHits: Hit[], vectorWeight: number, textWeight: number, k: number): Hit[] {
+  const byRow = new Map<RowSource, Map<number, Hit>>();
+  const entry = (h: Hit): Hit => {
+    let rows = byRow.get(h.source);
+    if (!rows) byRow.set(h.source, (rows = new Map()));
+    let e = rows.get(h.row);
+    if (!e) rows.set(h.row, (e = { source: h.source, row: h.row, score: 0 }));
+    return e;
+  };
+  vectorHits.forEach((h, i) => {
+    const e = entry(h);
+    e.score += vectorWeight / (RRF_K + i + 1);
+    e.distance = h.distance;
+  });
+  textHits.forEach((h, i) => {
+    const e = entry(h);
+    e.score += textWeight / (RRF_K + i + 1);
+    e.bm25 = h.bm25;
+  });
+  const all: Hit[] = [];
+  for (const rows of byRow.values()) all.push(...rows.values());
+  // Ties (same fused score) fall back to the better component so the order is stable.
+  all.sort((a, b) => (b.score - a.score) || ((a.distance ?? Infinity) - (b.distance ?? Infinity)) || ((b.bm25 ?? 0) - (a.bm25 ?? 0)));
+  return all.slice(0, k);
+}
+
+export function executeQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery): Hit[] {
+  if (q.vector && !q.fullText) return vectorSearch(schema, sources, q, q.topK);
+  if (!q.vector && q.fullText) return textSearch(schema, sources, q, q.topK);
+  // Each list goes deeper than top_k so documents ranked well by only one side still fuse in.
+  const depth = Math.max(q.topK * 2, 100);
+  return fuse(
+    vectorSearch(schema, sources, q, depth),
+    textSearch(schema, sources, q, depth),
+    q.vectorWeight,
+    q.fullText!.weight,
+    q.topK,
+  );
+}

@@ -1,0 +1,135 @@
+// Document ids and documents: parsed from request JSON, checked against the schema.
+import { Errors } from '../errors.ts';
+import type { AttributeValue, DocId, Document, NamespaceSchema } from './types.ts';
+
+const U64_MAX = (1n << 64n) - 1n;
+const MAX_STRING_ID_BYTES = 64;
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * u64 ids arrive as JSON numbers (up to 2^53 − 1) or digit strings (any u64); other strings
+ * (1–64 UTF-8 bytes) are string ids. A digit-only string is always the u64, so "42" and 42 name
+ * the same document and a string id can never collide with a numeric one in idKey().
+ */
+export function parseDocId(value: unknown, path: string): DocId {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0) {
+      throw Errors.invalidId(path, `id ${value} is not an unsigned integer; use a non-negative integer or a string`);
+    }
+    if (!Number.isSafeInteger(value)) {
+      throw Errors.invalidId(path, `id ${value} is beyond 2^53 and lost precision in JSON; send ids above 9007199254740991 as digit strings, e.g. "18446744073709551615"`);
+    }
+    return BigInt(value);
+  }
+  if (typeof value === 'string') {
+    if (value.length === 0) throw Errors.invalidId(path, 'id must not be empty');
+    if (DIGITS.test(value)) {
+      const n = BigInt(value);
+      if (n > U64_MAX) throw Errors.invalidId(path, `id ${value} is larger than the u64 maximum 18446744073709551615`);
+      return n;
+    }
+    if (Buffer.byteLength(value, 'utf8') > MAX_STRING_ID_BYTES) {
+      throw Errors.invalidId(path, `string id is longer than ${MAX_STRING_ID_BYTES} bytes`);
+    }
+    return value;
+  }
+  throw Errors.invalidId(path, `id must be an unsigned integer or a string, got ${value === null ? 'null' : typeof value}`);
+}
+
+/** The map key of an id: u64s are digit strings, string ids are never all digits. */
+export function idKey(id: DocId): string {
+  return typeof id === 'bigint' ? id.toString() : id;
+}
+
+/** Ids as JSON: u64s that fit in a double as numbers, larger ones as digit strings. */
+export function idToJson(id: DocId): number | string {
+  if (typeof id === 'string') return id;
+  return id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : id.toString();
+}
+
+export function formatId(id: DocId): string {
+  return typeof id === 'bigint' ? id.toString() : JSON.stringify(id);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+export function parseAttributeValue(
+  value: unknown,
+  type: NamespaceSchema['attributes'][string]['type'],
+  path: string,
+): AttributeValue {
+  if (value === null || value === undefined) return null;
+  const fail = (want: string): never => {
+    throw Errors.invalidDocument(path, `attribute is ${type}; got ${describe(value)}; send ${want}`);
+  };
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? value : fail('a JSON string');
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? value : fail('an integer within ±2^53');
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value) ? value : fail('a finite number');
+    case 'boolean':
+      return typeof value === 'boolean' ? value : fail('true or false');
+    case 'array<string>':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail('an array of strings');
+      return value as string[];
+    case 'array<integer>':
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isSafeInteger(v))) {
+        fail('an array of integers');
+      }
+      return value as number[];
+  }
+}
+
+export function parseVector(value: unknown, schema: NamespaceSchema, ns: string, path: string): Float32Array {
+  if (!Array.isArray(value)) throw Errors.invalidDocument(path, `vector must be an array of ${schema.vector_dim} numbers`);
+  if (value.length !== schema.vector_dim) throw Errors.vectorDimension(path, value.length, ns, schema.vector_dim);
+  const out = new Float32Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const x = value[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw Errors.invalidDocument(`${path}[${i}]`, `vector components must be finite numbers, got ${describe(x)}`);
+    }
+    out[i] = x;
+  }
+  return out;
+}
+
+export function parseDocument(raw: unknown, schema: NamespaceSchema, ns: string, path: string): Document {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw Errors.invalidDocument(path, 'each document must be an object {"id", "vector"?, "attributes"?}');
+  }
+  const obj = raw as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (key !== 'id' && key !== 'vector' && key !== 'attributes') {
+      throw Errors.invalidDocument(`${path}.${key}`, 'unknown field; a document has id, vector and attributes');
+    }
+  }
+  const id = parseDocId(obj.id, `${path}.id`);
+  const vector = obj.vector === undefined || obj.vector === null
+    ? null
+    : parseVector(obj.vector, schema, ns, `${path}.vector`);
+  const attributes: Record<string, AttributeValue> = {};
+  if (obj.attributes !== undefined && obj.attributes !== null) {
+    if (typeof obj.attributes !== 'object' || Array.isArray(obj.attributes)) {
+      throw Errors.invalidDocument(`${path}.attributes`, 'must be an object of attribute name → value');
+    }
+    for (const [name, value] of Object.entries(obj.attributes as Record<string, unknown>)) {
+      const attr = schema.attributes[name];
+      if (!attr) {
+        const known = Object.keys(schema.attributes);
+        throw Errors.invalidDocument(`${path}.attributes.${name}`,
+          `namespace '${ns}' has no attribute '${name}'${known.length ? ` (it has ${known.join(', ')})` : ''}; add it to the schema or remove it`);
+      }
+      const parsed = parseAttributeValue(value, attr.type, `${path}.attributes.${name}`);
+      if (parsed !== null) attributes[name] = parsed;
+    }
+  }
+  return { id, vector, attributes };
+}

@@ -1,0 +1,110 @@
+// What the BM25 scorer reads from a full-text index, so the in-memory write tail (MemTextIndex)
+// and immutable on-disk segments are scored by the same code.
+//
+// Statistics are collection-wide: a query sums docCount, sumTotalTermFreq and docFreq over every
+// view of the namespace (combineStats) and scores each view with those sums (scoreView). A
+// document therefore gets the same score whichever segment, or the tail, holds it, as in Lucene
+// across the segments of one index (Elasticsearch sums across shards only with
+// dfs_query_then_fetch).
+
+import { avgFieldLength, idf, type Bm25Params } from './bm25.ts';
+
+export interface Postings {
+  /** Row numbers inside the view, strictly ascending. */
+  rows: ArrayLike<number>;
+  /** Term frequency of the term in each row, aligned with rows; every entry ≥ 1. */
+  tfs: ArrayLike<number>;
+}
+
+/** One full-text attribute over one set of rows (a segment, or the in-memory tail). */
+export interface TextIndexView {
+  /** Postings of an analyzed term, or undefined when no row contains it. */
+  postings(term: string): Postings | undefined;
+  /** The quantized length BM25 uses: byte4ToInt(intToByte4(number of indexed tokens)). */
+  docLength(row: number): number;
+  /** docCount counts rows with at least one indexed token; sumTotalTermFreq sums their lengths. */
+  stats(): { docCount: number; sumTotalTermFreq: number };
+  docFreq(term: string): number;
+}
+
+/** Namespace-wide statistics, summed over views. */
+export interface CollectionStats {
+  docCount: number;
+  sumTotalTermFreq: number;
+  docFreq(term: string): number;
+}
+
+/**
+ * Sums the statistics of the views. The result is a snapshot for one query: docFreq is memoized
+ * per term, so mutate no view between combineStats and the scoreView calls that use it.
+ */
+export function combineStats(views: readonly TextIndexView[]): CollectionStats {
+  let docCount = 0;
+  let sumTotalTermFreq = 0;
+  for (const v of views) {
+    const s = v.stats();
+    docCount += s.docCount;
+    sumTotalTermFreq += s.sumTotalTermFreq;
+  }
+  const memo = new Map<string, number>();
+  return {
+    docCount,
+    sumTotalTermFreq,
+    docFreq(term: string): number {
+      let df = memo.get(term);
+      if (df === undefined) {
+        df = 0;
+        for (const v of views) df += v.docFreq(term);
+        memo.set(term, df);
+      }
+      return df;
+    },
+  };
+}
+
+/**
+ * Scores rows of one view for the analyzed query terms with the given collection-wide stats:
+ * the sum over query terms of Lucene's BM25 (see bm25.ts), the terms OR'ed together. A term that
+ * occurs n times in the query counts n times, as n SHOULD clauses of a Lucene BooleanQuery do.
+ * accept filters rows (deleted, filtered out) before they are scored. Returns row → score for
+ * every accepted row that contains at least one query term.
+ */
+export function scoreView(
+  view: TextIndexView,
+  terms: readonly string[],
+  stats: CollectionStats,
+  params: Bm25Params,
+  accept?: (row: number) => boolean,
+): Map<number, number> {
+  const scores = new Map<number, number>();
+  if (stats.docCount <= 0 || terms.length === 0) return scores;
+  const avgdl = avgFieldLength(stats.sumTotalTermFreq, stats.docCount);
+  const boost = params.boost ?? 1;
+  // tf / (tf + k1·(1 − b + b·dl/avgdl)) = tf / (tf + base + slope·dl)
+  const base = params.k1 * (1 - params.b);
+  const slope = (params.k1 * params.b) / avgdl;
+
+  for (const [term, occurrences] of countTerms(terms)) {
+    const df = stats.docFreq(term);
+    if (df <= 0) continue;
+    const p = view.postings(term);
+    if (p === undefined) continue;
+    const weight = boost * idf(df, stats.docCount) * occurrences;
+    const { rows, tfs } = p;
+    const n = rows.length;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      if (accept !== undefined && !accept(row)) continue;
+      const tf = tfs[i]!;
+      const s = (weight * tf) / (tf + base + slope * view.docLength(row));
+      scores.set(row, (scores.get(row) ?? 0) + s);
+    }
+  }
+  return scores;
+}
+
+function countTerms(terms: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of terms) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return counts;
+}

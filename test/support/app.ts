@@ -1,0 +1,52 @@
+// An in-process Silt server over a given object store, for API tests through fastify.inject.
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { MemoryObjectStore } from '../../src/storage/memory.ts';
+import type { ObjectStore } from '../../src/storage/object-store.ts';
+import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
+import { buildServer } from '../../src/server.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: ObjectStore;
+  catalog: NamespaceCatalog;
+  call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK?: number } = {}): TestApp {
+  const store = opts.store ?? new MemoryObjectStore();
+  const catalog = new NamespaceCatalog({ store, maxBatchBytes: 64 << 20 });
+  const app = buildServer({
+    catalog,
+    store,
+    log: pino({ level: 'silent' }),
+    bodyLimit: opts.bodyLimit ?? 64 << 20,
+    queryLimits: { default_top_k: 10, max_top_k: opts.maxTopK ?? 1000 },
+    nodeId: 'test',
+  });
+  return {
+    app,
+    store,
+    catalog,
+    async call(method, url, body) {
+      const res = await app.inject({
+        method: method as 'GET',
+        url,
+        ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+    },
+  };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

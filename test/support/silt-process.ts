@@ -1,0 +1,77 @@
+// Starts Silt as a real process (the same entry point as `npm start`) on 127.0.0.1 with an
+// ephemeral port, and stops or kills it. Used by tests that need real HTTP and real crashes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface SiltProcess {
+  url: string;
+  child: ChildProcess;
+  logs: string[];
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export async function startSilt(env: Record<string, string>, args: string[] = []): Promise<SiltProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', SILT_SERVER_HOST: '127.0.0.1', SILT_SERVER_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`silt did not start in 30 s:\n${logs.join('\n')}`)), 30_000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      logs.push(line);
+      try {
+        const rec = JSON.parse(line) as { msg?: string; address?: string };
+        if (rec.msg === 'silt listening' && rec.address) {
+          clearTimeout(timer);
+          resolve(rec.address);
+        }
+      } catch {
+        // not a JSON log line
+      }
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`silt exited with ${code} before listening:\n${logs.join('\n')}`));
+    });
+  });
+  return {
+    url,
+    child,
+    logs,
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function http(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+}
