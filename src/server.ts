@@ -60,10 +60,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // Ready when object storage answers: a node that cannot reach it can acknowledge nothing.
   app.get('/ready', async (_req, reply) => {
     try {
-      await deps.store.head('.catalog/');
+      await deps.store.list('.catalog/', { maxKeys: 1 });
       return { status: 'ready', node: deps.nodeId };
     } catch (e) {
-      const err = Errors.storageUnavailable('head', (e as Error).message);
+      const err = Errors.storageUnavailable('list', (e as Error).message);
       return reply.status(503).send({ error: { code: err.code, message: err.message } });
     }
   });

@@ -89,7 +89,7 @@ async function crashAndRecover(env: Record<string, string>) {
 test('SIGKILL during ingest loses no acknowledged write (local storage)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'silt-durable-'));
   try {
-    await crashAndRecover({ SILT_STORAGE_LOCAL_ROOT_PATH: dir, SILT_CACHE_DISK_PATH: join(dir, '.cache') });
+    await crashAndRecover({ SILT_STORAGE_LOCAL_ROOT_PATH: join(dir, 'data'), SILT_CACHE_DISK_PATH: join(dir, 'cache') });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

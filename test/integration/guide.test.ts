@@ -8,7 +8,7 @@ import { http, startSilt } from '../support/silt-process.ts';
 
 test("the guide's walk-through works over real HTTP", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'silt-guide-'));
-  const silt = await startSilt({ SILT_STORAGE_LOCAL_ROOT_PATH: dir, SILT_CACHE_DISK_PATH: join(dir, '.cache') });
+  const silt = await startSilt({ SILT_STORAGE_LOCAL_ROOT_PATH: join(dir, 'data'), SILT_CACHE_DISK_PATH: join(dir, 'cache') });
   try {
     assert.equal((await http(silt.url, 'GET', '/health')).body.status, 'ok');
     assert.equal((await http(silt.url, 'GET', '/ready')).status, 200);
