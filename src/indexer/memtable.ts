@@ -7,18 +7,8 @@ import { norm } from '../query/vector.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { MemTextIndex } from '../segment/text/mem-index.ts';
 import type { TextIndexView } from '../segment/text/index-view.ts';
+import type { RowSource } from '../segment/row-source.ts';
 
-export interface RowSource {
-  readonly rowCount: number;
-  isLive(row: number): boolean;
-  id(row: number): DocId;
-  /** Offset of the row's vector in vectorData(), or -1 when the row has no vector. */
-  vectorOffset(row: number): number;
-  vectorData(): Float32Array;
-  vectorNorm(row: number): number;
-  attributes(row: number): Record<string, AttributeValue>;
-  textIndex(field: string): TextIndexView | undefined;
-}
 
 const ATTRIBUTE_OVERHEAD = 64;
 

@@ -1,7 +1,7 @@
 // Runs a parsed query over row sources (the memtable now, segments later): exact vector search,
 // BM25 with collection-wide statistics, and reciprocal rank fusion for hybrid queries.
 import type { FullTextOptions, NamespaceSchema } from '../schema/types.ts';
-import type { RowSource } from '../indexer/memtable.ts';
+import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { combineStats, scoreView } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';

@@ -1,7 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, FilterError } from '../../src/query/filter/index.ts';
-import { schema } from './filter-fixtures.ts';
+import type { AttributeSchema, AttributeType, NamespaceSchema } from '../../src/schema/types.ts';
+
+function attribute(type: AttributeType, filterable = true): AttributeSchema {
+  return { type, full_text: null, filterable };
+}
+
+const schema: NamespaceSchema = {
+  vector_dim: 3,
+  vector_metric: 'cosine',
+  attributes: {
+    title: attribute('string'),
+    price: attribute('float'),
+    stock: attribute('integer'),
+    active: attribute('boolean'),
+    tags: attribute('array<string>'),
+    sizes: attribute('array<integer>'),
+    body: attribute('string', false),
+  },
+};
 
 /** Asserts the filter is rejected at `path` with a message containing every fragment. */
 function rejects(filter: unknown, path: string, ...fragments: string[]): FilterError {
@@ -19,7 +37,7 @@ function rejects(filter: unknown, path: string, ...fragments: string[]): FilterE
   assert.fail(`filter ${JSON.stringify(filter)} was accepted`);
 }
 
-const leaf = (field: string, op: string, value: unknown) => ({ field, op, value });
+const leaf = (field: string, op: unknown, value: unknown) => ({ field, op, value });
 
 test('the message says what is wrong, where, and what to do', () => {
   const error = rejects({ and: [leaf('price', 'gte', 'ten')] }, 'filter.and[0].value');

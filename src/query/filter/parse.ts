@@ -49,7 +49,14 @@ function parseNode(json: unknown, schema: NamespaceSchema, path: string, depth: 
   }
   const combinator = combinators[0];
   if (combinator !== undefined) {
-    rejectUnexpectedKeys(json, [combinator], path, `an object with '${combinator}'`);
+    for (const key of Object.keys(json)) {
+      if (key !== combinator) {
+        throw new FilterError(
+          `${path}.${key}`,
+          `unexpected key '${key}' next to '${combinator}'; an object with '${combinator}' has no other keys`,
+        );
+      }
+    }
     if (combinator === 'not') {
       return { kind: 'not', child: parseNode(json.not, schema, `${path}.not`, depth + 1) };
     }

@@ -84,22 +84,48 @@ export function scoreView(
   const base = params.k1 * (1 - params.b);
   const slope = (params.k1 * params.b) / avgdl;
 
+  const clauses: Array<{ weight: number; rows: ArrayLike<number>; tfs: ArrayLike<number> }> = [];
+  let maxRow = -1;
+  let postings = 0;
   for (const [term, occurrences] of countTerms(terms)) {
     const df = stats.docFreq(term);
     if (df <= 0) continue;
     const p = view.postings(term);
-    if (p === undefined) continue;
-    const weight = boost * idf(df, stats.docCount) * occurrences;
-    const { rows, tfs } = p;
+    if (p === undefined || p.rows.length === 0) continue;
+    clauses.push({ weight: boost * idf(df, stats.docCount) * occurrences, rows: p.rows, tfs: p.tfs });
+    maxRow = Math.max(maxRow, p.rows[p.rows.length - 1]!);
+    postings += p.rows.length;
+  }
+  if (clauses.length === 0) return scores;
+
+  // Several clauses: accumulate into dense arrays indexed by row (measured ~3× faster than a
+  // Map per posting on SciFact queries), unless rows are so sparse that the arrays would dwarf
+  // the postings. state: 0 unseen, 1 accepted, 2 rejected by accept (asked once per row).
+  const dense = clauses.length > 1 && (maxRow < 65_536 || maxRow < 8 * postings);
+  const acc = dense ? new Float64Array(maxRow + 1) : undefined;
+  const state = dense ? new Uint8Array(maxRow + 1) : undefined;
+  const touched: number[] = [];
+  for (const { weight, rows, tfs } of clauses) {
     const n = rows.length;
     for (let i = 0; i < n; i++) {
       const row = rows[i]!;
-      if (accept !== undefined && !accept(row)) continue;
       const tf = tfs[i]!;
-      const s = (weight * tf) / (tf + base + slope * view.docLength(row));
-      scores.set(row, (scores.get(row) ?? 0) + s);
+      if (acc !== undefined && state !== undefined) {
+        let st = state[row]!;
+        if (st === 0) {
+          st = accept === undefined || accept(row) ? 1 : 2;
+          state[row] = st;
+          if (st === 1) touched.push(row);
+        }
+        if (st === 1) acc[row]! += (weight * tf) / (tf + base + slope * view.docLength(row));
+      } else {
+        if (accept !== undefined && !accept(row)) continue;
+        const s = (weight * tf) / (tf + base + slope * view.docLength(row));
+        scores.set(row, (scores.get(row) ?? 0) + s);
+      }
     }
   }
+  if (acc !== undefined) for (const row of touched) scores.set(row, acc[row]!);
   return scores;
 }
 
