@@ -112,7 +112,7 @@ export function parseQuery(body: unknown, schema: NamespaceSchema, ns: string, l
   let filter: CompiledFilter | null = null;
   if (rawFilter !== undefined && rawFilter !== null) {
     try {
-      filter = compileFilter(rawFilter, schema);
+      filter = compileFilter(rawFilter, schema, body.filter !== undefined ? 'filter' : 'filters');
     } catch (e) {
       if (e instanceof FilterError) throw Errors.invalidFilter(e.message);
       throw e;
