@@ -2,7 +2,10 @@
 // and S3 backends implement it; retry, prefix and request counting are wrappers around it.
 // Semantics every implementation must share (test/storage/conformance.test.ts checks them):
 // - keys are non-empty strings; list returns them in ascending UTF-8 byte order, as S3 does;
-// - an etag is opaque and is only ever compared for equality or passed back in `ifMatch`;
+// - an etag is opaque and is only ever compared for equality or passed back in `ifMatch`. It
+//   changes whenever the bytes change; on S3 it is the content's MD5, so rewriting identical
+//   bytes keeps it (harmless for compare-and-swap: the state is the same), while the local and
+//   memory backends give every write a new one;
 // - a put is atomic: readers see the old object or the new one, never a mixture;
 // - byte ranges are clamped to the object, as HTTP clamps them (see ByteRange).
 

@@ -62,6 +62,12 @@ export function combineStats(views: readonly TextIndexView[]): CollectionStats {
   };
 }
 
+/** Scored rows of one view as aligned arrays (rows in the order they were first matched). */
+export interface ScoredRows {
+  rows: number[];
+  scores: number[];
+}
+
 /**
  * Scores rows of one view for the analyzed query terms with the given collection-wide stats:
  * the sum over query terms of Lucene's BM25 (see bm25.ts), the terms OR'ed together. A term that
@@ -76,15 +82,33 @@ export function scoreView(
   params: Bm25Params,
   accept?: (row: number) => boolean,
 ): Map<number, number> {
-  const scores = new Map<number, number>();
-  if (stats.docCount <= 0 || terms.length === 0) return scores;
+  const { rows, scores } = scoreViewRows(view, terms, stats, params, accept);
+  const out = new Map<number, number>();
+  for (let i = 0; i < rows.length; i++) out.set(rows[i]!, scores[i]!);
+  return out;
+}
+
+/**
+ * scoreView without the Map: the same scores as aligned arrays, for callers that only feed a
+ * top-k (TopKCollector). Building the Map is most of scoreView's cost: on SciFact (≈2,800
+ * matching rows a query) ≈140 µs of ≈205 µs.
+ */
+export function scoreViewRows(
+  view: TextIndexView,
+  terms: readonly string[],
+  stats: CollectionStats,
+  params: Bm25Params,
+  accept?: (row: number) => boolean,
+): ScoredRows {
+  const result: ScoredRows = { rows: [], scores: [] };
+  if (stats.docCount <= 0 || terms.length === 0) return result;
   const avgdl = avgFieldLength(stats.sumTotalTermFreq, stats.docCount);
   const boost = params.boost ?? 1;
   // tf / (tf + k1·(1 − b + b·dl/avgdl)) = tf / (tf + base + slope·dl)
   const base = params.k1 * (1 - params.b);
   const slope = (params.k1 * params.b) / avgdl;
 
-  const clauses: Array<{ weight: number; rows: ArrayLike<number>; tfs: ArrayLike<number> }> = [];
+  const clauses: Clause[] = [];
   let maxRow = -1;
   let postings = 0;
   for (const [term, occurrences] of countTerms(terms)) {
@@ -96,37 +120,67 @@ export function scoreView(
     maxRow = Math.max(maxRow, p.rows[p.rows.length - 1]!);
     postings += p.rows.length;
   }
-  if (clauses.length === 0) return scores;
+  if (clauses.length === 0) return result;
 
-  // Several clauses: accumulate into dense arrays indexed by row (measured ~3× faster than a
-  // Map per posting on SciFact queries), unless rows are so sparse that the arrays would dwarf
-  // the postings. state: 0 unseen, 1 accepted, 2 rejected by accept (asked once per row).
-  const dense = clauses.length > 1 && (maxRow < 65_536 || maxRow < 8 * postings);
-  const acc = dense ? new Float64Array(maxRow + 1) : undefined;
-  const state = dense ? new Uint8Array(maxRow + 1) : undefined;
-  const touched: number[] = [];
-  for (const { weight, rows, tfs } of clauses) {
-    const n = rows.length;
-    for (let i = 0; i < n; i++) {
-      const row = rows[i]!;
-      const tf = tfs[i]!;
-      if (acc !== undefined && state !== undefined) {
-        let st = state[row]!;
-        if (st === 0) {
-          st = accept === undefined || accept(row) ? 1 : 2;
-          state[row] = st;
-          if (st === 1) touched.push(row);
-        }
-        if (st === 1) acc[row]! += (weight * tf) / (tf + base + slope * view.docLength(row));
-      } else {
-        if (accept !== undefined && !accept(row)) continue;
-        const s = (weight * tf) / (tf + base + slope * view.docLength(row));
-        scores.set(row, (scores.get(row) ?? 0) + s);
-      }
+  // Accumulate into dense arrays indexed by row, unless rows are so sparse that the arrays
+  // would dwarf the postings; then fall back to a Map.
+  if (maxRow < 65_536 || maxRow < 8 * postings) {
+    const acc = new Float64Array(maxRow + 1);
+    // 0 unseen, 1 accepted, 2 rejected: accept is asked once per row.
+    const state = new Uint8Array(maxRow + 1);
+    const touched = result.rows;
+    for (const c of clauses) accumulateDense(view, c, base, slope, acc, state, touched, accept);
+    for (const row of touched) result.scores.push(acc[row]!);
+  } else {
+    const scores = new Map<number, number>();
+    for (const c of clauses) accumulateMap(view, c, base, slope, scores, accept);
+    for (const [row, s] of scores) {
+      result.rows.push(row);
+      result.scores.push(s);
     }
   }
-  if (acc !== undefined) for (const row of touched) scores.set(row, acc[row]!);
-  return scores;
+  return result;
+}
+
+interface Clause {
+  weight: number;
+  rows: ArrayLike<number>;
+  tfs: ArrayLike<number>;
+}
+
+function accumulateDense(
+  view: TextIndexView, c: Clause, base: number, slope: number,
+  acc: Float64Array, state: Uint8Array, touched: number[], accept?: (row: number) => boolean,
+): void {
+  const { weight, rows, tfs } = c;
+  const n = rows.length;
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    let st = state[row]!;
+    if (st === 0) {
+      st = accept === undefined || accept(row) ? 1 : 2;
+      state[row] = st;
+      if (st === 1) touched.push(row);
+    }
+    if (st !== 1) continue;
+    const tf = tfs[i]!;
+    acc[row] = acc[row]! + (weight * tf) / (tf + base + slope * view.docLength(row));
+  }
+}
+
+function accumulateMap(
+  view: TextIndexView, c: Clause, base: number, slope: number,
+  scores: Map<number, number>, accept?: (row: number) => boolean,
+): void {
+  const { weight, rows, tfs } = c;
+  const n = rows.length;
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    if (accept !== undefined && !accept(row)) continue;
+    const tf = tfs[i]!;
+    const s = (weight * tf) / (tf + base + slope * view.docLength(row));
+    scores.set(row, (scores.get(row) ?? 0) + s);
+  }
 }
 
 function countTerms(terms: readonly string[]): Map<string, number> {

@@ -1,29 +1,55 @@
 // The k best (row, score) pairs with a bounded binary heap: O(n log k) time, O(k) memory,
 // instead of sorting every scored row.
 
+import type { ScoredRows } from './index-view.ts';
+
 /**
- * The k highest-scoring rows, best first; equal scores are ordered by row ascending, so the
- * result is deterministic whatever order the scores were produced in.
+ * Collects the k best (row, score) pairs offered to it. Rows can be offered from several views
+ * (after mapping them to one numbering), so no intermediate Map is needed. Equal scores are
+ * ordered by row ascending, so the result does not depend on the order of offers.
  */
-export function topK(scores: Iterable<readonly [number, number]>, k: number): Array<[number, number]> {
-  if (!(k > 0)) return [];
+export class TopKCollector {
   // Min-heap whose root is the worst kept entry (lowest score; among equal scores, highest row).
-  const rows: number[] = [];
-  const vals: number[] = [];
-  for (const [row, score] of scores) {
-    if (rows.length < k) {
+  private readonly rows: number[] = [];
+  private readonly vals: number[] = [];
+  private readonly k: number;
+
+  constructor(k: number) {
+    this.k = k > 0 ? Math.floor(k) : 0;
+  }
+
+  offer(row: number, score: number): void {
+    const rows = this.rows;
+    const vals = this.vals;
+    if (rows.length < this.k) {
       rows.push(row);
       vals.push(score);
       siftUp(rows, vals, rows.length - 1);
-    } else if (worse(vals[0]!, rows[0]!, score, row)) {
+    } else if (this.k > 0 && worse(vals[0]!, rows[0]!, score, row)) {
       rows[0] = row;
       vals[0] = score;
       siftDown(rows, vals, 0);
     }
   }
-  const out: Array<[number, number]> = rows.map((r, i) => [r, vals[i]!]);
-  out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  return out;
+
+  offerAll(scored: ScoredRows, rowOffset = 0): void {
+    const { rows, scores } = scored;
+    for (let i = 0; i < rows.length; i++) this.offer(rows[i]! + rowOffset, scores[i]!);
+  }
+
+  /** The kept pairs, best first. */
+  result(): Array<[number, number]> {
+    const out: Array<[number, number]> = this.rows.map((r, i) => [r, this.vals[i]!]);
+    out.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    return out;
+  }
+}
+
+/** The k highest-scoring rows, best first; equal scores are ordered by row ascending. */
+export function topK(scores: Iterable<readonly [number, number]>, k: number): Array<[number, number]> {
+  const c = new TopKCollector(k);
+  for (const [row, score] of scores) c.offer(row, score);
+  return c.result();
 }
 
 /** True when (s1, r1) ranks below (s2, r2). */

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FullTextOptions } from '../../../src/schema/types.ts';
 import { createAnalyzer } from '../../../src/segment/text/analyzer.ts';
-import { combineStats, scoreView, type TextIndexView } from '../../../src/segment/text/index-view.ts';
+import { combineStats, scoreView, scoreViewRows, type TextIndexView } from '../../../src/segment/text/index-view.ts';
 import { MemTextIndex } from '../../../src/segment/text/mem-index.ts';
-import { topK } from '../../../src/segment/text/top-k.ts';
+import { TopKCollector, topK } from '../../../src/segment/text/top-k.ts';
 
 const ENGLISH: FullTextOptions = {
   language: 'english', stemming: true, remove_stopwords: true, case_sensitive: false, k1: 1.2, b: 0.75,
@@ -142,7 +142,32 @@ test('a document scores the same whichever view holds it (combined statistics)',
     assert.equal(got.size, expected.size, query);
     for (const [row, s] of expected) assert.equal(got.get(row), s, `${query}: row ${row}`);
     assert.deepEqual(topK(got, 10), topK(expected, 10));
+
+    // The same top 10 straight from the views' scored rows, without any Map.
+    const collector = new TopKCollector(10);
+    for (const { view, global } of views) {
+      const { rows, scores } = scoreViewRows(view, q, stats, PARAMS);
+      rows.forEach((row, i) => collector.offer(global[row]!, scores[i]!));
+    }
+    assert.deepEqual(collector.result(), topK(expected, 10));
   }
+});
+
+test('sparse row numbers are scored the same (Map accumulation instead of dense arrays)', () => {
+  const dense = new MemTextIndex(analyze);
+  const sparse = new MemTextIndex(analyze);
+  const texts = ['alpha beta beta', 'beta gamma', 'alpha gamma gamma delta'];
+  texts.forEach((t, i) => {
+    dense.add(i, t);
+    sparse.add(i * 400_000, t);
+  });
+  const q = analyze('alpha beta gamma');
+  const a = scoreView(dense, q, combineStats([dense]), PARAMS);
+  const b = scoreView(sparse, q, combineStats([sparse]), PARAMS);
+  assert.deepEqual([...b].map(([row, s]) => [row / 400_000, s]).sort(), [...a].sort());
+  // accept is applied on both paths.
+  assert.deepEqual([...scoreView(sparse, q, combineStats([sparse]), PARAMS, (r) => r > 0).keys()].sort(), [400_000, 800_000]);
+  assert.deepEqual([...scoreView(dense, q, combineStats([dense]), PARAMS, (r) => r > 0).keys()].sort(), [1, 2]);
 });
 
 test('topK keeps the k best, ties by row ascending', () => {

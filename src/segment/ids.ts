@@ -1,0 +1,117 @@
+// The `ids` section: each row's id, plus a sorted permutation for rowOfId by binary search.
+//
+//   u32 rows, u32 u64Count
+//   u8[rows]        kind: 0 = u64, 1 = string
+//   u64[rows]       the u64 id (0 for string rows)
+//   u32[rows + 1]   string offsets into the blob (empty range for u64 rows)
+//   u32[rows]       sorted: rows with u64 ids by value, then rows with string ids by UTF-8 bytes
+//   blob            UTF-8 of the string ids
+//
+// Sorting u64s numerically and strings by bytes (instead of by idKey text) lets a lookup compare
+// bigints or bytes directly, with no string building per probe.
+import type { DocId } from '../schema/types.ts';
+import { packStrings, SectionCursor, SectionWriter } from './binary.ts';
+
+const KIND_U64 = 0;
+const KIND_STRING = 1;
+
+export function encodeIds(ids: readonly DocId[]): Buffer {
+  const rows = ids.length;
+  const kinds = new Uint8Array(rows);
+  const values = new BigUint64Array(rows);
+  const strings: string[] = [];
+  const u64Rows: number[] = [];
+  const stringRows: number[] = [];
+  for (let row = 0; row < rows; row++) {
+    const id = ids[row]!;
+    if (typeof id === 'bigint') {
+      if (id < 0n || id > 0xffffffffffffffffn) throw new RangeError(`id ${id} is not a u64`);
+      values[row] = id;
+      strings.push('');
+      u64Rows.push(row);
+    } else {
+      kinds[row] = KIND_STRING;
+      strings.push(id);
+      stringRows.push(row);
+    }
+  }
+  const { offsets, blob } = packStrings(strings);
+  u64Rows.sort((a, b) => (values[a]! < values[b]! ? -1 : values[a]! > values[b]! ? 1 : 0));
+  const cmpStr = (a: number, b: number) =>
+    blob.compare(blob, offsets[b]!, offsets[b + 1]!, offsets[a]!, offsets[a + 1]!);
+  stringRows.sort(cmpStr);
+  for (let i = 1; i < u64Rows.length; i++) {
+    if (values[u64Rows[i]!] === values[u64Rows[i - 1]!]) throw new Error(`duplicate id ${values[u64Rows[i]!]}`);
+  }
+  for (let i = 1; i < stringRows.length; i++) {
+    if (cmpStr(stringRows[i]!, stringRows[i - 1]!) === 0) throw new Error(`duplicate id ${JSON.stringify(ids[stringRows[i]!])}`);
+  }
+  const sorted = Uint32Array.from([...u64Rows, ...stringRows]);
+
+  const w = new SectionWriter(rows * 21 + blob.byteLength + 64);
+  w.u32(rows);
+  w.u32(u64Rows.length);
+  w.array(kinds);
+  w.array(values);
+  w.array(offsets);
+  w.array(sorted);
+  w.bytes(blob);
+  return w.finish();
+}
+
+export class IdColumn {
+  readonly rows: number;
+  private readonly u64Count: number;
+  private readonly kinds: Uint8Array;
+  private readonly values: BigUint64Array;
+  private readonly offsets: Uint32Array;
+  private readonly sorted: Uint32Array;
+  private readonly blob: Buffer;
+
+  constructor(section: Buffer) {
+    const c = new SectionCursor(section, 'ids');
+    this.rows = c.u32();
+    this.u64Count = c.u32();
+    this.kinds = c.u8s(this.rows);
+    this.values = c.u64s(this.rows);
+    this.offsets = c.u32s(this.rows + 1);
+    this.sorted = c.u32s(this.rows);
+    this.blob = c.blob(this.offsets[this.rows]!);
+  }
+
+  id(row: number): DocId {
+    if (row < 0 || row >= this.rows) throw new RangeError(`row ${row} outside segment of ${this.rows} rows`);
+    return this.kinds[row] === KIND_U64
+      ? this.values[row]!
+      : this.blob.toString('utf8', this.offsets[row]!, this.offsets[row + 1]!);
+  }
+
+  rowOf(id: DocId): number | undefined {
+    const sorted = this.sorted;
+    if (typeof id === 'bigint') {
+      let lo = 0;
+      let hi = this.u64Count - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const row = sorted[mid]!;
+        const v = this.values[row]!;
+        if (v < id) lo = mid + 1;
+        else if (v > id) hi = mid - 1;
+        else return row;
+      }
+      return undefined;
+    }
+    const key = Buffer.from(id, 'utf8');
+    let lo = this.u64Count;
+    let hi = this.rows - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const row = sorted[mid]!;
+      const c = this.blob.compare(key, 0, key.byteLength, this.offsets[row]!, this.offsets[row + 1]!);
+      if (c < 0) lo = mid + 1;
+      else if (c > 0) hi = mid - 1;
+      else return row;
+    }
+    return undefined;
+  }
+}

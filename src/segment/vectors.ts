@@ -1,0 +1,64 @@
+// The `vectors` section: the raw vectors for exact distances (re-ranking HNSW results, exact
+// search of small or heavily filtered sets) and compaction.
+//
+//   u32 rows, u32 dim
+//   f32[rows × dim]   row r at r × dim; zeros for rows without a vector
+//   f32[rows]         norms (0 for rows without a vector)
+//   has-vector bitmap (bit set = the row has a vector)
+import { norm } from '../query/vector.ts';
+import { bitmapBytes, getBit, SectionCursor, SectionWriter, setBit } from './binary.ts';
+
+export function encodeVectors(
+  rows: number,
+  dim: number,
+  vectors: Float32Array,
+  hasVector: Uint8Array,
+): Buffer {
+  const data = new Float32Array(rows * dim);
+  const norms = new Float32Array(rows);
+  const bits = new Uint8Array(bitmapBytes(rows));
+  for (let row = 0; row < rows; row++) {
+    if (hasVector[row] !== 1) continue;
+    const off = row * dim;
+    for (let i = 0; i < dim; i++) {
+      const x = vectors[off + i]!;
+      if (!Number.isFinite(x)) throw new RangeError(`row ${row}: vector component ${i} is ${x}`);
+      data[off + i] = x;
+    }
+    norms[row] = norm(data, off, dim);
+    setBit(bits, row);
+  }
+  const w = new SectionWriter(data.byteLength + norms.byteLength + bits.byteLength + 16);
+  w.u32(rows);
+  w.u32(dim);
+  w.array(data);
+  w.array(norms);
+  w.array(bits);
+  return w.finish();
+}
+
+export class VectorColumn {
+  readonly rows: number;
+  readonly dim: number;
+  readonly data: Float32Array;
+  readonly norms: Float32Array;
+  private readonly bits: Uint8Array;
+
+  constructor(section: Buffer) {
+    const c = new SectionCursor(section, 'vectors');
+    this.rows = c.u32();
+    this.dim = c.u32();
+    this.data = c.f32s(this.rows * this.dim);
+    this.norms = c.f32s(this.rows);
+    this.bits = c.u8s(bitmapBytes(this.rows));
+  }
+
+  has(row: number): boolean {
+    return getBit(this.bits, row);
+  }
+
+  /** Offset of the row's vector in data, or -1 when the row has none. */
+  offset(row: number): number {
+    return getBit(this.bits, row) ? row * this.dim : -1;
+  }
+}
