@@ -1,5 +1,7 @@
 // Composition root: argv → config → storage → roles → server.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { Maintenance } from './indexer/maintenance.ts';
 import { loadConfig, ConfigError, type SiltConfig } from './config/index.ts';
 import { createObjectStore } from './storage/index.ts';
 import { NamespaceCatalog } from './indexer/catalog.ts';
@@ -32,7 +34,12 @@ async function main(): Promise<void> {
     log.warn({ role: config.distributed.role }, 'distributed mode is configured but this build serves every namespace itself');
   }
   const store = createObjectStore(config.storage);
-  const catalog = new NamespaceCatalog({ store, maxBatchBytes: config.wal.max_batch_bytes });
+  const tmpDir = join(config.cache.disk_path, 'tmp');
+  await mkdir(tmpDir, { recursive: true });
+  const catalog = new NamespaceCatalog({ store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir });
+  const maintenance = new Maintenance(() => catalog.openNamespaces(), { ...config.indexing, compaction: config.compaction }, log);
+  catalog.onOpen = (ns) => maintenance.watch(ns);
+  maintenance.start();
   const app = buildServer({
     catalog,
     store,
@@ -40,6 +47,7 @@ async function main(): Promise<void> {
     bodyLimit: config.server.body_limit_bytes,
     queryLimits: config.query,
     nodeId,
+    compaction: config.compaction,
   });
 
   let stopping = false;
@@ -54,6 +62,7 @@ async function main(): Promise<void> {
     timer.unref();
     // Stop accepting, finish in-flight requests, then let queued WAL writes land.
     await app.close();
+    maintenance.stop();
     await catalog.close(Errors.shuttingDown());
     log.info('shutdown complete');
     process.exit(0);

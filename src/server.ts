@@ -16,6 +16,7 @@ export interface ServerDeps {
   bodyLimit: number;
   queryLimits: QueryLimits;
   nodeId: string;
+  compaction: { max_segments: number; max_total_docs: number };
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {

@@ -10,7 +10,8 @@ import { isStorageError } from '../storage/errors.ts';
 import { ManifestStore, manifestPointerKey, manifestPrefix, type LoadedManifest } from '../manifest/manifest.ts';
 import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
-import { Namespace, storageFailure, type NamespaceDeps } from './namespace.ts';
+import { Namespace, type NamespaceDeps } from './namespace.ts';
+import { storageFailure } from './failures.ts';
 
 const CATALOG_PREFIX = '.catalog/';
 
@@ -18,6 +19,9 @@ export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly manifests: ManifestStore;
+  private readonly ready = new Map<string, Namespace>();
+  /** Called once for each namespace opened (the background indexer hooks in here). */
+  onOpen: ((ns: Namespace) => void) | null = null;
 
   constructor(private readonly deps: NamespaceDeps) {
     this.manifests = new ManifestStore(deps.store);
@@ -53,6 +57,7 @@ export class NamespaceCatalog {
       await guard(() => this.manifests.create(name, schema, existing));
       await guard(() => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
       this.open.delete(name);
+      this.ready.delete(name);
       return true;
     });
   }
@@ -78,7 +83,15 @@ export class NamespaceCatalog {
   private async load(name: string): Promise<Namespace> {
     const loaded: LoadedManifest | null = await guard(() => this.manifests.load(name));
     if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
-    return guard(() => Namespace.open(name, this.deps, loaded));
+    const ns = await guard(() => Namespace.open(name, this.deps, loaded));
+    this.ready.set(name, ns);
+    this.onOpen?.(ns);
+    return ns;
+  }
+
+  /** The namespaces open right now. */
+  openNamespaces(): Namespace[] {
+    return [...this.ready.values()];
   }
 
   async list(): Promise<string[]> {
@@ -100,6 +113,7 @@ export class NamespaceCatalog {
       if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
       const open = this.open.get(name);
       this.open.delete(name);
+      this.ready.delete(name);
       if (open) {
         const ns = await open.catch(() => null);
         await ns?.close(Errors.namespaceNotFound(name));
@@ -132,6 +146,7 @@ export class NamespaceCatalog {
   async close(reason: Error): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
+    this.ready.clear();
     await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close(reason)));
   }
 }

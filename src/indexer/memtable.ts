@@ -22,6 +22,8 @@ export class Memtable implements RowSource {
   private vectors: Float32Array;
   private readonly idToRow = new Map<string, number>();
   private readonly text = new Map<string, MemTextIndex>();
+  /** Deletes applied here, by id key: they shadow older sources until folded into segments. */
+  private readonly tombstones = new Map<string, { id: DocId; seq: number }>();
   private liveRows = 0;
   private approxBytes = 0;
 
@@ -83,6 +85,7 @@ export class Memtable implements RowSource {
 
   upsert(doc: Document, seq: number): void {
     this.kill(doc.id);
+    this.tombstones.delete(idKey(doc.id));
     const row = this.ids.length;
     this.ensureCapacity(row + 1);
     this.ids.push(doc.id);
@@ -104,8 +107,54 @@ export class Memtable implements RowSource {
     this.approxBytes += (doc.vector ? dim * 4 : 0) + ATTRIBUTE_OVERHEAD;
   }
 
-  delete(id: DocId): boolean {
+  delete(id: DocId, seq: number): boolean {
+    this.tombstones.set(idKey(id), { id, seq });
     return this.kill(id);
+  }
+
+  /** True when the id was deleted here (so older sources must not show it). */
+  isDeleted(id: DocId): boolean {
+    return this.tombstones.has(idKey(id));
+  }
+
+  /** True when a write with seq > `seq` (upsert or delete) touched the id. */
+  touchedAfter(id: DocId, seq: number): boolean {
+    const key = idKey(id);
+    const row = this.idToRow.get(key);
+    if (row !== undefined && this.seqs[row]! > seq) return true;
+    const t = this.tombstones.get(key);
+    return t !== undefined && t.seq > seq;
+  }
+
+  /** The live rows as a segment build input (row order kept). */
+  snapshot(): { ids: DocId[]; vectors: Float32Array; hasVector: Uint8Array; attributes: Record<string, AttributeValue>[]; maxSeq: number } {
+    const dim = this.schema.vector_dim;
+    const rows: number[] = [];
+    for (let row = 0; row < this.ids.length; row++) if (this.live[row] === 1) rows.push(row);
+    const vectors = new Float32Array(rows.length * dim);
+    const hasVector = new Uint8Array(rows.length);
+    let maxSeq = 0;
+    rows.forEach((row, i) => {
+      if (this.hasVector[row] === 1) {
+        vectors.set(this.vectors.subarray(row * dim, row * dim + dim), i * dim);
+        hasVector[i] = 1;
+      }
+      maxSeq = Math.max(maxSeq, this.seqs[row]!);
+    });
+    return { ids: rows.map((r) => this.ids[r]!), vectors, hasVector, attributes: rows.map((r) => this.attrs[r]!), maxSeq };
+  }
+
+  /** A memtable holding only what was written after `seq` (rows and tombstones). */
+  retainAfter(seq: number): Memtable {
+    const fresh = new Memtable(this.schema);
+    const dim = this.schema.vector_dim;
+    for (let row = 0; row < this.ids.length; row++) {
+      if (!this.isLive(row) || this.seqs[row]! <= seq) continue;
+      const off = this.vectorOffset(row);
+      fresh.upsert({ id: this.ids[row]!, vector: off < 0 ? null : this.vectors.slice(off, off + dim), attributes: this.attrs[row]! }, this.seqs[row]!);
+    }
+    for (const [key, t] of this.tombstones) if (t.seq > seq) fresh.tombstones.set(key, t);
+    return fresh;
   }
 
   /** Dead rows waste memory and scan time; rebuild when they outnumber live ones. */
@@ -127,6 +176,7 @@ export class Memtable implements RowSource {
         attributes: this.attrs[row]!,
       }, this.seqs[row]!);
     }
+    for (const [key, t] of this.tombstones) fresh.tombstones.set(key, t);
     return fresh;
   }
 

@@ -1,19 +1,28 @@
-// One open namespace on the node that owns it: schema, manifest, WAL writer and the in-memory
-// tail. Writes are validated before they reach the writer, so a batch is applied whole or not
-// at all; they are acknowledged only once their WAL object is durable.
-import { Errors, SiltError } from '../errors.ts';
+// One open namespace on the node that owns it: schema, manifest, live segments, WAL writer and
+// the in-memory tail. Writes are validated before they reach the writer, so a batch is applied
+// whole or not at all; they are acknowledged only once their WAL object is durable.
+//
+// Visibility: a document's newest version lives in exactly one source. Every applied op kills
+// the id's live row in the segments (and the tail), so segments never need to be consulted for
+// "is there something newer" at query time.
+import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { isStorageError } from '../storage/errors.ts';
-import type { LoadedManifest } from '../manifest/manifest.ts';
+import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
+import { decodeRowSet } from '../manifest/row-set.ts';
 import { idKey, idToJson } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
 import { replayWal, WalCorruptError } from '../wal/reader.ts';
-import type { CompiledFilter } from '../query/filter/index.ts';
+import { SegmentReader } from '../segment/index.ts';
+import { LiveSegment } from '../segment/live-segment.ts';
+import type { RowSource } from '../segment/row-source.ts';
+import { mayMatchRanges, type CompiledFilter } from '../query/filter/index.ts';
 import { executeQuery, type Hit } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { Memtable } from './memtable.ts';
+import { storageFailure } from './failures.ts';
 
 export type WriteRequest =
   | { kind: 'upsert'; docs: Document[] }
@@ -25,9 +34,21 @@ export interface WriteResult {
   count: number;
 }
 
+export interface IndexingOptions {
+  flush_docs: number;
+  flush_bytes: number;
+  flush_interval_secs: number;
+  hnsw_m: number;
+  hnsw_ef_construction: number;
+  hnsw_ef_search: number;
+}
+
 export interface NamespaceDeps {
   store: ObjectStore;
   maxBatchBytes: number;
+  indexing: IndexingOptions;
+  /** Scratch space for hnswlib's index files. */
+  tmpDir: string;
 }
 
 export interface QueryHitJson {
@@ -39,67 +60,77 @@ export interface QueryHitJson {
   vector?: number[];
 }
 
-export function storageFailure(e: unknown): Error {
-  if (e instanceof SiltError) return e;
-  if (isStorageError(e, 'precondition_failed')) return e as Error;
-  if (isStorageError(e)) return Errors.storageUnavailable('write', (e as Error).message);
-  return Errors.internal((e as Error).message ?? String(e));
+/** Opens a manifest's segment from object storage with ranged reads of its sections. */
+export async function openSegment(deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef, bytes?: Buffer): Promise<LiveSegment> {
+  const reader = await SegmentReader.open({
+    meta: ref.meta,
+    schema,
+    tmpDir: deps.tmpDir,
+    readSection: async (_name, range) => bytes
+      ? bytes.subarray(range.offset, range.offset + range.length)
+      : (await deps.store.get(ref.key, { offset: range.offset, length: range.length })).body,
+  });
+  return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
 }
 
 export class Namespace {
-  private memtable: Memtable;
-  private walEntries = 0;
-  private walBytes = 0;
+  memtable: Memtable;
+  segments: LiveSegment[];
+  loaded: LoadedManifest;
+  /** Set by the background indexer when the tail passes a threshold. */
+  onTailGrowth: (() => void) | null = null;
+  /** Sizes of the WAL objects after the watermark, oldest first. */
+  private walTail: Array<{ seq: number; bytes: number }>;
   private readonly writer: WalWriter<WriteRequest, WriteResult>;
+  private maintenance: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly name: string,
-    private readonly deps: NamespaceDeps,
-    private loaded: LoadedManifest,
+    readonly deps: NamespaceDeps,
+    loaded: LoadedManifest,
+    segments: LiveSegment[],
     lastSeq: number,
     memtable: Memtable,
-    walEntries: number,
-    walBytes: number,
+    walTail: Array<{ seq: number; bytes: number }>,
   ) {
+    this.loaded = loaded;
+    this.segments = segments;
     this.memtable = memtable;
-    this.walEntries = walEntries;
-    this.walBytes = walBytes;
+    this.walTail = walTail;
     this.writer = new WalWriter(deps.store, name, lastSeq + 1, deps.maxBatchBytes, {
       seal: (payloads) => this.seal(payloads),
       apply: (entry, bytes) => this.apply(entry, bytes),
       recover: (fromSeq) => this.catchUp(fromSeq - 1).then((last) => last + 1),
-      failure: (e) => {
-        if (isStorageError(e, 'precondition_failed')) return Errors.writeConflict(name);
-        return storageFailure(e);
-      },
+      failure: (e) => (isStorageError(e, 'precondition_failed') ? Errors.writeConflict(name) : storageFailure(e)),
     });
   }
 
-  /** Loads the tail from the WAL after the manifest's watermark. */
+  /** Opens the manifest's segments and replays the WAL after its watermark into the tail. */
   static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest): Promise<Namespace> {
-    const memtable = new Memtable(loaded.manifest.schema);
-    let entries = 0;
-    let bytes = 0;
+    const schema = loaded.manifest.schema;
+    const segments = await Promise.all(loaded.manifest.segments.map((ref) => openSegment(deps, schema, ref)));
+    const memtable = new Memtable(schema);
+    const walTail: Array<{ seq: number; bytes: number }> = [];
     let last: number;
     try {
-      last = await replayWal(deps.store, name, loaded.manifest.wal_watermark, (entry, size) => {
-        applyOps(memtable, entry);
-        entries++;
-        bytes += size;
+      last = await replayWal(deps.store, name, loaded.manifest.wal_watermark, (entry, bytes) => {
+        applyOps(memtable, segments, entry);
+        walTail.push({ seq: entry.seq, bytes });
       });
     } catch (e) {
       if (e instanceof WalCorruptError) throw Errors.walCorrupt(name, e.key, e.detail);
       throw e;
     }
-    return new Namespace(name, deps, loaded, last, memtable, entries, bytes);
+    return new Namespace(name, deps, loaded, segments, Math.max(last, loaded.manifest.wal_watermark), memtable, walTail);
   }
 
   get schema(): NamespaceSchema {
     return this.loaded.manifest.schema;
   }
 
-  get manifest(): LoadedManifest {
-    return this.loaded;
+  /** The seq of the last WAL entry applied to the in-memory state. */
+  get lastAppliedSeq(): number {
+    return this.writer.lastSeq;
   }
 
   write(request: WriteRequest): Promise<{ seq: number; result: WriteResult }> {
@@ -109,35 +140,62 @@ export class Namespace {
     return this.writer.append(request, bytes);
   }
 
+  /** Sources newest first: the tail, then segments from the most recent. */
+  sources(): RowSource[] {
+    return [this.memtable, ...[...this.segments].reverse()];
+  }
+
   get(id: DocId): Document | null {
-    const row = this.memtable.rowOf(id);
-    if (row === undefined) return null;
-    const off = this.memtable.vectorOffset(row);
-    const dim = this.schema.vector_dim;
-    return {
-      id: this.memtable.id(row),
-      vector: off < 0 ? null : this.memtable.vectorData().slice(off, off + dim),
-      attributes: this.memtable.attributes(row),
-    };
+    for (const source of this.sources()) {
+      const row = source instanceof Memtable ? source.rowOf(id) : (source as LiveSegment).liveRowOf(id);
+      if (row === undefined) {
+        if (source instanceof Memtable && source.isDeleted(id)) return null;
+        continue;
+      }
+      const off = source.vectorOffset(row);
+      const dim = this.schema.vector_dim;
+      return {
+        id: source.id(row),
+        vector: off < 0 ? null : source.vectorData().slice(off, off + dim),
+        attributes: source.attributes(row),
+      };
+    }
+    return null;
   }
 
   query(q: ParsedQuery): QueryHitJson[] {
-    const hits = executeQuery(this.schema, [this.memtable], q);
+    const hits = executeQuery(this.schema, this.sources(), q, { ef: q.ef ?? this.deps.indexing.hnsw_ef_search });
     return hits.map((h) => this.hitJson(h, q));
   }
 
   stats() {
+    const indexed = this.segments.reduce((n, s) => n + s.size, 0);
     return {
-      documents: this.memtable.size,
+      documents: indexed + this.memtable.size,
       unindexed_documents: this.memtable.size,
-      wal_entries: this.walEntries,
-      wal_bytes: this.walBytes,
+      wal_entries: this.walTail.length,
+      wal_bytes: this.walTail.reduce((n, e) => n + e.bytes, 0),
       last_wal_seq: this.writer.lastSeq,
       wal_watermark: this.loaded.manifest.wal_watermark,
       manifest_version: this.loaded.manifest.version,
-      segments: this.loaded.manifest.segments.length,
+      segments: this.segments.map((s) => ({ id: s.segmentId, documents: s.size, rows: s.rowCount })),
       approx_memory_bytes: this.memtable.bytes,
     };
+  }
+
+  /** Called once a manifest covering the WAL up to `watermark` is committed. */
+  foldWal(watermark: number): void {
+    this.walTail = this.walTail.filter((e) => e.seq > watermark);
+  }
+
+  /**
+   * Runs fn after every earlier index maintenance task (flush, merge, GC) of this namespace:
+   * they all rewrite the manifest, so they take turns instead of racing each other's CAS.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(fn);
+    this.maintenance = run.then(() => undefined, () => undefined);
+    return run;
   }
 
   /** Stops accepting writes and waits for queued ones. */
@@ -175,7 +233,7 @@ export class Namespace {
     const overlay = new Map<string, Document | null>();
     const exists = (id: DocId): boolean => {
       const o = overlay.get(idKey(id));
-      return o === undefined ? this.memtable.rowOf(id) !== undefined : o !== null;
+      return o === undefined ? this.get(id) !== null : o !== null;
     };
     const results = payloads.map((p): WriteResult => {
       if (p.kind === 'upsert') {
@@ -195,12 +253,14 @@ export class Namespace {
         return { count };
       }
       const matched: DocId[] = [];
-      const m = this.memtable;
-      for (let row = 0; row < m.rowCount; row++) {
-        if (!m.isLive(row)) continue;
-        const id = m.id(row);
-        if (overlay.has(idKey(id))) continue;
-        if (p.filter.match({ id, attributes: m.attributes(row) })) matched.push(id);
+      for (const source of this.sources()) {
+        if (source.columnRanges && !mayMatchRanges(p.filter.ast, source.columnRanges())) continue;
+        for (let row = 0; row < source.rowCount; row++) {
+          if (!source.isLive(row)) continue;
+          const id = source.id(row);
+          if (overlay.has(idKey(id))) continue;
+          if (p.filter.match({ id, attributes: source.attributes(row) })) matched.push(id);
+        }
       }
       for (const doc of overlay.values()) {
         if (doc && p.filter.match(doc)) matched.push(doc.id);
@@ -215,10 +275,10 @@ export class Namespace {
   }
 
   private apply(entry: WalEntry, bytes: number): void {
-    applyOps(this.memtable, entry);
-    this.walEntries++;
-    this.walBytes += bytes;
+    applyOps(this.memtable, this.segments, entry);
+    this.walTail.push({ seq: entry.seq, bytes });
     if (this.memtable.shouldRebuild()) this.memtable = this.memtable.rebuilt();
+    this.onTailGrowth?.();
   }
 
   /** After a failed put: apply whatever reached storage that we have not applied. */
@@ -232,9 +292,12 @@ export class Namespace {
   }
 }
 
-function applyOps(memtable: Memtable, entry: WalEntry): void {
+/** Applies a WAL entry: each op kills the id's live row wherever it is, then lands in the tail. */
+export function applyOps(memtable: Memtable, segments: readonly LiveSegment[], entry: WalEntry): void {
   for (const op of entry.ops) {
+    const id = op.kind === 'upsert' ? op.doc.id : op.id;
+    for (let i = segments.length - 1; i >= 0; i--) if (segments[i]!.killId(id)) break;
     if (op.kind === 'upsert') memtable.upsert(op.doc, entry.seq);
-    else memtable.delete(op.id);
+    else memtable.delete(op.id, entry.seq);
   }
 }

@@ -6,6 +6,9 @@ import { checkNamespaceName, parseNamespaceSchema } from '../schema/parse.ts';
 import { parseDocId, parseDocument } from '../schema/document.ts';
 import { compileFilter, FilterError } from '../query/filter/index.ts';
 import type { ServerDeps } from '../server.ts';
+import { flushTail } from './flush.ts';
+import { compactOnce } from '../compaction/compactor.ts';
+import { storageFailure } from './failures.ts';
 
 type NsParams = { Params: { ns: string } };
 
@@ -43,6 +46,22 @@ export function registerWriteRoutes(app: FastifyInstance, deps: ServerDeps): voi
     const docs = body.documents.map((d, i) => parseDocument(d, ns.schema, ns.name, `documents[${i}]`));
     const { seq, result } = await ns.write({ kind: 'upsert', docs });
     return { status: 'ok', upserted: result.count, wal_seq: seq };
+  });
+
+  // Index maintenance on demand (it also runs in the background): fold the tail into a segment,
+  // then run one round of the merge policy.
+  app.post<NsParams>('/v1/namespaces/:ns/flush', async (req) => {
+    checkNamespaceName(req.params.ns);
+    const ns = await catalog.get(req.params.ns);
+    const flushed = await flushTail(ns).catch((e: unknown) => { throw storageFailure(e); });
+    return { namespace: ns.name, flushed, ...ns.stats() };
+  });
+
+  app.post<NsParams>('/v1/namespaces/:ns/compact', async (req) => {
+    checkNamespaceName(req.params.ns);
+    const ns = await catalog.get(req.params.ns);
+    const merges = await compactOnce(ns, deps.compaction).catch((e: unknown) => { throw storageFailure(e); });
+    return { namespace: ns.name, merges, ...ns.stats() };
   });
 
   app.post<NsParams>('/v1/namespaces/:ns/delete', async (req) => {

@@ -9,19 +9,24 @@ import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
 import { isStorageError } from '../storage/errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
+import type { SegmentMeta } from '../segment/index.ts';
 
 export const MANIFEST_FORMAT = 1;
 
 export interface SegmentRef {
   id: string;
+  /** Object key of the segment (one object; sections are read with ranged GETs). */
+  key: string;
   /** Rows in the segment, deleted ones included. */
   rows: number;
   /** Highest WAL seq whose writes the segment holds. */
   max_seq: number;
-  /** Object key of the segment's deletion list, or null. */
-  deletions: string | null;
-  deleted_rows: number;
   bytes: number;
+  /** Section table and column statistics, so readers need no extra round trip for the footer. */
+  meta: SegmentMeta;
+  /** Rows deleted since the segment was written (superseded or deleted ids): encodeRowSet(). */
+  deletions: string;
+  deleted_rows: number;
 }
 
 export interface Manifest {

@@ -5,6 +5,7 @@ import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { combineStats, scoreView } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
+import { mayMatchRanges } from './filter/index.ts';
 import { TopK } from './topk.ts';
 import { distance, norm, scoreOfDistance } from './vector.ts';
 
@@ -32,6 +33,11 @@ function analyzerFor(opts: FullTextOptions): (text: string) => string[] {
   return a;
 }
 
+/** False when the source's column ranges prove no row can match the filter. */
+function mayMatch(source: RowSource, q: ParsedQuery): boolean {
+  return !q.filter || !source.columnRanges || mayMatchRanges(q.filter.ast, source.columnRanges());
+}
+
 function acceptor(source: RowSource, q: ParsedQuery): (row: number) => boolean {
   const filter = q.filter;
   if (!filter) return (row) => source.isLive(row);
@@ -39,12 +45,38 @@ function acceptor(source: RowSource, q: ParsedQuery): (row: number) => boolean {
     filter.match({ id: source.id(row), attributes: source.attributes(row) });
 }
 
-export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number): Hit[] {
+// Below this many estimated matches a filtered segment is searched exactly over the matching
+// rows; above it, HNSW runs with the filter as its acceptance test (filter-aware traversal).
+const EXACT_FILTER_MAX_MATCHES = 4096;
+const SELECTIVITY_SAMPLE = 256;
+
+/** Estimated number of rows of `source` that `accept` allows, from an evenly spaced sample. */
+function estimateMatches(source: RowSource, accept: (row: number) => boolean): number {
+  const n = source.rowCount;
+  if (n <= SELECTIVITY_SAMPLE) return n;
+  const step = n / SELECTIVITY_SAMPLE;
+  let hits = 0;
+  for (let i = 0; i < SELECTIVITY_SAMPLE; i++) if (accept(Math.floor(i * step))) hits++;
+  return (hits / SELECTIVITY_SAMPLE) * n;
+}
+
+export interface VectorSearchOptions {
+  /** HNSW search breadth; raised to k when smaller. */
+  ef: number;
+}
+
+export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: VectorSearchOptions): Hit[] {
   const query = q.vector!;
   const qNorm = norm(query);
   const top = new TopK(k);
   sources.forEach((source, s) => {
+    if (source.rowCount === 0 || !mayMatch(source, q)) return;
     const accept = acceptor(source, q);
+    if (source.annSearch && (!q.filter || estimateMatches(source, accept) > EXACT_FILTER_MAX_MATCHES)) {
+      const { rows, distances } = source.annSearch(query, k, Math.max(opts.ef, k), accept);
+      rows.forEach((row, i) => top.push(s * ROW_SPACE + row, -distances[i]!));
+      return;
+    }
     const data = source.vectorData();
     for (let row = 0; row < source.rowCount; row++) {
       const off = source.vectorOffset(row);
@@ -73,7 +105,7 @@ export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: Par
     const stats = combineStats(views.filter((v) => v !== undefined));
     sources.forEach((source, s) => {
       const view = views[s];
-      if (!view) return;
+      if (!view || !mayMatch(source, q)) return;
       const scores = scoreView(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q));
       for (const [row, score] of scores) {
         const key = s * ROW_SPACE + row;
@@ -118,13 +150,13 @@ export function fuse(vectorHits: Hit[], textHits: Hit[], vectorWeight: number, t
   return all.slice(0, k);
 }
 
-export function executeQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery): Hit[] {
-  if (q.vector && !q.fullText) return vectorSearch(schema, sources, q, q.topK);
+export function executeQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, opts: VectorSearchOptions): Hit[] {
+  if (q.vector && !q.fullText) return vectorSearch(schema, sources, q, q.topK, opts);
   if (!q.vector && q.fullText) return textSearch(schema, sources, q, q.topK);
   // Each list goes deeper than top_k so documents ranked well by only one side still fuse in.
   const depth = Math.max(q.topK * 2, 100);
   return fuse(
-    vectorSearch(schema, sources, q, depth),
+    vectorSearch(schema, sources, q, depth, opts),
     textSearch(schema, sources, q, depth),
     q.vectorWeight,
     q.fullText!.weight,

@@ -13,4 +13,11 @@ export interface RowSource {
   vectorNorm(row: number): number;
   attributes(row: number): Record<string, AttributeValue>;
   textIndex(field: string): TextIndexView | undefined;
+  /**
+   * Approximate nearest neighbours through the source's vector index, among rows `accept` allows,
+   * with exact distances. Sources without an index (the in-memory tail) leave this undefined.
+   */
+  /** Per-attribute [min, max] over the source's rows, for skipping it under a filter. */
+  columnRanges?(): Map<string, { min: number | string; max: number | string; hasNull: boolean }>;
+  annSearch?(query: Float32Array, k: number, ef: number, accept: (row: number) => boolean): { rows: number[]; distances: number[] };
 }

@@ -1,5 +1,6 @@
 // An in-process Silt server over a given object store, for API tests through fastify.inject.
 import { pino } from 'pino';
+import { tmpdir } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
@@ -13,9 +14,14 @@ export interface TestApp {
   call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
+export const TEST_INDEXING = {
+  flush_docs: 1_000_000, flush_bytes: 1 << 30, flush_interval_secs: 3600,
+  hnsw_m: 16, hnsw_ef_construction: 100, hnsw_ef_search: 64,
+};
+
 export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK?: number } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
-  const catalog = new NamespaceCatalog({ store, maxBatchBytes: 64 << 20 });
+  const catalog = new NamespaceCatalog({ store, maxBatchBytes: 64 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
   const app = buildServer({
     catalog,
     store,
@@ -23,6 +29,7 @@ export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK
     bodyLimit: opts.bodyLimit ?? 64 << 20,
     queryLimits: { default_top_k: 10, max_top_k: opts.maxTopK ?? 1000 },
     nodeId: 'test',
+    compaction: { max_segments: 4, max_total_docs: 1_000_000 },
   });
   return {
     app,

@@ -29,10 +29,10 @@ export const ENGLISH_STOP_WORDS: ReadonlySet<string> = new Set([
 export type Analyzer = (text: string) => string[];
 
 export interface AnalyzerTuning {
-  /** Which UAX#29 implementation splits words; 'regex' (default) is ~30× faster, same results. */
+  /** Which UAX#29 implementation splits words (default 'scan'; see tokenizer.ts). */
   tokenizer?: TokenizerName;
-  /** Entries in the per-analyzer stem cache (stemming dominates analysis cost without it). */
-  stemCacheSize?: number;
+  /** Entries in the per-analyzer cache of filtered tokens (default 100,000). */
+  termCacheSize?: number;
 }
 
 /**
@@ -80,7 +80,7 @@ export function stripPossessive(token: string): string {
 export function createAnalyzer(opts: FullTextOptions, tuning: AnalyzerTuning = {}): Analyzer {
   const error = validateFullTextOptions(opts);
   if (error !== null) throw new Error(error);
-  const tokenize = tokenizerFor(tuning.tokenizer ?? 'regex');
+  const tokenize = tokenizerFor(tuning.tokenizer ?? 'scan');
   const lower = !opts.case_sensitive;
 
   if (opts.language === 'none') {
@@ -88,16 +88,20 @@ export function createAnalyzer(opts: FullTextOptions, tuning: AnalyzerTuning = {
   }
 
   const stopWords = opts.remove_stopwords;
-  const stem = opts.stemming ? cachedStemmer(tuning.stemCacheSize ?? 100_000) : null;
+  const stemming = opts.stemming;
+  const filter = (token: string): string | null => {
+    const t = stripPossessive(token);
+    if (t.length === 0) return null;
+    if (stopWords && ENGLISH_STOP_WORDS.has(lower ? t : t.toLowerCase())) return null;
+    return stemming ? porterStem(t) : t;
+  };
+  const filterCached = cached(filter, tuning.termCacheSize ?? 100_000);
   return (text) => {
     const tokens = tokenize(lower ? text.toLowerCase() : text);
     let w = 0;
     for (let r = 0; r < tokens.length; r++) {
-      let t = stripPossessive(tokens[r]!);
-      if (t.length === 0) continue;
-      if (stopWords && ENGLISH_STOP_WORDS.has(lower ? t : t.toLowerCase())) continue;
-      if (stem !== null) t = stem(t);
-      tokens[w++] = t;
+      const t = filterCached(tokens[r]!);
+      if (t !== null) tokens[w++] = t;
     }
     tokens.length = w;
     return tokens;
@@ -105,19 +109,20 @@ export function createAnalyzer(opts: FullTextOptions, tuning: AnalyzerTuning = {
 }
 
 /**
- * Porter stemming behind a bounded cache: stemming is the most expensive step per token, and a
- * corpus repeats a small vocabulary (SciFact: 1.16M tokens, ~30k distinct words). The cache is
+ * The token filters (possessive, stop words, stemming) are a pure function of the token, and a
+ * corpus repeats a small vocabulary (SciFact: 1.16M tokens, ~30k distinct words), so their
+ * result is cached per token: one Map lookup instead of a Set lookup plus a stem. The cache is
  * cleared when full rather than tracked as an LRU; refilling is cheap.
  */
-function cachedStemmer(capacity: number): (word: string) => string {
-  const cache = new Map<string, string>();
-  return (word) => {
-    let s = cache.get(word);
-    if (s === undefined) {
-      s = porterStem(word);
+function cached(f: (token: string) => string | null, capacity: number): (token: string) => string | null {
+  const cache = new Map<string, string | null>();
+  return (token) => {
+    let t = cache.get(token);
+    if (t === undefined) {
+      t = f(token);
       if (cache.size >= capacity) cache.clear();
-      cache.set(word, s);
+      cache.set(token, t);
     }
-    return s;
+    return t;
   };
 }

@@ -5,7 +5,9 @@ import {
   createAnalyzer, ENGLISH_STOP_WORDS, stripPossessive, validateFullTextOptions,
 } from '../../../src/segment/text/analyzer.ts';
 import { porterStem } from '../../../src/segment/text/porter.ts';
-import { MAX_TOKEN_LENGTH, tokenizeRegex, tokenizeSegmenter } from '../../../src/segment/text/tokenizer.ts';
+import {
+  MAX_TOKEN_LENGTH, tokenizeRegex, tokenizeScan, tokenizeSegmenter,
+} from '../../../src/segment/text/tokenizer.ts';
 
 const ENGLISH: FullTextOptions = {
   language: 'english', stemming: true, remove_stopwords: true, case_sensitive: false, k1: 1.2, b: 0.75,
@@ -52,21 +54,38 @@ test('Porter stemmer matches known pairs', () => {
   assert.ok(PORTER_PAIRS.length >= 30);
 });
 
-test('tokenizer follows UAX#29 word boundaries', () => {
-  assert.deepEqual(
-    tokenizeRegex("U.S.A. 3.14 1,000 don't e-mail wi-fi foo_bar CD4+ T-cells p<0.05 x.y.z 1.a"),
-    ['U.S.A', '3.14', '1,000', "don't", 'e', 'mail', 'wi', 'fi', 'foo_bar', 'CD4', 'T', 'cells',
-      'p', '0.05', 'x.y.z', '1', 'a'],
-  );
-  // Punctuation, symbols, emoji and lone connectors are not tokens.
-  assert.deepEqual(tokenizeRegex('— !!! 😀 ¼ ² _ ___ …'), []);
-  // Decomposed accents stay inside the word (WB4); superscripts split like ICU does.
-  assert.deepEqual(tokenizeRegex('cafe\u0301 km² naïve'), ['cafe\u0301', 'km', 'naïve']);
-});
+for (const [name, tokenize] of [['scan', tokenizeScan], ['regex', tokenizeRegex]] as const) {
+  test(`${name} tokenizer follows UAX#29 word boundaries`, () => {
+    assert.deepEqual(
+      tokenize("U.S.A. 3.14 1,000 don't e-mail wi-fi foo_bar CD4+ T-cells p<0.05 x.y.z 1.a"),
+      ['U.S.A', '3.14', '1,000', "don't", 'e', 'mail', 'wi', 'fi', 'foo_bar', 'CD4', 'T', 'cells',
+        'p', '0.05', 'x.y.z', '1', 'a'],
+    );
+    // Punctuation, symbols, emoji and lone connectors are not tokens.
+    assert.deepEqual(tokenize('— !!! 😀 ¼ ² _ ___ …'), []);
+    // Decomposed accents stay inside the word (WB4); superscripts split like ICU does.
+    assert.deepEqual(tokenize('cafe\u0301 km² naïve'), ['cafe\u0301', 'km', 'naïve']);
+    // Astral letters and digits are word characters.
+    assert.deepEqual(tokenize('𝐀𝐁 𝟏𝟐'), ['𝐀𝐁', '𝟏𝟐']);
+  });
 
-test('tokenizer splits CJK ideographs one per token, as Lucene does', () => {
-  assert.deepEqual(tokenizeRegex('中文分词'), ['中', '文', '分', '词']);
-  assert.deepEqual(tokenizeRegex('한국어 텍스트'), ['한국어', '텍스트']);
+  test(`${name} tokenizer splits CJK ideographs one per token, as Lucene does`, () => {
+    assert.deepEqual(tokenize('中文分词'), ['中', '文', '分', '词']);
+    assert.deepEqual(tokenize('한국어 텍스트'), ['한국어', '텍스트']);
+  });
+}
+
+test('the scanner produces exactly the regex tokens (random strings of tricky characters)', () => {
+  const palette = ['a', 'Z', 'é', '1', '9', '_', '.', "'", '’', ':', ',', ';', ' ', '-', '中', 'ひ',
+    'カ', '한', '\u0301', '\u00AD', '\u200D', '·', '²', '😀', '𝐀', '𝟏', '\uD800', 'Ⅻ', '٣', 'ـ', 'ก'];
+  let seed = 1;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let k = 0; k < 50_000; k++) {
+    let s = '';
+    const len = 1 + Math.floor(rand() * 12);
+    for (let j = 0; j < len; j++) s += palette[Math.floor(rand() * palette.length)];
+    assert.deepEqual(tokenizeScan(s), tokenizeRegex(s), JSON.stringify(s));
+  }
 });
 
 test('regex tokenizer agrees with Intl.Segmenter on Latin text', () => {
@@ -75,13 +94,17 @@ test('regex tokenizer agrees with Intl.Segmenter on Latin text', () => {
     'Résumé: naïve Bayes, 1,024 samples, x86_64 builds, e.g. 12:30, ratio 3:1.',
     'O’Neill’s data — 10% vs. 20%; CO2/H2O exchange at 37°C.',
   ];
-  for (const s of samples) assert.deepEqual(tokenizeRegex(s), tokenizeSegmenter(s), s);
+  for (const s of samples) {
+    assert.deepEqual(tokenizeRegex(s), tokenizeSegmenter(s), s);
+    assert.deepEqual(tokenizeScan(s), tokenizeSegmenter(s), s);
+  }
 });
 
 test('tokens longer than 255 characters are split', () => {
   const long = 'a'.repeat(600);
-  const parts = tokenizeRegex(long);
-  assert.deepEqual(parts.map((p) => p.length), [MAX_TOKEN_LENGTH, MAX_TOKEN_LENGTH, 90]);
+  for (const tokenize of [tokenizeScan, tokenizeRegex]) {
+    assert.deepEqual(tokenize(long).map((p) => p.length), [MAX_TOKEN_LENGTH, MAX_TOKEN_LENGTH, 90]);
+  }
 });
 
 test('English analyzer: possessives, lower case, stop words, stemming', () => {

@@ -1,0 +1,102 @@
+// The background indexer: folds tails into segments when they pass a size, count or age
+// threshold, runs compaction every interval (or at once when there are too many segments), and
+// garbage-collects after either. One task at a time per namespace; failures are logged and
+// retried on the next tick, never lost (the WAL still holds everything).
+import type { FastifyBaseLogger } from 'fastify';
+import { collectGarbage } from '../compaction/gc.ts';
+import { compactOnce } from '../compaction/compactor.ts';
+import { flushTail } from './flush.ts';
+import type { Namespace } from './namespace.ts';
+
+export interface MaintenanceOptions {
+  flush_docs: number;
+  flush_bytes: number;
+  flush_interval_secs: number;
+  compaction: { enabled: boolean; interval_secs: number; max_segments: number; max_total_docs: number; gc_grace_secs: number };
+}
+
+interface State {
+  busy: boolean;
+  lastFlush: number;
+  lastCompaction: number;
+  lastGc: number;
+}
+
+const TICK_MS = 1000;
+
+export class Maintenance {
+  private readonly state = new WeakMap<Namespace, State>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly namespaces: () => Namespace[],
+    private readonly opts: MaintenanceOptions,
+    private readonly log: FastifyBaseLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      for (const ns of this.namespaces()) void this.check(ns);
+    }, TICK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Hooked to every applied write: a tail past its size thresholds is flushed at once. */
+  watch(ns: Namespace): void {
+    ns.onTailGrowth = () => {
+      if (ns.memtable.rowCount >= this.opts.flush_docs || ns.memtable.bytes >= this.opts.flush_bytes) void this.check(ns);
+    };
+  }
+
+  private stateOf(ns: Namespace): State {
+    let s = this.state.get(ns);
+    if (!s) {
+      const t = this.now();
+      s = { busy: false, lastFlush: t, lastCompaction: t, lastGc: 0 };
+      this.state.set(ns, s);
+    }
+    return s;
+  }
+
+  async check(ns: Namespace): Promise<void> {
+    const s = this.stateOf(ns);
+    if (s.busy) return;
+    s.busy = true;
+    const { compaction } = this.opts;
+    try {
+      const now = this.now();
+      const tail = ns.memtable;
+      const unfolded = ns.lastAppliedSeq > ns.loaded.manifest.wal_watermark;
+      if (unfolded && (tail.rowCount >= this.opts.flush_docs || tail.bytes >= this.opts.flush_bytes
+        || now - s.lastFlush >= this.opts.flush_interval_secs * 1000)) {
+        const started = this.now();
+        const docs = tail.size;
+        await flushTail(ns);
+        s.lastFlush = this.now();
+        this.log.info({ namespace: ns.name, documents: docs, ms: s.lastFlush - started, segments: ns.segments.length }, 'tail flushed');
+      } else if (!unfolded) {
+        s.lastFlush = now;
+      }
+      if (compaction.enabled && (ns.segments.length > compaction.max_segments || now - s.lastCompaction >= compaction.interval_secs * 1000)) {
+        const merged = await compactOnce(ns, compaction);
+        s.lastCompaction = this.now();
+        if (merged > 0) this.log.info({ namespace: ns.name, merges: merged, segments: ns.segments.length }, 'segments merged');
+      }
+      if (this.now() - s.lastGc >= Math.max(compaction.gc_grace_secs * 1000, 10_000) / 2) {
+        const removed = await ns.exclusive(() => collectGarbage(ns.deps.store, ns.name, ns.loaded.manifest, compaction.gc_grace_secs * 1000));
+        s.lastGc = this.now();
+        if (removed.wal + removed.segments + removed.manifests > 0) this.log.info({ namespace: ns.name, ...removed }, 'garbage collected');
+      }
+    } catch (e) {
+      this.log.error({ namespace: ns.name, err: e }, 'index maintenance failed; will retry');
+    } finally {
+      s.busy = false;
+    }
+  }
+}

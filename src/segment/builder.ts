@@ -1,0 +1,96 @@
+// Builds a segment object from rows folded out of the write tail (or merged by compaction).
+// Pure CPU work that blocks for seconds on big inputs (HNSW dominates): call it from a worker
+// (buildSegmentInWorker) anywhere the event loop matters.
+import { tmpdir } from 'node:os';
+import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
+import { encodeColumn } from './columns.ts';
+import { assembleSegment, Sections, type ColumnStats, type SegmentMeta } from './format.ts';
+import { buildHnswBytes, type HnswParams } from './hnsw.ts';
+import { encodeIds } from './ids.ts';
+import { createAnalyzer } from './text/analyzer.ts';
+import { encodeTextField, type TextStats } from './text/disk-index.ts';
+import { encodeVectors } from './vectors.ts';
+
+export interface SegmentInput {
+  schema: NamespaceSchema;
+  /** Row order; unique. */
+  ids: DocId[];
+  /** rows × dim; the slots of rows without a vector are ignored. */
+  vectors: Float32Array;
+  /** 1 = the row has a vector. */
+  hasVector: Uint8Array;
+  attributes: Record<string, AttributeValue>[];
+  hnsw: HnswParams;
+  /** Where hnswlib's index file is written and read back during the build; os.tmpdir() by default. */
+  tmpDir?: string;
+}
+
+export interface BuiltSegment {
+  bytes: Buffer;
+  meta: SegmentMeta;
+}
+
+export function checkInput(input: SegmentInput): void {
+  const rows = input.ids.length;
+  const dim = input.schema.vector_dim;
+  if (input.attributes.length !== rows) {
+    throw new RangeError(`segment input has ${rows} ids but ${input.attributes.length} attribute rows`);
+  }
+  if (input.hasVector.length < rows) {
+    throw new RangeError(`segment input has ${rows} rows but hasVector covers ${input.hasVector.length}`);
+  }
+  if (input.vectors.length < rows * dim) {
+    throw new RangeError(`segment input has ${rows} rows of dimension ${dim} but ${input.vectors.length} vector floats`);
+  }
+  if (rows > 0xffffffff) throw new RangeError(`a segment holds at most 2^32 - 1 rows, got ${rows}`);
+}
+
+export async function buildSegment(input: SegmentInput): Promise<BuiltSegment> {
+  return buildSegmentSync(input);
+}
+
+export function buildSegmentSync(input: SegmentInput): BuiltSegment {
+  checkInput(input);
+  const { schema, ids, attributes } = input;
+  const rows = ids.length;
+  const dim = schema.vector_dim;
+  const names = Object.keys(schema.attributes);
+  for (let row = 0; row < rows; row++) {
+    for (const name of Object.keys(attributes[row]!)) {
+      if (schema.attributes[name] === undefined) {
+        throw new Error(`row ${row}: attribute '${name}' is not in the namespace schema (${names.join(', ')})`);
+      }
+    }
+  }
+
+  const sections: Array<[string, Buffer]> = [[Sections.ids, encodeIds(ids)]];
+  const columns: Record<string, ColumnStats | null> = {};
+  const text: Record<string, TextStats> = {};
+  for (const name of names) {
+    const attr = schema.attributes[name]!;
+    const values = attributes.map((a) => a[name]);
+    const col = encodeColumn(name, attr.type, values);
+    sections.push([Sections.column(name), col.bytes]);
+    columns[name] = col.stats;
+    if (attr.full_text) {
+      const field = encodeTextField(createAnalyzer(attr.full_text), values);
+      sections.push([Sections.text(name), field.bytes]);
+      text[name] = field.stats;
+    }
+  }
+
+  const vectorRows: number[] = [];
+  for (let row = 0; row < rows; row++) if (input.hasVector[row] === 1) vectorRows.push(row);
+  sections.push([Sections.vectors, encodeVectors(rows, dim, input.vectors, input.hasVector)]);
+  if (vectorRows.length > 0) {
+    sections.push([Sections.hnsw, buildHnswBytes({
+      metric: schema.vector_metric,
+      dim,
+      data: input.vectors,
+      rows: vectorRows,
+      params: input.hnsw,
+      tmpDir: input.tmpDir ?? tmpdir(),
+    })]);
+  }
+  return assembleSegment(sections, { rows, dim, metric: schema.vector_metric, columns, text });
+}

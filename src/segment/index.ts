@@ -1,0 +1,21 @@
+// The segment layer: immutable, self-checking segment objects (docs/segments.md).
+export { buildSegment, type BuiltSegment, type SegmentInput } from './builder.ts';
+export { buildSegmentInWorker, type WorkerBuildOptions } from './worker.ts';
+export {
+  readSegmentMeta,
+  segmentTailLength,
+  SEGMENT_TRAILER_BYTES,
+  SEGMENT_FORMAT,
+  SegmentCorruptError,
+  Sections,
+  type ColumnStats,
+  type SectionEntry,
+  type SectionRange,
+  type SegmentMeta,
+} from './format.ts';
+export { SegmentReader, type OpenSegmentOptions, type ReadSection } from './reader.ts';
+export { mergeInputs } from './merge.ts';
+export type { HnswParams } from './hnsw.ts';
+export type { Neighbours } from './vector-search.ts';
+export type { ColumnReader } from './columns.ts';
+export type { SegmentTextView, TextStats } from './text/disk-index.ts';

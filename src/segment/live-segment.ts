@@ -1,0 +1,104 @@
+// A segment as queries see it: the immutable reader plus a live-row bitmap. Rows die when a
+// later write supersedes or deletes their id (the manifest's deletion list, then every WAL op
+// applied since), so at most one live row exists per id across a namespace's sources.
+import type { AttributeValue, DocId } from '../schema/types.ts';
+import type { TextIndexView } from './text/index-view.ts';
+import type { RowSource } from './row-source.ts';
+import type { SegmentReader } from './reader.ts';
+
+export class LiveSegment implements RowSource {
+  private readonly live: Uint8Array;
+  private liveRows: number;
+  private readonly textViews = new Map<string, TextIndexView | undefined>();
+  private ranges: Map<string, { min: number | string; max: number | string; hasNull: boolean }> | null = null;
+
+  constructor(readonly segmentId: string, readonly reader: SegmentReader, deletedRows: Iterable<number>) {
+    this.live = new Uint8Array(reader.rows).fill(1);
+    this.liveRows = reader.rows;
+    for (const row of deletedRows) this.kill(row);
+  }
+
+  get rowCount(): number {
+    return this.reader.rows;
+  }
+
+  get size(): number {
+    return this.liveRows;
+  }
+
+  isLive(row: number): boolean {
+    return this.live[row] === 1;
+  }
+
+  /** The live bitmap; callers must not modify it. */
+  liveBitmap(): Uint8Array {
+    return this.live;
+  }
+
+  kill(row: number): boolean {
+    if (this.live[row] !== 1) return false;
+    this.live[row] = 0;
+    this.liveRows--;
+    this.textViews.clear();
+    return true;
+  }
+
+  /** Kills the row holding `id`, if it is live here. */
+  killId(id: DocId): boolean {
+    const row = this.reader.rowOfId(id);
+    return row !== undefined && this.kill(row);
+  }
+
+  /** Live row of `id`, if any. */
+  liveRowOf(id: DocId): number | undefined {
+    const row = this.reader.rowOfId(id);
+    return row !== undefined && this.live[row] === 1 ? row : undefined;
+  }
+
+  deadRows(): number[] {
+    const out: number[] = [];
+    for (let row = 0; row < this.live.length; row++) if (this.live[row] !== 1) out.push(row);
+    return out;
+  }
+
+  id(row: number): DocId {
+    return this.reader.id(row);
+  }
+
+  vectorOffset(row: number): number {
+    return this.reader.vectorOffset(row);
+  }
+
+  vectorData(): Float32Array {
+    return this.reader.vectorData();
+  }
+
+  vectorNorm(row: number): number {
+    return this.reader.vectorNorm(row);
+  }
+
+  attributes(row: number): Record<string, AttributeValue> {
+    return this.reader.attributes(row);
+  }
+
+  columnRanges() {
+    if (!this.ranges) {
+      this.ranges = new Map();
+      for (const [name, stats] of Object.entries(this.reader.meta.columns)) {
+        // A column with no value at all stays unknown (conservative: never skipped for it).
+        if (stats) this.ranges.set(name, stats);
+      }
+    }
+    return this.ranges;
+  }
+
+  annSearch(query: Float32Array, k: number, ef: number, accept: (row: number) => boolean) {
+    return this.reader.searchVector(query, k, ef, accept);
+  }
+
+  /** Views are rebuilt after kills so their statistics count live rows only. */
+  textIndex(field: string): TextIndexView | undefined {
+    if (!this.textViews.has(field)) this.textViews.set(field, this.reader.textView(field, this.live));
+    return this.textViews.get(field);
+  }
+}

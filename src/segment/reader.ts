@@ -1,0 +1,181 @@
+// Opens a segment from its table (readSegmentMeta) and a section fetcher (ranged reads behind a
+// cache), verifying every section's CRC as it arrives. Everything is loaded at open, in
+// parallel, so that the per-row methods the query executor calls are synchronous.
+import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
+import { aligned8 } from './binary.ts';
+import { ColumnReader } from './columns.ts';
+import { Sections, SegmentCorruptError, verifySection, type SectionRange, type SegmentMeta } from './format.ts';
+import { HnswIndex } from './hnsw.ts';
+import { IdColumn } from './ids.ts';
+import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
+import { exactNearest, type Neighbours } from './vector-search.ts';
+import { VectorColumn } from './vectors.ts';
+
+export type ReadSection = (name: string, range: SectionRange) => Promise<Buffer>;
+
+export interface OpenSegmentOptions {
+  meta: SegmentMeta;
+  schema: NamespaceSchema;
+  readSection: ReadSection;
+  /** Where the HNSW section is materialized for hnswlib (deleted as soon as it is loaded). */
+  tmpDir: string;
+}
+
+export class SegmentReader {
+  readonly rows: number;
+  private closed = false;
+
+  private constructor(
+    readonly meta: SegmentMeta,
+    readonly schema: NamespaceSchema,
+    private readonly ids: IdColumn,
+    private readonly vectors: VectorColumn,
+    private readonly columns: ReadonlyArray<[string, ColumnReader]>,
+    private readonly text: ReadonlyMap<string, DiskTextIndex>,
+    private hnsw: HnswIndex | null,
+  ) {
+    this.rows = meta.rows;
+  }
+
+  static async open(opts: OpenSegmentOptions): Promise<SegmentReader> {
+    const { meta, schema } = opts;
+    if (meta.dim !== schema.vector_dim || meta.metric !== schema.vector_metric) {
+      throw new Error(`segment has ${meta.dim}-d ${meta.metric} vectors; the schema says ${schema.vector_dim}-d ${schema.vector_metric}`);
+    }
+    const load = async (name: string): Promise<Buffer> => {
+      const entry = meta.sections[name];
+      if (entry === undefined) throw new SegmentCorruptError(name, 'section missing from the table');
+      const bytes = await opts.readSection(name, { offset: entry.offset, length: entry.length });
+      verifySection(name, entry, bytes);
+      return aligned8(bytes);
+    };
+    const attrNames = Object.keys(schema.attributes);
+    const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null);
+    const [idBytes, vectorBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
+      load(Sections.ids),
+      load(Sections.vectors),
+      meta.sections[Sections.hnsw] === undefined ? Promise.resolve(null) : load(Sections.hnsw),
+      Promise.all(attrNames.map((n) => load(Sections.column(n)))),
+      Promise.all(textNames.map((n) => load(Sections.text(n)))),
+    ]);
+
+    const structure = <T>(section: string, make: () => T): T => {
+      try {
+        return make();
+      } catch (e) {
+        if (e instanceof SegmentCorruptError) throw e;
+        throw new SegmentCorruptError(section, (e as Error).message);
+      }
+    };
+    const ids = structure(Sections.ids, () => new IdColumn(idBytes));
+    const vectors = structure(Sections.vectors, () => new VectorColumn(vectorBytes));
+    const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
+      structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
+    const text = new Map(textNames.map((n, i) =>
+      [n, structure(Sections.text(n), () => new DiskTextIndex(textBytes[i]!, Sections.text(n)))]));
+    for (const [section, rows] of [[Sections.ids, ids.rows], [Sections.vectors, vectors.rows],
+      ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
+      ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
+      if (rows !== meta.rows) throw new SegmentCorruptError(section, `holds ${rows} rows; the table says ${meta.rows}`);
+    }
+    const hnsw = hnswBytes === null ? null : await HnswIndex.load({
+      bytes: hnswBytes, metric: meta.metric, dim: meta.dim, tmpDir: opts.tmpDir,
+    });
+    return new SegmentReader(meta, schema, ids, vectors, columns, text, hnsw);
+  }
+
+  id(row: number): DocId {
+    return this.ids.id(row);
+  }
+
+  /** The row holding id, by binary search over the sorted ids. */
+  rowOfId(id: DocId): number | undefined {
+    return this.ids.rowOf(id);
+  }
+
+  /** Offset of the row's vector in vectorData(), or -1 when the row has no vector. */
+  vectorOffset(row: number): number {
+    return this.vectors.offset(row);
+  }
+
+  vectorData(): Float32Array {
+    return this.vectors.data;
+  }
+
+  vectorNorm(row: number): number {
+    return this.vectors.norms[row]!;
+  }
+
+  /** The row's attributes, decoded from the columns; null values are left out. */
+  attributes(row: number): Record<string, AttributeValue> {
+    const out: Record<string, AttributeValue> = {};
+    for (const [name, col] of this.columns) {
+      const v = col.value(row);
+      if (v !== null) out[name] = v;
+    }
+    return out;
+  }
+
+  /** One attribute's column, for filters that read a column without decoding whole rows. */
+  column(name: string): ColumnReader | undefined {
+    return this.columns.find(([n]) => n === name)?.[1];
+  }
+
+  /**
+   * A BM25 view of one full-text field where only rows with live[row] === 1 exist. Its stats are
+   * computed from `live` on first use (one pass over the rows) unless `stats` are given (e.g.
+   * kept up to date with exactLength as rows die). A view assumes `live` no longer changes:
+   * create a new one after killing rows.
+   */
+  textView(field: string, live: Uint8Array, stats?: TextStats): SegmentTextView | undefined {
+    return this.text.get(field)?.view(live, stats);
+  }
+
+  /** The exact token count of a row in a full-text field (0 when the row has no tokens). */
+  exactLength(field: string, row: number): number {
+    const index = this.text.get(field);
+    if (index === undefined) throw new Error(`segment has no full-text field '${field}'`);
+    return index.lengths[row]!;
+  }
+
+  /**
+   * Approximate nearest rows among those `accept` allows, with exact distances in Silt's
+   * convention (query/vector.ts), nearest first. When the HNSW search returns fewer than k rows
+   * (a selective filter cuts the graph), the rows are found by exact search over the accepted
+   * rows instead, so the result is short only when fewer than k rows are accepted.
+   */
+  searchVector(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): Neighbours {
+    this.checkQuery(query);
+    if (this.closed) throw new Error('segment reader used after close()');
+    const hnsw = this.hnsw;
+    if (hnsw === null || k <= 0) return { rows: [], distances: [] };
+    const rows = hnsw.search(query, k, ef, accept);
+    if (accept !== undefined && rows.length < Math.min(k, hnsw.count)) {
+      return this.exactSearch(query, k, this.acceptedVectorRows(accept));
+    }
+    return this.exactSearch(query, k, rows);
+  }
+
+  /** Exact k nearest among the given rows (rows without a vector are skipped). */
+  exactSearch(query: Float32Array, k: number, rows: Iterable<number>): Neighbours {
+    this.checkQuery(query);
+    return exactNearest(this.meta.metric, query, this.vectors, k, rows);
+  }
+
+  /** Drops the HNSW index (hnswlib frees it when the object is collected). */
+  close(): void {
+    this.closed = true;
+    this.hnsw?.close();
+    this.hnsw = null;
+  }
+
+  private *acceptedVectorRows(accept: (row: number) => boolean): Generator<number> {
+    for (let row = 0; row < this.rows; row++) if (this.vectors.has(row) && accept(row)) yield row;
+  }
+
+  private checkQuery(query: Float32Array): void {
+    if (query.length !== this.meta.dim) {
+      throw new RangeError(`query vector has ${query.length} dimensions; the segment holds ${this.meta.dim}`);
+    }
+  }
+}

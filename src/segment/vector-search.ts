@@ -1,0 +1,84 @@
+// Exact k-nearest rows of a segment, with distances in Silt's convention (query/vector.ts:
+// cosine 1 − cos, l2 Euclidean, dot −q·v) so that segment and tail results merge by one order.
+import { distance, norm } from '../query/vector.ts';
+import type { VectorMetric } from '../schema/types.ts';
+import type { VectorColumn } from './vectors.ts';
+
+export interface Neighbours {
+  rows: number[];
+  distances: number[];
+}
+
+/**
+ * The k nearest of `rows` (duplicates and rows without a vector are ignored), nearest first;
+ * equal distances by row ascending. A bounded max-heap keeps it O(n log k).
+ */
+export function exactNearest(
+  metric: VectorMetric,
+  query: Float32Array,
+  vectors: VectorColumn,
+  k: number,
+  rows: Iterable<number>,
+): Neighbours {
+  if (k <= 0) return { rows: [], distances: [] };
+  const qNorm = norm(query);
+  const heapRows: number[] = [];
+  const heapDist: number[] = [];
+  const seen = new Set<number>();
+  for (const row of rows) {
+    const off = vectors.offset(row);
+    if (off < 0 || seen.has(row)) continue;
+    seen.add(row);
+    const d = distance(metric, query, qNorm, vectors.data, off, vectors.norms[row]!);
+    if (heapRows.length < k) {
+      heapRows.push(row);
+      heapDist.push(d);
+      siftUp(heapRows, heapDist, heapRows.length - 1);
+    } else if (before(d, row, heapDist[0]!, heapRows[0]!)) {
+      heapRows[0] = row;
+      heapDist[0] = d;
+      siftDown(heapRows, heapDist, 0);
+    }
+  }
+  const order = heapRows.map((_, i) => i);
+  order.sort((a, b) => heapDist[a]! - heapDist[b]! || heapRows[a]! - heapRows[b]!);
+  return { rows: order.map((i) => heapRows[i]!), distances: order.map((i) => heapDist[i]!) };
+}
+
+/** (d1, r1) comes before (d2, r2): nearer, or as near with a lower row. */
+function before(d1: number, r1: number, d2: number, r2: number): boolean {
+  return d1 < d2 || (d1 === d2 && r1 < r2);
+}
+
+// Max-heap on (distance, row): the root is the farthest kept entry.
+function siftUp(rows: number[], dist: number[], i: number): void {
+  while (i > 0) {
+    const p = (i - 1) >>> 1;
+    if (!before(dist[p]!, rows[p]!, dist[i]!, rows[i]!)) break;
+    swap(rows, dist, i, p);
+    i = p;
+  }
+}
+
+function siftDown(rows: number[], dist: number[], i: number): void {
+  const n = rows.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let top = i;
+    if (l < n && before(dist[top]!, rows[top]!, dist[l]!, rows[l]!)) top = l;
+    if (r < n && before(dist[top]!, rows[top]!, dist[r]!, rows[r]!)) top = r;
+    if (top === i) return;
+    swap(rows, dist, i, top);
+    i = top;
+  }
+}
+
+function swap(rows: number[], dist: number[], a: number, b: number): void {
+  const r = rows[a]!;
+  rows[a] = rows[b]!;
+  rows[b] = r;
+  const d = dist[a]!;
+  dist[a] = dist[b]!;
+  dist[b] = d;
+}
