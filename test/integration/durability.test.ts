@@ -61,7 +61,16 @@ async function checkAll(url: string, acked: Set<number>) {
   assert.equal(q.body.results[0].id, ids[0]);
 }
 
-async function crashAndRecover(env: Record<string, string>) {
+async function crashAndRecover(baseEnv: Record<string, string>) {
+  // Small thresholds so the tail is folded into segments and merged while writes go on: the
+  // crash then lands between WAL, segment and manifest writes.
+  const env = {
+    ...baseEnv,
+    SILT_INDEXING_FLUSH_DOCS: '700',
+    SILT_INDEXING_FLUSH_INTERVAL_SECS: '1',
+    SILT_COMPACTION_MAX_SEGMENTS: '3',
+    SILT_COMPACTION_GC_GRACE_SECS: '0',
+  };
   let silt = await startSilt(env);
   const created = await http(silt.url, 'PUT', '/v1/namespaces/durable', {
     vector_dim: DIM, vector_metric: 'cosine',
@@ -74,6 +83,8 @@ async function crashAndRecover(env: Record<string, string>) {
   silt = await startSilt(env);
   try {
     await checkAll(silt.url, acked);
+    const info = await http(silt.url, 'GET', '/v1/namespaces/durable');
+    assert.ok(info.body.segments.length > 0, 'the crash happened after segments were written');
     // The restarted node keeps accepting writes after the replayed tail.
     const more = await http(silt.url, 'POST', '/v1/namespaces/durable/upsert', { documents: [doc(1_000_000)] });
     assert.equal(more.status, 200);
