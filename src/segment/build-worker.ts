@@ -10,13 +10,16 @@ const port = parentPort;
 if (port === null) throw new Error('build-worker.ts must run in a worker thread');
 
 let start: Extract<ToWorker, { type: 'start' }> | undefined;
+let vectors = new Float32Array(0);
 const ids: DocId[] = [];
 const attributes: Record<string, AttributeValue>[] = [];
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'start') {
     start = msg;
+    vectors = msg.vectors ?? new Float32Array(msg.rows * msg.schema.vector_dim);
   } else if (msg.type === 'rows') {
+    if (msg.vectors !== undefined) vectors.set(msg.vectors, ids.length * start!.schema.vector_dim);
     for (const id of msg.ids) ids.push(id);
     for (const a of msg.attributes) attributes.push(a);
   } else {
@@ -24,7 +27,7 @@ port.on('message', (msg: ToWorker) => {
     const input: SegmentInput = {
       schema: start.schema,
       ids,
-      vectors: start.vectors,
+      vectors,
       hasVector: start.hasVector,
       attributes,
       hnsw: start.hnsw,
