@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   const nodeId = config.distributed.node_id || 'silt';
   const log = createLogger(config.logging, nodeId);
   if (config.distributed.enabled) {
-    log.warn({ role: config.distributed.role }, 'distributed mode is configured but this build serves every namespace itself');
+    // Refuse rather than serve as something it is not: a "query" node must not take writes.
+    process.stderr.write('silt: configuration error: distributed.enabled = true: cluster mode is not available in this version; run single-node (distributed.enabled = false)\n');
+    process.exit(2);
   }
   const store = createObjectStore(config.storage);
   const tmpDir = join(config.cache.disk_path, 'tmp');

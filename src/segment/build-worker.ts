@@ -10,7 +10,7 @@ const port = parentPort;
 if (port === null) throw new Error('build-worker.ts must run in a worker thread');
 
 let start: Extract<ToWorker, { type: 'start' }> | undefined;
-let vectors = new Float32Array(0);
+let vectors: Float32Array = new Float32Array(0);
 const ids: DocId[] = [];
 const attributes: Record<string, AttributeValue>[] = [];
 

@@ -26,7 +26,6 @@ export const MAX_TOKEN_LENGTH = 255;
 //   Numeric ≈ Nd, ExtendNumLet ≈ Pc, Extend/Format ≈ M + soft hyphen + ZWNJ/ZWJ (WB4).
 // MidLetter/MidNumLet join letters (WB6/7: "u.s.a", "don't", "a:b"); MidNum/MidNumLet join
 // digits (WB11/12: "3.14", "1,000"). Letters and digits join each other (WB9/10: "cd4", "3d").
-const WORD_CHAR = '\\p{Alphabetic}\\p{Nd}\\p{Pc}';
 const EXTEND = '\\p{M}\\u00AD\\u200C\\u200D';
 const MID_LETTER = ":\\u00B7\\u0387\\u2027\\uFE13\\uFE55\\uFF1A";
 const MID_NUM_LET = ".'\\u2018\\u2019\\u2024\\uFE52\\uFF07\\uFF0E";
