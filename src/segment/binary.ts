@@ -109,14 +109,6 @@ export class SectionCursor {
   }
 }
 
-/** The bytes of b, copied when needed so that they start 8-byte aligned. */
-export function aligned8(b: Buffer): Buffer {
-  if (b.byteOffset % 8 === 0) return b;
-  const out = Buffer.from(new ArrayBuffer(b.byteLength));
-  b.copy(out);
-  return out;
-}
-
 // --- null bitmaps: bit set = value present ----------------------------------------------------
 
 export function bitmapBytes(rows: number): number {

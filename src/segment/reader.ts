@@ -2,7 +2,6 @@
 // cache), verifying every section's CRC as it arrives. Everything is loaded at open, in
 // parallel, so that the per-row methods the query executor calls are synchronous.
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
-import { aligned8 } from './binary.ts';
 import { ColumnReader } from './columns.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionRange, type SegmentMeta } from './format.ts';
 import { HnswIndex } from './hnsw.ts';
@@ -46,8 +45,7 @@ export class SegmentReader {
       const entry = meta.sections[name];
       if (entry === undefined) throw new SegmentCorruptError(name, 'section missing from the table');
       const bytes = await opts.readSection(name, { offset: entry.offset, length: entry.length });
-      verifySection(name, entry, bytes);
-      return aligned8(bytes);
+      return verifySection(name, entry, bytes);
     };
     const attrNames = Object.keys(schema.attributes);
     const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null);
