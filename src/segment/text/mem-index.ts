@@ -10,7 +10,8 @@
 // - rows normally arrive in increasing order, keeping lists sorted for free; a row added below
 //   the end of a list marks it unsorted, and it is sorted once, the next time it is read.
 // Postings returned by postings() are views over the internal arrays: read them before the next
-// add() or remove().
+// add() or remove(). Rows are the tail's dense row numbers: per-row arrays are sized by the
+// largest row.
 
 import type { Analyzer } from './analyzer.ts';
 import { intToByte4, LENGTH_TABLE } from './bm25.ts';
@@ -99,11 +100,14 @@ export class MemTextIndex implements TextIndexView {
   private lengths = new Uint32Array(1024);
   private norms = new Uint8Array(1024);
   private docCount = 0;
-  /** LENGTH_TABLE held in a field: reading the imported binding per posting measured ~4× slower. */
+  private sumTotalTermFreq = 0;
+  /**
+   * LENGTH_TABLE held in a field: reading the imported binding in docLength, once per scored
+   * posting, measured 87 µs per SciFact query against 17 µs through the field.
+   */
   private readonly lengthTable = LENGTH_TABLE;
   /** Per-term counters while one row is being added; all zero between calls. */
   private tfScratch = new Uint32Array(1024);
-  private sumTotalTermFreq = 0;
 
   constructor(analyze: Analyzer) {
     this.analyze = analyze;

@@ -7,7 +7,7 @@
 //   UAX29_WORD regex (tokenizeRegex)                 106–178 ms      ≈7–11M tokens/s
 //   character-class scanner (tokenizeScan)            67–81 ms       ≈15–17M tokens/s
 // The regex is the readable statement of the rules; the scanner implements it with a per-code-
-// point class table and is checked against it (identical on all of SciFact and on 200k random
+// point class table and is checked against it (identical on all of SciFact and on random
 // strings of tricky characters, test/segment/text/analyzer.test.ts). ICU's segmenter, with
 // segments lacking a letter or digit dropped as here, gives the same tokens on all 5,183 SciFact
 // documents (raw, it differs on one: it calls "__" word-like but a lone "_" not), and SciFact
