@@ -3,7 +3,7 @@
 import type { FullTextOptions, NamespaceSchema } from '../schema/types.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
-import { combineStats, scoreView } from '../segment/text/index-view.ts';
+import { combineStats, scoreViewRows } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
 import { mayMatchRanges } from './filter/index.ts';
 import { TopK } from './topk.ts';
@@ -96,7 +96,9 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
 
 export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number): Hit[] {
   const ft = q.fullText!;
-  const totals = new Map<number, number>();
+  const top = new TopK(k);
+  // One field (the common case) goes straight into the heap; several are summed per row first.
+  const totals = ft.fields.length > 1 ? new Map<number, number>() : null;
   for (const { field, weight } of ft.fields) {
     const opts = schema.attributes[field]!.full_text!;
     const terms = analyzerFor(opts)(ft.query);
@@ -106,15 +108,15 @@ export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: Par
     sources.forEach((source, s) => {
       const view = views[s];
       if (!view || !mayMatch(source, q)) return;
-      const scores = scoreView(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q));
-      for (const [row, score] of scores) {
-        const key = s * ROW_SPACE + row;
-        totals.set(key, (totals.get(key) ?? 0) + score);
+      const { rows, scores } = scoreViewRows(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q));
+      for (let i = 0; i < rows.length; i++) {
+        const key = s * ROW_SPACE + rows[i]!;
+        if (totals) totals.set(key, (totals.get(key) ?? 0) + scores[i]!);
+        else top.push(key, scores[i]!);
       }
     });
   }
-  const top = new TopK(k);
-  for (const [key, score] of totals) top.push(key, score);
+  if (totals) for (const [key, score] of totals) top.push(key, score);
   return top.sorted().map(({ key, score }) => ({
     source: sources[Math.floor(key / ROW_SPACE)]!,
     row: key % ROW_SPACE,
