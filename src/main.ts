@@ -1,7 +1,7 @@
 // Composition root: argv → config → storage → roles → server.
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { Maintenance } from './indexer/maintenance.ts';
+import { Maintenance } from './compaction/maintenance.ts';
 import { loadConfig, ConfigError, type SiltConfig } from './config/index.ts';
 import { createObjectStore } from './storage/index.ts';
 import { NamespaceCatalog } from './indexer/catalog.ts';

@@ -7,6 +7,7 @@ import { isStorageError } from './storage/errors.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
 import { registerWriteRoutes } from './indexer/routes.ts';
 import { registerReadRoutes } from './query/routes.ts';
+import { registerCompactionRoutes } from './compaction/routes.ts';
 import type { QueryLimits } from './query/request.ts';
 
 export interface ServerDeps {
@@ -71,6 +72,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   registerWriteRoutes(app, deps);
   registerReadRoutes(app, deps);
+  registerCompactionRoutes(app, deps);
   return app;
 }
 

@@ -3,7 +3,7 @@
 // a row number is stable for the memtable's life (text postings refer to rows).
 import type { AttributeValue, DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { idKey } from '../schema/document.ts';
-import { norm } from '../query/vector.ts';
+import { norm } from '../segment/distance.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { MemTextIndex } from '../segment/text/mem-index.ts';
 import type { TextIndexView } from '../segment/text/index-view.ts';

@@ -7,7 +7,6 @@ import { parseDocId, parseDocument } from '../schema/document.ts';
 import { compileFilter, FilterError } from '../query/filter/index.ts';
 import type { ServerDeps } from '../server.ts';
 import { flushTail } from './flush.ts';
-import { compactOnce } from '../compaction/compactor.ts';
 import { storageFailure } from './failures.ts';
 
 type NsParams = { Params: { ns: string } };
@@ -48,20 +47,12 @@ export function registerWriteRoutes(app: FastifyInstance, deps: ServerDeps): voi
     return { status: 'ok', upserted: result.count, wal_seq: seq };
   });
 
-  // Index maintenance on demand (it also runs in the background): fold the tail into a segment,
-  // then run one round of the merge policy.
+  // Fold the tail into a segment now (it also happens in the background).
   app.post<NsParams>('/v1/namespaces/:ns/flush', async (req) => {
     checkNamespaceName(req.params.ns);
     const ns = await catalog.get(req.params.ns);
     const flushed = await flushTail(ns).catch((e: unknown) => { throw storageFailure(e); });
     return { namespace: ns.name, flushed, ...ns.stats() };
-  });
-
-  app.post<NsParams>('/v1/namespaces/:ns/compact', async (req) => {
-    checkNamespaceName(req.params.ns);
-    const ns = await catalog.get(req.params.ns);
-    const merges = await compactOnce(ns, deps.compaction).catch((e: unknown) => { throw storageFailure(e); });
-    return { namespace: ns.name, merges, ...ns.stats() };
   });
 
   app.post<NsParams>('/v1/namespaces/:ns/delete', async (req) => {

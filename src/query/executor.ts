@@ -7,7 +7,7 @@ import { combineStats, scoreViewRows } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
 import { mayMatchRanges } from './filter/index.ts';
 import { TopK } from './topk.ts';
-import { distance, norm, scoreOfDistance } from './vector.ts';
+import { distance, norm, scoreOfDistance } from '../segment/distance.ts';
 
 export const RRF_K = 60;
 

@@ -138,7 +138,7 @@ export class SegmentReader {
 
   /**
    * Approximate nearest rows among those `accept` allows, with exact distances in Silt's
-   * convention (query/vector.ts), nearest first. When the HNSW search returns fewer than k rows
+   * convention (distance.ts), nearest first. When the HNSW search returns fewer than k rows
    * (a selective filter cuts the graph), the rows are found by exact search over the accepted
    * rows instead, so the result is short only when fewer than k rows are accepted.
    */

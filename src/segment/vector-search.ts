@@ -1,6 +1,6 @@
-// Exact k-nearest rows of a segment, with distances in Silt's convention (query/vector.ts:
+// Exact k-nearest rows of a segment, with distances in Silt's convention (distance.ts:
 // cosine 1 − cos, l2 Euclidean, dot −q·v) so that segment and tail results merge by one order.
-import { distance, norm } from '../query/vector.ts';
+import { distance, norm } from './distance.ts';
 import type { VectorMetric } from '../schema/types.ts';
 import type { VectorColumn } from './vectors.ts';
 

@@ -5,7 +5,7 @@
 //   f32[rows × dim]   row r at r × dim; zeros for rows without a vector
 //   f32[rows]         norms (0 for rows without a vector)
 //   has-vector bitmap (bit set = the row has a vector)
-import { norm } from '../query/vector.ts';
+import { norm } from './distance.ts';
 import { bitmapBytes, getBit, SectionCursor, SectionWriter, setBit } from './binary.ts';
 
 export function encodeVectors(

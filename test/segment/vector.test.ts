@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { distance, norm } from '../../src/query/vector.ts';
+import { distance, norm } from '../../src/segment/distance.ts';
 import type { NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { buildSegment, type SegmentReader } from '../../src/segment/index.ts';
 import { openBytes, rng } from './helpers.ts';

@@ -3,10 +3,10 @@
 // garbage-collects after either. One task at a time per namespace; failures are logged and
 // retried on the next tick, never lost (the WAL still holds everything).
 import type { FastifyBaseLogger } from 'fastify';
-import { collectGarbage } from '../compaction/gc.ts';
-import { compactOnce } from '../compaction/compactor.ts';
-import { flushTail } from './flush.ts';
-import type { Namespace } from './namespace.ts';
+import { collectGarbage } from './gc.ts';
+import { compactOnce } from './compactor.ts';
+import { flushTail } from '../indexer/flush.ts';
+import type { Namespace } from '../indexer/namespace.ts';
 
 export interface MaintenanceOptions {
   flush_docs: number;

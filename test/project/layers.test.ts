@@ -1,0 +1,48 @@
+// The import direction of STYLE.md: lower layers never import higher ones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+// What each top-level module may import (besides itself). Type-only imports of the HTTP server's
+// route dependencies are the one exception, checked separately.
+const ALLOWED: Record<string, string[]> = {
+  'errors.ts': [],
+  config: [],
+  schema: ['errors.ts'],
+  storage: ['errors.ts'],
+  cluster: [],
+  wal: ['errors.ts', 'storage', 'schema'],
+  segment: ['errors.ts', 'schema'],
+  manifest: ['errors.ts', 'storage', 'schema', 'segment'],
+  query: ['errors.ts', 'schema', 'segment', 'storage'],
+  indexer: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query'],
+  compaction: ['errors.ts', 'schema', 'storage', 'wal', 'manifest', 'segment', 'indexer'],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+test('modules import only the layers below them', () => {
+  const problems: string[] = [];
+  for (const file of files(SRC)) {
+    const rel = relative(SRC, file);
+    const module = rel.includes('/') ? rel.split('/')[0]! : rel;
+    const allowed = ALLOWED[module];
+    if (!allowed) continue; // main.ts, server.ts, logging.ts wire everything
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^import (type )?[^'"]*from '(\.[^']+)'/gm)) {
+      const target = relative(SRC, join(file, '..', m[2]!));
+      const targetModule = target.includes('/') ? target.split('/')[0]! : target;
+      if (targetModule === module) continue;
+      if (m[1] && targetModule === 'server.ts') continue;
+      if (!allowed.includes(targetModule)) problems.push(`${rel} imports ${target}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
