@@ -1,25 +1,13 @@
 // Runs inside the worker thread started by buildSegmentInWorker (worker.ts): collects the input,
 // which arrives in chunks so that the parent's event loop never blocks on one big clone, builds
 // the segment and sends the bytes back as a transferred ArrayBuffer.
-import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import { buildSegmentSync, type SegmentInput } from './builder.ts';
 import type { ToWorker, FromWorker } from './worker.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('build-worker.ts must run in a worker thread');
-
-// A build is background work: on Linux, setPriority(pid 0) renices only the calling thread, so
-// when cores are scarce the scheduler favours the event loop over the build.
-const nice = (workerData as { nice?: number }).nice ?? 0;
-if (nice !== 0) {
-  try {
-    setPriority(nice);
-  } catch {
-    // Not permitted or not supported: build at normal priority.
-  }
-}
 
 let start: Extract<ToWorker, { type: 'start' }> | undefined;
 let vectors: Float32Array = new Float32Array(0);

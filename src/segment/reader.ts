@@ -154,7 +154,7 @@ export class SegmentReader {
     return this.exactSearch(query, k, rows);
   }
 
-  /** Exact k nearest among the given rows (rows without a vector are skipped). */
+  /** Exact k nearest among the given distinct rows (rows without a vector are skipped). */
   exactSearch(query: Float32Array, k: number, rows: Iterable<number>): Neighbours {
     this.checkQuery(query);
     return exactNearest(this.meta.metric, query, this.vectors, k, rows);

@@ -10,8 +10,8 @@ export interface Neighbours {
 }
 
 /**
- * The k nearest of `rows` (duplicates and rows without a vector are ignored), nearest first;
- * equal distances by row ascending. A bounded max-heap keeps it O(n log k).
+ * The k nearest of `rows` (distinct; rows without a vector are skipped), nearest first; equal
+ * distances by row ascending. A bounded max-heap keeps it O(n log k).
  */
 export function exactNearest(
   metric: VectorMetric,
@@ -24,11 +24,9 @@ export function exactNearest(
   const qNorm = norm(query);
   const heapRows: number[] = [];
   const heapDist: number[] = [];
-  const seen = new Set<number>();
   for (const row of rows) {
     const off = vectors.offset(row);
-    if (off < 0 || seen.has(row)) continue;
-    seen.add(row);
+    if (off < 0) continue;
     const d = distance(metric, query, qNorm, vectors.data, off, vectors.norms[row]!);
     if (heapRows.length < k) {
       heapRows.push(row);

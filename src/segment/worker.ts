@@ -55,7 +55,7 @@ export async function buildSegmentInWorker(input: SegmentInput, opts: WorkerBuil
   const vectors = input.vectors.subarray(0, rows * dim);
   const transferVectors = opts.transfer === true && spansBuffer(vectors);
 
-  const worker = new Worker(BOOTSTRAP, { workerData: { module: WORKER_MODULE, nice: Number(process.env.NICE_TEST ?? 0) } });
+  const worker = new Worker(BOOTSTRAP, { workerData: { module: WORKER_MODULE } });
   const result = new Promise<BuiltSegment>((resolve, reject) => {
     let settled = false;
     const settle = (f: () => void) => {
