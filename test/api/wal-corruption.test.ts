@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryObjectStore } from '../../src/storage/memory.ts';
+import { testApp } from '../support/app.ts';
+
+test('a corrupt WAL object stops the namespace with an error naming it; it is never skipped', async () => {
+  const store = new MemoryObjectStore();
+  const first = testApp({ store });
+  await first.call('PUT', '/v1/namespaces/c', { vector_dim: 2 });
+  for (let i = 0; i < 3; i++) {
+    await first.call('POST', '/v1/namespaces/c/upsert', { documents: [{ id: i, vector: [i, 1] }] });
+  }
+  const key = 'c/wal/00000000000000000002.wal';
+  const { body } = await store.get(key);
+  body[body.length - 10] ^= 0xff;
+  await store.put(key, body);
+
+  const restarted = testApp({ store });
+  for (const [method, url, payload] of [
+    ['POST', '/v1/namespaces/c/query', { vector: [1, 1] }],
+    ['POST', '/v1/namespaces/c/upsert', { documents: [{ id: 9, vector: [1, 1] }] }],
+  ] as const) {
+    const res = await restarted.call(method, url, payload);
+    assert.equal(res.status, 500);
+    assert.equal(res.body.error.code, 'SILT_ERR_WAL_CORRUPT');
+    assert.match(res.body.error.message, /WAL object 'c\/wal\/00000000000000000002\.wal' is corrupt \(CRC mismatch/);
+  }
+  // Nothing was written past the corruption.
+  assert.equal((await store.head('c/wal/00000000000000000004.wal')), null);
+
+  // A missing object in the middle of the sequence is reported the same way.
+  await store.put(key, (await first.store.get('c/wal/00000000000000000001.wal')).body);
+  await store.delete(key);
+  const res = await testApp({ store }).call('POST', '/v1/namespaces/c/query', { vector: [1, 1] });
+  assert.equal(res.body.error.code, 'SILT_ERR_WAL_CORRUPT');
+  assert.match(res.body.error.message, /00000000000000000002\.wal' is corrupt \(missing/);
+});
