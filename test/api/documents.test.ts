@@ -130,3 +130,18 @@ test('concurrent upserts share WAL entries (group commit) and none is lost', asy
   assert.equal(info.documents, 50);
   assert.ok(info.wal_entries < 50, `expected batching, got ${info.wal_entries} entries for 50 writes`);
 });
+
+test('large upserts (tens of MB of JSON) are accepted in one request', async () => {
+  const { call } = testApp({ bodyLimit: 256 << 20 });
+  await call('PUT', '/v1/namespaces/big', { vector_dim: 768 });
+  const documents = Array.from({ length: 3000 }, (_, i) => ({
+    id: i,
+    vector: Array.from({ length: 768 }, (_, j) => Math.sin(i + j * 0.001) * 0.123456789),
+  }));
+  const body = JSON.stringify({ documents });
+  assert.ok(body.length > 20_000_000, `${body.length} bytes`);
+  const res = await call('POST', '/v1/namespaces/big/upsert', body);
+  assert.equal(res.status, 200);
+  assert.equal(res.body.upserted, 3000);
+  assert.equal((await call('GET', '/v1/namespaces/big')).body.documents, 3000);
+});
