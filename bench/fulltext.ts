@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       runs[l]!.push(await evaluate(searchOf(namespaces[l]!), data, K));
     }
   }
-  const differing = await rankingDifferences(namespaces.map(searchOf), data);
+  const differing = await rankingDifferences(namespaces, data);
   await silt.close();
   await rm(dir, { recursive: true, force: true });
 
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
 
   const identical = results.every((r) => r.ndcg10 === results[0]!.ndcg10 && r.recall100 === results[0]!.recall100);
   console.log(`\nnDCG@10 identical across layouts: ${identical ? 'yes' : 'NO'}; ` +
-    `queries whose top 10 differ from the tail's: ${differing.map((d, i) => `${layouts[i]!.name} ${d}`).slice(1).join(', ')}`);
+    `queries whose top 10 differ from the tail's: ${differing.map((d, i) => `${layouts[i]!.name} ${d.differ} (${d.tiesOnly} only in the order of equal scores)`).slice(1).join(', ')}`);
   const reference = referenceNdcg();
   if (reference !== null) console.log(`bench/scifact.ts 'english' (MemTextIndex directly, last run): nDCG@10 ${fmt(reference, 4)}`);
   console.log(`target identical nDCG@10 in tail and segments: ${verdict(identical)}`);
@@ -112,16 +112,24 @@ async function main(): Promise<void> {
   });
 }
 
-/** Per layout, the number of queries whose top-10 ids differ from the first layout's. */
-async function rankingDifferences(searches: Array<(q: string, k: number) => Promise<string[]>>, data: BeirDataset): Promise<number[]> {
-  const counts = searches.map(() => 0);
+/**
+ * Per layout, the queries whose top-10 ids differ from the first layout's, and how many of those
+ * differ only in the order of equal scores (ties are broken by row position, which the layout
+ * changes).
+ */
+async function rankingDifferences(namespaces: Namespace[], data: BeirDataset): Promise<Array<{ differ: number; tiesOnly: number }>> {
+  const out = namespaces.map(() => ({ differ: 0, tiesOnly: 0 }));
   for (const q of data.queries) {
-    const lists = await Promise.all(searches.map((s) => s(q.text, 10)));
+    const lists = namespaces.map((ns) => query(ns, { full_text: { field: 'text', query: q.text }, top_k: 10, include_attributes: false }));
+    const ids0 = lists[0]!.map((h) => String(h.id)).join(',');
+    const scores0 = lists[0]!.map((h) => h.score);
     lists.forEach((list, i) => {
-      if (list.join(',') !== lists[0]!.join(',')) counts[i]!++;
+      if (list.map((h) => String(h.id)).join(',') === ids0) return;
+      out[i]!.differ++;
+      if (list.length === scores0.length && list.every((h, j) => h.score === scores0[j])) out[i]!.tiesOnly++;
     });
   }
-  return counts;
+  return out;
 }
 
 /** The 'english' nDCG@10 of bench/scifact.ts's last run (its own JSON), for comparison. */

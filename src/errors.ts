@@ -63,6 +63,8 @@ export const Errors = {
   // 500
   walCorrupt: define('SILT_ERR_WAL_CORRUPT', 500, (ns: string, key: string, detail: string) =>
     `namespace '${ns}' is stopped: WAL object '${key}' is corrupt (${detail}); restore it from backup — it is never skipped`),
+  segmentCorrupt: define('SILT_ERR_SEGMENT_CORRUPT', 500, (ns: string, key: string, detail: string) =>
+    `namespace '${ns}' is stopped: segment object '${key}' is corrupt (${detail}); restore it from backup`),
   internal: define('SILT_ERR_INTERNAL', 500, (detail: string) => `internal error: ${detail}`),
 
   // 503

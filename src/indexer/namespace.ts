@@ -15,7 +15,7 @@ import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
 import { replayWal, WalCorruptError } from '../wal/reader.ts';
-import { SegmentReader } from '../segment/index.ts';
+import { SegmentCorruptError, SegmentReader } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import { mayMatchRanges, type CompiledFilter } from '../query/filter/index.ts';
@@ -61,14 +61,15 @@ export interface QueryHitJson {
 }
 
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */
-export async function openSegment(deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef, bytes?: Buffer): Promise<LiveSegment> {
+export async function openSegment(ns: string, deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef): Promise<LiveSegment> {
   const reader = await SegmentReader.open({
     meta: ref.meta,
     schema,
     tmpDir: deps.tmpDir,
-    readSection: async (_name, range) => bytes
-      ? bytes.subarray(range.offset, range.offset + range.length)
-      : (await deps.store.get(ref.key, { offset: range.offset, length: range.length })).body,
+    readSection: async (_name, range) => (await deps.store.get(ref.key, { offset: range.offset, length: range.length })).body,
+  }).catch((e: unknown) => {
+    if (e instanceof SegmentCorruptError) throw Errors.segmentCorrupt(ns, ref.key, e.message);
+    throw e;
   });
   return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
 }
@@ -108,7 +109,7 @@ export class Namespace {
   /** Opens the manifest's segments and replays the WAL after its watermark into the tail. */
   static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest): Promise<Namespace> {
     const schema = loaded.manifest.schema;
-    const segments = await Promise.all(loaded.manifest.segments.map((ref) => openSegment(deps, schema, ref)));
+    const segments = await Promise.all(loaded.manifest.segments.map((ref) => openSegment(name, deps, schema, ref)));
     const memtable = new Memtable(schema);
     const walTail: Array<{ seq: number; bytes: number }> = [];
     let last: number;

@@ -12,7 +12,7 @@ test('a corrupt WAL object stops the namespace with an error naming it; it is ne
   }
   const key = 'c/wal/00000000000000000002.wal';
   const { body } = await store.get(key);
-  body[body.length - 10] ^= 0xff;
+  body[body.length - 10] = body[body.length - 10]! ^ 0xff;
   await store.put(key, body);
 
   const restarted = testApp({ store });
@@ -34,4 +34,21 @@ test('a corrupt WAL object stops the namespace with an error naming it; it is ne
   const res = await testApp({ store }).call('POST', '/v1/namespaces/c/query', { vector: [1, 1] });
   assert.equal(res.body.error.code, 'SILT_ERR_WAL_CORRUPT');
   assert.match(res.body.error.message, /00000000000000000002\.wal' is corrupt \(missing/);
+});
+
+test('a corrupt segment stops the namespace with an error naming the object', async () => {
+  const store = new MemoryObjectStore();
+  const first = testApp({ store });
+  await first.call('PUT', '/v1/namespaces/s', { vector_dim: 2 });
+  await first.call('POST', '/v1/namespaces/s/upsert', { documents: [{ id: 1, vector: [1, 1] }, { id: 2, vector: [1, 2] }] });
+  const flushed = await first.call('POST', '/v1/namespaces/s/flush');
+  const segmentId: string = flushed.body.segments[0].id;
+  const key = `s/seg/${segmentId}.seg`;
+  const { body } = await store.get(key);
+  body[5] = body[5]! ^ 0xff;
+  await store.put(key, body);
+  const res = await testApp({ store }).call('POST', '/v1/namespaces/s/query', { vector: [1, 1] });
+  assert.equal(res.status, 500);
+  assert.equal(res.body.error.code, 'SILT_ERR_SEGMENT_CORRUPT');
+  assert.ok(res.body.error.message.includes(key), res.body.error.message);
 });
