@@ -1,25 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, mayMatchRanges, type FieldRange, type FilterableDoc } from '../../src/query/filter/index.ts';
-import type { AttributeSchema, AttributeType, NamespaceSchema } from '../../src/schema/types.ts';
+import { schema } from './filter-schema.ts';
 
-function attribute(type: AttributeType, filterable = true): AttributeSchema {
-  return { type, full_text: null, filterable };
-}
-
-const schema: NamespaceSchema = {
-  vector_dim: 3,
-  vector_metric: 'cosine',
-  attributes: {
-    title: attribute('string'),
-    price: attribute('float'),
-    stock: attribute('integer'),
-    active: attribute('boolean'),
-    tags: attribute('array<string>'),
-    sizes: attribute('array<integer>'),
-    body: attribute('string', false),
-  },
-};
 
 function doc(id: bigint | string, attributes: Record<string, unknown>): FilterableDoc {
   return { id, attributes };
