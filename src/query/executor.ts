@@ -41,8 +41,10 @@ function mayMatch(source: RowSource, q: ParsedQuery): boolean {
 function acceptor(source: RowSource, q: ParsedQuery): (row: number) => boolean {
   const filter = q.filter;
   if (!filter) return (row) => source.isLive(row);
-  return (row) => source.isLive(row) &&
-    filter.match({ id: source.id(row), attributes: source.attributes(row) });
+  const read = source.attributeReader?.(filter.fields) ?? ((row: number) => source.attributes(row));
+  // Decoding an id costs an allocation per row; only filters on "id" need it.
+  const idOf = filter.fields.has('id') ? (row: number) => source.id(row) : () => 0n;
+  return (row) => source.isLive(row) && filter.match({ id: idOf(row), attributes: read(row) });
 }
 
 // Below this many estimated matches a filtered segment is searched exactly over the matching

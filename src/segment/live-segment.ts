@@ -81,6 +81,21 @@ export class LiveSegment implements RowSource {
     return this.reader.attributes(row);
   }
 
+  attributeReader(fields: ReadonlySet<string>): (row: number) => Record<string, AttributeValue> {
+    const columns = [...fields].flatMap((name) => {
+      const col = this.reader.column(name);
+      return col ? [[name, col] as const] : [];
+    });
+    return (row) => {
+      const out: Record<string, AttributeValue> = {};
+      for (const [name, col] of columns) {
+        const v = col.value(row);
+        if (v !== null) out[name] = v;
+      }
+      return out;
+    };
+  }
+
   columnRanges() {
     if (!this.ranges) {
       this.ranges = new Map();

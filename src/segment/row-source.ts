@@ -17,6 +17,11 @@ export interface RowSource {
    * Approximate nearest neighbours through the source's vector index, among rows `accept` allows,
    * with exact distances. Sources without an index (the in-memory tail) leave this undefined.
    */
+  /**
+   * Reads only the named attributes of a row, for filters: cheaper than attributes(row) when a
+   * source stores columns. Absent: the executor uses attributes(row).
+   */
+  attributeReader?(fields: ReadonlySet<string>): (row: number) => Record<string, AttributeValue>;
   /** Per-attribute [min, max] over the source's rows, for skipping it under a filter. */
   columnRanges?(): Map<string, { min: number | string; max: number | string; hasNull: boolean }>;
   annSearch?(query: Float32Array, k: number, ef: number, accept: (row: number) => boolean): { rows: number[]; distances: number[] };
