@@ -17,7 +17,7 @@ import { median, medianOf, since } from './lib/stats.ts';
 const EFS = [128, 256];
 const K = 10;
 const QUERIES = 200;
-const PASSES = 3;
+const PASSES = 5;
 const BLOCK = 50;
 const BUCKETS = 100;
 const TARGET_RATIO = 2;

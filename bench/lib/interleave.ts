@@ -1,15 +1,14 @@
 // Side-by-side latency measurement on a shared, noisy 2-core machine.
 //
 // Contenders take turns in blocks of queries, so a burst of noise from another process lands on
-// all of them alike, and each pass's numbers are compared within the pass. Two effects decided
-// the shape (measured on GloVe-100 50k, where one HNSW index is about the size of the 32 MiB L3):
-// - interleaving query by query, the contender that ran a query right after another contender
-//   on the same index found its graph nodes cached, and indexes used by more contenders stayed
-//   warmer: Silt/raw came out 1.5× query by query and 1.03× with Silt's index favoured, so
-//   neither measured Silt;
-// - in blocks, every contender runs on its own index warmed by its own queries, as a server
-//   does; blocks of one turn hold different queries (contender c is c blocks ahead), so no
-//   contender ever reruns what another one just ran.
+// all of them alike, and each pass's numbers are compared within the pass. Why blocks and not
+// query by query (measured on GloVe-100 50k, where one HNSW index is about the size of the
+// 32 MiB L3): query by query, the CPU cache decides the result. A contender that runs the query
+// another one just ran on the same index finds its graph nodes cached, and an index that more
+// contenders share stays warmer: the same Silt and raw hnswlib code measured 1.03× to 1.5× apart
+// depending only on the mix. In blocks, every contender runs on its own index warmed by its own
+// queries, as a server does; and the blocks of one turn hold different queries (contender c
+// runs block turn + c), so no contender reruns what another one just ran.
 
 import { summarize, type Latency } from './stats.ts';
 

@@ -1,6 +1,7 @@
 // Printing tables and writing bench/results/<name>.json, with what is needed to read the numbers
 // later: date, Node version, CPU, and the command.
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +28,21 @@ export function verdict(met: boolean): string {
   return met ? 'met' : 'MISSED';
 }
 
+/** The commit measured, and whether src/ had uncommitted changes at the time. */
+function revision(): { commit: string | null; srcModified: boolean | null } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
+    return { commit, srcModified: status.trim() !== '' };
+  } catch {
+    return { commit: null, srcModified: null };
+  }
+}
+
 export function environment() {
   const cpu = cpus();
   return {
+    ...revision(),
     date: new Date().toISOString(),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,

@@ -2,6 +2,7 @@
 // that interleave the things they compare, and report the median over passes.
 
 export interface Latency {
+  count: number;
   p50: number;
   p99: number;
   mean: number;
@@ -21,6 +22,7 @@ export function summarize(ms: readonly number[]): Latency {
   const s = [...ms].sort((a, b) => a - b);
   const total = s.reduce((a, x) => a + x, 0);
   return {
+    count: s.length,
     p50: quantile(s, 0.5),
     p99: quantile(s, 0.99),
     mean: s.length ? total / s.length : NaN,
@@ -29,13 +31,18 @@ export function summarize(ms: readonly number[]): Latency {
   };
 }
 
+/** The middle value; the mean of the two middle ones for an even count. */
 export function median(xs: readonly number[]): number {
-  return quantile([...xs].sort((a, b) => a - b), 0.5);
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** The per-pass summaries folded into one: the median of each field over passes. */
 export function medianOf(passes: readonly Latency[]): Latency {
   return {
+    count: median(passes.map((p) => p.count)),
     p50: median(passes.map((p) => p.p50)),
     p99: median(passes.map((p) => p.p99)),
     mean: median(passes.map((p) => p.mean)),

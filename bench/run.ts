@@ -1,0 +1,77 @@
+// npm run bench [-- NAME ...]: runs the benchmarks (all, or the named ones) one after another,
+// each in a process of its own so that one's heap, JIT state and peak RSS do not leak into the
+// next. Each prints its tables and writes bench/results/<name>.json. Benchmarks whose data
+// (../shared/data, relative to the repository root) is missing are skipped with a message.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { gloveAvailable, GLOVE_DIR, ROOT, SCIFACT_DIR } from './lib/data.ts';
+import { beirAvailable } from './lib/beir.ts';
+import { RESULTS_DIR } from './lib/report.ts';
+
+interface Benchmark {
+  name: string;
+  what: string;
+  data: 'glove' | 'scifact';
+}
+
+const BENCHMARKS: Benchmark[] = [
+  { name: 'vector', what: 'GloVe-100 50k: recall@10 and latency vs raw hnswlib-node, in process and over HTTP', data: 'glove' },
+  { name: 'filtered', what: 'GloVe-100 50k with filters of 1/10/50% selectivity vs unfiltered', data: 'glove' },
+  { name: 'fulltext', what: 'SciFact BM25: nDCG@10 and latency, tail vs segments', data: 'scifact' },
+  { name: 'ingest', what: 'HTTP ingest docs/s, event-loop delay, flush vs raw hnswlib build, peak RSS', data: 'glove' },
+  { name: 'cold-start', what: 'first query on a cold namespace: time and object-store requests, local and S3', data: 'glove' },
+];
+
+function available(data: Benchmark['data']): { ok: boolean; where: string } {
+  return data === 'glove'
+    ? { ok: gloveAvailable(), where: GLOVE_DIR }
+    : { ok: beirAvailable(SCIFACT_DIR), where: SCIFACT_DIR };
+}
+
+function runOne(b: Benchmark): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench', `${b.name}.ts`)], { cwd: ROOT, stdio: 'inherit' });
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log('usage: npm run bench [-- NAME ...]\n');
+    for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(11)} ${b.what}`);
+    return;
+  }
+  const unknown = args.filter((a) => !BENCHMARKS.some((b) => b.name === a));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+    process.exit(2);
+  }
+  const selected = args.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => args.includes(b.name));
+  const summary: Array<{ name: string; status: string; seconds: number }> = [];
+  const t0 = performance.now();
+  for (const b of selected) {
+    const data = available(b.data);
+    if (!data.ok) {
+      console.log(`\n=== ${b.name}: skipped, data not found at ${data.where}`);
+      summary.push({ name: b.name, status: 'skipped (no data)', seconds: 0 });
+      continue;
+    }
+    console.log(`\n=== ${b.name}: ${b.what}`);
+    const start = performance.now();
+    const code = await runOne(b);
+    const json = join(RESULTS_DIR, `${b.name}.json`);
+    summary.push({
+      name: b.name,
+      status: code === 0 ? (existsSync(json) ? `ok → bench/results/${b.name}.json` : 'ok') : `FAILED (exit ${code})`,
+      seconds: (performance.now() - start) / 1000,
+    });
+  }
+  console.log(`\n=== summary (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  for (const s of summary) console.log(`  ${s.name.padEnd(11)} ${s.seconds.toFixed(0).padStart(4)} s  ${s.status}`);
+  if (summary.some((s) => s.status.startsWith('FAILED'))) process.exit(1);
+}
+
+await main();
