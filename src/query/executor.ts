@@ -75,7 +75,7 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
     if (source.rowCount === 0 || !mayMatch(source, q)) return;
     const accept = acceptor(source, q);
     if (source.annSearch && (!q.filter || estimateMatches(source, accept) > EXACT_FILTER_MAX_MATCHES)) {
-      const { rows, distances } = source.annSearch(query, k, Math.max(opts.ef, k), accept);
+      const { rows, distances } = source.annSearch(query, k, Math.max(opts.ef, k), q.filter ? accept : undefined);
       rows.forEach((row, i) => top.push(s * ROW_SPACE + row, -distances[i]!));
       return;
     }

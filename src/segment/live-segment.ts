@@ -107,8 +107,10 @@ export class LiveSegment implements RowSource {
     return this.ranges;
   }
 
-  annSearch(query: Float32Array, k: number, ef: number, accept: (row: number) => boolean) {
-    return this.reader.searchVector(query, k, ef, accept);
+  annSearch(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean) {
+    // hnswlib calls a filter back into JS for every candidate: skip it when every row is live.
+    const filter = accept ?? (this.liveRows < this.reader.rows ? (row: number) => this.live[row] === 1 : undefined);
+    return this.reader.searchVector(query, k, ef, filter);
   }
 
   /** Views are rebuilt after kills so their statistics count live rows only. */
