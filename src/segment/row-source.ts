@@ -24,5 +24,5 @@ export interface RowSource {
   attributeReader?(fields: ReadonlySet<string>): (row: number) => Record<string, AttributeValue>;
   /** Per-attribute [min, max] over the source's rows, for skipping it under a filter. */
   columnRanges?(): Map<string, { min: number | string; max: number | string; hasNull: boolean }>;
-  annSearch?(query: Float32Array, k: number, ef: number, accept: (row: number) => boolean): { rows: number[]; distances: number[] };
+  annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): { rows: number[]; distances: number[] };
 }
