@@ -24,5 +24,10 @@ export interface RowSource {
   attributeReader?(fields: ReadonlySet<string>): (row: number) => Record<string, AttributeValue>;
   /** Per-attribute [min, max] over the source's rows, for skipping it under a filter. */
   columnRanges?(): Map<string, { min: number | string; max: number | string; hasNull: boolean }>;
+  /**
+   * Approximate nearest neighbours through the source's vector index, among rows `accept` allows
+   * (without it, among the live rows), with exact distances. Sources without an index (the
+   * in-memory tail) leave this undefined.
+   */
   annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): { rows: number[]; distances: number[] };
 }
