@@ -14,10 +14,6 @@ export interface RowSource {
   attributes(row: number): Record<string, AttributeValue>;
   textIndex(field: string): TextIndexView | undefined;
   /**
-   * Approximate nearest neighbours through the source's vector index, among rows `accept` allows,
-   * with exact distances. Sources without an index (the in-memory tail) leave this undefined.
-   */
-  /**
    * Reads only the named attributes of a row, for filters: cheaper than attributes(row) when a
    * source stores columns. Absent: the executor uses attributes(row).
    */
