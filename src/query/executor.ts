@@ -5,7 +5,7 @@ import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { combineStats, scoreViewRows } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
-import { mayMatchRanges } from './filter/index.ts';
+import { filterBitmap, mayMatchRanges } from './filter/index.ts';
 import { TopK } from './topk.ts';
 import { distance, norm, scoreOfDistance } from '../segment/distance.ts';
 
@@ -38,13 +38,33 @@ function mayMatch(source: RowSource, q: ParsedQuery): boolean {
   return !q.filter || !source.columnRanges || mayMatchRanges(q.filter.ast, source.columnRanges());
 }
 
-function acceptor(source: RowSource, q: ParsedQuery): (row: number) => boolean {
+interface Acceptor {
+  accept: (row: number) => boolean;
+  /** Exact number of accepted rows, when known without a scan. */
+  matches?: number;
+}
+
+function acceptor(source: RowSource, q: ParsedQuery): Acceptor {
   const filter = q.filter;
-  if (!filter) return (row) => source.isLive(row);
+  if (!filter) return { accept: (row) => source.isLive(row) };
   const read = source.attributeReader?.(filter.fields) ?? ((row: number) => source.attributes(row));
   // Decoding an id costs an allocation per row; only filters on "id" need it.
   const idOf = filter.fields.has('id') ? (row: number) => source.id(row) : () => 0n;
-  return (row) => source.isLive(row) && filter.match({ id: idOf(row), attributes: read(row) });
+  if (!source.numericColumn) {
+    return { accept: (row) => source.isLive(row) && filter.match({ id: idOf(row), attributes: read(row) }) };
+  }
+  // Columnar sources: evaluate the filter over all rows once, vectorized where it can be.
+  const bits = filterBitmap(filter.ast, {
+    rows: source.rowCount,
+    numericColumn: (name) => source.numericColumn!(name),
+    doc: (row) => ({ id: idOf(row), attributes: read(row) }),
+  });
+  let matches = 0;
+  for (let row = 0; row < bits.length; row++) {
+    if (bits[row] === 1 && !source.isLive(row)) bits[row] = 0;
+    matches += bits[row]!;
+  }
+  return { accept: (row) => bits[row] === 1, matches };
 }
 
 // Below this many estimated matches a filtered segment is searched exactly over the matching
@@ -52,8 +72,9 @@ function acceptor(source: RowSource, q: ParsedQuery): (row: number) => boolean {
 const EXACT_FILTER_MAX_MATCHES = 4096;
 const SELECTIVITY_SAMPLE = 256;
 
-/** Estimated number of rows of `source` that `accept` allows, from an evenly spaced sample. */
-function estimateMatches(source: RowSource, accept: (row: number) => boolean): number {
+/** Rows of `source` that the acceptor allows: exact when known, else from an even sample. */
+function estimateMatches(source: RowSource, { accept, matches }: Acceptor): number {
+  if (matches !== undefined) return matches;
   const n = source.rowCount;
   if (n <= SELECTIVITY_SAMPLE) return n;
   const step = n / SELECTIVITY_SAMPLE;
@@ -73,8 +94,9 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
   const top = new TopK(k);
   sources.forEach((source, s) => {
     if (source.rowCount === 0 || !mayMatch(source, q)) return;
-    const accept = acceptor(source, q);
-    if (source.annSearch && (!q.filter || estimateMatches(source, accept) > EXACT_FILTER_MAX_MATCHES)) {
+    const acc = acceptor(source, q);
+    const accept = acc.accept;
+    if (source.annSearch && (!q.filter || estimateMatches(source, acc) > EXACT_FILTER_MAX_MATCHES)) {
       const { rows, distances } = source.annSearch(query, k, Math.max(opts.ef, k), q.filter ? accept : undefined);
       rows.forEach((row, i) => top.push(s * ROW_SPACE + row, -distances[i]!));
       return;
@@ -110,7 +132,7 @@ export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: Par
     sources.forEach((source, s) => {
       const view = views[s];
       if (!view || !mayMatch(source, q)) return;
-      const { rows, scores } = scoreViewRows(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q));
+      const { rows, scores } = scoreViewRows(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q).accept);
       for (let i = 0; i < rows.length; i++) {
         const key = s * ROW_SPACE + rows[i]!;
         if (totals) totals.set(key, (totals.get(key) ?? 0) + scores[i]!);

@@ -178,6 +178,11 @@ export class ColumnReader {
     }
   }
 
+  /** The raw values and presence bits of an integer or float column, for vectorized filters. */
+  numeric(): { values: Float64Array; present: Uint8Array } | null {
+    return this.type === 'integer' || this.type === 'float' ? { values: this.numbers, present: this.present } : null;
+  }
+
   isNull(row: number): boolean {
     return this.type === 'boolean' ? this.bools[row] === 2 : !getBit(this.present, row);
   }

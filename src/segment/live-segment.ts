@@ -96,6 +96,10 @@ export class LiveSegment implements RowSource {
     };
   }
 
+  numericColumn(name: string) {
+    return this.reader.column(name)?.numeric() ?? null;
+  }
+
   columnRanges() {
     if (!this.ranges) {
       this.ranges = new Map();

@@ -18,6 +18,8 @@ export interface RowSource {
    * source stores columns. Absent: the executor uses attributes(row).
    */
   attributeReader?(fields: ReadonlySet<string>): (row: number) => Record<string, AttributeValue>;
+  /** Values and presence bits (bit i of byte i>>3) of a numeric column, when stored as one. */
+  numericColumn?(name: string): { values: Float64Array; present: Uint8Array } | null;
   /** Per-attribute [min, max] over the source's rows, for skipping it under a filter. */
   columnRanges?(): Map<string, { min: number | string; max: number | string; hasNull: boolean }>;
   /**

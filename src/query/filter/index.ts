@@ -27,6 +27,7 @@ export type { FilterableDoc, Predicate } from './compile.ts';
 export { compileGlob, GlobSyntaxError, type CompiledGlob } from './glob.ts';
 export { parseFilter } from './parse.ts';
 export { mayMatchRanges, type FieldRange } from './ranges.ts';
+export { filterBitmap, type BitmapSource } from './bitmap.ts';
 
 export interface CompiledFilter {
   /** True when the document passes the filter. */
