@@ -67,9 +67,15 @@ function acceptor(source: RowSource, q: ParsedQuery): Acceptor {
   return { accept: (row) => bits[row] === 1, matches };
 }
 
-// Below this many estimated matches a filtered segment is searched exactly over the matching
-// rows; above it, HNSW runs with the filter as its acceptance test (filter-aware traversal).
-const EXACT_FILTER_MAX_MATCHES = 4096;
+// How a filtered segment is searched, by the number of rows the filter accepts:
+// - few (≤ EXACT_BUDGET / dim): exact distances over exactly those rows;
+// - many (≥ OVERFETCH_SELECTIVITY of the rows): plain HNSW for proportionally more neighbours,
+//   then the filter, falling back to the next rule when fewer than top_k survive;
+// - otherwise HNSW with the filter as its acceptance test (filter-aware traversal).
+// hnswlib calls the acceptance test back into JS for every candidate it visits, so the first
+// two avoid it where they can (measured on GloVe-100 50k: docs/benchmarks.md).
+const EXACT_BUDGET = 1_000_000;
+const OVERFETCH_SELECTIVITY = 0.25;
 const SELECTIVITY_SAMPLE = 256;
 
 /** Rows of `source` that the acceptor allows: exact when known, else from an even sample. */
@@ -86,6 +92,8 @@ function estimateMatches(source: RowSource, { accept, matches }: Acceptor): numb
 export interface VectorSearchOptions {
   /** HNSW search breadth; raised to k when smaller. */
   ef: number;
+  /** Matching rows × dimensions up to which a filtered segment is searched exactly. */
+  exactBudget?: number;
 }
 
 export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: VectorSearchOptions): Hit[] {
@@ -96,10 +104,29 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
     if (source.rowCount === 0 || !mayMatch(source, q)) return;
     const acc = acceptor(source, q);
     const accept = acc.accept;
-    if (source.annSearch && (!q.filter || estimateMatches(source, acc) > EXACT_FILTER_MAX_MATCHES)) {
-      const { rows, distances } = source.annSearch(query, k, Math.max(opts.ef, k), q.filter ? accept : undefined);
-      rows.forEach((row, i) => top.push(s * ROW_SPACE + row, -distances[i]!));
-      return;
+    if (source.annSearch) {
+      const ef = Math.max(opts.ef, k);
+      let found: { rows: number[]; distances: number[] } | null = null;
+      if (!q.filter) {
+        found = source.annSearch(query, k, ef);
+      } else {
+        const matches = estimateMatches(source, acc);
+        if (matches * query.length > (opts.exactBudget ?? EXACT_BUDGET)) {
+          if (matches >= OVERFETCH_SELECTIVITY * source.rowCount) {
+            const wide = Math.min(source.rowCount, Math.ceil((k * source.rowCount * 2) / Math.max(matches, 1)));
+            const all = source.annSearch(query, wide, Math.max(ef, wide));
+            const kept = all.rows.flatMap((row, i) => (accept(row) ? [i] : []));
+            if (kept.length >= k) found = { rows: kept.map((i) => all.rows[i]!), distances: kept.map((i) => all.distances[i]!) };
+          }
+          found ??= source.annSearch(query, k, ef, accept);
+        }
+      }
+      if (found) {
+        found.rows.forEach((row, i) => {
+          if (i < k) top.push(s * ROW_SPACE + row, -found.distances[i]!);
+        });
+        return;
+      }
     }
     const data = source.vectorData();
     for (let row = 0; row < source.rowCount; row++) {

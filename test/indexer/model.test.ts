@@ -10,6 +10,7 @@ import { flushTail } from '../../src/indexer/flush.ts';
 import { compactOnce } from '../../src/compaction/compactor.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import { parseQuery } from '../../src/query/request.ts';
+import { executeQuery } from '../../src/query/executor.ts';
 import { createAnalyzer } from '../../src/segment/text/analyzer.ts';
 import { idf, quantizeLength } from '../../src/segment/text/bm25.ts';
 import { rng, TEST_INDEXING } from '../support/app.ts';
@@ -86,6 +87,20 @@ test('randomized operations agree with an in-memory model across flushes, merges
     const hits = ns.query(pq);
     assert.deepEqual(hits.map((h) => BigInt(h.id)), expected.map((e) => e.id), `step ${step}: vector results`);
     hits.forEach((h) => assert.deepEqual(h.attributes, model.get(BigInt(h.id))!.attributes));
+    // The same through HNSW paths only (overfetch-then-filter, filter-aware traversal): with ef
+    // above the row count the graph search is exhaustive, so results must still be exact.
+    const graphCases: Array<[unknown, (d: ModelDoc) => boolean]> = [
+      [{ field: 'cat', op: 'ne', value: 'none' }, () => true],
+      [{ field: 'cat', op: 'ne', value: cat }, (d) => d.attributes.cat !== cat],
+      [{ field: 'n', op: 'lt', value: 8 }, (d) => d.attributes.n < 8],
+    ];
+    for (const [filter, keepDoc] of graphCases) {
+      const wide = parseQuery({ vector: q, top_k: 10, filter }, schema, 'm', { default_top_k: 10, max_top_k: 1000 });
+      const viaGraph = executeQuery(schema, ns.sources(), wide, { ef: 1000, exactBudget: 0 });
+      const keep = live.filter(keepDoc);
+      const exact = keep.map((d) => ({ id: d.id, d: dist(d) })).sort((a, b) => a.d - b.d).slice(0, 10);
+      assert.deepEqual(viaGraph.map((h) => BigInt(h.source.id(h.row) as bigint)), exact.map((e) => e.id), `step ${step}: HNSW-path results`);
+    }
     // Full text: every match with its BM25 score from namespace-wide statistics.
     const query = `${pick(WORDS)} ${pick(WORDS)}`;
     const textHits = ns.query(parseQuery({ full_text: { field: 'text', query }, top_k: 1000 }, schema, 'm', { default_top_k: 10, max_top_k: 1000 }));
