@@ -28,7 +28,8 @@ interface Pending<P, R> {
 
 export class WalWriter<P, R> {
   private queue: Pending<P, R>[] = [];
-  private running: Promise<void> | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private draining = false;
   private needsRecovery = false;
   private closed: Error | null = null;
 
@@ -49,9 +50,13 @@ export class WalWriter<P, R> {
     if (this.closed) return Promise.reject(this.closed);
     return new Promise((resolve, reject) => {
       this.queue.push({ payload, bytes, resolve, reject });
-      this.running ??= this.drain().finally(() => {
-        this.running = null;
-      });
+      // The flag, not the promise, says whether a drain loop is live: it is cleared in the same
+      // synchronous step in which the loop sees an empty queue, so a request appended by a
+      // continuation of the last resolved one always starts a new loop.
+      if (!this.draining) {
+        this.draining = true;
+        this.running = this.drain();
+      }
     });
   }
 
@@ -71,15 +76,20 @@ export class WalWriter<P, R> {
     return this.queue.splice(0, n);
   }
 
+  /** Every path through a batch settles its requests; the loop itself never throws. */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.draining = false;
+        return;
+      }
       if (this.needsRecovery) {
         try {
           this.nextSeq = await this.hooks.recover(this.nextSeq);
           this.needsRecovery = false;
         } catch (e) {
           for (const p of this.queue.splice(0)) p.reject(this.hooks.failure(e));
-          return;
+          continue;
         }
       }
       const batch = this.takeBatch();
@@ -96,7 +106,13 @@ export class WalWriter<P, R> {
         continue;
       }
       const entry: WalEntry = { seq, createdAt: this.now(), ops: sealed.ops };
-      const body = encodeWalEntry(entry);
+      let body: Buffer;
+      try {
+        body = encodeWalEntry(entry);
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+        continue;
+      }
       try {
         await this.store.put(walKey(this.ns, seq), body, { ifNoneMatch: '*' });
       } catch (e) {
@@ -106,7 +122,13 @@ export class WalWriter<P, R> {
         continue;
       }
       this.nextSeq = seq + 1;
-      this.hooks.apply(entry, body.length);
+      try {
+        this.hooks.apply(entry, body.length);
+      } catch (e) {
+        // The entry is durable but could not be applied: a bug. Fail loudly, never hang.
+        for (const p of batch) p.reject(e);
+        continue;
+      }
       batch.forEach((p, i) => p.resolve({ seq, result: sealed.results[i]! }));
     }
   }
