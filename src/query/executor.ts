@@ -40,8 +40,10 @@ function mayMatch(source: RowSource, q: ParsedQuery): boolean {
 
 interface Acceptor {
   accept: (row: number) => boolean;
-  /** Exact number of accepted rows, when known without a scan. */
+  /** Rows the filter accepts (deleted ones included), when known without a scan. */
   matches?: number;
+  /** Those rows, ascending; callers still check liveness. */
+  rows?: Int32Array;
 }
 
 function acceptor(source: RowSource, q: ParsedQuery): Acceptor {
@@ -50,21 +52,28 @@ function acceptor(source: RowSource, q: ParsedQuery): Acceptor {
   const read = source.attributeReader?.(filter.fields) ?? ((row: number) => source.attributes(row));
   // Decoding an id costs an allocation per row; only filters on "id" need it.
   const idOf = filter.fields.has('id') ? (row: number) => source.id(row) : () => 0n;
-  if (!source.numericColumn) {
+  if (!source.numericColumn || !source.memo) {
     return { accept: (row) => source.isLive(row) && filter.match({ id: idOf(row), attributes: read(row) }) };
   }
-  // Columnar sources: evaluate the filter over all rows once, vectorized where it can be.
-  const bits = filterBitmap(filter.ast, {
-    rows: source.rowCount,
-    numericColumn: (name) => source.numericColumn!(name),
-    doc: (row) => ({ id: idOf(row), attributes: read(row) }),
+  // Columnar sources: the filter over all rows at once, vectorized where it can be, cached per
+  // segment (rows never change; liveness is checked at use).
+  const { bits, rows } = source.memo!(filterKey(filter.ast), () => {
+    const bits = filterBitmap(filter.ast, {
+      rows: source.rowCount,
+      numericColumn: (name) => source.numericColumn!(name),
+      doc: (row) => ({ id: idOf(row), attributes: read(row) }),
+    });
+    const rows = new Int32Array(bits.length);
+    let n = 0;
+    for (let row = 0; row < bits.length; row++) if (bits[row] === 1) rows[n++] = row;
+    return { bits, rows: rows.subarray(0, n) };
   });
-  let matches = 0;
-  for (let row = 0; row < bits.length; row++) {
-    if (bits[row] === 1 && !source.isLive(row)) bits[row] = 0;
-    matches += bits[row]!;
-  }
-  return { accept: (row) => bits[row] === 1, matches };
+  return { accept: (row) => bits[row] === 1 && source.isLive(row), matches: rows.length, rows };
+}
+
+/** A filter's cache key: its normalized AST (u64 ids are bigints, so they are written out). */
+function filterKey(ast: unknown): string {
+  return JSON.stringify(ast, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
 
 // How a filtered segment is searched, by the number of rows the filter accepts:
@@ -74,8 +83,8 @@ function acceptor(source: RowSource, q: ParsedQuery): Acceptor {
 // - otherwise HNSW with the filter as its acceptance test (filter-aware traversal).
 // hnswlib calls the acceptance test back into JS for every candidate it visits, so the first
 // two avoid it where they can (measured on GloVe-100 50k: docs/benchmarks.md).
-const EXACT_BUDGET = 1_000_000;
-const OVERFETCH_SELECTIVITY = 0.25;
+const EXACT_BUDGET = 300_000;
+const OVERFETCH_SELECTIVITY = 0.05;
 const SELECTIVITY_SAMPLE = 256;
 
 /** Rows of `source` that the acceptor allows: exact when known, else from an even sample. */
@@ -129,12 +138,17 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
       }
     }
     const data = source.vectorData();
-    for (let row = 0; row < source.rowCount; row++) {
+    const visit = (row: number) => {
       const off = source.vectorOffset(row);
-      if (off < 0 || !accept(row)) continue;
+      if (off < 0) return;
       const d = distance(schema.vector_metric, query, qNorm, data, off, source.vectorNorm(row));
       // Negated distance as the heap score keeps "closest first" for every metric.
       top.push(s * ROW_SPACE + row, -d);
+    };
+    if (acc.rows) {
+      for (const row of acc.rows) if (source.isLive(row)) visit(row);
+    } else {
+      for (let row = 0; row < source.rowCount; row++) if (accept(row)) visit(row);
     }
   });
   return top.sorted().map(({ key, score }) => ({

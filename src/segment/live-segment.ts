@@ -6,10 +6,14 @@ import type { TextIndexView } from './text/index-view.ts';
 import type { RowSource } from './row-source.ts';
 import type { SegmentReader } from './reader.ts';
 
+/** Filter results kept per segment (a bitmap of one byte per row each, plus matching rows). */
+const MEMO_ENTRIES = 16;
+
 export class LiveSegment implements RowSource {
   private readonly live: Uint8Array;
   private liveRows: number;
   private readonly textViews = new Map<string, TextIndexView | undefined>();
+  private readonly memos = new Map<string, object>();
   private ranges: Map<string, { min: number | string; max: number | string; hasNull: boolean }> | null = null;
 
   constructor(readonly segmentId: string, readonly reader: SegmentReader, deletedRows: Iterable<number>) {
@@ -94,6 +98,20 @@ export class LiveSegment implements RowSource {
       }
       return out;
     };
+  }
+
+  memo<T extends object>(key: string, make: () => T): T {
+    const hit = this.memos.get(key);
+    if (hit) {
+      // Refresh its place in the LRU order.
+      this.memos.delete(key);
+      this.memos.set(key, hit);
+      return hit as T;
+    }
+    const value = make();
+    this.memos.set(key, value);
+    if (this.memos.size > MEMO_ENTRIES) this.memos.delete(this.memos.keys().next().value!);
+    return value;
   }
 
   numericColumn(name: string) {

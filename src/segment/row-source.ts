@@ -18,6 +18,11 @@ export interface RowSource {
    * source stores columns. Absent: the executor uses attributes(row).
    */
   attributeReader?(fields: ReadonlySet<string>): (row: number) => Record<string, AttributeValue>;
+  /**
+   * Caches a value computed from the source's immutable rows (e.g. a filter's match bitmap),
+   * like Elasticsearch's per-segment query cache. Sources whose rows change leave this undefined.
+   */
+  memo?<T extends object>(key: string, make: () => T): T;
   /** Values and presence bits (bit i of byte i>>3) of a numeric column, when stored as one. */
   numericColumn?(name: string): { values: Float64Array; present: Uint8Array } | null;
   /** Per-attribute [min, max] over the source's rows, for skipping it under a filter. */

@@ -12,46 +12,58 @@ export interface BitmapSource {
   doc(row: number): FilterableDoc;
 }
 
-const present = (bits: Uint8Array, row: number) => (bits[row >>> 3]! & (1 << (row & 7))) !== 0;
+const OPS = { eq: 0, ne: 1, gt: 2, gte: 3, lt: 4, lte: 5 } as const;
 
 function numericLeaf(leaf: LeafNode, src: BitmapSource): Uint8Array | null {
   if (leaf.fieldType !== 'integer' && leaf.fieldType !== 'float') return null;
   const col = src.numericColumn?.(leaf.field);
   if (!col) return null;
-  const { values, present: bits } = col;
+  const { values, present } = col;
   const n = src.rows;
   const out = new Uint8Array(n);
-  const v = leaf.value;
-  const each = (test: (x: number) => boolean, missing: boolean) => {
-    for (let row = 0; row < n; row++) out[row] = (present(bits, row) ? test(values[row]!) : missing) ? 1 : 0;
-  };
-  switch (leaf.op) {
-    case 'eq':
-      if (v === null) each(() => false, true);
-      else if (typeof v === 'number') each((x) => x === v, false);
-      else return null;
-      return out;
-    case 'ne':
-      if (v === null) each(() => true, false);
-      else if (typeof v === 'number') each((x) => x !== v, true);
-      else return null;
-      return out;
-    case 'gt': if (typeof v !== 'number') return null; each((x) => x > v, false); return out;
-    case 'gte': if (typeof v !== 'number') return null; each((x) => x >= v, false); return out;
-    case 'lt': if (typeof v !== 'number') return null; each((x) => x < v, false); return out;
-    case 'lte': if (typeof v !== 'number') return null; each((x) => x <= v, false); return out;
-    case 'in':
-    case 'nin': {
-      const list: readonly unknown[] = leaf.value;
-      if (!list.every((x) => typeof x === 'number')) return null;
-      const set = new Set(list as number[]);
-      if (leaf.op === 'in') each((x) => set.has(x), false);
-      else each((x) => !set.has(x), true);
-      return out;
+  if (leaf.op === 'in' || leaf.op === 'nin') {
+    const list: readonly unknown[] = leaf.value;
+    if (!list.every((x) => typeof x === 'number')) return null;
+    const set = new Set(list as number[]);
+    const inside = leaf.op === 'in' ? 1 : 0;
+    for (let row = 0; row < n; row++) {
+      const has = (present[row >>> 3]! >> (row & 7)) & 1;
+      out[row] = has ? (set.has(values[row]!) ? inside : 1 - inside) : 1 - inside;
     }
-    default:
-      return null;
+    return out;
   }
+  if (!(leaf.op in OPS)) return null;
+  const v = leaf.value;
+  if (v === null && (leaf.op === 'eq' || leaf.op === 'ne')) {
+    // eq null: missing; ne null: present.
+    const want = leaf.op === 'eq' ? 0 : 1;
+    for (let row = 0; row < n; row++) out[row] = ((present[row >>> 3]! >> (row & 7)) & 1) === want ? 1 : 0;
+    return out;
+  }
+  if (typeof v !== 'number') return null;
+  const op = OPS[leaf.op as keyof typeof OPS];
+  // A missing value matches only ne (it is distinct from every value).
+  const missing = op === OPS.ne ? 1 : 0;
+  // One loop, the operator switched inside: the branch is perfectly predictable, and it is
+  // several times faster than calling a comparison closure per row.
+  for (let row = 0; row < n; row++) {
+    if (((present[row >>> 3]! >> (row & 7)) & 1) === 0) {
+      out[row] = missing;
+      continue;
+    }
+    const x = values[row]!;
+    let m: boolean;
+    switch (op) {
+      case 0: m = x === v; break;
+      case 1: m = x !== v; break;
+      case 2: m = x > v; break;
+      case 3: m = x >= v; break;
+      case 4: m = x < v; break;
+      default: m = x <= v;
+    }
+    out[row] = m ? 1 : 0;
+  }
+  return out;
 }
 
 export function filterBitmap(node: FilterNode, src: BitmapSource): Uint8Array {
