@@ -64,15 +64,8 @@ export async function createNamespace(catalog: NamespaceCatalog, name: string, s
   return catalog.get(name);
 }
 
-/**
- * Writes one request, after a macrotask turn. The turn works around a hang in WalWriter
- * (src/wal/writer.ts): a write appended in the microtasks right after the previous batch's
- * acknowledgement, before drain()'s `.finally` has reset `running`, is queued with no drain
- * left to take it and never resolves. HTTP requests always arrive in a later macrotask, so the
- * server is not affected; in-process callers that write in a loop are.
- */
+/** One upsert request, acknowledged once its WAL object is durable. */
 export async function write(ns: Namespace, docs: Document[]): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
   await ns.write({ kind: 'upsert', docs });
 }
 
