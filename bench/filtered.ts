@@ -3,8 +3,10 @@
 // the exact filtered top 10 (brute-force cosine over the matching rows), and p50 latency next to
 // the unfiltered query at the same ef, all taking turns in blocks of queries. Each filter runs
 // twice: the same filter on every query ("repeated", which a per-segment filter cache serves),
-// and a filter that matches the same rows but is new on every query ("new": the selectivity
-// leaf AND `bucket gt -n` with n never repeated), which no cache can serve.
+// and a filter that matches the same rows but is new on every query ("new"), which no cache
+// can serve: `rank lt v` over a second attribute rank = bucket·1000 + ⌊i/100⌋ (< 500), where
+// every v in [1000·t − 500, 1000·t] selects exactly the rows with bucket < t; v cycles through
+// those 501 values, so a value comes back only after 500 other filters.
 //
 //   npm run bench -- filtered          (or: npx tsx bench/filtered.ts)
 
@@ -46,6 +48,12 @@ const CASES: Case[] = [
 ];
 let nonce = 0;
 
+function filterOf(c: Case): unknown {
+  if (c.threshold === null) return undefined;
+  if (!c.fresh) return { field: 'bucket', op: 'lt', value: c.threshold };
+  return { field: 'rank', op: 'lt', value: c.threshold * 1000 - 500 + (nonce++ % 501) };
+}
+
 interface CaseResult {
   filter: string;
   threshold: number | null;
@@ -57,13 +65,6 @@ interface CaseResult {
   p50VsUnfilteredPerPass: number[];
   /** null for the unfiltered baseline. */
   met: boolean | null;
-}
-
-function filterOf(c: Case): unknown {
-  if (c.threshold === null) return undefined;
-  const leaf = { field: 'bucket', op: 'lt', value: c.threshold };
-  // bucket ≥ 0 > -n always holds: same rows, a filter (and cache key) never used before.
-  return c.fresh ? { and: [leaf, { field: 'bucket', op: 'gt', value: -1 - nonce++ }] } : leaf;
 }
 
 /** Exact top-k rows by cosine for each query, one list per case (filtered rows only). */
@@ -116,9 +117,19 @@ async function main(): Promise<void> {
   const dir = await tempDir('filtered');
   const silt = await inProcessSilt(dir, indexingOptions());
   const ns = await createNamespace(silt.catalog, 'glove', schemaOf({
-    vector_dim: dim, vector_metric: 'cosine', attributes: { bucket: { type: 'integer', filterable: true } },
+    vector_dim: dim, vector_metric: 'cosine',
+    attributes: { bucket: { type: 'integer', filterable: true }, rank: { type: 'integer', filterable: true } },
   }));
-  const docs: Document[] = Array.from({ length: n }, (_, i) => ({ id: BigInt(i), vector: rowF32(glove.base, i), attributes: { bucket: i % BUCKETS } }));
+  const docs: Document[] = Array.from({ length: n }, (_, i) => ({
+    id: BigInt(i), vector: rowF32(glove.base, i), attributes: { bucket: i % BUCKETS, rank: (i % BUCKETS) * 1000 + Math.floor(i / BUCKETS) },
+  }));
+  // Every "new" filter must select exactly the rows of its "repeated" one.
+  for (const { threshold: t } of SELECTIVITIES) {
+    for (const v of [t * 1000 - 500, t * 1000]) {
+      const differ = docs.filter((d) => ((d.attributes.rank as number) < v) !== ((d.attributes.bucket as number) < t)).length;
+      if (differ > 0) throw new Error(`rank lt ${v} and bucket lt ${t} differ on ${differ} rows`);
+    }
+  }
   await upsertAll(ns, docs, 1000);
   t0 = performance.now();
   await flushTail(ns);
