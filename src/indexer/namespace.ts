@@ -6,6 +6,7 @@
 // the id's live row in the segments (and the tail), so segments never need to be consulted for
 // "is there something newer" at query time.
 import { Errors } from '../errors.ts';
+import type { SiltConfig } from '../config/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { isStorageError } from '../storage/errors.ts';
 import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
@@ -34,14 +35,7 @@ export interface WriteResult {
   count: number;
 }
 
-export interface IndexingOptions {
-  flush_docs: number;
-  flush_bytes: number;
-  flush_interval_secs: number;
-  hnsw_m: number;
-  hnsw_ef_construction: number;
-  hnsw_ef_search: number;
-}
+export type IndexingOptions = SiltConfig['indexing'];
 
 export interface NamespaceDeps {
   store: ObjectStore;

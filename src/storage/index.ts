@@ -8,6 +8,8 @@ import { withPrefix } from './prefix.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './s3.ts';
 
+import type { SiltConfig } from '../config/index.ts';
+
 export { StorageError, isStorageError, type StorageErrorKind, type StorageOperation } from './errors.ts';
 export {
   listAll, compareKeys, MAX_LIST_KEYS,
@@ -21,19 +23,7 @@ export { withRetry, type RetryOptions } from './retry.ts';
 export { withPrefix } from './prefix.ts';
 export { CountingObjectStore, type RequestCounts } from './metrics.ts';
 
-/** The `storage` section of SiltConfig (src/config/types.ts), structurally. */
-export interface StorageConfig {
-  backend: 'local' | 's3';
-  local: { root_path: string };
-  s3: {
-    bucket: string;
-    region: string;
-    endpoint: string | null;
-    wal_prefix: string;
-    request_timeout_ms: number;
-    max_retries: number;
-  };
-}
+export type StorageConfig = SiltConfig['storage'];
 
 export interface CreateObjectStoreOverrides {
   /** S3 credentials; absent: the SDK's default chain (AWS_* environment, profile, instance role). */

@@ -13,7 +13,7 @@ const ALLOWED: Record<string, string[]> = {
   'errors.ts': [],
   config: [],
   schema: ['errors.ts'],
-  storage: ['errors.ts'],
+  storage: ['errors.ts', 'config'],
   cluster: [],
   wal: ['errors.ts', 'storage', 'schema'],
   segment: ['errors.ts', 'schema'],
