@@ -150,14 +150,3 @@ export async function peakRssMiB(pid: number): Promise<number | null> {
 export function ownPeakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
-
-/** Polls GET /v1/namespaces/:ns until the tail is empty (everything folded into segments). */
-export async function waitIndexed(url: string, ns: string, timeoutMs = 300_000): Promise<any> {
-  const t0 = Date.now();
-  for (;;) {
-    const info = await call(url, 'GET', `/v1/namespaces/${ns}`);
-    if (info.unindexed_documents === 0 && info.wal_entries === 0) return info;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`namespace ${ns} still has ${info.unindexed_documents} unindexed documents`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -20,6 +20,12 @@ function doc(id: number) {
   };
 }
 
+/** Whether the tail has been folded into at least one segment (so the crash hits a real layout). */
+async function hasSegments(url: string): Promise<boolean> {
+  const info = await http(url, 'GET', '/v1/namespaces/durable').catch(() => null);
+  return (info?.body?.segments?.length ?? 0) > 0;
+}
+
 /** Upserts from several concurrent writers until killed; returns the ids whose upsert was acknowledged. */
 async function ingestUntilKilled(url: string, kill: () => Promise<void>, killAfterAcked: number): Promise<Set<number>> {
   const acked = new Set<number>();
@@ -34,7 +40,7 @@ async function ingestUntilKilled(url: string, kill: () => Promise<void>, killAft
       } catch {
         return; // connection refused or reset: the process is gone
       }
-      if (!killed && acked.size >= killAfterAcked) {
+      if (!killed && acked.size >= killAfterAcked && (await hasSegments(url))) {
         killed = true;
         await kill();
       }
@@ -57,8 +63,11 @@ async function checkAll(url: string, acked: Set<number>) {
     }));
   }
   assert.deepEqual(missing, [], `acknowledged documents missing after restart: ${missing.slice(0, 10).join(', ')}`);
-  const q = await http(url, 'POST', '/v1/namespaces/durable/query', { vector: doc(ids[0]!).vector, top_k: 1 });
-  assert.equal(q.body.results[0].id, ids[0]);
+  // Vectors of this generator repeat nearly exactly (31·Δid close to a multiple of 2π), so ask for
+  // a few and check the document is among its nearest, at distance ~0.
+  const q = await http(url, 'POST', '/v1/namespaces/durable/query', { vector: doc(ids[0]!).vector, top_k: 10 });
+  const hit = q.body.results.find((r: { id: number }) => r.id === ids[0]);
+  assert.ok(hit && hit.distance < 1e-5, `document ${ids[0]} among the nearest to its own vector`);
 }
 
 async function crashAndRecover(baseEnv: Record<string, string>) {
@@ -84,7 +93,7 @@ async function crashAndRecover(baseEnv: Record<string, string>) {
   try {
     await checkAll(silt.url, acked);
     const info = await http(silt.url, 'GET', '/v1/namespaces/durable');
-    assert.ok(info.body.segments.length > 0, 'the crash happened after segments were written');
+    assert.ok(info.body.segments.length > 0, 'segments written before the crash are loaded');
     // The restarted node keeps accepting writes after the replayed tail.
     const more = await http(silt.url, 'POST', '/v1/namespaces/durable/upsert', { documents: [doc(1_000_000)] });
     assert.equal(more.status, 200);
