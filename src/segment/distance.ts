@@ -36,7 +36,8 @@ export function distance(
   for (let i = 0; i < dim; i++) dot += q[i]! * data[offset + i]!;
   if (metric === 'dot') return -dot;
   const denom = qNorm * vNorm;
-  return denom === 0 ? 1 : 1 - dot / denom;
+  // Rounding can push |cos| a hair past 1; keep distances in [0, 2] and similarities in [-1, 1].
+  return denom === 0 ? 1 : Math.min(2, Math.max(0, 1 - dot / denom));
 }
 
 export function scoreOfDistance(metric: VectorMetric, d: number): number {
