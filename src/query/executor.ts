@@ -122,10 +122,9 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
         const matches = estimateMatches(source, acc);
         if (matches * query.length > (opts.exactBudget ?? EXACT_BUDGET)) {
           if (matches >= OVERFETCH_SELECTIVITY * source.rowCount) {
-            const wide = Math.min(source.rowCount, Math.ceil((k * source.rowCount * 2) / Math.max(matches, 1)));
-            const all = source.annSearch(query, wide, Math.max(ef, wide));
-            const kept = all.rows.flatMap((row, i) => (accept(row) ? [i] : []));
-            if (kept.length >= k) found = { rows: kept.map((i) => all.rows[i]!), distances: kept.map((i) => all.distances[i]!) };
+            const wide = Math.min(source.rowCount, Math.ceil((k * source.rowCount * 3) / Math.max(matches, 1)));
+            const kept = source.annThenFilter!(query, wide, Math.max(ef, wide), accept);
+            if (kept.rows.length >= k) found = kept;
           }
           found ??= source.annSearch(query, k, ef, accept);
         }

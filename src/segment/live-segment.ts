@@ -129,6 +129,10 @@ export class LiveSegment implements RowSource {
     return this.ranges;
   }
 
+  annThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean) {
+    return this.reader.searchThenFilter(query, wide, ef, keep);
+  }
+
   annSearch(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean) {
     // hnswlib calls a filter back into JS for every candidate: skip it when every row is live.
     const filter = accept ?? (this.liveRows < this.reader.rows ? (row: number) => this.live[row] === 1 : undefined);

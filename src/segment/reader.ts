@@ -154,6 +154,19 @@ export class SegmentReader {
     return this.exactSearch(query, k, rows);
   }
 
+  /**
+   * The graph's `wide` nearest rows, searched without a filter callback, then only those `keep`
+   * allows, re-ranked exactly (nearest first). For broad filters: cheaper than a filtered graph
+   * search, and no distance is computed for a candidate the filter drops.
+   */
+  searchThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): Neighbours {
+    this.checkQuery(query);
+    if (this.closed) throw new Error('segment reader used after close()');
+    if (this.hnsw === null || wide <= 0) return { rows: [], distances: [] };
+    const rows = this.hnsw.search(query, wide, ef).filter(keep);
+    return this.exactSearch(query, rows.length, rows);
+  }
+
   /** Exact k nearest among the given distinct rows (rows without a vector are skipped). */
   exactSearch(query: Float32Array, k: number, rows: Iterable<number>): Neighbours {
     this.checkQuery(query);

@@ -32,5 +32,10 @@ export interface RowSource {
    * (without it, among the live rows), with exact distances. Sources without an index (the
    * in-memory tail) leave this undefined.
    */
+  /**
+   * The index's `wide` nearest rows (no filter during the graph search), then those `keep`
+   * allows, with exact distances. Present exactly when annSearch is.
+   */
+  annThenFilter?(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): { rows: number[]; distances: number[] };
   annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): { rows: number[]; distances: number[] };
 }
