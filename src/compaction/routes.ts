@@ -9,7 +9,7 @@ export function registerCompactionRoutes(app: FastifyInstance, deps: { catalog: 
   app.post<{ Params: { ns: string } }>('/v1/namespaces/:ns/compact', async (req) => {
     checkNamespaceName(req.params.ns);
     const ns = await deps.catalog.get(req.params.ns);
-    const merges = await compactOnce(ns, deps.compaction).catch((e: unknown) => { throw storageFailure(e); });
+    const merges = await compactOnce(ns, deps.compaction).catch((e: unknown) => { throw storageFailure(e, ns.name); });
     return { namespace: ns.name, merges, ...ns.stats() };
   });
 }

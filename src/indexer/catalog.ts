@@ -3,10 +3,9 @@
 //
 // Listing: a marker object `.catalog/{ns}` per namespace. Namespace names cannot start with '.',
 // so markers never collide with a namespace's own objects, and listing is one paged LIST.
-import { Errors, SiltError } from '../errors.ts';
+import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
-import { isStorageError } from '../storage/errors.ts';
 import { ManifestStore, manifestPointerKey, manifestPrefix, type LoadedManifest } from '../manifest/manifest.ts';
 import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
@@ -46,16 +45,16 @@ export class NamespaceCatalog {
   /** Returns true when created, false when it already existed with the same schema. */
   create(name: string, schema: NamespaceSchema): Promise<boolean> {
     return this.exclusive(name, async () => {
-      const existing = await guard(() => this.manifests.load(name));
+      const existing = await guard(name, () => this.manifests.load(name));
       if (existing && !existing.manifest.deleted) {
         const diff = schemaDifference(existing.manifest.schema, schema);
         if (diff) throw Errors.schemaConflict(name, diff);
-        await guard(() => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
+        await guard(name, () => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
         return false;
       }
-      if (existing) await guard(() => this.removeObjects(name, false));
-      await guard(() => this.manifests.create(name, schema, existing));
-      await guard(() => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
+      if (existing) await guard(name, () => this.removeObjects(name, false));
+      await guard(name, () => this.manifests.create(name, schema, existing));
+      await guard(name, () => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
       this.open.delete(name);
       this.ready.delete(name);
       return true;
@@ -81,9 +80,9 @@ export class NamespaceCatalog {
   }
 
   private async load(name: string): Promise<Namespace> {
-    const loaded: LoadedManifest | null = await guard(() => this.manifests.load(name));
+    const loaded: LoadedManifest | null = await guard(name, () => this.manifests.load(name));
     if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
-    const ns = await guard(() => Namespace.open(name, this.deps, loaded));
+    const ns = await guard(name, () => Namespace.open(name, this.deps, loaded));
     this.ready.set(name, ns);
     this.onOpen?.(ns);
     return ns;
@@ -96,7 +95,7 @@ export class NamespaceCatalog {
 
   async list(): Promise<string[]> {
     const names: string[] = [];
-    await guard(async () => {
+    await guard('(catalog)', async () => {
       for await (const obj of listAll(this.store, CATALOG_PREFIX)) names.push(obj.key.slice(CATALOG_PREFIX.length));
     });
     return names;
@@ -109,7 +108,7 @@ export class NamespaceCatalog {
    */
   delete(name: string): Promise<void> {
     return this.exclusive(name, async () => {
-      const loaded = await guard(() => this.manifests.load(name));
+      const loaded = await guard(name, () => this.manifests.load(name));
       if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
       const open = this.open.get(name);
       this.open.delete(name);
@@ -118,12 +117,12 @@ export class NamespaceCatalog {
         const ns = await open.catch(() => null);
         await ns?.close(Errors.namespaceNotFound(name));
       }
-      await guard(() => this.store.delete(CATALOG_PREFIX + name));
-      const current = await guard(() => this.manifests.load(name));
+      await guard(name, () => this.store.delete(CATALOG_PREFIX + name));
+      const current = await guard(name, () => this.manifests.load(name));
       if (current && !current.manifest.deleted) {
-        await guard(() => this.manifests.commit(name, current, { deleted: true }));
+        await guard(name, () => this.manifests.commit(name, current, { deleted: true }));
       }
-      await guard(() => this.removeObjects(name, true));
+      await guard(name, () => this.removeObjects(name, true));
     });
   }
 
@@ -151,13 +150,11 @@ export class NamespaceCatalog {
   }
 }
 
-/** Storage errors become 503s (or 409 for a lost conditional write); Silt errors pass through. */
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
+/** Storage errors become 503s (409 for a lost conditional write); Silt errors pass through. */
+async function guard<T>(name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof SiltError) throw e;
-    if (isStorageError(e, 'precondition_failed')) throw e;
-    throw storageFailure(e);
+    throw storageFailure(e, name);
   }
 }

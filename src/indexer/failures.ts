@@ -3,10 +3,14 @@ import { Errors, SiltError } from '../errors.ts';
 import { isStorageError } from '../storage/errors.ts';
 import { ManifestConflictError } from '../manifest/manifest.ts';
 
-export function storageFailure(e: unknown): Error {
+/**
+ * A conditional write that lost (a manifest commit, a WAL object, a segment upload) means another
+ * writer changed the namespace: 409 for its namespace, never a 503.
+ */
+export function storageFailure(e: unknown, ns: string): Error {
   if (e instanceof SiltError) return e;
   if (e instanceof ManifestConflictError) return Errors.writeConflict(e.namespace);
-  if (isStorageError(e, 'precondition_failed')) return e;
+  if (isStorageError(e, 'precondition_failed')) return Errors.writeConflict(ns);
   if (isStorageError(e)) return Errors.storageUnavailable(e.operation, e.message);
   return Errors.internal((e as Error).message ?? String(e));
 }

@@ -8,7 +8,6 @@
 import { Errors } from '../errors.ts';
 import type { SiltConfig } from '../config/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { isStorageError } from '../storage/errors.ts';
 import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import { idKey, idToJson } from '../schema/document.ts';
@@ -96,7 +95,7 @@ export class Namespace {
       seal: (payloads) => this.seal(payloads),
       apply: (entry, bytes) => this.apply(entry, bytes),
       recover: (fromSeq) => this.catchUp(fromSeq - 1).then((last) => last + 1),
-      failure: (e) => (isStorageError(e, 'precondition_failed') ? Errors.writeConflict(name) : storageFailure(e)),
+      failure: (e) => storageFailure(e, name),
     });
   }
 

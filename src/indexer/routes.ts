@@ -51,7 +51,7 @@ export function registerWriteRoutes(app: FastifyInstance, deps: ServerDeps): voi
   app.post<NsParams>('/v1/namespaces/:ns/flush', async (req) => {
     checkNamespaceName(req.params.ns);
     const ns = await catalog.get(req.params.ns);
-    const flushed = await flushTail(ns).catch((e: unknown) => { throw storageFailure(e); });
+    const flushed = await flushTail(ns).catch((e: unknown) => { throw storageFailure(e, ns.name); });
     return { namespace: ns.name, flushed, ...ns.stats() };
   });
 

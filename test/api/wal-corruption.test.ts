@@ -52,3 +52,21 @@ test('a corrupt segment stops the namespace with an error naming the object', as
   assert.equal(res.body.error.code, 'SILT_ERR_SEGMENT_CORRUPT');
   assert.ok(res.body.error.message.includes(key), res.body.error.message);
 });
+
+test('a WAL object written by another writer fences this one: 409, then it catches up', async () => {
+  const store = new MemoryObjectStore();
+  const mine = testApp({ store });
+  await mine.call('PUT', '/v1/namespaces/f', { vector_dim: 2 });
+  await mine.call('POST', '/v1/namespaces/f/upsert', { documents: [{ id: 1, vector: [1, 0] }] });
+  // Another process that believes it owns 'f' commits seq 2 first.
+  const other = testApp({ store });
+  assert.equal((await other.call('POST', '/v1/namespaces/f/upsert', { documents: [{ id: 2, vector: [0, 1] }] })).status, 200);
+
+  const lost = await mine.call('POST', '/v1/namespaces/f/upsert', { documents: [{ id: 3, vector: [1, 1] }] });
+  assert.equal(lost.status, 409);
+  assert.equal(lost.body.error.code, 'SILT_ERR_NAMESPACE_WRITE_CONFLICT');
+  assert.equal((await mine.call('GET', '/v1/namespaces/f/documents/3')).status, 404, 'the losing write was not applied');
+  // The next write replays the other writer's entry first, so nothing it acknowledged is lost.
+  assert.equal((await mine.call('POST', '/v1/namespaces/f/upsert', { documents: [{ id: 3, vector: [1, 1] }] })).status, 200);
+  for (const id of [1, 2, 3]) assert.equal((await mine.call('GET', `/v1/namespaces/f/documents/${id}`)).status, 200);
+});
