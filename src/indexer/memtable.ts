@@ -165,19 +165,7 @@ export class Memtable implements RowSource {
 
   /** A new memtable with only the live rows, in the same order. */
   rebuilt(): Memtable {
-    const fresh = new Memtable(this.schema);
-    for (let row = 0; row < this.ids.length; row++) {
-      if (!this.isLive(row)) continue;
-      const off = this.vectorOffset(row);
-      const dim = this.schema.vector_dim;
-      fresh.upsert({
-        id: this.ids[row]!,
-        vector: off < 0 ? null : this.vectors.slice(off, off + dim),
-        attributes: this.attrs[row]!,
-      }, this.seqs[row]!);
-    }
-    for (const [key, t] of this.tombstones) fresh.tombstones.set(key, t);
-    return fresh;
+    return this.retainAfter(-1);
   }
 
   private kill(id: DocId): boolean {
