@@ -18,8 +18,8 @@ import { replayWal, WalCorruptError } from '../wal/reader.ts';
 import { SegmentCorruptError, SegmentReader } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
-import { mayMatchRanges, type CompiledFilter } from '../query/filter/index.ts';
-import { executeQuery, type Hit } from '../query/executor.ts';
+import type { CompiledFilter } from '../query/filter/index.ts';
+import { executeQuery, matchingRows, type Hit } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { Memtable } from './memtable.ts';
 import { storageFailure } from './failures.ts';
@@ -248,12 +248,9 @@ export class Namespace {
       }
       const matched: DocId[] = [];
       for (const source of this.sources()) {
-        if (source.columnRanges && !mayMatchRanges(p.filter.ast, source.columnRanges())) continue;
-        for (let row = 0; row < source.rowCount; row++) {
-          if (!source.isLive(row)) continue;
+        for (const row of matchingRows(source, p.filter)) {
           const id = source.id(row);
-          if (overlay.has(idKey(id))) continue;
-          if (p.filter.match({ id, attributes: source.attributes(row) })) matched.push(id);
+          if (!overlay.has(idKey(id))) matched.push(id);
         }
       }
       for (const doc of overlay.values()) {

@@ -5,7 +5,7 @@ import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { combineStats, scoreViewRows } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
-import { filterBitmap, mayMatchRanges } from './filter/index.ts';
+import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/index.ts';
 import { TopK } from './topk.ts';
 import { distance, norm, scoreOfDistance } from '../segment/distance.ts';
 
@@ -34,8 +34,8 @@ function analyzerFor(opts: FullTextOptions): (text: string) => string[] {
 }
 
 /** False when the source's column ranges prove no row can match the filter. */
-function mayMatch(source: RowSource, q: ParsedQuery): boolean {
-  return !q.filter || !source.columnRanges || mayMatchRanges(q.filter.ast, source.columnRanges());
+function mayMatch(source: RowSource, filter: CompiledFilter | null): boolean {
+  return !filter || !source.columnRanges || mayMatchRanges(filter.ast, source.columnRanges());
 }
 
 interface Acceptor {
@@ -46,8 +46,7 @@ interface Acceptor {
   rows?: Int32Array;
 }
 
-function acceptor(source: RowSource, q: ParsedQuery): Acceptor {
-  const filter = q.filter;
+function acceptor(source: RowSource, filter: CompiledFilter | null): Acceptor {
   if (!filter) return { accept: (row) => source.isLive(row) };
   const read = source.attributeReader?.(filter.fields) ?? ((row: number) => source.attributes(row));
   // Decoding an id costs an allocation per row; only filters on "id" need it.
@@ -69,6 +68,19 @@ function acceptor(source: RowSource, q: ParsedQuery): Acceptor {
     return { bits, rows: rows.subarray(0, n) };
   });
   return { accept: (row) => bits[row] === 1 && source.isLive(row), matches: rows.length, rows };
+}
+
+/** The live rows of `source` that `filter` matches, ascending (e.g. for delete by filter). */
+export function matchingRows(source: RowSource, filter: CompiledFilter): number[] {
+  if (source.rowCount === 0 || !mayMatch(source, filter)) return [];
+  const { accept, rows } = acceptor(source, filter);
+  const out: number[] = [];
+  if (rows) {
+    for (const row of rows) if (source.isLive(row)) out.push(row);
+  } else {
+    for (let row = 0; row < source.rowCount; row++) if (accept(row)) out.push(row);
+  }
+  return out;
 }
 
 /** A filter's cache key: its normalized AST (u64 ids are bigints, so they are written out). */
@@ -110,8 +122,8 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
   const qNorm = norm(query);
   const top = new TopK(k);
   sources.forEach((source, s) => {
-    if (source.rowCount === 0 || !mayMatch(source, q)) return;
-    const acc = acceptor(source, q);
+    if (source.rowCount === 0 || !mayMatch(source, q.filter)) return;
+    const acc = acceptor(source, q.filter);
     const accept = acc.accept;
     if (source.annSearch) {
       const ef = Math.max(opts.ef, k);
@@ -171,8 +183,8 @@ export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: Par
     const stats = combineStats(views.filter((v) => v !== undefined));
     sources.forEach((source, s) => {
       const view = views[s];
-      if (!view || !mayMatch(source, q)) return;
-      const { rows, scores } = scoreViewRows(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q).accept);
+      if (!view || !mayMatch(source, q.filter)) return;
+      const { rows, scores } = scoreViewRows(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q.filter).accept);
       for (let i = 0; i < rows.length; i++) {
         const key = s * ROW_SPACE + rows[i]!;
         if (totals) totals.set(key, (totals.get(key) ?? 0) + scores[i]!);
