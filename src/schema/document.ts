@@ -10,30 +10,40 @@ const DIGITS = /^[0-9]+$/;
  * u64 ids arrive as JSON numbers (up to 2^53 − 1) or digit strings (any u64); other strings
  * (1–64 UTF-8 bytes) are string ids. A digit-only string is always the u64, so "42" and 42 name
  * the same document and a string id can never collide with a numeric one in idKey().
+ * Returns the id, or what is wrong with the value (documents and filters word errors their way).
  */
-export function parseDocId(value: unknown, path: string): DocId {
+export function readDocId(value: unknown): { id: DocId } | { problem: string } {
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || value < 0) {
-      throw Errors.invalidId(path, `id ${value} is not an unsigned integer; use a non-negative integer or a string`);
+      return { problem: `id ${value} is not an unsigned integer; use a non-negative integer or a string` };
     }
     if (!Number.isSafeInteger(value)) {
-      throw Errors.invalidId(path, `id ${value} is beyond 2^53 and lost precision in JSON; send ids above 9007199254740991 as digit strings, e.g. "18446744073709551615"`);
+      return { problem: `id ${value} is beyond 2^53 and lost precision in JSON; send ids above 9007199254740991 as digit strings, e.g. "18446744073709551615"` };
     }
-    return BigInt(value);
+    return { id: BigInt(value) };
+  }
+  if (typeof value === 'bigint') {
+    return value < 0n || value > U64_MAX ? { problem: `id ${value} does not fit in an unsigned 64-bit integer` } : { id: value };
   }
   if (typeof value === 'string') {
-    if (value.length === 0) throw Errors.invalidId(path, 'id must not be empty');
+    if (value.length === 0) return { problem: 'id must not be empty' };
     if (DIGITS.test(value)) {
       const n = BigInt(value);
-      if (n > U64_MAX) throw Errors.invalidId(path, `id ${value} is larger than the u64 maximum 18446744073709551615`);
-      return n;
+      if (n > U64_MAX) return { problem: `id ${value} is larger than the u64 maximum 18446744073709551615` };
+      return { id: n };
     }
     if (Buffer.byteLength(value, 'utf8') > MAX_STRING_ID_BYTES) {
-      throw Errors.invalidId(path, `string id is longer than ${MAX_STRING_ID_BYTES} bytes`);
+      return { problem: `string id is longer than ${MAX_STRING_ID_BYTES} bytes` };
     }
-    return value;
+    return { id: value };
   }
-  throw Errors.invalidId(path, `id must be an unsigned integer or a string, got ${value === null ? 'null' : typeof value}`);
+  return { problem: `id must be an unsigned integer or a string, got ${value === null ? 'null' : typeof value}` };
+}
+
+export function parseDocId(value: unknown, path: string): DocId {
+  const r = readDocId(value);
+  if ('problem' in r) throw Errors.invalidId(path, r.problem);
+  return r.id;
 }
 
 /** The map key of an id: u64s are digit strings, string ids are never all digits. */

@@ -121,13 +121,13 @@ test('document id rules', () => {
   rejects(leaf('id', 'gt', 5), 'filter.op', 'eq, ne, in and nin only');
   rejects(leaf('id', 'glob', 'a*'), 'filter.op', 'eq, ne, in and nin only');
   rejects(leaf('id', 'eq', null), 'filter.value', 'never null');
-  rejects(leaf('id', 'eq', -1), 'filter.value', 'not a non-negative integer');
-  rejects(leaf('id', 'eq', 1.5), 'filter.value', 'not a non-negative integer');
-  rejects(leaf('id', 'eq', 2 ** 60), 'filter.value', 'send it as a string of digits');
-  rejects(leaf('id', 'in', [1, '18446744073709551616']), 'filter.value[1]', 'does not fit in an unsigned 64-bit integer');
-  rejects(leaf('id', 'eq', ''), 'filter.value', 'empty string');
-  rejects(leaf('id', 'eq', 'x'.repeat(65)), 'filter.value', 'at most 64 bytes');
-  rejects(leaf('id', 'eq', true), 'filter.value', 'a document id is a non-negative integer or a string');
+  rejects(leaf('id', 'eq', -1), 'filter.value', 'is not an unsigned integer');
+  rejects(leaf('id', 'eq', 1.5), 'filter.value', 'is not an unsigned integer');
+  rejects(leaf('id', 'eq', 2 ** 60), 'filter.value', 'as digit strings');
+  rejects(leaf('id', 'in', [1, '18446744073709551616']), 'filter.value[1]', 'larger than the u64 maximum');
+  rejects(leaf('id', 'eq', ''), 'filter.value', 'must not be empty');
+  rejects(leaf('id', 'eq', 'x'.repeat(65)), 'filter.value', 'longer than 64 bytes');
+  rejects(leaf('id', 'eq', true), 'filter.value', 'id must be an unsigned integer or a string');
 });
 
 test('nesting deeper than 32 levels', () => {

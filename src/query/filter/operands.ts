@@ -1,6 +1,7 @@
 // Checks one filter leaf's operator and value against the type of its field, producing the typed
 // leaf. Split from parse.ts (which handles the tree structure) to keep both files readable.
 
+import { readDocId } from '../../schema/document.ts';
 import {
   FilterError,
   type FieldType,
@@ -10,9 +11,6 @@ import {
 } from './ast.ts';
 import { compileGlob, GlobSyntaxError } from './glob.ts';
 
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
-const MAX_STRING_ID_BYTES = 64;
-const utf8 = new TextEncoder();
 
 /** Checks that `op` applies to the field's type and that `value` has the right shape and type. */
 export function parseOperand(
@@ -162,49 +160,11 @@ function parseScalar(
   }
 }
 
-/**
- * A document id, by the same rules as ids in documents: a JSON number must be a non-negative
- * safe integer; a string of digits is a u64 (so ids beyond 2^53 are sent as strings); any other
- * string of 1..64 bytes is a string id.
- */
+/** A document id, by exactly the rules of ids in documents (schema/document.ts). */
 function parseId(value: unknown, path: string): bigint | string {
-  if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 0) {
-      throw new FilterError(path, `id ${describe(value)} is not a non-negative integer or a string id`);
-    }
-    if (!Number.isSafeInteger(value)) {
-      throw new FilterError(
-        path,
-        `id ${describe(value)} is beyond 2^53 and JSON numbers lose its low digits; send it as a string of digits`,
-      );
-    }
-    return BigInt(value);
-  }
-  if (typeof value === 'bigint') {
-    if (value < 0n || value > U64_MAX) {
-      throw new FilterError(path, `id ${value} does not fit in an unsigned 64-bit integer`);
-    }
-    return value;
-  }
-  if (typeof value === 'string') {
-    if (/^[0-9]+$/.test(value)) {
-      const id = BigInt(value);
-      if (id > U64_MAX) {
-        throw new FilterError(
-          path,
-          `id "${value}" is all digits but does not fit in an unsigned 64-bit integer (max 18446744073709551615)`,
-        );
-      }
-      return id;
-    }
-    const bytes = utf8.encode(value).length;
-    if (bytes === 0) throw new FilterError(path, `an empty string is not a document id`);
-    if (bytes > MAX_STRING_ID_BYTES) {
-      throw new FilterError(path, `string ids are at most ${MAX_STRING_ID_BYTES} bytes; this one is ${bytes}`);
-    }
-    return value;
-  }
-  throw new FilterError(path, `a document id is a non-negative integer or a string, got ${describe(value)}`);
+  const r = readDocId(value);
+  if ('problem' in r) throw new FilterError(path, r.problem);
+  return r.id;
 }
 
 /** A short rendering of a user's value for an error message. */
