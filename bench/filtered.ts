@@ -13,7 +13,7 @@
 import { rm } from 'node:fs/promises';
 import { flushTail } from '../src/indexer/flush.ts';
 import type { Document } from '../src/schema/types.ts';
-import { gloveAvailable, GLOVE_DIR, loadGlove, recall, rowArray, rowF32, truthTopK, type Matrix } from './lib/data.ts';
+import { gloveAvailable, GLOVE_DIR, loadGlove, queryVectors, recall, rowArray, rowF32, truthTopK, type Matrix } from './lib/data.ts';
 import { interleave } from './lib/interleave.ts';
 import { fmt, printTable, verdict, writeResult } from './lib/report.ts';
 import { createNamespace, hitIds, indexingOptions, inProcessSilt, query, schemaOf, tempDir, upsertAll } from './lib/silt.ts';
@@ -102,8 +102,8 @@ async function main(): Promise<void> {
   const glove = loadGlove();
   const n = glove.base.rows;
   const dim = glove.base.dim;
-  const nq = Math.min(QUERIES, glove.queries.rows);
-  const qs = Array.from({ length: nq }, (_, q) => rowArray(glove.queries, q));
+  const qs = queryVectors(glove, QUERIES);
+  const nq = qs.length;
   console.log(`filtered: GloVe-100 ${n} × ${dim}-d cosine, bucket = i % ${BUCKETS}, ${nq} queries`);
 
   let t0 = performance.now();

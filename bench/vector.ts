@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
 import { flushTail } from '../src/indexer/flush.ts';
 import type { Document } from '../src/schema/types.ts';
-import { gloveAvailable, GLOVE_DIR, loadGlove, recall, rowArray, rowF32, truthTopK } from './lib/data.ts';
+import { gloveAvailable, GLOVE_DIR, loadGlove, queryVectors, recall, rowArray, rowF32, truthTopK } from './lib/data.ts';
 import { interleave } from './lib/interleave.ts';
 import { fmt, printTable, verdict, writeResult } from './lib/report.ts';
 import {
@@ -46,8 +46,8 @@ async function main(): Promise<void> {
   const glove = loadGlove();
   const n = glove.base.rows;
   const dim = glove.base.dim;
-  const nq = Math.min(QUERIES, glove.queries.rows);
-  const qs = Array.from({ length: nq }, (_, q) => rowArray(glove.queries, q));
+  const qs = queryVectors(glove, QUERIES);
+  const nq = qs.length;
   const qf = qs.map((v) => Float32Array.from(v));
   const truth = Array.from({ length: nq }, (_, q) => truthTopK(glove.groundTruth, q, K));
   console.log(`vector: GloVe-100 ${n} base × ${dim}-d cosine, ${nq} queries, HNSW M=${M} efConstruction=${EF_CONSTRUCTION}`);

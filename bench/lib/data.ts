@@ -68,6 +68,11 @@ export function loadGlove(): Glove {
   };
 }
 
+/** The first `limit` query vectors as plain arrays (what JSON bodies and hnswlib-node take). */
+export function queryVectors(glove: Glove, limit: number): number[][] {
+  return Array.from({ length: Math.min(limit, glove.queries.rows) }, (_, q) => rowArray(glove.queries, q));
+}
+
 /** Row r of a matrix as a plain number[] (what JSON bodies and hnswlib-node take). */
 export function rowArray(m: Matrix<Float32Array>, r: number): number[] {
   return Array.from(m.data.subarray(r * m.dim, (r + 1) * m.dim));
