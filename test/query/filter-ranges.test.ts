@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, mayMatchRanges, type FieldRange, type FilterableDoc } from '../../src/query/filter/index.ts';
 import { schema } from './filter-schema.ts';
+import { rng as uniform } from '../support/rng.ts';
 
 
 function doc(id: bigint | string, attributes: Record<string, unknown>): FilterableDoc {
@@ -102,16 +103,10 @@ test('unknown, mistyped and unusable ranges never prune', () => {
 
 // --- Randomized property: whenever some document matches, its segment is never pruned. ---
 
+/** Integers in [0, n), from the shared deterministic generator. */
 function rng(seed: number): (n: number) => number {
-  let state = seed >>> 0;
-  return (n) => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n);
-  };
+  const next = uniform(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 const STRINGS = ['', 'a', 'ab', 'abc', 'b', 'ba', 'B', 'c', 'ca', 'é'];

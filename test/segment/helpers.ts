@@ -2,6 +2,8 @@
 import type { AttributeValue, DocId, FullTextOptions, NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { readSegmentMeta, SegmentReader, type SegmentInput } from '../../src/segment/index.ts';
 import { tmpdir } from 'node:os';
+import { rng } from '../support/rng.ts';
+export { rng };
 
 export const ENGLISH: FullTextOptions = {
   language: 'english', stemming: true, remove_stopwords: true, case_sensitive: false, k1: 1.2, b: 0.75,
@@ -27,16 +29,6 @@ export function schemaOf(dim: number, metric: VectorMetric): NamespaceSchema {
   };
 }
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'running', 'runs', 'the', 'of', 'omega', 'sigma',
   'café', 'naïve', 'über', 'zebra', 'Quick', "dog's", '東京', '𝔘nicode', 'x1', 'tau'];

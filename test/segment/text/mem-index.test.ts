@@ -5,6 +5,7 @@ import { createAnalyzer } from '../../../src/segment/text/analyzer.ts';
 import { combineStats, scoreView, scoreViewRows, type TextIndexView } from '../../../src/segment/text/index-view.ts';
 import { MemTextIndex } from '../../../src/segment/text/mem-index.ts';
 import { TopKCollector, topK } from '../../../src/segment/text/top-k.ts';
+import { rng } from '../../support/rng.ts';
 
 const ENGLISH: FullTextOptions = {
   language: 'english', stemming: true, remove_stopwords: true, case_sensitive: false, k1: 1.2, b: 0.75,
@@ -15,16 +16,6 @@ const PARAMS = { k1: 1.2, b: 0.75 };
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'theta', 'kappa', 'lambda',
   'running', 'runs', 'the', 'of', 'omega', 'sigma', 'tau'];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function randomText(rand: () => number): string {
   const n = Math.floor(rand() * 60); // up to 59 words: crosses the exact-norm limit of 40
