@@ -3,11 +3,10 @@
 // Rows that die while the merge runs are carried over as deletions of the output, so a merge
 // never resurrects a deleted or superseded document.
 import { ManifestStore } from '../manifest/manifest.ts';
-import { encodeRowSet } from '../manifest/row-set.ts';
 import { buildSegmentInWorker, mergeInputs } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from '../indexer/namespace.ts';
-import { currentRefs, newSegmentId, segmentKey, uploadSegment } from '../indexer/flush.ts';
+import { currentRefs, newSegmentId, segmentRef, uploadSegment } from '../indexer/flush.ts';
 import { planMerges } from './merge-policy.ts';
 
 export interface CompactionOptions {
@@ -42,11 +41,7 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
       }
       const refs = currentRefs(ns).filter((r) => !group.includes(r.id));
       if (reader) {
-        const dead = deadNow();
-        refs.push({
-          id, key: segmentKey(ns.name, id), rows: reader.rows, max_seq: maxSeq, bytes: reader.meta.bytes,
-          meta: reader.meta, deletions: encodeRowSet(dead), deleted_rows: dead.length,
-        });
+        refs.push(segmentRef(ns.name, id, reader.meta, maxSeq, deadNow()));
       }
       const next = await new ManifestStore(ns.deps.store).commit(ns.name, ns.loaded, { segments: refs });
       // Swap synchronously, with deletions that happened during the commit carried over.

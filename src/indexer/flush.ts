@@ -18,10 +18,10 @@ export function segmentKey(ns: string, id: string): string {
   return `${ns}/seg/${id}.seg`;
 }
 
-export function segmentRef(seg: LiveSegment, key: string, maxSeq: number, meta: SegmentMeta): SegmentRef {
-  const dead = seg.deadRows();
+/** A manifest entry for segment `id` of namespace `ns`, with the given deleted rows. */
+export function segmentRef(ns: string, id: string, meta: SegmentMeta, maxSeq: number, dead: number[]): SegmentRef {
   return {
-    id: seg.segmentId, key, rows: seg.rowCount, max_seq: maxSeq, bytes: meta.bytes, meta,
+    id, key: segmentKey(ns, id), rows: meta.rows, max_seq: maxSeq, bytes: meta.bytes, meta,
     deletions: encodeRowSet(dead), deleted_rows: dead.length,
   };
 }
@@ -31,7 +31,7 @@ export function currentRefs(ns: Namespace): SegmentRef[] {
   const byId = new Map(ns.loaded.manifest.segments.map((r) => [r.id, r]));
   return ns.segments.map((seg) => {
     const ref = byId.get(seg.segmentId)!;
-    return segmentRef(seg, ref.key, ref.max_seq, ref.meta);
+    return segmentRef(ns.name, seg.segmentId, ref.meta, ref.max_seq, seg.deadRows());
   });
 }
 
@@ -74,11 +74,7 @@ export function flushTail(ns: Namespace): Promise<boolean> {
     };
     const refs = currentRefs(ns);
     if (built) {
-      const dead = deadInNew(built.reader);
-      refs.push({
-        id: built.id, key: segmentKey(ns.name, built.id), rows: built.reader.rows, max_seq: watermark,
-        bytes: built.meta.bytes, meta: built.meta, deletions: encodeRowSet(dead), deleted_rows: dead.length,
-      });
+      refs.push(segmentRef(ns.name, built.id, built.meta, watermark, deadInNew(built.reader)));
     }
     const next = await new ManifestStore(ns.deps.store).commit(ns.name, ns.loaded, { segments: refs, wal_watermark: watermark });
     // Swap synchronously: writes applied while the commit was in flight are accounted for here.
