@@ -56,6 +56,11 @@ export const Errors = {
   writeConflict: define('SILT_ERR_NAMESPACE_WRITE_CONFLICT', 409, (ns: string) =>
     `another writer changed namespace '${ns}' concurrently; the write was not applied, retry it`),
 
+  // 421
+  misrouted: define('SILT_ERR_ROUTING_MISMATCH', 421, (ns: string, from: string, self: string, owner: string) =>
+    `namespace '${ns}' was forwarded to ${self} by ${from}, but ${self}'s distributed.indexer_cluster.nodes says ${owner} owns it; ` +
+    'every node must have the same nodes list in the same order'),
+
   // 413
   bodyTooLarge: define('SILT_ERR_REQUEST_TOO_LARGE', 413, (limit: number) =>
     `request body exceeds ${limit} bytes; split the batch or raise server.body_limit_bytes`),
@@ -70,6 +75,12 @@ export const Errors = {
   // 503
   storageUnavailable: define('SILT_ERR_STORAGE_UNAVAILABLE', 503, (op: string, detail: string) =>
     `object storage is unavailable (${op}: ${detail}); nothing was acknowledged, retry later`),
+  ownerUnavailable: define('SILT_ERR_OWNER_UNAVAILABLE', 503, (ns: string, owner: string, url: string, detail: string) =>
+    `indexer ${owner} (${url}), which owns namespace '${ns}', is not answering (${detail}); ` +
+    'writes to this namespace wait for it to come back, queries are served by query nodes'),
+  ownerTimeout: define('SILT_ERR_OWNER_TIMEOUT', 504, (ns: string, owner: string, ms: number) =>
+    `indexer ${owner}, which owns namespace '${ns}', did not answer within ${ms} ms; the write may or may not have been applied, ` +
+    'retry it (upserts and deletes are idempotent)'),
   shuttingDown: define('SILT_ERR_SHUTTING_DOWN', 503, () =>
     'server is shutting down; retry against another node'),
 } as const;

@@ -1,4 +1,4 @@
-// Composition root: argv → config → storage → roles → server.
+// Composition root: argv → config → storage and caches → the node's role → server.
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Maintenance } from './compaction/maintenance.ts';
@@ -8,6 +8,11 @@ import { NamespaceCatalog } from './indexer/catalog.ts';
 import { buildServer } from './server.ts';
 import { createLogger } from './logging.ts';
 import { Errors } from './errors.ts';
+import { DiskCache, MemoryCache } from './cache/index.ts';
+import { Topology } from './cluster/topology.ts';
+import { ViewCatalog } from './cluster/view.ts';
+import { flushTail } from './indexer/flush.ts';
+import type { SegmentReader } from './segment/index.ts';
 
 function resolvePaths(config: SiltConfig): SiltConfig {
   return {
@@ -30,18 +35,37 @@ async function main(): Promise<void> {
   }
   const nodeId = config.distributed.node_id || 'silt';
   const log = createLogger(config.logging, nodeId);
-  if (config.distributed.enabled) {
-    // Refuse rather than serve as something it is not: a "query" node must not take writes.
-    process.stderr.write('silt: configuration error: distributed.enabled = true: cluster mode is not available in this version; run single-node (distributed.enabled = false)\n');
-    process.exit(2);
-  }
+  const role = config.distributed.enabled ? config.distributed.role : 'single';
   const store = createObjectStore(config.storage);
   const tmpDir = join(config.cache.disk_path, 'tmp');
   await mkdir(tmpDir, { recursive: true });
-  const catalog = new NamespaceCatalog({ store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir });
-  const maintenance = new Maintenance(() => catalog.openNamespaces(), { ...config.indexing, compaction: config.compaction }, log);
-  catalog.onOpen = (ns) => maintenance.watch(ns);
-  maintenance.start();
+  // Disk tier: immutable object bytes (segment sections, WAL objects), kept across restarts.
+  const disk = await DiskCache.open({ dir: join(config.cache.disk_path, 'objects'), maxBytes: config.cache.disk_size });
+  // Memory tier: decoded segments of namespaces this node serves as views (not the ones it owns).
+  const readers = new MemoryCache<SegmentReader>(config.cache.memory_size);
+  const catalog = new NamespaceCatalog({
+    store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, objectCache: disk,
+  });
+  // Only indexers (and a single node) fold tails into segments and compact: query nodes own nothing.
+  const maintenance = role === 'query'
+    ? null
+    : new Maintenance(() => catalog.openNamespaces(), { ...config.indexing, compaction: config.compaction }, log);
+  if (maintenance) {
+    catalog.onOpen = (ns) => maintenance.watch(ns);
+    maintenance.start();
+  }
+  const views = new ViewCatalog({ store, tmpDir, objectCache: disk, readers, defaultEf: config.indexing.hnsw_ef_search });
+  const cluster = config.distributed.enabled
+    ? {
+        topology: Topology.fromConfig(config),
+        views,
+        bodyLimit: config.server.body_limit_bytes,
+        queryLimits: config.query,
+        forwardTimeoutMs: config.distributed.forward_timeout_ms,
+        writeForwardTimeoutMs: config.distributed.write_forward_timeout_ms,
+        eventualMaxStalenessMs: config.distributed.eventual_max_staleness_secs * 1000,
+      }
+    : undefined;
   const app = buildServer({
     catalog,
     store,
@@ -50,6 +74,15 @@ async function main(): Promise<void> {
     queryLimits: config.query,
     nodeId,
     compaction: config.compaction,
+    ...(cluster ? { cluster } : {}),
+    stats: () => ({
+      node: nodeId,
+      role,
+      object_store_requests: store.counts(),
+      cache: { memory: readers.stats(), disk: disk.stats() },
+      namespaces_open: catalog.openNamespaces().length,
+      namespace_views: views.size,
+    }),
   });
 
   let stopping = false;
@@ -62,10 +95,16 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.server.shutdown_timeout_secs * 1000);
     timer.unref();
-    // Stop accepting, finish in-flight requests, then let queued WAL writes land.
+    // Stop accepting, finish in-flight requests, fold the tails into segments (so the next start
+    // replays little), then let anything still queued land.
     await app.close();
-    maintenance.stop();
+    maintenance?.stop();
+    for (const ns of catalog.openNamespaces()) {
+      await flushTail(ns).catch((e: unknown) => log.warn({ namespace: ns.name, err: (e as Error).message }, 'flush at shutdown failed; the WAL keeps the tail'));
+    }
     await catalog.close(Errors.shuttingDown());
+    await disk.flush();
+    store.close();
     log.info('shutdown complete');
     process.exit(0);
   };
@@ -73,7 +112,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   const address = await app.listen({ host: config.server.host, port: config.server.port });
-  log.info({ address, backend: config.storage.backend }, 'silt listening');
+  log.info({ address, backend: config.storage.backend, role }, 'silt listening');
 }
 
 main().catch((e) => {

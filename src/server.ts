@@ -9,6 +9,19 @@ import { registerWriteRoutes } from './indexer/routes.ts';
 import { registerReadRoutes } from './query/routes.ts';
 import { registerCompactionRoutes } from './compaction/routes.ts';
 import type { QueryLimits } from './query/request.ts';
+import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
+import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
+import { renderMetrics, type Sample } from './metrics.ts';
+
+/** What GET /stats reports and GET /metrics exposes. */
+export interface NodeStats {
+  node: string;
+  role: 'single' | 'indexer' | 'query';
+  object_store_requests: Record<string, number>;
+  cache: { memory: MemoryCacheStats; disk: DiskCacheStats };
+  namespaces_open: number;
+  namespace_views: number;
+}
 
 export interface ServerDeps {
   catalog: NamespaceCatalog;
@@ -18,6 +31,9 @@ export interface ServerDeps {
   queryLimits: QueryLimits;
   nodeId: string;
   compaction: { max_segments: number; max_total_docs: number };
+  /** Cluster routing; absent on a single node. */
+  cluster?: RoutingOptions;
+  stats: () => NodeStats;
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -44,8 +60,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     }
   });
 
+  // Forwarded responses keep the owner's x-silt-node: it names the node that handled the request.
   app.addHook('onSend', async (_req, reply) => {
-    reply.header('x-silt-node', deps.nodeId);
+    if (!reply.hasHeader('x-silt-node')) reply.header('x-silt-node', deps.nodeId);
+  });
+  const responses = new Map<string, number>();
+  app.addHook('onResponse', async (_req, reply) => {
+    const key = String(reply.statusCode);
+    responses.set(key, (responses.get(key) ?? 0) + 1);
   });
 
   app.setErrorHandler((error: FastifyError | SiltError | Error, request, reply) => {
@@ -70,10 +92,45 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     }
   });
 
+  const routing = deps.cluster ? registerClusterRouting(app, deps.cluster) : null;
+  app.get('/stats', async () => ({ ...deps.stats(), routing }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+    return renderMetrics(metricSamples(deps.stats(), routing, responses));
+  });
+
   registerWriteRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerCompactionRoutes(app, deps);
   return app;
+}
+
+function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses: Map<string, number>): Sample[] {
+  const tiers = (pick: (s: MemoryCacheStats | DiskCacheStats) => number) =>
+    [{ labels: { tier: 'memory' }, value: pick(stats.cache.memory) }, { labels: { tier: 'disk' }, value: pick(stats.cache.disk) }];
+  const samples: Sample[] = [
+    { name: 'silt_http_responses_total', help: 'HTTP responses sent, by status code.', type: 'counter',
+      values: [...responses].map(([status, value]) => ({ labels: { status }, value })) },
+    { name: 'silt_object_store_requests_total', help: 'Object-store requests made, by operation.', type: 'counter',
+      values: Object.entries(stats.object_store_requests).map(([op, value]) => ({ labels: { op }, value })) },
+    { name: 'silt_cache_hits_total', help: 'Cache hits, by tier.', type: 'counter', values: tiers((s) => s.hits) },
+    { name: 'silt_cache_misses_total', help: 'Cache misses, by tier.', type: 'counter', values: tiers((s) => s.misses) },
+    { name: 'silt_cache_evictions_total', help: 'Cache entries evicted to stay within the size bound, by tier.', type: 'counter', values: tiers((s) => s.evictions) },
+    { name: 'silt_cache_bytes', help: 'Bytes held by the cache, by tier.', type: 'gauge', values: tiers((s) => s.bytes) },
+    { name: 'silt_cache_max_bytes', help: 'Configured size bound of the cache, by tier.', type: 'gauge', values: tiers((s) => s.max_bytes) },
+    { name: 'silt_cache_entries', help: 'Entries held by the cache, by tier.', type: 'gauge', values: tiers((s) => s.entries) },
+    { name: 'silt_namespaces_open', help: 'Namespaces this node owns and has open.', type: 'gauge', values: stats.namespaces_open },
+    { name: 'silt_namespace_views', help: 'Read-only views of namespaces owned by other nodes.', type: 'gauge', values: stats.namespace_views },
+  ];
+  if (routing) {
+    samples.push(
+      { name: 'silt_forwarded_total', help: 'Requests forwarded to the owning indexer.', type: 'counter', values: routing.forwarded },
+      { name: 'silt_forward_failures_total', help: 'Forwarded requests whose owner did not answer.', type: 'counter', values: routing.forwardFailures },
+      { name: 'silt_served_from_storage_total', help: 'Reads served from object storage because the owner did not answer.', type: 'counter', values: routing.servedFromStorage },
+      { name: 'silt_served_eventual_total', help: 'consistency "eventual" queries served from the local view.', type: 'counter', values: routing.servedEventual },
+    );
+  }
+  return samples;
 }
 
 function toSiltError(error: unknown): SiltError {

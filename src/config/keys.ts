@@ -181,6 +181,10 @@ const KEYS: KeyDefinitions = {
     type: positiveInt, default: 2000,
     doc: 'Timeout of a request forwarded to the owning indexer; a query node then serves the query itself.',
   },
+  'distributed.write_forward_timeout_ms': {
+    type: positiveInt, default: 30000,
+    doc: 'Timeout of a write forwarded to the owning indexer (writes wait for a durable WAL put, so this is longer).',
+  },
   'distributed.eventual_max_staleness_secs': {
     type: int(0), default: 10,
     doc: 'How old cached state a consistency = "eventual" query may be served from.',
@@ -192,6 +196,10 @@ const KEYS: KeyDefinitions = {
   'distributed.indexer_cluster.address_template': {
     type: string, default: 'http://{node_id}:{port}',
     doc: 'Base URL of an indexer, from its id and server.port; in Kubernetes e.g. "http://{node_id}.silt-indexer:{port}".',
+  },
+  'distributed.indexer_cluster.addresses': {
+    type: list, default: [],
+    doc: 'Base URLs of the indexers, in the order of nodes; when set it replaces address_template (e.g. indexers on one host with different ports).',
   },
 };
 

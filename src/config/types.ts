@@ -44,8 +44,9 @@ export interface SiltConfig {
     node_id: string;
     role: NodeRole;
     forward_timeout_ms: number;
+    write_forward_timeout_ms: number;
     eventual_max_staleness_secs: number;
-    indexer_cluster: { nodes: string[]; address_template: string };
+    indexer_cluster: { nodes: string[]; address_template: string; addresses: string[] };
   };
 }
 

@@ -133,6 +133,7 @@ function checkDistributed(config: SiltConfig, originOf: OriginOf): string[] {
         'set node_id in [distributed] or SILT_NODE_ID',
     );
   }
+  problems.push(...checkAddresses(d.indexer_cluster.addresses, nodes, originOf));
   if (nodes.length === 0) {
     problems.push(
       'config key distributed.indexer_cluster.nodes: must list at least one indexer when distributed.enabled = true; ' +
@@ -146,6 +147,29 @@ function checkDistributed(config: SiltConfig, originOf: OriginOf): string[] {
     );
   }
   return problems;
+}
+
+function checkAddresses(addresses: string[], nodes: string[], originOf: OriginOf): string[] {
+  if (addresses.length === 0) return [];
+  const where = at('distributed.indexer_cluster.addresses', originOf);
+  if (addresses.length !== nodes.length) {
+    return [
+      `config key distributed.indexer_cluster.addresses: lists ${addresses.length} addresses ${where} for ` +
+        `${nodes.length} nodes ${at('distributed.indexer_cluster.nodes', originOf)}; give one base URL per node, in the same order`,
+    ];
+  }
+  for (const address of addresses) {
+    let url: URL | null = null;
+    try {
+      url = new URL(address);
+    } catch {
+      url = null;
+    }
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      return [`config key distributed.indexer_cluster.addresses: ${JSON.stringify(address)} ${where} is not an http:// or https:// URL`];
+    }
+  }
+  return [];
 }
 
 function checkAddressTemplate(template: string, originOf: OriginOf): string[] {

@@ -10,19 +10,22 @@ import type { SiltConfig } from '../config/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
-import { idKey, idToJson } from '../schema/document.ts';
+import { idKey } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
-import { replayWal, WalCorruptError } from '../wal/reader.ts';
+import { replayWal, WalCorruptError, type WalFetch } from '../wal/reader.ts';
 import { SegmentCorruptError, SegmentReader } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { CompiledFilter } from '../query/filter/index.ts';
-import { executeQuery, matchingRows, type Hit } from '../query/executor.ts';
+import { matchingRows } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { Memtable } from './memtable.ts';
 import { storageFailure } from './failures.ts';
+import { getDocument, runQuery, type QueryHitJson } from './read.ts';
+
+export type { QueryHitJson } from './read.ts';
 
 export type WriteRequest =
   | { kind: 'upsert'; docs: Document[] }
@@ -42,29 +45,37 @@ export interface NamespaceDeps {
   indexing: IndexingOptions;
   /** Scratch space for hnswlib's index files. */
   tmpDir: string;
+  /** Local copies of immutable objects: segment sections (by key and range) and WAL objects (by key and etag). */
+  objectCache?: ByteCache;
 }
 
-export interface QueryHitJson {
-  id: number | string;
-  score: number;
-  distance?: number;
-  bm25?: number;
-  attributes?: Record<string, unknown>;
-  vector?: number[];
+/** Where segment and WAL bytes come from: the store, through the disk tier when there is one. */
+export type ObjectSource = Pick<NamespaceDeps, 'store' | 'tmpDir' | 'objectCache'>;
+
+/** What openSegment needs of a byte cache (the disk tier): one shared load per key. */
+export interface ByteCache {
+  get(key: string, load: () => Promise<Buffer>): Promise<Buffer>;
 }
 
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */
 export async function openSegment(ns: string, deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef): Promise<LiveSegment> {
-  const reader = await SegmentReader.open({
+  return new LiveSegment(ref.id, await openSegmentReader(ns, deps, schema, ref), decodeRowSet(ref.deletions));
+}
+
+/** The segment's immutable reader; sections come through deps.objectCache when there is one. */
+export async function openSegmentReader(ns: string, deps: ObjectSource, schema: NamespaceSchema, ref: SegmentRef): Promise<SegmentReader> {
+  const fetch = async (offset: number, length: number) => (await deps.store.get(ref.key, { offset, length })).body;
+  const cache = deps.objectCache;
+  return SegmentReader.open({
     meta: ref.meta,
     schema,
     tmpDir: deps.tmpDir,
-    readSection: async (_name, range) => (await deps.store.get(ref.key, { offset: range.offset, length: range.length })).body,
+    readSection: (_name, { offset, length }) =>
+      cache ? cache.get(`${ref.key}#${offset}+${length}`, () => fetch(offset, length)) : fetch(offset, length),
   }).catch((e: unknown) => {
     if (e instanceof SegmentCorruptError) throw Errors.segmentCorrupt(ns, ref.key, e.message);
     throw e;
   });
-  return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
 }
 
 export class Namespace {
@@ -110,7 +121,7 @@ export class Namespace {
       last = await replayWal(deps.store, name, loaded.manifest.wal_watermark, (entry, bytes) => {
         applyOps(memtable, segments, entry);
         walTail.push({ seq: entry.seq, bytes });
-      });
+      }, walFetch(deps));
     } catch (e) {
       if (e instanceof WalCorruptError) throw Errors.walCorrupt(name, e.key, e.detail);
       throw e;
@@ -140,26 +151,11 @@ export class Namespace {
   }
 
   get(id: DocId): Document | null {
-    for (const source of this.sources()) {
-      const row = source instanceof Memtable ? source.rowOf(id) : (source as LiveSegment).liveRowOf(id);
-      if (row === undefined) {
-        if (source instanceof Memtable && source.isDeleted(id)) return null;
-        continue;
-      }
-      const off = source.vectorOffset(row);
-      const dim = this.schema.vector_dim;
-      return {
-        id: source.id(row),
-        vector: off < 0 ? null : source.vectorData().slice(off, off + dim),
-        attributes: source.attributes(row),
-      };
-    }
-    return null;
+    return getDocument(this.schema, this.sources(), id);
   }
 
   query(q: ParsedQuery): QueryHitJson[] {
-    const hits = executeQuery(this.schema, this.sources(), q, { ef: q.ef ?? this.deps.indexing.hnsw_ef_search });
-    return hits.map((h) => this.hitJson(h, q));
+    return runQuery(this.schema, this.sources(), q, this.deps.indexing.hnsw_ef_search);
   }
 
   stats() {
@@ -195,26 +191,6 @@ export class Namespace {
   /** Stops accepting writes and waits for queued ones. */
   close(reason: Error): Promise<void> {
     return this.writer.close(reason);
-  }
-
-  private hitJson(h: Hit, q: ParsedQuery): QueryHitJson {
-    const out: QueryHitJson = { id: idToJson(h.source.id(h.row)), score: h.score };
-    if (h.distance !== undefined) out.distance = h.distance;
-    if (h.bm25 !== undefined) out.bm25 = h.bm25;
-    if (q.includeAttributes !== false) {
-      const attrs = h.source.attributes(h.row);
-      if (q.includeAttributes === true) {
-        out.attributes = attrs;
-      } else {
-        out.attributes = {};
-        for (const name of q.includeAttributes) if (name in attrs) out.attributes[name] = attrs[name];
-      }
-    }
-    if (q.includeVector) {
-      const off = h.source.vectorOffset(h.row);
-      out.vector = off < 0 ? [] : Array.from(h.source.vectorData().subarray(off, off + this.schema.vector_dim));
-    }
-    return out;
   }
 
   /**
@@ -281,6 +257,13 @@ export class Namespace {
       throw e;
     }
   }
+}
+
+/** Reads WAL objects through deps.objectCache when there is one. */
+export function walFetch(deps: ObjectSource): WalFetch | undefined {
+  const cache = deps.objectCache;
+  if (!cache) return undefined;
+  return (obj) => cache.get(`${obj.key}@${obj.etag}`, async () => (await deps.store.get(obj.key)).body);
 }
 
 /** Applies a WAL entry: each op kills the id's live row wherever it is, then lands in the tail. */

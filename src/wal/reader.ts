@@ -14,7 +14,11 @@ export interface WalObject {
   key: string;
   seq: number;
   size: number;
+  etag: string;
 }
+
+/** How replayWal reads one object's bytes (a cache may stand in front of the store). */
+export type WalFetch = (obj: WalObject) => Promise<Buffer>;
 
 /** WAL objects with seq > afterSeq, ascending, checked to be contiguous. */
 export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: number): Promise<WalObject[]> {
@@ -27,7 +31,7 @@ export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: num
     if (seq !== expected) {
       throw new WalCorruptError(walKey(ns, expected), `missing: the WAL jumps from seq ${expected - 1} to ${seq}`);
     }
-    out.push({ key: obj.key, seq, size: obj.size });
+    out.push({ key: obj.key, seq, size: obj.size, etag: obj.etag });
   }
   return out;
 }
@@ -41,12 +45,13 @@ export async function replayWal(
   ns: string,
   afterSeq: number,
   onEntry: (entry: WalEntry, bytes: number) => void,
+  fetch: WalFetch = async (obj) => (await store.get(obj.key)).body,
   concurrency = 8,
 ): Promise<number> {
   const objects = await listWalAfter(store, ns, afterSeq);
   const fetches: Promise<{ entry: WalEntry; bytes: number }>[] = [];
   const fetchOne = async (obj: WalObject) => {
-    const { body } = await store.get(obj.key);
+    const body = await fetch(obj);
     let entry: WalEntry;
     try {
       entry = decodeWalEntry(body);

@@ -27,8 +27,8 @@ const DEFAULTS: SiltConfig = {
   query: { default_top_k: 10, max_top_k: 1000 },
   logging: { level: 'info', format: 'json' },
   distributed: {
-    enabled: false, node_id: '', role: 'indexer', forward_timeout_ms: 2000, eventual_max_staleness_secs: 10,
-    indexer_cluster: { nodes: [], address_template: 'http://{node_id}:{port}' },
+    enabled: false, node_id: '', role: 'indexer', forward_timeout_ms: 2000, write_forward_timeout_ms: 30000, eventual_max_staleness_secs: 10,
+    indexer_cluster: { nodes: [], address_template: 'http://{node_id}:{port}', addresses: [] },
   },
 };
 
@@ -97,7 +97,7 @@ describe('the guide\'s configurations', () => {
     assert.deepEqual(config.logging, { level: 'info', format: 'json' });
     assert.deepEqual(config.distributed, {
       ...DEFAULTS.distributed, enabled: true, node_id: 'indexer-1', role: 'indexer',
-      indexer_cluster: { nodes: ['indexer-1', 'indexer-2', 'indexer-3'], address_template: 'http://{node_id}:{port}' },
+      indexer_cluster: { nodes: ['indexer-1', 'indexer-2', 'indexer-3'], address_template: 'http://{node_id}:{port}', addresses: [] },
     });
     assert.deepEqual(config.indexing, DEFAULTS.indexing);
   });
@@ -198,6 +198,7 @@ describe('environment overrides', () => {
       'distributed.node_id': ['indexer-2', 'indexer-2'],
       'distributed.indexer_cluster.nodes': ['indexer-1,indexer-3', ['indexer-1', 'indexer-3']],
       'distributed.indexer_cluster.address_template': ['https://{node_id}.x:{port}', 'https://{node_id}.x:{port}'],
+      'distributed.indexer_cluster.addresses': ['http://127.0.0.1:4001,http://127.0.0.1:4002', ['http://127.0.0.1:4001', 'http://127.0.0.1:4002']],
       'storage.local.root_path': ['/srv/silt', '/srv/silt'],
     };
     for (const spec of KEY_TABLE) {

@@ -14,13 +14,14 @@ const ALLOWED: Record<string, string[]> = {
   config: [],
   schema: ['errors.ts'],
   storage: ['errors.ts', 'config'],
-  cluster: [],
+  cluster: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query', 'indexer'],
   wal: ['errors.ts', 'storage', 'schema'],
   segment: ['errors.ts', 'schema'],
   manifest: ['errors.ts', 'storage', 'schema', 'segment'],
   query: ['errors.ts', 'schema', 'segment', 'storage'],
   indexer: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query'],
   compaction: ['errors.ts', 'schema', 'storage', 'wal', 'manifest', 'segment', 'indexer'],
+  cache: ['errors.ts'],
 };
 
 function files(dir: string): string[] {

@@ -19,6 +19,8 @@ export const TEST_INDEXING = {
   hnsw_m: 16, hnsw_ef_construction: 100, hnsw_ef_search: 64,
 };
 
+const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, evictions: 0, write_errors: 0 };
+
 export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK?: number } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const catalog = new NamespaceCatalog({ store, maxBatchBytes: 64 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
@@ -30,6 +32,10 @@ export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK
     queryLimits: { default_top_k: 10, max_top_k: opts.maxTopK ?? 1000 },
     nodeId: 'test',
     compaction: { max_segments: 4, max_total_docs: 1_000_000 },
+    stats: () => ({
+      node: 'test', role: 'single', object_store_requests: {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
+      cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
+    }),
   });
   return {
     app,

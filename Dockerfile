@@ -1,0 +1,52 @@
+# Silt's container image: `docker build -t silt:latest .`
+#
+# Two stages: the build stage has the compiler toolchain that hnswlib-node (a native addon) needs
+# to compile; the runtime stage gets only the installed node_modules and the sources, and runs
+# them with tsx (a runtime dependency) as the unprivileged `node` user.
+
+FROM node:20-bookworm-slim AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only (typescript, yaml and s3rver are for development and tests);
+# tsx, which runs the TypeScript sources, is a production dependency.
+RUN npm ci --omit=dev && npm cache clean --force
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY src ./src
+COPY config ./config
+# /etc/silt/config.toml: a single-node configuration that works in a container (listen on every
+# interface, objects under /var/lib/silt/data). Deployments mount their own file over it
+# (examples/distributed/). /var/cache/silt is cache.disk_path in every example: mount a volume
+# there so the disk cache survives restarts. Both directories belong to `node` so a fresh named
+# volume mounted on them inherits that ownership.
+RUN mkdir -p /etc/silt /var/cache/silt /var/lib/silt/data \
+    && printf '%s\n' \
+        '# Single node inside the container image. Mount your own file here for anything else.' \
+        '[server]' \
+        'host = "0.0.0.0"' \
+        'port = 3000' \
+        '[storage.local]' \
+        'root_path = "/var/lib/silt/data"' \
+        '[cache]' \
+        'disk_path = "/var/cache/silt"' \
+        > /etc/silt/config.toml \
+    && chown -R node:node /var/cache/silt /var/lib/silt
+USER node
+EXPOSE 3000
+# Silt's own handler: stop accepting, finish in-flight requests, flush, exit 0 within
+# server.shutdown_timeout_secs (30 s by default). Give the container longer than that to stop
+# (docker stop -t 40, compose stop_grace_period, Kubernetes terminationGracePeriodSeconds).
+STOPSIGNAL SIGTERM
+# Liveness only (the process answers HTTP); readiness (/ready: object storage reachable) is for
+# orchestrators to check. Assumes server.port = 3000. No curl in the slim image: node's fetch.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:3000/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node is PID 1 and receives SIGTERM itself; `npm start` would not forward it.
+CMD ["node", "--import", "tsx", "src/main.ts", "--config", "/etc/silt/config.toml"]

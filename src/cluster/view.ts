@@ -1,0 +1,201 @@
+// A read-only view of a namespace this node does not own, built from object storage alone: the
+// manifest's segments (readers through the memory tier, section bytes through the disk tier)
+// plus the WAL after the watermark replayed into a tail, exactly as the owner sees it after a
+// restart. A refresh re-reads the manifest pointer and the WAL written since, so a query served
+// right after a refresh sees every write acknowledged before it started (DESIGN.md §5).
+import { Errors } from '../errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
+import { decodeRowSet } from '../manifest/row-set.ts';
+import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
+import { LiveSegment } from '../segment/live-segment.ts';
+import type { SegmentReader } from '../segment/index.ts';
+import type { RowSource } from '../segment/row-source.ts';
+import type { ParsedQuery } from '../query/request.ts';
+import { WalCorruptError, replayWal } from '../wal/reader.ts';
+import { Memtable } from '../indexer/memtable.ts';
+import { applyOps, openSegmentReader, walFetch, type ByteCache } from '../indexer/namespace.ts';
+import { getDocument, runQuery, type QueryHitJson } from '../indexer/read.ts';
+import { storageFailure } from '../indexer/failures.ts';
+
+/** What the view needs of the memory tier: decoded readers by segment key, one load per key. */
+export interface ReaderCache {
+  get(key: string, load: () => Promise<{ value: SegmentReader; bytes: number }>): Promise<SegmentReader>;
+}
+
+export interface ViewDeps {
+  store: ObjectStore;
+  tmpDir: string;
+  objectCache?: ByteCache;
+  readers: ReaderCache;
+  defaultEf: number;
+}
+
+interface ViewState {
+  loaded: LoadedManifest;
+  segments: LiveSegment[];
+  memtable: Memtable;
+  lastSeq: number;
+  walEntries: number;
+  walBytes: number;
+}
+
+export class NamespaceView {
+  private state: ViewState | null = null;
+  /** Date.now() when the newest successful refresh started: the data is at least this fresh. */
+  refreshedAt = 0;
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private readonly manifests: ManifestStore;
+
+  constructor(readonly name: string, private readonly deps: ViewDeps) {
+    this.manifests = new ManifestStore(deps.store);
+  }
+
+  /**
+   * Brings the view up to date with object storage. Refreshes take turns; a caller arriving while
+   * one runs waits for the next one, which starts after it arrived and so sees its writes.
+   */
+  refresh(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start();
+    const after = this.running.catch(() => {});
+    this.queued = after.then(() => {
+      this.queued = null;
+      return this.start();
+    });
+    return this.queued;
+  }
+
+  private start(): Promise<void> {
+    const run = this.load().finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async load(): Promise<void> {
+    const started = Date.now();
+    try {
+      const loaded = await this.manifests.load(this.name);
+      if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
+      const cur = this.state;
+      if (cur && cur.loaded.manifest.version === loaded.manifest.version) {
+        await this.replay(cur, cur.lastSeq);
+      } else {
+        const schema = loaded.manifest.schema;
+        const segments = await Promise.all(loaded.manifest.segments.map(async (ref) => {
+          const reader = await this.deps.readers.get(ref.key, async () => ({
+            value: await openSegmentReader(this.name, this.deps, schema, ref),
+            bytes: ref.bytes,
+          }));
+          return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
+        }));
+        const next: ViewState = {
+          loaded, segments, memtable: new Memtable(schema), lastSeq: loaded.manifest.wal_watermark, walEntries: 0, walBytes: 0,
+        };
+        await this.replay(next, next.lastSeq);
+        this.state = next;
+      }
+      this.refreshedAt = started;
+    } catch (e) {
+      if (e instanceof WalCorruptError) throw Errors.walCorrupt(this.name, e.key, e.detail);
+      throw storageFailure(e, this.name);
+    }
+  }
+
+  private async replay(state: ViewState, afterSeq: number): Promise<void> {
+    await replayWal(this.deps.store, this.name, afterSeq, (entry, bytes) => {
+      applyOps(state.memtable, state.segments, entry);
+      if (state.memtable.shouldRebuild()) state.memtable = state.memtable.rebuilt();
+      state.lastSeq = entry.seq;
+      state.walEntries++;
+      state.walBytes += bytes;
+    }, walFetch(this.deps));
+  }
+
+  private get current(): ViewState {
+    if (!this.state) throw new Error(`view of namespace '${this.name}' used before its first refresh`);
+    return this.state;
+  }
+
+  get schema(): NamespaceSchema {
+    return this.current.loaded.manifest.schema;
+  }
+
+  private sources(): RowSource[] {
+    const s = this.current;
+    return [s.memtable, ...[...s.segments].reverse()];
+  }
+
+  query(q: ParsedQuery): QueryHitJson[] {
+    return runQuery(this.schema, this.sources(), q, this.deps.defaultEf);
+  }
+
+  get(id: DocId): Document | null {
+    return getDocument(this.schema, this.sources(), id);
+  }
+
+  stats() {
+    const s = this.current;
+    const indexed = s.segments.reduce((n, seg) => n + seg.size, 0);
+    return {
+      documents: indexed + s.memtable.size,
+      unindexed_documents: s.memtable.size,
+      wal_entries: s.walEntries,
+      wal_bytes: s.walBytes,
+      last_wal_seq: s.lastSeq,
+      wal_watermark: s.loaded.manifest.wal_watermark,
+      manifest_version: s.loaded.manifest.version,
+      segments: s.segments.map((seg) => ({ id: seg.segmentId, documents: seg.size, rows: seg.rowCount })),
+      approx_memory_bytes: s.memtable.bytes,
+    };
+  }
+}
+
+/** The views this node keeps, one per namespace, created on first use. */
+export class ViewCatalog {
+  private readonly views = new Map<string, NamespaceView>();
+
+  constructor(private readonly deps: ViewDeps) {}
+
+  /** A view refreshed now (strong reads: every acknowledged write is visible). */
+  async fresh(name: string): Promise<NamespaceView> {
+    const view = this.viewOf(name);
+    await this.refreshOrForget(view);
+    return view;
+  }
+
+  /** A view at most `maxAgeMs` old, refreshed only when older (eventual reads). */
+  async recent(name: string, maxAgeMs: number): Promise<{ view: NamespaceView; ageMs: number }> {
+    const view = this.viewOf(name);
+    if (Date.now() - view.refreshedAt > maxAgeMs) await this.refreshOrForget(view);
+    return { view, ageMs: Math.max(0, Date.now() - view.refreshedAt) };
+  }
+
+  get size(): number {
+    return this.views.size;
+  }
+
+  private viewOf(name: string): NamespaceView {
+    let view = this.views.get(name);
+    if (!view) {
+      view = new NamespaceView(name, this.deps);
+      this.views.set(name, view);
+    }
+    return view;
+  }
+
+  private async refreshOrForget(view: NamespaceView): Promise<void> {
+    try {
+      await view.refresh();
+    } catch (e) {
+      // A namespace that is gone (or never loaded) is not kept around.
+      if (view.refreshedAt === 0 || (e as { code?: string }).code === 'SILT_ERR_NAMESPACE_NOT_FOUND') {
+        if (this.views.get(view.name) === view) this.views.delete(view.name);
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// Reads over a namespace's sources (the tail, then segments newest first), shared by the owner's
+// Namespace and by the read-only views other nodes build from object storage.
+import { idToJson } from '../schema/document.ts';
+import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
+import type { LiveSegment } from '../segment/live-segment.ts';
+import type { RowSource } from '../segment/row-source.ts';
+import { executeQuery, type Hit } from '../query/executor.ts';
+import type { ParsedQuery } from '../query/request.ts';
+import { Memtable } from './memtable.ts';
+
+export interface QueryHitJson {
+  id: number | string;
+  score: number;
+  distance?: number;
+  bm25?: number;
+  attributes?: Record<string, unknown>;
+  vector?: number[];
+}
+
+/** The newest live version of `id`, or null when it does not exist (or was deleted). */
+export function getDocument(schema: NamespaceSchema, sources: readonly RowSource[], id: DocId): Document | null {
+  for (const source of sources) {
+    const row = source instanceof Memtable ? source.rowOf(id) : (source as LiveSegment).liveRowOf(id);
+    if (row === undefined) {
+      if (source instanceof Memtable && source.isDeleted(id)) return null;
+      continue;
+    }
+    const off = source.vectorOffset(row);
+    const dim = schema.vector_dim;
+    return {
+      id: source.id(row),
+      vector: off < 0 ? null : source.vectorData().slice(off, off + dim),
+      attributes: source.attributes(row),
+    };
+  }
+  return null;
+}
+
+export function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): QueryHitJson[] {
+  const hits = executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf });
+  return hits.map((h) => hitJson(schema, h, q));
+}
+
+function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery): QueryHitJson {
+  const out: QueryHitJson = { id: idToJson(h.source.id(h.row)), score: h.score };
+  if (h.distance !== undefined) out.distance = h.distance;
+  if (h.bm25 !== undefined) out.bm25 = h.bm25;
+  if (q.includeAttributes !== false) {
+    const attrs = h.source.attributes(h.row);
+    if (q.includeAttributes === true) {
+      out.attributes = attrs;
+    } else {
+      out.attributes = {};
+      for (const name of q.includeAttributes) if (name in attrs) out.attributes[name] = attrs[name];
+    }
+  }
+  if (q.includeVector) {
+    const off = h.source.vectorOffset(h.row);
+    out.vector = off < 0 ? [] : Array.from(h.source.vectorData().subarray(off, off + schema.vector_dim));
+  }
+  return out;
+}
