@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     : new Maintenance(() => catalog.openNamespaces(), { ...config.indexing, compaction: config.compaction }, log);
   if (maintenance) {
     catalog.onOpen = (ns) => maintenance.watch(ns);
+    maintenance.onFenced = (ns) => void catalog.evict(ns);
     maintenance.start();
   }
   const views = new ViewCatalog({ store, tmpDir, objectCache: disk, readers, defaultEf: config.indexing.hnsw_ef_search });

@@ -7,6 +7,7 @@ import { collectGarbage } from './gc.ts';
 import { compactOnce } from './compactor.ts';
 import { flushTail } from '../indexer/flush.ts';
 import type { Namespace } from '../indexer/namespace.ts';
+import { ManifestConflictError } from '../manifest/manifest.ts';
 
 export interface MaintenanceOptions {
   flush_docs: number;
@@ -27,6 +28,8 @@ const TICK_MS = 1000;
 export class Maintenance {
   private readonly state = new WeakMap<Namespace, State>();
   private timer: NodeJS.Timeout | null = null;
+  /** Called when another writer changed a namespace's manifest under it (the node is fenced). */
+  onFenced: ((ns: Namespace) => void) | null = null;
 
   constructor(
     private readonly namespaces: () => Namespace[],
@@ -94,6 +97,11 @@ export class Maintenance {
         if (removed.wal + removed.segments + removed.manifests > 0) this.log.info({ namespace: ns.name, ...removed }, 'garbage collected');
       }
     } catch (e) {
+      if (e instanceof ManifestConflictError) {
+        this.log.warn({ namespace: ns.name }, 'another writer changed the manifest; reopening the namespace from object storage');
+        this.onFenced?.(ns);
+        return;
+      }
       this.log.error({ namespace: ns.name, err: e }, 'index maintenance failed; will retry');
     } finally {
       s.busy = false;

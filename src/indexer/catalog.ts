@@ -88,6 +88,20 @@ export class NamespaceCatalog {
     return ns;
   }
 
+  /**
+   * Forgets an open namespace whose manifest another writer changed (it lost a compare-and-swap):
+   * its queued writes fail with 409 and the next request reopens it from object storage, on top
+   * of the other writer's state.
+   */
+  evict(ns: Namespace): Promise<void> {
+    return this.exclusive(ns.name, async () => {
+      if (this.ready.get(ns.name) !== ns) return;
+      this.ready.delete(ns.name);
+      this.open.delete(ns.name);
+      await ns.close(Errors.writeConflict(ns.name));
+    });
+  }
+
   /** The namespaces open right now. */
   openNamespaces(): Namespace[] {
     return [...this.ready.values()];
