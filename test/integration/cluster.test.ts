@@ -306,7 +306,12 @@ test('a cluster behind nginx: routing, owner failure, recovery, warm cache', { t
       for (const node of [...queries, ...indexers]) assert.equal(await node.stop(), 0);
     });
   } finally {
-    nginx?.kill('SIGKILL');
+    if (nginx && nginx.exitCode === null) {
+      // SIGTERM: the master stops its workers before exiting (SIGKILL would orphan them).
+      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
+      nginx.kill('SIGTERM');
+      await exited;
+    }
     for (const node of nodes) node.child.kill('SIGKILL');
     await s3.stop();
     await rm(dir, { recursive: true, force: true });
