@@ -26,7 +26,8 @@ COPY config ./config
 # (examples/distributed/). /var/cache/silt is cache.disk_path in every example: mount a volume
 # there so the disk cache survives restarts. Both directories belong to `node` so a fresh named
 # volume mounted on them inherits that ownership.
-RUN mkdir -p /etc/silt /var/cache/silt /var/lib/silt/data \
+# /app/cache is the default cache.disk_path ("./cache"), for configuration files that leave it out.
+RUN mkdir -p /etc/silt /var/cache/silt /var/lib/silt/data /app/cache \
     && printf '%s\n' \
         '# Single node inside the container image. Mount your own file here for anything else.' \
         '[server]' \
@@ -37,7 +38,7 @@ RUN mkdir -p /etc/silt /var/cache/silt /var/lib/silt/data \
         '[cache]' \
         'disk_path = "/var/cache/silt"' \
         > /etc/silt/config.toml \
-    && chown -R node:node /var/cache/silt /var/lib/silt
+    && chown -R node:node /var/cache/silt /var/lib/silt /app/cache
 USER node
 EXPOSE 3000
 # Silt's own handler: stop accepting, finish in-flight requests, flush, exit 0 within

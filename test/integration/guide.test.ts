@@ -8,7 +8,8 @@ import { http, startSilt } from '../support/silt-process.ts';
 
 test("the guide's walk-through works over real HTTP", async () => {
   const dir = await mkdtemp(join(tmpdir(), 'silt-guide-'));
-  const silt = await startSilt({ SILT_STORAGE_LOCAL_ROOT_PATH: join(dir, 'data'), SILT_CACHE_DISK_PATH: join(dir, 'cache') });
+  const env = { SILT_STORAGE_LOCAL_ROOT_PATH: join(dir, 'data'), SILT_CACHE_DISK_PATH: join(dir, 'cache') };
+  const silt = await startSilt(env);
   try {
     assert.equal((await http(silt.url, 'GET', '/health')).body.status, 'ok');
     assert.equal((await http(silt.url, 'GET', '/ready')).status, 200);
@@ -43,6 +44,18 @@ test("the guide's walk-through works over real HTTP", async () => {
     const text = await http(silt.url, 'POST', '/v1/namespaces/my-docs-3d/query', { full_text: { field: 'title', query: 'hello' } });
     assert.deepEqual(text.body.results.map((r: { id: number }) => r.id), [1]);
     assert.equal(await silt.stop(), 0);
+
+    // SIGTERM flushed the tail: the restarted node finds it in a segment, nothing left to replay.
+    const again = await startSilt(env);
+    try {
+      const stats = await http(again.url, 'GET', '/v1/namespaces/my-docs-3d');
+      assert.equal(stats.body.documents, 2);
+      assert.equal(stats.body.unindexed_documents, 0);
+      assert.equal(stats.body.segments.length, 1);
+      assert.equal(await again.stop(), 0);
+    } finally {
+      again.child.kill('SIGKILL');
+    }
   } finally {
     silt.child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
