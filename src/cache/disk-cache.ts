@@ -17,16 +17,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { MemoryCacheStats } from './memory-cache.ts';
 
-export interface DiskCacheStats {
-  entries: number;
-  bytes: number;
-  max_bytes: number;
-  /** Gets served from disk; callers that joined an in-flight operation are not counted again. */
-  hits: number;
-  /** Gets that ran `load`. */
-  misses: number;
-  evictions: number;
+/** The memory tier's counters (hits: gets served from disk), plus failed writes. */
+export interface DiskCacheStats extends MemoryCacheStats {
   /** Loaded objects that could not be stored (disk full, permissions, ...). */
   write_errors: number;
 }
