@@ -168,7 +168,23 @@ test('a cluster behind nginx: routing, owner failure, recovery, warm cache', { t
       assert.equal(q.status, 200);
       assert.deepEqual(q.body.results.map((r: { id: number }) => r.id), [1, 2]);
       assert.equal(q.headers.get('x-silt-node'), owner3d, 'the query node forwarded the query to the owner');
+      assert.equal(q.body.served_from, undefined);
       assert.match(q.headers.get('x-silt-via') ?? '', /^query-[12]$/);
+      // A write sent straight to a query node is relayed to the owner too.
+      const viaQuery = await http(queries[0]!.url, 'POST', '/v1/namespaces/my-docs-3d/upsert', {
+        documents: [{ id: 3, vector: [0.2, 0.2, 0.2], attributes: { title: 'Hello again' } }],
+      });
+      assert.equal(viaQuery.status, 200);
+      assert.equal(viaQuery.headers.get('x-silt-node'), owner3d);
+      assert.equal(viaQuery.headers.get('x-silt-via'), 'query-1');
+      // A relayed request that reaches a node which does not own the namespace is refused, not
+      // bounced around: the nodes' lists must differ.
+      const notOwner = indexers.find((_, i) => INDEXERS[i] !== owner3d)!;
+      const res = await fetch(`${notOwner.url}/v1/namespaces/my-docs-3d/query`, {
+        method: 'POST', headers: { 'x-silt-forwarded-by': 'query-9' }, body: JSON.stringify({ vector: [1, 0, 0] }),
+      });
+      assert.equal(res.status, 421);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'SILT_ERR_ROUTING_MISMATCH');
       const listed = await http(lb, 'GET', '/v1/namespaces');
       assert.ok(listed.body.namespaces.includes('my-docs-3d'));
     });
