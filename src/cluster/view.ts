@@ -78,12 +78,16 @@ export class NamespaceView {
   private async load(): Promise<void> {
     const started = Date.now();
     try {
-      const loaded = await this.manifests.load(this.name);
-      if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
+      // The pointer alone says whether the manifest changed (one GET instead of two): it is
+      // rewritten, with a new etag, by every commit and by every re-creation of the namespace.
+      const pointer = await this.manifests.loadPointer(this.name);
+      if (!pointer) throw Errors.namespaceNotFound(this.name);
       const cur = this.state;
-      if (cur && cur.loaded.manifest.version === loaded.manifest.version) {
+      if (cur && cur.loaded.pointerEtag === pointer.etag) {
         await this.replay(cur, cur.lastSeq);
       } else {
+        const loaded = { manifest: await this.manifests.loadVersion(this.name, pointer.version), pointerEtag: pointer.etag };
+        if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
         const segments = await Promise.all(loaded.manifest.segments.map(async (ref) => {
           const reader = await this.deps.readers.get(ref.key, async () => ({

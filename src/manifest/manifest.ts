@@ -1,7 +1,7 @@
 // The manifest: immutable versions plus a pointer replaced by compare-and-swap (DESIGN.md §2).
 //
 //   {ns}/manifest/{version:020}.json   immutable, created with If-None-Match: *
-//   {ns}/manifest/current              {"version": N}, replaced with If-Match: <etag>
+//   {ns}/manifest/current              {"version": N, "created_at": …}, replaced with If-Match: <etag>
 //
 // A writer that lost a race fails its pointer swap (or its version create) and must reload:
 // the two conditional writes are the fencing tokens between writers.
@@ -62,6 +62,12 @@ export class ManifestStore {
   constructor(private readonly store: ObjectStore) {}
 
   async load(ns: string): Promise<LoadedManifest | null> {
+    const pointer = await this.loadPointer(ns);
+    return pointer && { manifest: await this.loadVersion(ns, pointer.version), pointerEtag: pointer.etag };
+  }
+
+  /** The version the pointer names (one GET); null when the namespace has no manifest. */
+  async loadPointer(ns: string): Promise<{ version: number; etag: string } | null> {
     let pointer;
     try {
       pointer = await this.store.get(manifestPointerKey(ns));
@@ -70,12 +76,16 @@ export class ManifestStore {
       throw e;
     }
     const { version } = JSON.parse(pointer.body.toString('utf8')) as { version: number };
+    return { version, etag: pointer.etag };
+  }
+
+  async loadVersion(ns: string, version: number): Promise<Manifest> {
     const body = await this.store.get(manifestVersionKey(ns, version));
     const manifest = JSON.parse(body.body.toString('utf8')) as Manifest;
     if (manifest.format !== MANIFEST_FORMAT) {
       throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);
     }
-    return { manifest, pointerEtag: pointer.etag };
+    return manifest;
   }
 
   /** The first manifest of a namespace (or of its re-creation after a delete). */
@@ -110,7 +120,9 @@ export class ManifestStore {
     const body = Buffer.from(JSON.stringify(manifest), 'utf8');
     try {
       await this.store.put(manifestVersionKey(ns, manifest.version), body, { ifNoneMatch: '*' });
-      const pointer = Buffer.from(JSON.stringify({ version: manifest.version }), 'utf8');
+      // created_at makes the pointer's bytes (and so its etag) differ between incarnations of a
+      // namespace deleted and created again, whose version numbers may start over.
+      const pointer = Buffer.from(JSON.stringify({ version: manifest.version, created_at: manifest.created_at }), 'utf8');
       const { etag } = await this.store.put(
         manifestPointerKey(ns),
         pointer,
