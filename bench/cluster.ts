@@ -4,12 +4,14 @@
 // by different indexers, each upserted through the query node in batches of 1,000, flushed into
 // one segment, with a 500-document tail in 2 WAL objects on top. Then:
 //   1. owners up: the same queries sent directly to the owner, to the query node (forwarded), and
-//      to the query node with consistency "eventual" (its own view), taking turns in blocks;
+//      to the query node with consistency "eventual" (its own view), taking turns in blocks with
+//      a bare GET /health round trip for scale;
 //   2. the owner of one namespace killed with SIGKILL: strong queries the query node serves from
 //      object storage (a view refresh per query), beside eventual ones and forwarded ones to the
 //      other namespace, with object-store requests per query from GET /stats deltas;
 //   3. the first (eventual) query of a restarted query node, with an empty and with a warm disk
-//      cache: wall time and object-store requests.
+//      cache, then the other namespace's first query on the same process (the difference is the
+//      process's own warm-up): wall time and object-store requests.
 // Every answer is checked against brute force (recall@10) and against the owner's own answer.
 //
 //   npm run bench -- cluster          (or: npx tsx bench/cluster.ts)
@@ -36,6 +38,7 @@ const TOP_K = 10;
 const PASSES = 3;
 const BLOCK = 50;
 const RESTARTS = 3;
+const WARMUP = 100;
 
 // ---- processes ----
 
@@ -49,10 +52,12 @@ interface Cluster {
 
 let live: Cluster | null = null;
 
+const running = (p: SiltProcess) => p.child.exitCode === null && p.child.signalCode === null;
+
 /** On a signal: kill what this benchmark started (by pid) and remove its directory, then exit. */
 function killAll(): void {
   if (!live) return;
-  for (const p of [...live.indexers, live.query]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
+  for (const p of [...live.indexers, live.query]) if (p && running(p)) p.child.kill('SIGKILL');
   try {
     process.kill(live.s3.pid, 'SIGKILL');
   } catch {
@@ -97,12 +102,14 @@ async function startCluster(dir: string): Promise<Cluster> {
     SILT_INDEXING_FLUSH_INTERVAL_SECS: '86400',
   };
   c.env = env;
-  await Promise.all(INDEXERS.map(async (id, i) => {
+  // allSettled: when one fails to start, the others are still recorded, so cleanup stops them.
+  const started = await Promise.allSettled(INDEXERS.map(async (id, i) => {
     c.indexers[i] = await startSilt({
       ...env, SILT_NODE_ID: id, SILT_NODE_ROLE: 'indexer', SILT_SERVER_PORT: String(ports[i]),
       SILT_CACHE_DISK_PATH: join(dir, `cache-${id}`),
     });
   }));
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
   c.query = await startQueryNode(c, join(dir, 'cache-query'));
   return c;
 }
@@ -112,7 +119,7 @@ function startQueryNode(c: Cluster, cacheDir: string): Promise<SiltProcess> {
 }
 
 async function stopCluster(c: Cluster): Promise<void> {
-  for (const p of [...c.indexers, c.query]) if (p && p.child.exitCode === null) await p.kill();
+  for (const p of [...c.indexers, c.query]) if (p && running(p)) await p.kill();
   await c.s3.stop();
   await rm(c.dir, { recursive: true, force: true });
   live = null;
@@ -142,13 +149,18 @@ async function ok(base: string, method: string, path: string, body?: unknown): P
 
 type Counts = Record<string, number>;
 
-async function storeRequests(node: SiltProcess): Promise<{ ops: Counts; disk: { hits: number; misses: number } }> {
+async function storeRequests(node: SiltProcess): Promise<{ ops: Counts; disk: Counts }> {
   const s = await ok(node.url, 'GET', '/stats');
   return { ops: s.object_store_requests, disk: { hits: s.cache.disk.hits, misses: s.cache.disk.misses } };
 }
 
 function diff(after: Counts, before: Counts): Counts {
   return Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
+}
+
+function addTo(acc: Counts, d: Counts): Counts {
+  for (const [k, v] of Object.entries(d)) acc[k] = (acc[k] ?? 0) + v;
+  return acc;
 }
 
 const total = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
@@ -174,6 +186,8 @@ function pickNamespaces(): [Ns, Ns] {
   }
 }
 
+const ownerUrl = (c: Cluster, ns: Ns) => c.indexers[ns.owner]!.url;
+
 async function populate(c: Cluster, ns: Ns, glove: Glove): Promise<void> {
   const qn = c.query!.url;
   await ok(qn, 'PUT', `/v1/namespaces/${ns.name}`, { vector_dim: glove.base.dim, vector_metric: 'cosine' });
@@ -184,12 +198,10 @@ async function populate(c: Cluster, ns: Ns, glove: Glove): Promise<void> {
   const flushed = await ok(qn, 'POST', `/v1/namespaces/${ns.name}/flush`);
   if (flushed.segments.length !== 1) throw new Error(`${ns.name}: expected one segment after the flush, got ${flushed.segments.length}`);
   for (let i = SEGMENT_DOCS; i < DOCS_PER_NS; i += TAIL_BATCH) await ok(qn, 'POST', `/v1/namespaces/${ns.name}/upsert`, docs(i, i + TAIL_BATCH));
-  const s = await ok(INDEXERS_URL(c, ns), 'GET', `/v1/namespaces/${ns.name}`);
+  const s = await ok(ownerUrl(c, ns), 'GET', `/v1/namespaces/${ns.name}`);
   console.log(`  ${ns.name} (owner ${INDEXERS[ns.owner]}): ${s.documents} documents, segments ${s.segments.map((x: { documents: number }) => x.documents).join(' + ')}, ` +
     `${s.unindexed_documents} in ${s.wal_entries} WAL objects`);
 }
-
-const INDEXERS_URL = (c: Cluster, ns: Ns) => c.indexers[ns.owner]!.url;
 
 /** Exact cosine top-k over the namespace's rows, per query. */
 function bruteForce(glove: Glove, ns: Ns, queries: number[][]): number[][] {
@@ -221,9 +233,9 @@ function recallOf(found: number[], truth: number[]): number {
 
 interface Contender {
   label: string;
-  /** Where query q goes: the node's base URL and the namespace. */
-  target: (q: number) => { url: string; ns: Ns };
-  eventual: boolean;
+  /** The namespace query q goes to; null for a contender that is not a query (a bare round trip). */
+  ns: ((q: number) => Ns) | null;
+  send: (q: number) => Promise<Reply>;
 }
 
 interface Outcome {
@@ -235,121 +247,121 @@ interface Outcome {
 
 interface ContenderResult {
   label: string;
+  /** Medians over passes of each pass's summary. */
   latency: Latency;
-  /** The same fields per pass (the table shows their median). */
   passes: Latency[];
   serverTookMsP50: number;
   recall10: number;
   sameAsOwner: number;
   servedFrom: Counts;
-  nodes: Counts;
+  /** x-silt-node of the answers: who actually ran the query. */
+  answeredBy: Counts;
   requestsPerQuery?: number;
   requestsByOp?: Counts;
 }
 
+const sendQuery = (url: () => string, ns: Ns, body: string) => request(url(), 'POST', `/v1/namespaces/${ns.name}/query`, body);
+
 /**
- * Contenders take turns in blocks of BLOCK queries over PASSES passes (as bench/lib/interleave.ts
- * does, with awaits): noise lands on all of them alike. When `perBlock` is set, each block's
- * object-store requests on that node are attributed to the contender that ran it.
+ * Contenders take turns in blocks of BLOCK queries over PASSES passes, as bench/lib/interleave.ts
+ * does (with awaits), so that noise lands on all of them alike. With `counted`, each block's
+ * object-store requests on that node (GET /stats before and after) go to the contender that ran it.
  */
 async function sideBySide(
-  contenders: Contender[], bodies: string[][], truth: Map<string, number[][]>, ownerIds: Map<string, number[][]> | null,
-  perBlock: SiltProcess | null,
+  contenders: Contender[], truth: Map<string, number[][]>, ownerIds: Map<string, number[][]>, counted: SiltProcess | null,
 ): Promise<ContenderResult[]> {
   const run = async (c: Contender, q: number): Promise<Outcome> => {
-    const { url, ns } = c.target(q);
-    const r = await request(url, 'POST', `/v1/namespaces/${ns.name}/query`, bodies[c.eventual ? 1 : 0]![q]!);
+    const r = await c.send(q);
     if (r.status !== 200) throw new Error(`${c.label}, query ${q}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-    return { ids: r.body.results.map((h: { id: number }) => h.id), servedFrom: r.body.served_from ?? 'owner', node: r.node, tookMs: r.body.took_ms };
+    return { ids: r.body.results?.map((h: { id: number }) => h.id) ?? [], servedFrom: r.body.served_from ?? 'owner', node: r.node, tookMs: r.body.took_ms ?? NaN };
   };
-  // Warm-up: every contender's first queries (the eventual view is built here).
-  for (const c of contenders) for (let q = 0; q < 100; q++) await run(c, q);
+  for (const c of contenders) for (let q = 0; q < WARMUP; q++) await run(c, q); // builds the eventual views too
 
   const blocks = Math.ceil(QUERIES / BLOCK);
-  const times = contenders.map(() => [] as Latency[]);
+  const passes = contenders.map(() => [] as Latency[]);
   const last = contenders.map(() => [] as Outcome[]);
   const took = contenders.map(() => [] as number[]);
   const requests = contenders.map(() => ({} as Counts));
-  let queriesRun = 0;
   for (let pass = 0; pass < PASSES; pass++) {
     const ms: number[][] = contenders.map(() => []);
     for (let turn = 0; turn < blocks; turn++) {
       for (let j = 0; j < contenders.length; j++) {
-        const ci = (turn + pass + j) % contenders.length;
+        const ci = (turn + pass + j) % contenders.length; // who goes first rotates
         const b = (turn + ci) % blocks;
-        const before = perBlock ? await storeRequests(perBlock) : null;
+        const before = counted && (await storeRequests(counted));
         for (let q = b * BLOCK; q < Math.min(QUERIES, (b + 1) * BLOCK); q++) {
           const t0 = performance.now();
           const out = await run(contenders[ci]!, q);
           ms[ci]!.push(performance.now() - t0);
           took[ci]!.push(out.tookMs);
           last[ci]![q] = out;
-          if (ci === 0) queriesRun++;
         }
-        if (perBlock && before) {
-          const d = diff((await storeRequests(perBlock)).ops, before.ops);
-          for (const [k, v] of Object.entries(d)) requests[ci]![k] = (requests[ci]![k] ?? 0) + v;
-        }
+        if (counted && before) addTo(requests[ci]!, diff((await storeRequests(counted)).ops, before.ops));
       }
     }
-    ms.forEach((m, ci) => times[ci]!.push(summarize(m)));
+    ms.forEach((m, ci) => passes[ci]!.push(summarize(m)));
   }
   return contenders.map((c, ci) => {
     const outs = last[ci]!;
-    const count = (pick: (o: Outcome) => string | null) =>
-      outs.reduce<Counts>((acc, o) => ({ ...acc, [pick(o) ?? '-']: (acc[pick(o) ?? '-'] ?? 0) + 1 }), {});
-    const truthOf = (q: number) => truth.get(c.target(q).ns.name)![q]!;
-    const ownerOf = (q: number) => ownerIds?.get(c.target(q).ns.name)?.[q];
-    const result: ContenderResult = {
+    const tally = (pick: (o: Outcome) => string) => outs.reduce<Counts>((acc, o) => addTo(acc, { [pick(o)]: 1 }), {});
+    const nsOf = c.ns;
+    const same = (o: Outcome, q: number) => nsOf !== null && JSON.stringify(o.ids) === JSON.stringify(ownerIds.get(nsOf(q).name)![q]);
+    return {
       label: c.label,
-      latency: medianOf(times[ci]!),
-      passes: times[ci]!,
-      serverTookMsP50: median(took[ci]!),
-      recall10: outs.reduce((a, o, q) => a + recallOf(o.ids, truthOf(q)), 0) / outs.length,
-      sameAsOwner: outs.filter((o, q) => JSON.stringify(o.ids) === JSON.stringify(ownerOf(q))).length / outs.length,
-      servedFrom: count((o) => o.servedFrom),
-      nodes: count((o) => o.node),
+      latency: medianOf(passes[ci]!),
+      passes: passes[ci]!,
+      serverTookMsP50: median(took[ci]!.filter((x) => !Number.isNaN(x))),
+      recall10: nsOf ? outs.reduce((acc, o, q) => acc + recallOf(o.ids, truth.get(nsOf(q).name)![q]!), 0) / outs.length : NaN,
+      sameAsOwner: nsOf ? outs.filter(same).length / outs.length : NaN,
+      servedFrom: nsOf ? tally((o) => o.servedFrom) : {},
+      answeredBy: tally((o) => o.node ?? '-'),
+      ...(counted ? { requestsByOp: requests[ci]!, requestsPerQuery: total(requests[ci]!) / (QUERIES * PASSES) } : {}),
     };
-    if (perBlock) {
-      result.requestsByOp = requests[ci]!;
-      result.requestsPerQuery = total(requests[ci]!) / (QUERIES * PASSES);
-    }
-    return result;
   });
 }
 
 /** [strong bodies, eventual bodies], serialized once. */
-function queryBodies(queries: number[][]): string[][] {
-  return [false, true].map((eventual) => queries.map((vector) =>
-    JSON.stringify({ vector, top_k: TOP_K, include_attributes: false, ...(eventual ? { consistency: 'eventual' } : {}) })));
+function queryBodies(queries: number[][]): [string[], string[]] {
+  const bodies = (extra: object) => queries.map((vector) => JSON.stringify({ vector, top_k: TOP_K, include_attributes: false, ...extra }));
+  return [bodies({}), bodies({ consistency: 'eventual' })];
 }
 
-// ---- cold and warm disk cache ----
+// ---- a restarted query node: cold and warm disk cache ----
 
 interface FirstQuery {
   cache: 'cold' | 'warm';
+  /** "process": the first request the restarted node serves; "namespace": the next namespace's first query. */
+  which: 'process' | 'namespace';
   ms: number;
   requests: number;
   byOp: Counts;
-  disk: { hits: number; misses: number };
+  disk: Counts;
   servedFrom: string;
   recall10: number;
 }
 
-async function firstQuery(c: Cluster, cacheDir: string, cache: FirstQuery['cache'], ns: Ns, body: string, truth: number[]): Promise<FirstQuery> {
+/**
+ * Restarts the query node on `cacheDir`, then sends it one eventual query for each namespace in
+ * turn: the first pays for the process's first request as well as for building the view.
+ */
+async function firstQueries(c: Cluster, cacheDir: string, cache: FirstQuery['cache'], spaces: Ns[], q: number, body: string, truth: Map<string, number[][]>): Promise<FirstQuery[]> {
   if (c.query) await c.query.stop();
   c.query = await startQueryNode(c, cacheDir);
-  const before = await storeRequests(c.query);
-  const t0 = performance.now();
-  const r = await request(c.query.url, 'POST', `/v1/namespaces/${ns.name}/query`, body);
-  const ms = performance.now() - t0;
-  if (r.status !== 200) throw new Error(`first query (${cache}): ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-  const after = await storeRequests(c.query);
-  const ops = diff(after.ops, before.ops);
-  return {
-    cache, ms, requests: total(ops), byOp: ops, disk: after.disk, servedFrom: r.body.served_from ?? 'owner',
-    recall10: recallOf(r.body.results.map((h: { id: number }) => h.id), truth),
-  };
+  const out: FirstQuery[] = [];
+  for (const ns of spaces) {
+    const before = await storeRequests(c.query);
+    const t0 = performance.now();
+    const r = await sendQuery(() => c.query!.url, ns, body);
+    const ms = performance.now() - t0;
+    if (r.status !== 200) throw new Error(`first query (${cache}, ${ns.name}): ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+    const after = await storeRequests(c.query);
+    const ops = diff(after.ops, before.ops);
+    out.push({
+      cache, which: out.length === 0 ? 'process' : 'namespace', ms, requests: total(ops), byOp: ops, disk: diff(after.disk, before.disk),
+      servedFrom: r.body.served_from ?? 'owner', recall10: recallOf(r.body.results.map((h: { id: number }) => h.id), truth.get(ns.name)![q]!),
+    });
+  }
+  return out;
 }
 
 // ---- main ----
@@ -361,111 +373,99 @@ async function main(): Promise<void> {
   }
   const glove = loadGlove();
   const queries = queryVectors(glove, QUERIES);
-  const bodies = queryBodies(queries);
+  const [strong, eventual] = queryBodies(queries);
   const [a, b] = pickNamespaces();
   const truth = new Map([a, b].map((ns) => [ns.name, bruteForce(glove, ns, queries)]));
   const t0 = performance.now();
   const dir = await tempDir('cluster');
   try {
     const c = await startCluster(dir);
-    console.log(`started S3 test server, ${INDEXERS.length} indexers, 1 query node in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    console.log(`started the S3 test server, ${INDEXERS.length} indexers and a query node in ${fmt((performance.now() - t0) / 1000, 1)} s`);
     const t1 = performance.now();
     await Promise.all([a, b].map((ns) => populate(c, ns, glove)));
-    const ingestS = (performance.now() - t1) / 1000;
-    console.log(`  ingest through the query node + flush: ${fmt(ingestS, 1)} s`);
+    const ingestSeconds = (performance.now() - t1) / 1000;
+    console.log(`  upserts through the query node + flush: ${fmt(ingestSeconds, 1)} s`);
 
-    // Reference answers: every query sent once to the owner of each namespace (warms the owners too).
+    // Reference answers: every query once to the owner of each namespace (warms the owners too).
     const ownerIds = new Map<string, number[][]>();
     for (const ns of [a, b]) {
       const ids: number[][] = [];
-      for (let q = 0; q < QUERIES; q++) {
-        const r = await ok(c.indexers[ns.owner]!.url, 'POST', `/v1/namespaces/${ns.name}/query`, JSON.parse(bodies[0]![q]!));
-        ids.push(r.results.map((h: { id: number }) => h.id));
-      }
+      for (let q = 0; q < QUERIES; q++) ids.push((await ok(ownerUrl(c, ns), 'POST', `/v1/namespaces/${ns.name}/query`, JSON.parse(strong[q]!))).results.map((h: { id: number }) => h.id));
       ownerIds.set(ns.name, ids);
     }
 
-    // 1. Owners up. Query q goes to namespace a or b by parity, so both owners serve.
-    const nsOf = (q: number) => (q % 2 === 0 ? a : b);
-    const ownerUrl = (ns: Ns) => c.indexers[ns.owner]!.url;
+    // 1. Owners up; query q goes to namespace a or b by parity, so both owners serve.
+    console.log('owners up: direct, forwarded, eventual');
     const qn = () => c.query!.url;
-    console.log('owners up: direct vs forwarded vs eventual');
+    const alt = (q: number) => (q % 2 === 0 ? a : b);
     const up = await sideBySide([
-      { label: 'direct to the owner', target: (q) => ({ url: ownerUrl(nsOf(q)), ns: nsOf(q) }), eventual: false },
-      { label: 'query node → owner (forwarded)', target: (q) => ({ url: qn(), ns: nsOf(q) }), eventual: false },
-      { label: 'query node, eventual (own view)', target: (q) => ({ url: qn(), ns: nsOf(q) }), eventual: true },
-    ], bodies, truth, ownerIds, null);
+      { label: 'direct to the owner', ns: alt, send: (q) => sendQuery(() => ownerUrl(c, alt(q)), alt(q), strong[q]!) },
+      { label: 'query node → owner (forwarded)', ns: alt, send: (q) => sendQuery(qn, alt(q), strong[q]!) },
+      { label: 'query node, eventual (own view)', ns: alt, send: (q) => sendQuery(qn, alt(q), eventual[q]!) },
+      { label: 'query node GET /health (bare round trip)', ns: null, send: () => request(qn(), 'GET', '/health') },
+    ], truth, ownerIds, null);
     const perPass = (f: (direct: Latency, fwd: Latency) => number) => median(up[0]!.passes.map((d, p) => f(d, up[1]!.passes[p]!)));
-    const overhead = {
-      p50Ratio: perPass((d, f) => f.p50 / d.p50),
-      p50Ms: perPass((d, f) => f.p50 - d.p50),
-      p99Ms: perPass((d, f) => f.p99 - d.p99),
-    };
+    const overhead = { p50Ratio: perPass((d, f) => f.p50 / d.p50), p50Ms: perPass((d, f) => f.p50 - d.p50), p99Ms: perPass((d, f) => f.p99 - d.p99) };
 
     // 2. The owner of namespace a killed.
-    console.log(`SIGKILL ${INDEXERS[a.owner]} (owner of ${a.name})`);
+    console.log(`SIGKILL ${INDEXERS[a.owner]}, owner of ${a.name}`);
     await c.indexers[a.owner]!.kill();
     c.indexers[a.owner] = null;
     const down = await sideBySide([
-      { label: `strong → ${b.name} (owner up: forwarded)`, target: () => ({ url: qn(), ns: b }), eventual: false },
-      { label: `strong → ${a.name} (owner down: object storage)`, target: () => ({ url: qn(), ns: a }), eventual: false },
-      { label: `eventual → ${a.name} (own view)`, target: () => ({ url: qn(), ns: a }), eventual: true },
-    ], bodies, truth, ownerIds, c.query);
+      { label: `strong → ${b.name} (owner up: forwarded)`, ns: () => b, send: (q) => sendQuery(qn, b, strong[q]!) },
+      { label: `strong → ${a.name} (owner down: object storage)`, ns: () => a, send: (q) => sendQuery(qn, a, strong[q]!) },
+      { label: `eventual → ${a.name} (own view)`, ns: () => a, send: (q) => sendQuery(qn, a, eventual[q]!) },
+    ], truth, ownerIds, c.query);
 
-    // 3. First query of a restarted query node, disk cache empty vs warm (owner of a still down).
-    console.log('first query after a query-node restart: cold vs warm disk cache');
+    // 3. The query node restarted on an empty cache directory, then again on the same one.
+    console.log('query node restarts: first queries with a cold and a warm disk cache');
     const restarts: FirstQuery[] = [];
     for (let r = 0; r < RESTARTS; r++) {
-      const cacheDir = join(c.dir, `cache-query-restart-${r}`);
+      const cacheDir = join(dir, `cache-query-restart-${r}`);
       await mkdir(cacheDir, { recursive: true });
-      for (const cache of ['cold', 'warm'] as const) {
-        restarts.push(await firstQuery(c, cacheDir, cache, a, bodies[1]![r]!, truth.get(a.name)![r]!));
-      }
+      for (const cache of ['cold', 'warm'] as const) restarts.push(...await firstQueries(c, cacheDir, cache, [a, b], r, eventual[r]!, truth));
     }
-    const first = (['cold', 'warm'] as const).map((cache) => {
-      const runs = restarts.filter((x) => x.cache === cache);
+    const first = restarts.slice(0, 4).map(({ cache, which }) => {
+      const runs = restarts.filter((x) => x.cache === cache && x.which === which);
       return {
-        cache,
-        ms: median(runs.map((x) => x.ms)),
-        msPerRun: runs.map((x) => x.ms),
-        requests: median(runs.map((x) => x.requests)),
-        byOp: runs[0]!.byOp,
-        disk: runs[0]!.disk,
-        servedFrom: [...new Set(runs.map((x) => x.servedFrom))].join(','),
-        recall10: median(runs.map((x) => x.recall10)),
+        cache, which, ms: median(runs.map((x) => x.ms)), msPerRun: runs.map((x) => x.ms),
+        requests: median(runs.map((x) => x.requests)), byOp: runs[0]!.byOp, disk: runs[0]!.disk,
+        servedFrom: [...new Set(runs.map((x) => x.servedFrom))].join(','), recall10: median(runs.map((x) => x.recall10)),
       };
     });
 
-    const latencyRows = (rs: ContenderResult[], withRequests: boolean) => rs.map((r) => [
+    const head = ['route', 'p50 ms', 'p99 ms', 'took_ms p50'];
+    const tail = ['recall@10', 'same ids as owner', 'served_from'];
+    const row = (r: ContenderResult, requests: boolean) => [
       r.label, fmt(r.latency.p50, 2), fmt(r.latency.p99, 2), fmt(r.serverTookMsP50, 2),
-      ...(withRequests ? [fmt(r.requestsPerQuery, 2), byOp(r.requestsByOp ?? {}, QUERIES * PASSES)] : []),
-      fmt(r.recall10, 3), `${fmt(100 * r.sameAsOwner, 1)}%`, Object.entries(r.servedFrom).map(([k, v]) => `${k} ${v}`).join(', '),
-    ]);
-    const head = ['route', 'p50 ms', 'p99 ms', 'took_ms p50', 'recall@10', 'same ids as owner', 'served_from'];
-    printTable(`owners up: ${QUERIES} queries (alternating ${a.name} / ${b.name}), top_k ${TOP_K}, median of ${PASSES} passes`, head, latencyRows(up, false));
-    console.log(`forwarding overhead (p50, per pass, median): ${fmt(overhead.p50Ratio, 2)}× the direct query, +${fmt(overhead.p50Ms, 2)} ms ` +
-      `(p99 +${fmt(overhead.p99Ms, 2)} ms)`);
-    printTable(`${INDEXERS[a.owner]} (owner of ${a.name}) killed: ${QUERIES} queries per route through the query node, median of ${PASSES} passes`,
-      [...head.slice(0, 4), 'store requests / query', 'by operation', ...head.slice(4)], latencyRows(down, true));
-    printTable(`first query (eventual, ${a.name}) of a restarted query node, median of ${RESTARTS} restarts each`,
-      ['disk cache', 'ms', 'ms per run', 'store requests', 'by operation', 'disk hits / misses', 'served_from', 'recall@10'],
-      first.map((f) => [f.cache, fmt(f.ms, 1), f.msPerRun.map((x) => fmt(x, 0)).join(' / '), f.requests, byOp(f.byOp),
-        `${f.disk.hits} / ${f.disk.misses}`, f.servedFrom, fmt(f.recall10, 2)]));
+      ...(requests ? [fmt(r.requestsPerQuery, 2), byOp(r.requestsByOp ?? {}, QUERIES * PASSES)] : []),
+      fmt(r.recall10, 3), Number.isNaN(r.sameAsOwner) ? '-' : `${fmt(100 * r.sameAsOwner, 1)}%`, total(r.servedFrom) > 0 ? byOp(r.servedFrom) : '-',
+    ];
+    printTable(`owners up: ${QUERIES} queries (alternating ${a.name} / ${b.name}), top_k ${TOP_K}, median of ${PASSES} passes`,
+      [...head, ...tail], up.map((r) => row(r, false)));
+    console.log(`forwarding overhead (per pass, median): p50 ${fmt(overhead.p50Ratio, 2)}× direct, +${fmt(overhead.p50Ms, 2)} ms; p99 +${fmt(overhead.p99Ms, 2)} ms`);
+    printTable(`${INDEXERS[a.owner]} (owner of ${a.name}) killed: ${QUERIES} queries per route, all to the query node, median of ${PASSES} passes`,
+      [...head, 'store requests / query', 'by operation', ...tail], down.map((r) => row(r, true)));
+    printTable(`first queries (eventual) of a restarted query node, median of ${RESTARTS} restarts each`,
+      ['disk cache', 'query', 'ms', 'ms per run', 'store requests', 'by operation', 'disk hits / misses', 'served_from', 'recall@10'],
+      first.map((f) => [f.cache, f.which === 'process' ? `${a.name}, the node's first` : `${b.name}, next namespace`,
+        fmt(f.ms, 1), f.msPerRun.map((x) => fmt(x, 0)).join(' / '), f.requests, byOp(f.byOp),
+        `${f.disk.hits ?? 0} / ${f.disk.misses ?? 0}`, f.servedFrom, fmt(f.recall10, 2)]));
 
     writeResult('cluster', {
       data: {
-        namespaces: [a, b].map((ns) => ({ name: ns.name, owner: INDEXERS[ns.owner], rows: [ns.from, ns.from + DOCS_PER_NS] })),
+        namespaces: [a, b].map((ns) => ({ name: ns.name, owner: INDEXERS[ns.owner], baseRows: [ns.from, ns.from + DOCS_PER_NS] })),
         perNamespace: { docs: DOCS_PER_NS, segmentDocs: SEGMENT_DOCS, tailDocs: DOCS_PER_NS - SEGMENT_DOCS, tailWalObjects: (DOCS_PER_NS - SEGMENT_DOCS) / TAIL_BATCH },
       },
-      method: `real processes on 127.0.0.1: S3 test server (s3rver) as its own process, ${INDEXERS.length} indexers, 1 query node; ` +
-        `${QUERIES} GloVe queries, top_k ${TOP_K}, 100-query warm-up per route, routes taking turns in blocks of ${BLOCK}, ` +
-        `${PASSES} passes, medians over passes; sequential fetch from the benchmark process; store requests from GET /stats deltas ` +
-        `per block; recall@10 vs brute force over the namespace; first queries over ${RESTARTS} restarts`,
-      ingestSeconds: ingestS,
+      method: `real processes on 127.0.0.1: the S3 test server (s3rver) as its own process, ${INDEXERS.length} indexers, 1 query node; ` +
+        `${QUERIES} GloVe queries, top_k ${TOP_K}, ${WARMUP}-query warm-up per route, routes taking turns in blocks of ${BLOCK}, ` +
+        `${PASSES} passes, medians over passes; sequential fetch from the benchmark process; object-store requests from GET /stats ` +
+        `deltas around each block; recall@10 against brute force over the namespace; first queries over ${RESTARTS} restarts per cache state`,
+      ingestSeconds,
       ownersUp: up,
       forwardingOverhead: overhead,
       ownerDown: { killed: INDEXERS[a.owner], namespace: a.name, routes: down },
-      firstQuery: first,
+      firstQueries: first,
       firstQueryRuns: restarts,
       totalSeconds: (performance.now() - t0) / 1000,
     });
