@@ -1,6 +1,9 @@
-// Forwards a request to another node over HTTP (Node's fetch, with its keep-alive pool) and
-// classifies what went wrong: a node that refuses connections or times out is "unreachable",
-// which callers turn into a fallback (queries) or a 503 naming the owner (writes).
+// Forwards a request to another node over HTTP (node:http with a keep-alive agent: measured
+// cheaper per request than fetch) and classifies what went wrong: a node that refuses
+// connections or times out is "unreachable", which callers turn into a fallback (queries) or a
+// 503 naming the owner (writes).
+import http from 'node:http';
+import https from 'node:https';
 
 export const FORWARDED_BY = 'x-silt-forwarded-by';
 
@@ -17,7 +20,7 @@ export interface ForwardRequest {
 
 export interface ForwardResponse {
   status: number;
-  headers: Headers;
+  header(name: string): string | undefined;
   body: Buffer;
 }
 
@@ -27,22 +30,47 @@ export class UnreachableError extends Error {
   }
 }
 
-export async function forward(baseUrl: string, req: ForwardRequest): Promise<ForwardResponse> {
-  const url = baseUrl + req.path;
-  const headers: Record<string, string> = { [FORWARDED_BY]: req.from };
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+};
+
+export function forward(baseUrl: string, req: ForwardRequest): Promise<ForwardResponse> {
+  const url = new URL(req.path, baseUrl);
+  const secure = url.protocol === 'https:';
+  const headers: Record<string, string | number> = { [FORWARDED_BY]: req.from };
   if (req.contentType) headers['content-type'] = req.contentType;
-  const signal = AbortSignal.timeout(req.timeoutMs);
-  try {
-    const res = await fetch(url, {
-      method: req.method,
-      headers,
-      body: req.body && req.body.length > 0 ? (req.body as Uint8Array as Uint8Array<ArrayBuffer>) : undefined,
-      signal,
+  const body = req.body && req.body.length > 0 ? req.body : null;
+  if (body) headers['content-length'] = body.length;
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const outgoing = (secure ? https : http).request(url, {
+      method: req.method, headers, agent: agents[secure ? 'https:' : 'http:'],
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({
+          status: res.statusCode ?? 502,
+          header: (name) => {
+            const v = res.headers[name];
+            return Array.isArray(v) ? v.join(', ') : v;
+          },
+          body: Buffer.concat(chunks),
+        });
+      });
+      res.on('error', (e) => fail(e));
     });
-    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
-  } catch (e) {
-    if (signal.aborted) throw new UnreachableError(url, true, `no answer within ${req.timeoutMs} ms`);
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new UnreachableError(url, false, cause?.code ?? cause?.message ?? (e as Error).message);
-  }
+    const fail = (e: Error & { code?: string }) => {
+      clearTimeout(timer);
+      reject(new UnreachableError(url.href, timedOut, timedOut ? `no answer within ${req.timeoutMs} ms` : (e.code ?? e.message)));
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      outgoing.destroy(new Error('timeout'));
+    }, req.timeoutMs);
+    outgoing.on('error', fail);
+    outgoing.end(body ?? undefined);
+  });
 }

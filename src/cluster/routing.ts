@@ -112,9 +112,9 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     }
     if (res && (!kind || res.status < 500)) {
       reply.code(res.status);
-      const type = res.headers.get('content-type');
+      const type = res.header('content-type');
       if (type) reply.header('content-type', type);
-      reply.header('x-silt-node', res.headers.get('x-silt-node') ?? owner.id);
+      reply.header('x-silt-node', res.header('x-silt-node') ?? owner.id);
       reply.header('x-silt-via', topology.selfId);
       return reply.send(res.body);
     }
