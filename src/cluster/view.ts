@@ -86,7 +86,11 @@ export class NamespaceView {
       if (cur && cur.loaded.pointerEtag === pointer.etag) {
         await this.replay(cur, cur.lastSeq);
       } else {
-        const loaded = { manifest: await this.manifests.loadVersion(this.name, pointer.version), pointerEtag: pointer.etag };
+        // Through the disk tier, keyed by the pointer's etag: a version number can come back
+        // after a namespace is deleted and created again, a pointer's bytes cannot.
+        const cache = this.deps.objectCache;
+        const fetch = cache && ((key: string) => cache.get(`${key}@${pointer.etag}`, async () => (await this.deps.store.get(key)).body));
+        const loaded = { manifest: await this.manifests.loadVersion(this.name, pointer.version, fetch), pointerEtag: pointer.etag };
         if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
         const segments = await Promise.all(loaded.manifest.segments.map(async (ref) => {

@@ -79,9 +79,11 @@ export class ManifestStore {
     return { version, etag: pointer.etag };
   }
 
-  async loadVersion(ns: string, version: number): Promise<Manifest> {
-    const body = await this.store.get(manifestVersionKey(ns, version));
-    const manifest = JSON.parse(body.body.toString('utf8')) as Manifest;
+  /** One manifest version; `fetch` may stand in for the store's GET (a cache: versions are immutable). */
+  async loadVersion(ns: string, version: number, fetch?: (key: string) => Promise<Buffer>): Promise<Manifest> {
+    const key = manifestVersionKey(ns, version);
+    const bytes = fetch ? await fetch(key) : (await this.store.get(key)).body;
+    const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
     if (manifest.format !== MANIFEST_FORMAT) {
       throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);
     }
