@@ -18,10 +18,9 @@
 
 import { rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ownerIndex } from '../src/cluster/seahash.ts';
-import { startSilt, type SiltProcess } from '../test/support/silt-process.ts';
+import { freePort, startSilt, type SiltProcess } from '../test/support/silt-process.ts';
 import { gloveAvailable, GLOVE_DIR, loadGlove, queryVectors, rowArray, type Glove } from './lib/data.ts';
 import { fmt, printTable, writeResult } from './lib/report.ts';
 import { S3_CREDENTIALS, startS3Process, type S3Process } from './lib/s3.ts';
@@ -67,17 +66,6 @@ function killAll(): void {
   live = null;
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { killAll(); process.exit(130); });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startCluster(dir: string): Promise<Cluster> {
   const s3 = await startS3Process(join(dir, 's3'));

@@ -9,11 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownerIndex } from '../../src/cluster/seahash.ts';
-import { http, startSilt, type SiltProcess } from '../support/silt-process.ts';
+import { freePort, http, startSilt, type SiltProcess } from '../support/silt-process.ts';
 import { startS3Server } from '../support/s3-server.ts';
 import { rng } from '../support/rng.ts';
 
@@ -21,17 +20,6 @@ const NGINX = '/usr/sbin/nginx';
 const INDEXERS = ['indexer-1', 'indexer-2', 'indexer-3'];
 const DIM = 8;
 const WORDS = ['river', 'stone', 'silt', 'delta', 'harbor', 'meadow', 'granite', 'willow', 'lantern', 'orbit'];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Doc { id: number; vector: number[]; attributes: { title: string; n: number } }
 
