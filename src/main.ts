@@ -43,8 +43,11 @@ async function main(): Promise<void> {
   const disk = await DiskCache.open({ dir: join(config.cache.disk_path, 'objects'), maxBytes: config.cache.disk_size });
   // Memory tier: decoded segments of namespaces this node serves as views (not the ones it owns).
   const readers = new MemoryCache<SegmentReader>(config.cache.memory_size);
+  // On local storage the objects are local files already: copying them into the cache would only
+  // double the disk they take.
+  const objectCache = config.storage.backend === 's3' ? disk : undefined;
   const catalog = new NamespaceCatalog({
-    store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, objectCache: disk,
+    store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, ...(objectCache ? { objectCache } : {}),
   });
   // Only indexers (and a single node) fold tails into segments and compact: query nodes own nothing.
   const maintenance = role === 'query'
