@@ -15,7 +15,7 @@ import type { ParsedQuery } from '../query/request.ts';
 import { WalCorruptError, replayWal } from '../wal/reader.ts';
 import { Memtable } from '../indexer/memtable.ts';
 import { applyOps, openSegmentReader, walFetch, type ByteCache } from '../indexer/namespace.ts';
-import { getDocument, runQuery, type QueryHitJson } from '../indexer/read.ts';
+import { getDocument, namespaceStats, runQuery, type QueryHitJson } from '../indexer/read.ts';
 import { storageFailure } from '../indexer/failures.ts';
 
 /** What the view needs of the memory tier: decoded readers by segment key, one load per key. */
@@ -147,18 +147,7 @@ export class NamespaceView {
 
   stats() {
     const s = this.current;
-    const indexed = s.segments.reduce((n, seg) => n + seg.size, 0);
-    return {
-      documents: indexed + s.memtable.size,
-      unindexed_documents: s.memtable.size,
-      wal_entries: s.walEntries,
-      wal_bytes: s.walBytes,
-      last_wal_seq: s.lastSeq,
-      wal_watermark: s.loaded.manifest.wal_watermark,
-      manifest_version: s.loaded.manifest.version,
-      segments: s.segments.map((seg) => ({ id: seg.segmentId, documents: seg.size, rows: seg.rowCount })),
-      approx_memory_bytes: s.memtable.bytes,
-    };
+    return namespaceStats({ ...s, manifest: s.loaded.manifest });
   }
 }
 

@@ -23,7 +23,7 @@ import { matchingRows } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { Memtable } from './memtable.ts';
 import { storageFailure } from './failures.ts';
-import { getDocument, runQuery, type QueryHitJson } from './read.ts';
+import { getDocument, namespaceStats, runQuery, type QueryHitJson } from './read.ts';
 
 export type { QueryHitJson } from './read.ts';
 
@@ -159,18 +159,14 @@ export class Namespace {
   }
 
   stats() {
-    const indexed = this.segments.reduce((n, s) => n + s.size, 0);
-    return {
-      documents: indexed + this.memtable.size,
-      unindexed_documents: this.memtable.size,
-      wal_entries: this.walTail.length,
-      wal_bytes: this.walTail.reduce((n, e) => n + e.bytes, 0),
-      last_wal_seq: this.writer.lastSeq,
-      wal_watermark: this.loaded.manifest.wal_watermark,
-      manifest_version: this.loaded.manifest.version,
-      segments: this.segments.map((s) => ({ id: s.segmentId, documents: s.size, rows: s.rowCount })),
-      approx_memory_bytes: this.memtable.bytes,
-    };
+    return namespaceStats({
+      manifest: this.loaded.manifest,
+      segments: this.segments,
+      memtable: this.memtable,
+      lastSeq: this.writer.lastSeq,
+      walEntries: this.walTail.length,
+      walBytes: this.walTail.reduce((n, e) => n + e.bytes, 0),
+    });
   }
 
   /** Called once a manifest covering the WAL up to `watermark` is committed. */

@@ -3,6 +3,7 @@
 import { idToJson } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { LiveSegment } from '../segment/live-segment.ts';
+import type { Manifest } from '../manifest/manifest.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import { executeQuery, type Hit } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
@@ -59,4 +60,28 @@ function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery): QueryHitJson 
     out.vector = off < 0 ? [] : Array.from(h.source.vectorData().subarray(off, off + schema.vector_dim));
   }
   return out;
+}
+
+/** GET /v1/namespaces/:ns's numbers, for the owner's state and for a view alike. */
+export function namespaceStats(state: {
+  manifest: Manifest;
+  segments: readonly LiveSegment[];
+  memtable: Memtable;
+  lastSeq: number;
+  walEntries: number;
+  walBytes: number;
+}) {
+  const { manifest, segments, memtable } = state;
+  const indexed = segments.reduce((n, s) => n + s.size, 0);
+  return {
+    documents: indexed + memtable.size,
+    unindexed_documents: memtable.size,
+    wal_entries: state.walEntries,
+    wal_bytes: state.walBytes,
+    last_wal_seq: state.lastSeq,
+    wal_watermark: manifest.wal_watermark,
+    manifest_version: manifest.version,
+    segments: segments.map((s) => ({ id: s.segmentId, documents: s.size, rows: s.rowCount })),
+    approx_memory_bytes: memtable.bytes,
+  };
 }
