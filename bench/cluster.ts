@@ -21,7 +21,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ownerIndex } from '../src/cluster/seahash.ts';
 import { freePort, startSilt, type SiltProcess } from '../test/support/silt-process.ts';
-import { gloveAvailable, GLOVE_DIR, loadGlove, queryVectors, rowArray, type Glove } from './lib/data.ts';
+import { queryVectors, rowArray, type Glove, loadGloveOrSkip } from './lib/data.ts';
 import { fmt, printTable, writeResult } from './lib/report.ts';
 import { S3_CREDENTIALS, startS3Process, type S3Process } from './lib/s3.ts';
 import { tempDir } from './lib/silt.ts';
@@ -355,11 +355,8 @@ async function firstQueries(c: Cluster, cacheDir: string, cache: FirstQuery['cac
 // ---- main ----
 
 async function main(): Promise<void> {
-  if (!gloveAvailable()) {
-    console.log(`cluster: GloVe data not found at ${GLOVE_DIR}; skipping.`);
-    return;
-  }
-  const glove = loadGlove();
+  const glove = loadGloveOrSkip('cluster');
+  if (!glove) return;
   const queries = queryVectors(glove, QUERIES);
   const [strong, eventual] = queryBodies(queries);
   const [a, b] = pickNamespaces();

@@ -16,7 +16,7 @@ import type { Document } from '../src/schema/types.ts';
 import { LocalFsObjectStore } from '../src/storage/local-fs.ts';
 import { CountingObjectStore, type RequestCounts } from '../src/storage/metrics.ts';
 import type { ObjectStore } from '../src/storage/object-store.ts';
-import { gloveAvailable, GLOVE_DIR, loadGlove, rowArray, rowF32 } from './lib/data.ts';
+import { loadGloveOrSkip, rowArray, rowF32, type Glove } from './lib/data.ts';
 import { fmt, printTable, writeResult } from './lib/report.ts';
 import { s3Store, startS3Process } from './lib/s3.ts';
 import { createNamespace, indexingOptions, inProcessSilt, query, schemaOf, tempDir, upsertAll } from './lib/silt.ts';
@@ -39,7 +39,7 @@ interface QueryCost {
   bytesRead: number;
 }
 
-async function populate(dir: string, store: ObjectStore, glove: ReturnType<typeof loadGlove>): Promise<void> {
+async function populate(dir: string, store: ObjectStore, glove: Glove): Promise<void> {
   const writer = await inProcessSilt(dir, indexingOptions(), store);
   const ns = await createNamespace(writer.catalog, NS, schemaOf({
     vector_dim: glove.base.dim, vector_metric: 'cosine',
@@ -68,7 +68,7 @@ interface Run {
   keys: string[];
 }
 
-async function measure(store: ObjectStore, tmpDir: string, glove: ReturnType<typeof loadGlove>): Promise<Run> {
+async function measure(store: ObjectStore, tmpDir: string, glove: Glove): Promise<Run> {
   const trace = new TracingObjectStore(store);
   const counting = new CountingObjectStore(trace);
   const catalog = new NamespaceCatalog({ store: counting, maxBatchBytes: 64 << 20, indexing: indexingOptions(), tmpDir });
@@ -93,7 +93,7 @@ async function measure(store: ObjectStore, tmpDir: string, glove: ReturnType<typ
   return { first, second, keys };
 }
 
-async function backend(name: 'local' | 's3', glove: ReturnType<typeof loadGlove>) {
+async function backend(name: 'local' | 's3', glove: Glove) {
   const dir = await tempDir(`cold-${name}`);
   const s3 = name === 's3' ? await startS3Process(join(dir, 's3')) : null;
   const store: ObjectStore = s3 ? s3Store(s3) : new LocalFsObjectStore(join(dir, 'root'));
@@ -120,11 +120,8 @@ async function backend(name: 'local' | 's3', glove: ReturnType<typeof loadGlove>
 }
 
 async function main(): Promise<void> {
-  if (!gloveAvailable()) {
-    console.log(`cold-start: GloVe data not found at ${GLOVE_DIR}; skipping.`);
-    return;
-  }
-  const glove = loadGlove();
+  const glove = loadGloveOrSkip('cold-start');
+  if (!glove) return;
   const results = [await backend('local', glove), await backend('s3', glove)];
 
   const ops = (c: RequestCounts) => Object.entries(c).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';

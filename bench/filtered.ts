@@ -13,7 +13,7 @@
 import { rm } from 'node:fs/promises';
 import { flushTail } from '../src/indexer/flush.ts';
 import type { Document } from '../src/schema/types.ts';
-import { gloveAvailable, GLOVE_DIR, loadGlove, queryVectors, recall, rowArray, rowF32, truthTopK, type Matrix } from './lib/data.ts';
+import { queryVectors, recall, rowArray, rowF32, truthTopK, type Matrix, loadGloveOrSkip } from './lib/data.ts';
 import { interleave } from './lib/interleave.ts';
 import { fmt, printTable, verdict, writeResult } from './lib/report.ts';
 import { createNamespace, hitIds, indexingOptions, inProcessSilt, query, schemaOf, tempDir, upsertAll } from './lib/silt.ts';
@@ -95,11 +95,8 @@ function exactTruth(base: Matrix<Float32Array>, queries: number[][], cases: Case
 }
 
 async function main(): Promise<void> {
-  if (!gloveAvailable()) {
-    console.log(`filtered: GloVe data not found at ${GLOVE_DIR}; skipping.`);
-    return;
-  }
-  const glove = loadGlove();
+  const glove = loadGloveOrSkip('filtered');
+  if (!glove) return;
   const n = glove.base.rows;
   const dim = glove.base.dim;
   const qs = queryVectors(glove, QUERIES);

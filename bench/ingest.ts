@@ -20,7 +20,7 @@ import { Maintenance } from '../src/compaction/maintenance.ts';
 import type { Namespace } from '../src/indexer/namespace.ts';
 import { parseDocument } from '../src/schema/document.ts';
 import { LoopMonitor, type PhaseStats } from './lib/loop.ts';
-import { gloveAvailable, GLOVE_DIR, loadGlove, rowArray } from './lib/data.ts';
+import { rowArray, loadGloveOrSkip, type Glove } from './lib/data.ts';
 import { fmt, printTable, verdict, writeResult } from './lib/report.ts';
 import {
   call, createNamespace, indexingOptions, inProcessSilt, ownPeakRssMiB, peakRssMiB, schemaOf, startServer, tempDir, write,
@@ -32,8 +32,6 @@ const CLIENTS = 4;
 const HTTP_RUNS = 3;
 const FLUSH_DOCS = 50_000;
 const TARGET_LOOP_MAX_MS = 50;
-
-type Glove = ReturnType<typeof loadGlove>;
 
 interface JsonDoc {
   id: number;
@@ -211,11 +209,8 @@ async function inProcess(batchDocs: JsonDoc[][], glove: Glove) {
 }
 
 async function main(): Promise<void> {
-  if (!gloveAvailable()) {
-    console.log(`ingest: GloVe data not found at ${GLOVE_DIR}; skipping.`);
-    return;
-  }
-  const glove = loadGlove();
+  const glove = loadGloveOrSkip('ingest');
+  if (!glove) return;
   const docBatches = batches(glove);
   const bodies = docBatches.map((documents) => JSON.stringify({ documents }));
   const docs = glove.base.rows;

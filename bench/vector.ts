@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import hnswlib from 'hnswlib-node';
 import { flushTail } from '../src/indexer/flush.ts';
 import type { Document } from '../src/schema/types.ts';
-import { gloveAvailable, GLOVE_DIR, loadGlove, queryVectors, recall, rowArray, rowF32, truthTopK } from './lib/data.ts';
+import { queryVectors, recall, rowArray, rowF32, truthTopK, loadGloveOrSkip, type Glove } from './lib/data.ts';
 import { interleave } from './lib/interleave.ts';
 import { fmt, printTable, verdict, writeResult } from './lib/report.ts';
 import {
@@ -29,8 +29,6 @@ const EF_CONSTRUCTION = 200;
 const TARGET_RATIO = 1.3;
 const TARGET_RECALL = 0.95;
 
-type Glove = ReturnType<typeof loadGlove>;
-
 interface Contender {
   name: string;
   /** Diagnostics explain the gap; only silt and raw are compared against the target. */
@@ -39,11 +37,8 @@ interface Contender {
 }
 
 async function main(): Promise<void> {
-  if (!gloveAvailable()) {
-    console.log(`vector: GloVe data not found at ${GLOVE_DIR}; skipping.`);
-    return;
-  }
-  const glove = loadGlove();
+  const glove = loadGloveOrSkip('vector');
+  if (!glove) return;
   const n = glove.base.rows;
   const dim = glove.base.dim;
   const qs = queryVectors(glove, QUERIES);

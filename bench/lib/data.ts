@@ -69,6 +69,13 @@ export function loadGlove(): Glove {
 }
 
 /** The first `limit` query vectors as plain arrays (what JSON bodies and hnswlib-node take). */
+/** The GloVe data, or null after saying that benchmark `name` is skipped because it is missing. */
+export function loadGloveOrSkip(name: string): Glove | null {
+  if (gloveAvailable()) return loadGlove();
+  console.log(`${name}: GloVe data not found at ${GLOVE_DIR}; skipping.`);
+  return null;
+}
+
 export function queryVectors(glove: Glove, limit: number): number[][] {
   return Array.from({ length: Math.min(limit, glove.queries.rows) }, (_, q) => rowArray(glove.queries, q));
 }
