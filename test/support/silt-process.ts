@@ -27,7 +27,10 @@ export async function startSilt(env: Record<string, string>, args: string[] = []
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`silt did not start in 30 s:\n${logs.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not left running when the caller never gets it to stop
+      reject(new Error(`silt did not start in 30 s:\n${logs.join('\n')}`));
+    }, 30_000);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       logs.push(line);
