@@ -42,6 +42,18 @@ export const Errors = {
   topKTooLarge: define('SILT_ERR_QUERY_TOP_K', 400, (got: number, max: number) =>
     `top_k ${got} exceeds the maximum of ${max}; lower top_k or raise query.max_top_k in the server configuration`),
 
+  // 401, 403: a missing, wrong or insufficient credential (src/auth.ts). Never echo the key.
+  authMissing: define('SILT_ERR_AUTH_MISSING', 401, () =>
+    'this request needs an API key: send "Authorization: Bearer <key>"; keys are set by auth.api_keys / SILT_AUTH_API_KEYS ' +
+    '(read-only: auth.read_only_keys / SILT_AUTH_READ_ONLY_KEYS)'),
+  authInvalid: define('SILT_ERR_AUTH_INVALID', 401, (what: string) =>
+    `${what}; send "Authorization: Bearer <key>" with a key from auth.api_keys / SILT_AUTH_API_KEYS or auth.read_only_keys`),
+  clusterTokenInvalid: define('SILT_ERR_AUTH_CLUSTER_TOKEN', 401, (from: string) =>
+    `this request says it was relayed by node '${from}' (x-silt-forwarded-by) but has no valid x-silt-cluster-token; ` +
+    'clients must not send x-silt-forwarded-by, and every node needs the same auth.cluster_token / SILT_AUTH_CLUSTER_TOKEN'),
+  authForbidden: define('SILT_ERR_AUTH_FORBIDDEN', 403, (method: string, path: string) =>
+    `${method} ${path} changes data and this API key is read-only (auth.read_only_keys); use a key from auth.api_keys`),
+
   // 404
   namespaceNotFound: define('SILT_ERR_NAMESPACE_NOT_FOUND', 404, (ns: string) =>
     `namespace '${ns}' does not exist; create it with PUT /v1/namespaces/${ns}`),

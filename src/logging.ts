@@ -15,11 +15,16 @@ function textStream(out: NodeJS.WritableStream) {
   };
 }
 
-export function createLogger(cfg: SiltConfig['logging'], nodeId: string): Logger {
+/** `destination` defaults to stdout; tests pass a stream to read what would be logged. */
+export function createLogger(cfg: SiltConfig['logging'], nodeId: string, destination?: NodeJS.WritableStream): Logger {
   const options = {
     level: cfg.level,
     base: { node: nodeId },
-    redact: ['req.headers.authorization', 'req.headers["x-amz-security-token"]', '*.secretAccessKey'],
+    redact: [
+      'req.headers.authorization', 'req.headers["x-silt-cluster-token"]', 'req.headers["x-amz-security-token"]',
+      '*.secretAccessKey', '*.api_keys', '*.read_only_keys', '*.cluster_token',
+    ],
   };
-  return cfg.format === 'text' ? pino(options, textStream(process.stdout)) : pino(options);
+  if (cfg.format === 'text') return pino(options, textStream(destination ?? process.stdout));
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Maintenance } from './compaction/maintenance.ts';
-import { loadConfig, ConfigError, type SiltConfig } from './config/index.ts';
+import { checkExposure, loadConfig, ConfigError, type SiltConfig } from './config/index.ts';
 import { createObjectStore } from './storage/index.ts';
 import { NamespaceCatalog } from './indexer/catalog.ts';
 import { buildServer } from './server.ts';
@@ -13,6 +13,7 @@ import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushTail } from './indexer/flush.ts';
 import type { SegmentReader } from './segment/index.ts';
+import { authOptions } from './auth.ts';
 
 function resolvePaths(config: SiltConfig): SiltConfig {
   return {
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
   let config: SiltConfig;
   try {
     config = resolvePaths(loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() }));
+    const exposure = checkExposure(config);
+    if (exposure.length > 0) throw new ConfigError(exposure);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`silt: configuration error: ${e.message}\n`);
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
         forwardTimeoutMs: config.distributed.forward_timeout_ms,
         writeForwardTimeoutMs: config.distributed.write_forward_timeout_ms,
         eventualMaxStalenessMs: config.distributed.eventual_max_staleness_secs * 1000,
+        clusterToken: config.auth.cluster_token,
       }
     : undefined;
   const app = buildServer({
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
     nodeId,
     compaction: config.compaction,
     ...(cluster ? { cluster } : {}),
+    auth: authOptions(config.auth),
     stats: () => ({
       node: nodeId,
       role,
@@ -122,7 +127,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   const address = await app.listen({ host: config.server.host, port: config.server.port });
-  log.info({ address, backend: config.storage.backend, role }, 'silt listening');
+  const auth = config.auth.api_keys.length + config.auth.read_only_keys.length > 0 ? 'api_keys' : 'none';
+  log.info({ address, backend: config.storage.backend, role, auth }, 'silt listening');
 }
 
 main().catch((e) => {

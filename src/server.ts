@@ -12,6 +12,7 @@ import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
 import { renderMetrics, type Sample } from './metrics.ts';
+import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
 
 /** What GET /stats reports and GET /metrics exposes. */
 export interface NodeStats {
@@ -34,6 +35,8 @@ export interface ServerDeps {
   /** Cluster routing; absent on a single node. */
   cluster?: RoutingOptions;
   stats: () => NodeStats;
+  /** API keys and cluster token; absent = no keys. */
+  auth?: AuthOptions;
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -80,6 +83,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     void reply.status(404).send({ error: { code: e.code, message: e.message } });
   });
 
+  // Before every route (each must be classified) and before cluster routing (checked, then relayed).
+  registerAuth(app, deps.auth ?? NO_AUTH);
   app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
   // Ready when object storage answers: a node that cannot reach it can acknowledge nothing.
   app.get('/ready', async (_req, reply) => {

@@ -6,6 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 
 export const FORWARDED_BY = 'x-silt-forwarded-by';
+/** Proves a relayed request comes from a node (auth.cluster_token); checked in src/auth.ts. */
+export const CLUSTER_TOKEN = 'x-silt-cluster-token';
 
 export interface ForwardRequest {
   method: string;
@@ -16,6 +18,10 @@ export interface ForwardRequest {
   timeoutMs: number;
   /** This node's id, sent so the receiver can tell a forwarded request from a client's. */
   from: string;
+  /** The client's Authorization header, passed on so the owner applies the client's own access. */
+  authorization?: string | undefined;
+  /** auth.cluster_token; '' when the cluster runs without keys. */
+  clusterToken?: string | undefined;
 }
 
 export interface ForwardResponse {
@@ -40,6 +46,8 @@ export function forward(baseUrl: string, req: ForwardRequest): Promise<ForwardRe
   const secure = url.protocol === 'https:';
   const headers: Record<string, string | number> = { [FORWARDED_BY]: req.from };
   if (req.contentType) headers['content-type'] = req.contentType;
+  if (req.authorization) headers.authorization = req.authorization;
+  if (req.clusterToken) headers[CLUSTER_TOKEN] = req.clusterToken;
   const body = req.body && req.body.length > 0 ? req.body : null;
   if (body) headers['content-length'] = body.length;
   return new Promise((resolve, reject) => {

@@ -28,6 +28,8 @@ export interface RoutingOptions {
   forwardTimeoutMs: number;
   writeForwardTimeoutMs: number;
   eventualMaxStalenessMs: number;
+  /** Sent with every relayed request (auth.cluster_token); absent or '' without keys. */
+  clusterToken?: string;
 }
 
 /** Counters of what routing did, for /metrics and /stats. */
@@ -100,6 +102,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       stats.forwarded++;
       res = await forward(owner.url, {
         method: req.method, path: req.url, body, contentType: req.headers['content-type'], timeoutMs, from: topology.selfId,
+        authorization: req.headers.authorization, clusterToken: opts.clusterToken,
       });
     } catch (e) {
       if (!(e instanceof UnreachableError)) throw e;
@@ -114,6 +117,8 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       reply.code(res.status);
       const type = res.header('content-type');
       if (type) reply.header('content-type', type);
+      const challenge = res.header('www-authenticate');
+      if (challenge) reply.header('www-authenticate', challenge);
       reply.header('x-silt-node', res.header('x-silt-node') ?? owner.id);
       reply.header('x-silt-via', topology.selfId);
       return reply.send(res.body);

@@ -5,3 +5,4 @@ export type { ConfigKey, LogFormat, LogLevel, NodeRole, SiltConfig, StorageBacke
 export { ConfigError } from './error.ts';
 export { loadConfig, parseConfig, type Env, type LoadOptions } from './load.ts';
 export { CONFIG_PATH_ENV, KEY_TABLE, envNameFor, type KeySpec } from './keys.ts';
+export { checkExposure, isLoopback } from './validate.ts';

@@ -34,6 +34,8 @@ interface KeyDefinition<V> {
   readonly doc: string;
   /** Extra environment variable names, besides the one derived from the key. */
   readonly aliases?: readonly string[];
+  /** A credential: its value is never repeated in a message. */
+  readonly secret?: boolean;
 }
 
 /** One row per leaf of SiltConfig; a missing or extra row, or a default of the wrong type, fails to compile. */
@@ -201,6 +203,26 @@ const KEYS: KeyDefinitions = {
     type: list, default: [],
     doc: 'Base URLs of the indexers, in the order of nodes; when set it replaces address_template (e.g. indexers on one host with different ports).',
   },
+  'auth.api_keys': {
+    type: list, default: [], secret: true,
+    doc: 'Read-write API keys, sent as "Authorization: Bearer <key>"; none = no authentication (loopback only unless allow_anonymous). List two to rotate.',
+  },
+  'auth.read_only_keys': {
+    type: list, default: [], secret: true,
+    doc: 'API keys that may query, get documents and read stats; writes, deletes, flush and compaction get 403.',
+  },
+  'auth.cluster_token': {
+    type: string, default: '', secret: true,
+    doc: 'Shared secret a node sends when it relays a request to the owning indexer; the same on every node, required in a cluster with keys.',
+  },
+  'auth.allow_anonymous': {
+    type: bool, default: false,
+    doc: 'Serve without API keys on a non-loopback server.host (e.g. behind a proxy that authenticates); otherwise such a node refuses to start.',
+  },
+  'auth.metrics_public': {
+    type: bool, default: true,
+    doc: 'Serve /metrics without a key (for Prometheus); false = /metrics needs an API key like /stats.',
+  },
 };
 
 export interface KeySpec {
@@ -214,6 +236,7 @@ export interface KeySpec {
   readonly env: string;
   readonly aliases: readonly string[];
   readonly doc: string;
+  readonly secret: boolean;
 }
 
 export const ENV_PREFIX = 'SILT_';
@@ -237,6 +260,7 @@ export const KEY_TABLE: readonly KeySpec[] = Object.entries(KEYS).map(([key, def
     env: envNameFor(key),
     aliases: definition.aliases ?? [],
     doc: definition.doc,
+    secret: definition.secret ?? false,
   });
 });
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from './error.ts';
-import { CONFIG_PATH_ENV, ENV_PREFIX, KEY_BY_ENV, KEY_BY_NAME, KEY_TABLE, SECTIONS } from './keys.ts';
+import { CONFIG_PATH_ENV, ENV_PREFIX, KEY_BY_ENV, KEY_BY_NAME, KEY_TABLE, SECTIONS, type KeySpec } from './keys.ts';
 import { didYouMean } from './suggest.ts';
 import type { ConfigValue, SiltConfig } from './types.ts';
 import { crossCheck } from './validate.ts';
@@ -124,6 +124,11 @@ function buildConfig(text: string | null, env: Env, source: string, cwd: string)
   return deepFreeze(config);
 }
 
+/** A value as a message shows it: never a secret's (startup errors end up in logs). */
+function given(spec: KeySpec, shown: string): string {
+  return spec.secret ? 'a value not shown here (it is a secret)' : shown;
+}
+
 function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
@@ -158,7 +163,7 @@ function walkTable(
     if (spec !== undefined) {
       const parsed = fromToml(spec.type, raw);
       if (parsed.ok) values.set(key, parsed.value);
-      else problems.push(`config key ${key}: expected ${describeType(spec.type)}, got ${formatGiven(raw)} (from ${source})`);
+      else problems.push(`config key ${key}: expected ${describeType(spec.type)}, got ${given(spec, formatGiven(raw))} (from ${source})`);
     } else if (SECTIONS.has(key)) {
       if (isTable(raw)) walkTable(raw, key, source, values, problems);
       else problems.push(`config key ${key}: expected a table [${key}], got ${formatGiven(raw)} (from ${source})`);
@@ -187,7 +192,7 @@ function readEnv(env: Env, problems: string[]): Map<string, EnvValue> {
     }
     const parsed = fromEnv(spec.type, text);
     if (!parsed.ok) {
-      problems.push(`config key ${spec.key}: expected ${describeType(spec.type, true)}, got ${JSON.stringify(text)} (from ${name})`);
+      problems.push(`config key ${spec.key}: expected ${describeType(spec.type, true)}, got ${given(spec, JSON.stringify(text))} (from ${name})`);
       continue;
     }
     const earlier = values.get(spec.key);

@@ -48,6 +48,13 @@ export interface SiltConfig {
     eventual_max_staleness_secs: number;
     indexer_cluster: { nodes: string[]; address_template: string; addresses: string[] };
   };
+  auth: {
+    api_keys: string[];
+    read_only_keys: string[];
+    cluster_token: string;
+    allow_anonymous: boolean;
+    metrics_public: boolean;
+  };
 }
 
 /** A leaf value of the configuration. */

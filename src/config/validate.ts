@@ -1,6 +1,7 @@
 // Checks that involve more than one key, run on the merged configuration (defaults ← file ← env).
 // Each returns problems instead of throwing so that every problem is reported at once.
 
+import { isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
 import type { SiltConfig } from './types.ts';
 
@@ -21,6 +22,7 @@ export function crossCheck(config: SiltConfig, originOf: OriginOf, cwd: string):
     ...checkCachePath(config, originOf, cwd),
     ...checkQuery(config, originOf),
     ...checkDistributed(config, originOf),
+    ...checkAuth(config, originOf),
   ];
 }
 
@@ -194,4 +196,75 @@ function checkAddressTemplate(template: string, originOf: OriginOf): string[] {
     return [`${prefix} is not an http:// or https:// URL once {node_id} and {port} are filled in`];
   }
   return [];
+}
+
+/**
+ * What a Bearer token may hold (RFC 6750 b64token), at a length no one guesses. Messages say where
+ * a bad key is, never what it is.
+ */
+const KEY_CHARS = /^[A-Za-z0-9._~+/=-]+$/;
+const MIN_KEY_LENGTH = 16;
+const MAKE_KEY = 'e.g. the output of `openssl rand -hex 32`';
+
+function checkAuth(config: SiltConfig, originOf: OriginOf): string[] {
+  const problems: string[] = [];
+  const { api_keys, read_only_keys, cluster_token } = config.auth;
+  const checkSecret = (key: string, label: string, value: string): void => {
+    if (value.length < MIN_KEY_LENGTH || !KEY_CHARS.test(value)) {
+      problems.push(
+        `config key ${key}: ${label} ${at(key, originOf)} must be at least ${MIN_KEY_LENGTH} characters of ` +
+          `[A-Za-z0-9._~+/=-] (it is ${value.length}); ${MAKE_KEY}`,
+      );
+    }
+  };
+  api_keys.forEach((k, i) => checkSecret('auth.api_keys', `key ${i + 1} of ${api_keys.length}`, k));
+  read_only_keys.forEach((k, i) => checkSecret('auth.read_only_keys', `key ${i + 1} of ${read_only_keys.length}`, k));
+  if (cluster_token !== '') checkSecret('auth.cluster_token', 'the token', cluster_token);
+  read_only_keys.forEach((k, i) => {
+    if (api_keys.includes(k)) {
+      problems.push(
+        `config key auth.read_only_keys: key ${i + 1} ${at('auth.read_only_keys', originOf)} is also in auth.api_keys ` +
+          `${at('auth.api_keys', originOf)}; a key is either read-write or read-only, remove it from one list`,
+      );
+    }
+  });
+  // A relaying node proves with the token that it is a node; without one, keys could be bypassed
+  // or a relayed request refused, depending on the owner.
+  if (config.distributed.enabled && api_keys.length + read_only_keys.length > 0 && cluster_token === '') {
+    problems.push(
+      'config key auth.cluster_token: required when API keys are set and distributed.enabled = true (nodes relay ' +
+        'requests to the owning indexer and authenticate with it); set the same token on every node in [auth] ' +
+        `cluster_token or SILT_AUTH_CLUSTER_TOKEN, ${MAKE_KEY}`,
+    );
+  }
+  return problems;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIPv4(h)) return h.startsWith('127.');
+  if (!isIPv6(h)) return false;
+  const canonical = new URL(`http://[${h}]/`).hostname; // "0:0:0:0:0:0:0:1" → "[::1]"
+  if (canonical === '[::1]') return true;
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}\]$/.exec(canonical);
+  return mapped !== null && parseInt(mapped[1]!, 16) >> 8 === 127; // ::ffff:127.x.y.z
+}
+
+/**
+ * Run at startup, after loading: a node other hosts can reach must not serve everyone by
+ * accident. Separate from loading so that a configuration (such as the guide's, which predates
+ * keys) can still be read and checked by tools.
+ */
+export function checkExposure(config: SiltConfig): string[] {
+  const { api_keys, read_only_keys, allow_anonymous } = config.auth;
+  if (api_keys.length + read_only_keys.length > 0 || allow_anonymous || isLoopback(config.server.host)) return [];
+  return [
+    `config key auth.api_keys: server.host = ${JSON.stringify(config.server.host)} accepts connections from other ` +
+      'hosts, and no API key is set, so anyone who can reach this node could read and delete every namespace. ' +
+      'Set a key in [auth] api_keys or SILT_AUTH_API_KEYS (comma-separated, ' + MAKE_KEY + ') and send ' +
+      '"Authorization: Bearer <key>"; or bind server.host = "127.0.0.1"; or, if a proxy in front authenticates, ' +
+      'set auth.allow_anonymous = true',
+  ];
 }

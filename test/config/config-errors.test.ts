@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.ts';
+import { checkExposure, ConfigError, isLoopback, loadConfig, parseConfig } from '../../src/config/index.ts';
 import { CLUSTER_TOML, expectConfigError } from './helpers.ts';
 
 describe('file problems', () => {
@@ -170,5 +170,62 @@ describe('inconsistent configuration', () => {
       assert.equal(err.name, 'ConfigError');
       assert.equal(err.problems.length, 1);
     }
+  });
+});
+
+describe('auth', () => {
+  const KEY = 'k-0123456789abcdef0123';
+  const exposure = (toml: string, env: Record<string, string> = {}): string[] => checkExposure(parseConfig(toml, env));
+
+  it('a node reachable from other hosts without keys refuses to start, and says how to set one', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.5', 'silt.example.com', '']) {
+      const problems = exposure('', { SILT_SERVER_HOST: host });
+      assert.equal(problems.length, 1, host);
+      assert.match(problems[0]!, /config key auth\.api_keys: server\.host = ".*" accepts connections from other hosts, and no API key is set/);
+      assert.match(problems[0]!, /SILT_AUTH_API_KEYS .*openssl rand -hex 32.*Authorization: Bearer <key>.*auth\.allow_anonymous = true/);
+    }
+    assert.deepEqual(exposure('[server]\nhost = "0.0.0.0"\n[auth]\nallow_anonymous = true'), []);
+    assert.deepEqual(exposure('[server]\nhost = "0.0.0.0"', { SILT_AUTH_API_KEYS: KEY }), []);
+    assert.deepEqual(exposure('[server]\nhost = "0.0.0.0"', { SILT_AUTH_READ_ONLY_KEYS: KEY }), []);
+  });
+
+  it('loopback needs no key: the embedded default, 127.0.0.0/8, ::1, localhost', () => {
+    assert.deepEqual(exposure(''), []);
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost', 'LOCALHOST']) {
+      assert.equal(isLoopback(host), true, host);
+    }
+    for (const host of ['0.0.0.0', '::', '128.0.0.1', '::ffff:10.0.0.1', '10.127.0.1', 'localhost.example.com', '']) {
+      assert.equal(isLoopback(host), false, host);
+    }
+  });
+
+  it('a cluster with keys needs a cluster token', () => {
+    expectConfigError(() => parseConfig(CLUSTER_TOML, { SILT_AUTH_API_KEYS: KEY }),
+      'config key auth.cluster_token: required when API keys are set and distributed.enabled = true', 'SILT_AUTH_CLUSTER_TOKEN');
+    assert.doesNotThrow(() => parseConfig(CLUSTER_TOML, { SILT_AUTH_API_KEYS: KEY, SILT_AUTH_CLUSTER_TOKEN: `t${KEY}` }));
+    assert.doesNotThrow(() => parseConfig(CLUSTER_TOML), 'a cluster without keys needs no token');
+  });
+
+  it('short or malformed keys and tokens are refused without repeating them', () => {
+    const bad = ['short-key', 'has space 0123456789', 'comma;0123456789abc', 'ünïcode-0123456789'];
+    for (const key of bad) {
+      const message = expectConfigError(() => parseConfig(`[auth]\napi_keys = ["${KEY}", ${JSON.stringify(key)}]`, {}, 'c.toml'),
+        'config key auth.api_keys: key 2 of 2 (from c.toml) must be at least 16 characters of [A-Za-z0-9._~+/=-]', 'openssl rand -hex 32');
+      assert.ok(!message.includes(key), message);
+    }
+    const message = expectConfigError(() => parseConfig('', { SILT_AUTH_CLUSTER_TOKEN: 'secret' }), 'config key auth.cluster_token: the token (from SILT_AUTH_CLUSTER_TOKEN)');
+    assert.ok(!message.includes('"secret"'));
+    expectConfigError(() => parseConfig('', { SILT_AUTH_READ_ONLY_KEYS: 'tiny' }), 'config key auth.read_only_keys: key 1 of 1');
+    expectConfigError(() => parseConfig('', { SILT_AUTH_API_KEYS: KEY, SILT_AUTH_READ_ONLY_KEYS: KEY }),
+      'config key auth.read_only_keys: key 1 (from SILT_AUTH_READ_ONLY_KEYS) is also in auth.api_keys');
+  });
+
+  it('a key of the wrong type is reported without its value', () => {
+    const fromFile = expectConfigError(() => parseConfig(`[auth]\napi_keys = "${KEY}"`), 'config key auth.api_keys: expected a list of non-empty strings, got a value not shown');
+    assert.ok(!fromFile.includes(KEY), fromFile);
+    const fromEnv = expectConfigError(() => parseConfig('', { SILT_AUTH_API_KEYS: `${KEY},,${KEY}x` }), 'config key auth.api_keys', '(from SILT_AUTH_API_KEYS)');
+    assert.ok(!fromEnv.includes(KEY), fromEnv);
+    const token = expectConfigError(() => parseConfig(`[auth]\ncluster_token = ["${KEY}"]`), 'config key auth.cluster_token: expected a string');
+    assert.ok(!token.includes(KEY), token);
   });
 });

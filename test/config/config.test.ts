@@ -30,6 +30,7 @@ const DEFAULTS: SiltConfig = {
     enabled: false, node_id: '', role: 'indexer', forward_timeout_ms: 2000, write_forward_timeout_ms: 30000, eventual_max_staleness_secs: 10,
     indexer_cluster: { nodes: [], address_template: 'http://{node_id}:{port}', addresses: [] },
   },
+  auth: { api_keys: [], read_only_keys: [], cluster_token: '', allow_anonymous: false, metrics_public: true },
 };
 
 const load = (file: string, env: Record<string, string> = {}): SiltConfig =>
@@ -200,6 +201,9 @@ describe('environment overrides', () => {
       'distributed.indexer_cluster.address_template': ['https://{node_id}.x:{port}', 'https://{node_id}.x:{port}'],
       'distributed.indexer_cluster.addresses': ['http://127.0.0.1:4001,http://127.0.0.1:4002', ['http://127.0.0.1:4001', 'http://127.0.0.1:4002']],
       'storage.local.root_path': ['/srv/silt', '/srv/silt'],
+      'auth.api_keys': ['key-one-0123456789,key-two-0123456789', ['key-one-0123456789', 'key-two-0123456789']],
+      'auth.read_only_keys': ['read-only-0123456789', ['read-only-0123456789']],
+      'auth.cluster_token': ['cluster-token-0123456789', 'cluster-token-0123456789'],
     };
     for (const spec of KEY_TABLE) {
       assert.equal(spec.env, `SILT_${spec.key.toUpperCase().replaceAll('.', '_')}`);
@@ -212,7 +216,8 @@ describe('environment overrides', () => {
             type.kind === 'enum' ? [type.values.find((v) => v !== spec.default) ?? '', type.values.find((v) => v !== spec.default)] :
               type.kind === 'string' ? ['override', 'override'] : undefined);
       assert.ok(sample !== undefined, `no sample for ${spec.key}`);
-      const config = parseConfig(CLUSTER_TOML, { [spec.env]: sample[0] });
+      // A cluster with keys needs a cluster token, so keys are tried on a single node.
+      const config = parseConfig(spec.section === 'auth' ? '' : CLUSTER_TOML, { [spec.env]: sample[0] });
       let value: unknown = config;
       for (const part of spec.key.split('.')) value = (value as Record<string, unknown>)[part];
       assert.deepEqual(value, sample[1], spec.env);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig, type SiltConfig } from '../../src/config/index.ts';
+import { checkExposure, parseConfig, type SiltConfig } from '../../src/config/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIR = path.join(ROOT, 'examples/distributed');
@@ -45,10 +45,26 @@ function service(name: string): ComposeService {
   return s;
 }
 
-function envOf(s: ComposeService): Record<string, string> {
+/** What the operator exports before `docker-compose up` (the README says so); no read-only key. */
+const SHELL = { SILT_AUTH_API_KEYS: 'compose-rw-0123456789abcdef', SILT_AUTH_CLUSTER_TOKEN: 'compose-token-0123456789abcdef' };
+
+/** docker-compose's ${NAME}, ${NAME:-default}, ${NAME:?error} and $$, against `shell`. */
+function interpolate(text: string, shell: Record<string, string>): string {
+  return text.replace(/\$\$|\$\{(\w+)(?::([-?])([^}]*))?\}/g, (all, name: string | undefined, op: string | undefined, arg: string | undefined) => {
+    if (all === '$$') return '$';
+    const value = shell[name!];
+    if (value !== undefined && value !== '') return value;
+    assert.notEqual(op, '?', `compose would refuse to start: ${arg}`);
+    return op === '-' ? (arg ?? '') : '';
+  });
+}
+
+function envOf(s: ComposeService, shell: Record<string, string> = SHELL): Record<string, string> {
   const env = s.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  const pairs: [string, string][] = Array.isArray(env)
+    ? env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])
+    : Object.entries(env).map(([k, v]) => [k, String(v)]);
+  return Object.fromEntries(pairs.map(([k, v]) => [k, interpolate(v, shell)]));
 }
 
 interface Mount { source: string; target: string; readOnly: boolean }
@@ -104,10 +120,28 @@ function requireTool(name: string, candidates: string[], install: string): strin
 }
 
 describe('docker-compose.yml', () => {
-  it('is accepted by `docker-compose config`', () => {
+  it('is accepted by `docker-compose config` once the keys are exported, and refused without them', () => {
     const bin = requireTool('docker-compose', ['docker-compose'], 'apt-get install docker-compose');
-    const run = spawnSync(bin, ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SILT_AUTH_')));
+    const run = spawnSync(bin, ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8', env: { ...clean, ...SHELL } });
     assert.equal(run.status, 0, `docker-compose config failed:\n${run.stderr}`);
+    const bare = spawnSync(bin, ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8', env: clean });
+    assert.notEqual(bare.status, 0, 'compose would start a reachable cluster without keys');
+    assert.match(bare.stderr, /export SILT_AUTH_API_KEYS=<key> first; make one with openssl rand -hex 32/);
+  });
+
+  it('gives every node the same keys and cluster token, so each would start on 0.0.0.0 and relay', () => {
+    const auths = siltServices.map((name) => loadServiceConfig(name).config);
+    for (const [i, config] of auths.entries()) {
+      assert.deepEqual(config.auth.api_keys, [SHELL.SILT_AUTH_API_KEYS], siltServices[i]);
+      assert.equal(config.auth.cluster_token, SHELL.SILT_AUTH_CLUSTER_TOKEN, siltServices[i]);
+      assert.deepEqual(config.auth.read_only_keys, []);
+      assert.equal(config.auth.allow_anonymous, false, `${siltServices[i]} must not serve without keys`);
+      assert.deepEqual(checkExposure(config), [], siltServices[i]);
+      const ro = parseConfig(readFileSync(loadServiceConfig(siltServices[i]!).file, 'utf8'),
+        envOf(service(siltServices[i]!), { ...SHELL, SILT_AUTH_READ_ONLY_KEYS: 'compose-ro-0123456789abcdef' }));
+      assert.deepEqual(ro.auth.read_only_keys, ['compose-ro-0123456789abcdef'], 'an exported read-only key reaches the node');
+    }
   });
 
   it('runs MinIO, a bucket-creating init job, three indexers, a query node and nginx', () => {
@@ -419,7 +453,11 @@ describe('nginx running nginx.conf', () => {
           hits.get(name)!.push(`${req.method} ${req.url}`);
           if (req.url?.startsWith('/v1/namespaces/crash') && name !== 'query-2') return req.socket.destroy();
           res.setHeader('x-silt-node', name);
-          res.end(JSON.stringify({ bytes: Buffer.concat(chunks).length, xff: req.headers['x-forwarded-for'], connection: req.headers.connection ?? null }));
+          res.end(JSON.stringify({
+            bytes: Buffer.concat(chunks).length, xff: req.headers['x-forwarded-for'], connection: req.headers.connection ?? null,
+            authorization: req.headers.authorization ?? null,
+            relay: [req.headers['x-silt-forwarded-by'] ?? null, req.headers['x-silt-cluster-token'] ?? null],
+          }));
         });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -447,13 +485,17 @@ describe('nginx running nginx.conf', () => {
     }
 
     const groups: Record<string, string[]> = { indexers: indexerServices, query_nodes: [...queryServices, 'query-2'] };
+    // Clients send their key, which Silt must see; a client posing as a relaying node is stripped.
+    const headers = { authorization: `Bearer ${SHELL.SILT_AUTH_API_KEYS}`, 'x-silt-forwarded-by': 'indexer-1', 'x-silt-cluster-token': 'guess' };
     for (const [method, uri, upstream] of ROUTES) {
       const body = method === 'POST' ? '{}' : undefined;
-      const res = await fetch(`${base}${uri}`, { method, body });
+      const res = await fetch(`${base}${uri}`, { method, body, headers });
       assert.equal(res.status, 200, `${method} ${uri}`);
       const node = res.headers.get('x-silt-node') ?? '';
       assert.ok(groups[upstream]!.includes(node), `${method} ${uri} reached ${node}, not one of ${upstream}`);
-      const echo = (await res.json()) as { xff: string; connection: string | null };
+      const echo = (await res.json()) as { xff: string; connection: string | null; authorization: string | null; relay: unknown[] };
+      assert.equal(echo.authorization, headers.authorization, `${method} ${uri}: nginx must pass Authorization through`);
+      assert.deepEqual(echo.relay, [null, null], `${method} ${uri}: nginx must drop x-silt-forwarded-by and x-silt-cluster-token from clients`);
       assert.equal(echo.xff, '127.0.0.1');
       assert.equal(echo.connection, null, 'nginx must not send Connection: close upstream (keepalive)');
     }

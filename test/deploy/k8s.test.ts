@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { parseConfig, type SiltConfig } from '../../src/config/index.ts';
+import { checkExposure, parseConfig, type SiltConfig } from '../../src/config/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const K8S = path.join(ROOT, 'examples/distributed/k8s');
@@ -71,6 +71,7 @@ interface Ingress {
 }
 interface Pdb { metadata: Meta; spec: { selector: { matchLabels: Labels }; maxUnavailable?: number; minAvailable?: number } }
 interface ConfigMap { metadata: Meta; data: Record<string, string> }
+interface Secret { metadata: Meta; type?: string; stringData?: Record<string, string>; data?: Record<string, string> }
 interface K8sObject { apiVersion: string; kind: string; metadata: Meta; file: string }
 
 const objects: K8sObject[] = readdirSync(K8S).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
@@ -163,7 +164,7 @@ function portNumber(c: Container, port: string | number | undefined): number {
 describe('Kubernetes manifests', () => {
   it('parse, and leave the namespace to kubectl', () => {
     assert.deepEqual(objects.map((o) => o.kind).sort(),
-      ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'Service', 'StatefulSet']);
+      ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Secret', 'Service', 'Service', 'Service', 'StatefulSet']);
     for (const o of objects) {
       assert.ok(o.apiVersion && o.metadata.name, `${o.file}: an object without apiVersion or name`);
       assert.equal(o.metadata.namespace, undefined, `${o.file}: ${o.kind} ${o.metadata.name} names a namespace`);
@@ -209,7 +210,8 @@ describe('Kubernetes manifests', () => {
           assert.deepEqual(config.distributed.indexer_cluster, indexerConfig.distributed.indexer_cluster);
         }
         for (const v of c.env ?? []) {
-          if (v.valueFrom?.secretKeyRef) assert.equal(v.valueFrom.secretKeyRef.name, 'silt-s3');
+          const ref = v.valueFrom?.secretKeyRef;
+          if (ref) assert.equal(ref.name, v.name.startsWith('SILT_AUTH_') ? 'silt-auth' : 'silt-s3', v.name);
         }
       });
 
@@ -314,10 +316,42 @@ describe('Kubernetes manifests', () => {
     }
   });
 
+  it('take the API keys and cluster token from Secret silt-auth, shipped empty so no pod serves without a key', () => {
+    const secret = one<Secret>('Secret', 'silt-auth');
+    const data = secret.stringData ?? {};
+    assert.deepEqual(Object.keys(data).sort(), ['SILT_AUTH_API_KEYS', 'SILT_AUTH_CLUSTER_TOKEN', 'SILT_AUTH_READ_ONLY_KEYS']);
+    assert.equal(secret.data, undefined);
+    for (const [name, value] of Object.entries(data)) assert.equal(value, '', `${name}: never commit a key`);
+    for (const [, w] of WORKLOADS) {
+      const c = containerOf(w);
+      for (const name of Object.keys(data)) {
+        const ref = c.env?.find((v) => v.name === name)?.valueFrom?.secretKeyRef;
+        assert.deepEqual(ref, { name: 'silt-auth', key: name }, `${w.metadata.name}: ${name} from silt-auth`);
+      }
+      for (const pod of podNames(w)) {
+        // With the Secret filled in (envOf's fake values), every node starts and shares one token.
+        const config = configFor(w, pod);
+        assert.deepEqual(checkExposure(config), [], `${w.metadata.name}: would refuse to start`);
+        assert.equal(config.auth.cluster_token, 'fake-SILT_AUTH_CLUSTER_TOKEN');
+        assert.equal(config.auth.allow_anonymous, false, 'the ConfigMap must not turn authentication off');
+        // As shipped (empty), a node refuses to start instead of serving anyone.
+        const shipped = parseConfig(configText(w), { ...envOf(c, pod), ...data });
+        assert.match(checkExposure(shipped).join('\n'), /no API key is set/);
+      }
+    }
+    const text = [...objects.filter((o) => o.kind === 'ConfigMap')].map((o) => JSON.stringify(o)).join('');
+    assert.doesNotMatch(text, /api_keys\s*=\s*\[\s*"/, 'keys belong in the Secret, not the ConfigMap');
+  });
+
   it('use the Secret the README tells you to create', () => {
     const readme = readFileSync(path.join(ROOT, 'examples/distributed/README.md'), 'utf8');
-    const keys = new Set(WORKLOADS.flatMap(([, w]) => (containerOf(w).env ?? []).flatMap((v) => v.valueFrom?.secretKeyRef?.key ?? [])));
+    const keys = new Set(WORKLOADS.flatMap(([, w]) => (containerOf(w).env ?? [])
+      .flatMap((v) => (v.valueFrom?.secretKeyRef?.name === 'silt-s3' ? v.valueFrom.secretKeyRef.key : []))));
     assert.match(readme, /kubectl (?:-n \S+ )?create secret generic silt-s3 /);
     for (const key of keys) assert.ok(readme.includes(`--from-literal=${key}=`), `README's secret lacks ${key}`);
+    const auth = Object.keys(one<Secret>('Secret', 'silt-auth').stringData ?? {});
+    assert.match(readme, /kubectl (?:-n \S+ )?create secret generic silt-auth /);
+    for (const key of auth) assert.ok(readme.includes(`--from-literal=${key}=$(openssl rand -hex 32)`), `README's silt-auth lacks ${key}`);
+    assert.match(readme, /curl -H "Authorization: Bearer \$KEY"/);
   });
 });

@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   indexer: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query'],
   compaction: ['errors.ts', 'schema', 'storage', 'wal', 'manifest', 'segment', 'indexer'],
   cache: ['errors.ts'],
+  'auth.ts': ['errors.ts', 'config', 'cluster'],
 };
 
 function files(dir: string): string[] {

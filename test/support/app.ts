@@ -1,7 +1,8 @@
 // An in-process Silt server over a given object store, for API tests through fastify.inject.
 import { pino } from 'pino';
 import { tmpdir } from 'node:os';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { AuthOptions } from '../../src/auth.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
@@ -11,7 +12,7 @@ export interface TestApp {
   app: FastifyInstance;
   store: ObjectStore;
   catalog: NamespaceCatalog;
-  call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
 }
 
 export const TEST_INDEXING = {
@@ -21,13 +22,16 @@ export const TEST_INDEXING = {
 
 const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, evictions: 0, write_errors: 0 };
 
-export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK?: number } = {}): TestApp {
+export function testApp(opts: {
+  store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger;
+} = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const catalog = new NamespaceCatalog({ store, maxBatchBytes: 64 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
   const app = buildServer({
     catalog,
     store,
-    log: pino({ level: 'silent' }),
+    log: opts.log ?? pino({ level: 'silent' }),
+    ...(opts.auth ? { auth: opts.auth } : {}),
     bodyLimit: opts.bodyLimit ?? 64 << 20,
     queryLimits: { default_top_k: 10, max_top_k: opts.maxTopK ?? 1000 },
     nodeId: 'test',
@@ -41,13 +45,15 @@ export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK
     app,
     store,
     catalog,
-    async call(method, url, body) {
+    async call(method, url, body, headers = {}) {
       const res = await app.inject({
         method: method as 'GET',
         url,
-        ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
-      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+      const json = res.body && (res.headers['content-type'] ?? '').toString().includes('json');
+      return { status: res.statusCode, body: json ? JSON.parse(res.body) : res.body || null, headers: res.headers };
     },
   };
 }
