@@ -92,6 +92,11 @@ export class FaultyObjectStore implements ObjectStore {
     return this.#crashed !== null;
   }
 
+  /** Where the process died, e.g. `put 'ns/manifest/current' (before)`; null while alive. */
+  get crashedAt(): string | null {
+    return this.#crashed;
+  }
+
   get(key: string, range?: ByteRange): Promise<GetResult> {
     return this.#call('get', key, () => this.inner.get(key, range));
   }
