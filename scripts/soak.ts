@@ -23,7 +23,7 @@ if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(seed) || !(maxI
 const started = Date.now();
 process.stdout.write(`soak: ${rounds} rounds, seed ${seed}, ${backend} storage\n`);
 try {
-  const result = await runKillLoop({ rounds, seed, backend, maxIngestMs, log: (line) => process.stdout.write(`${line}\n`) });
+  const result = await runKillLoop({ rounds, seed, backend, maxIngestMs, finalFullCheck: true, log: (line) => process.stdout.write(`${line}\n`) });
   process.stdout.write(`soak passed in ${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(result)}\n`);
 } catch (e) {
   process.stderr.write(`soak failed (seed ${seed}): ${(e as Error).stack ?? String(e)}\n`);
