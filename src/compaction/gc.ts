@@ -1,11 +1,17 @@
 // Garbage collection (the janitor): deletes objects no manifest within the retention window
 // references. A reader that loaded an older manifest may still fetch its segments and WAL
-// objects, so nothing younger than the grace period is deleted, and neither is anything that a
-// manifest version younger than the grace period refers to.
+// objects, and a commit in flight may still swap the pointer to the version it just created, so
+// nothing younger than the grace period is deleted, and neither is anything that a manifest
+// version younger than the grace period refers to. Older versions other than the current one go,
+// orphans above it included (a version the pointer never named: its writer crashed or lost).
+//
+// Only the writer whose manifest the pointer names may judge: to a stale writer the real current
+// version looks like an orphan. So the pointer is read before planning and again before deleting,
+// and GC does nothing when it names another version.
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
 import { isStorageError } from '../storage/errors.ts';
-import { manifestPointerKey, manifestPrefix, type Manifest } from '../manifest/manifest.ts';
+import { ManifestStore, manifestPrefix, manifestVersionOfKey, type Manifest } from '../manifest/manifest.ts';
 import { walPrefix, walSeqOfKey } from '../wal/format.ts';
 
 export interface GcResult {
@@ -17,9 +23,9 @@ export interface GcResult {
 export async function collectGarbage(store: ObjectStore, ns: string, current: Manifest, graceMs: number, now = Date.now()): Promise<GcResult> {
   const cutoff = now - graceMs;
   const result: GcResult = { wal: 0, segments: 0, manifests: 0 };
-  const remove = async (key: string) => {
-    await store.delete(key);
-  };
+  const manifests = new ManifestStore(store);
+  const pointerNamesCurrent = async () => (await manifests.loadPointer(ns))?.version === current.version;
+  if (!(await pointerNamesCurrent())) return result;
 
   // Manifest versions: keep the current one and every version younger than the grace period;
   // what those reference is live.
@@ -27,11 +33,9 @@ export async function collectGarbage(store: ObjectStore, ns: string, current: Ma
   let oldestWatermark = current.wal_watermark;
   const stale: string[] = [];
   for await (const obj of listAll(store, manifestPrefix(ns))) {
-    const m = /(\d{20})\.json$/.exec(obj.key);
-    if (!m || obj.key === manifestPointerKey(ns)) continue;
-    const version = Number(m[1]);
-    if (version === current.version) continue;
-    if (version > current.version || obj.lastModified.getTime() >= cutoff) {
+    const version = manifestVersionOfKey(obj.key);
+    if (version === null || version === current.version) continue;
+    if (obj.lastModified.getTime() >= cutoff) {
       try {
         const kept = JSON.parse((await store.get(obj.key)).body.toString('utf8')) as Manifest;
         kept.segments.forEach((s) => referenced.add(s.key));
@@ -43,24 +47,31 @@ export async function collectGarbage(store: ObjectStore, ns: string, current: Ma
       stale.push(obj.key);
     }
   }
-
+  const segments: string[] = [];
   for await (const obj of listAll(store, `${ns}/seg/`)) {
-    if (!referenced.has(obj.key) && obj.lastModified.getTime() < cutoff) {
-      await remove(obj.key);
-      result.segments++;
-    }
+    if (!referenced.has(obj.key) && obj.lastModified.getTime() < cutoff) segments.push(obj.key);
   }
   // WAL objects folded into segments by every manifest a reader may still hold.
+  const wal: string[] = [];
   for await (const obj of listAll(store, walPrefix(ns))) {
     const seq = walSeqOfKey(obj.key);
     if (seq === null || seq > oldestWatermark) break;
-    if (obj.lastModified.getTime() < cutoff) {
-      await remove(obj.key);
-      result.wal++;
-    }
+    if (obj.lastModified.getTime() < cutoff) wal.push(obj.key);
+  }
+
+  // Each delete removes garbage only, so a crash between any two of them leaves a namespace
+  // that loads and commits as before; the next run finishes the job.
+  if (!(await pointerNamesCurrent())) return result;
+  for (const key of segments) {
+    await store.delete(key);
+    result.segments++;
+  }
+  for (const key of wal) {
+    await store.delete(key);
+    result.wal++;
   }
   for (const key of stale) {
-    await remove(key);
+    await store.delete(key);
     result.manifests++;
   }
   return result;

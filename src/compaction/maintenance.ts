@@ -97,6 +97,8 @@ export class Maintenance {
         if (removed.wal + removed.segments + removed.manifests > 0) this.log.info({ namespace: ns.name, ...removed }, 'garbage collected');
       }
     } catch (e) {
+      // Only another writer moving the pointer is a conflict (an orphan version left by a crash
+      // is skipped by the commit itself), so fencing here is always right, and happens once.
       if (e instanceof ManifestConflictError) {
         this.log.warn({ namespace: ns.name }, 'another writer changed the manifest; reopening the namespace from object storage');
         this.onFenced?.(ns);

@@ -116,9 +116,10 @@ export class NamespaceCatalog {
   }
 
   /**
-   * Marks the manifest deleted (fencing any other writer), then removes the namespace's objects,
-   * the manifest pointer last, so a crash midway leaves a deleted manifest that the next create
-   * of the same name finishes cleaning up.
+   * Marks the manifest deleted (fencing any other writer), then removes the namespace's objects:
+   * data first, then the pointer, then the manifest versions. A crash before the pointer goes
+   * leaves a deleted manifest that the next create of the same name finishes cleaning up; one
+   * after it leaves only versions no pointer names, which the next create numbers past.
    */
   delete(name: string): Promise<void> {
     return this.exclusive(name, async () => {
@@ -140,19 +141,26 @@ export class NamespaceCatalog {
     });
   }
 
-  /** Deletes the namespace's objects; the manifest history (and pointer) only when `all`. */
+  /**
+   * Deletes the namespace's objects; the manifest pointer and history only when `all`, and the
+   * version the pointer names only once the pointer is gone (else a crash would leave a pointer
+   * to nothing, and the name unusable).
+   */
   private async removeObjects(name: string, all: boolean): Promise<void> {
-    const keep = manifestPrefix(name);
-    const keys: string[] = [];
+    const manifests = manifestPrefix(name);
+    const data: string[] = [];
+    const versions: string[] = [];
     for await (const obj of listAll(this.store, `${name}/`)) {
-      if (all || !obj.key.startsWith(keep)) keys.push(obj.key);
+      if (!obj.key.startsWith(manifests)) data.push(obj.key);
+      else if (obj.key !== manifestPointerKey(name)) versions.push(obj.key);
     }
-    const pointer = manifestPointerKey(name);
-    const ordered = keys.filter((k) => k !== pointer);
-    for (let i = 0; i < ordered.length; i += 16) {
-      await Promise.all(ordered.slice(i, i + 16).map((k) => this.store.delete(k)));
-    }
-    if (all) await this.store.delete(pointer);
+    const removeAll = async (keys: string[]) => {
+      for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((k) => this.store.delete(k)));
+    };
+    await removeAll(data);
+    if (!all) return;
+    await this.store.delete(manifestPointerKey(name));
+    await removeAll(versions);
   }
 
   /** Closes every open namespace, waiting for queued writes. */

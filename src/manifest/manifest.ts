@@ -1,12 +1,17 @@
 // The manifest: immutable versions plus a pointer replaced by compare-and-swap (DESIGN.md §2).
 //
 //   {ns}/manifest/{version:020}.json   immutable, created with If-None-Match: *
-//   {ns}/manifest/current              {"version": N, "created_at": …}, replaced with If-Match: <etag>
+//   {ns}/manifest/current              {"version": N, "created_at": …, "commit": …}, replaced with If-Match: <etag>
 //
-// A writer that lost a race fails its pointer swap (or its version create) and must reload:
-// the two conditional writes are the fencing tokens between writers.
+// The pointer's compare-and-swap on the writer's base etag is the one fencing token: a writer
+// whose base is stale loses it and must reload. A version object is only a proposal until the
+// pointer names it. One that never gets named (the writer crashed, ran out of retries or lost
+// the race between its two puts) is an orphan: it blocks nothing, because a writer whose create
+// collides re-reads the pointer and, when it still holds the base etag, takes the next free
+// number above every existing version. docs/storage.md lists the invariants and crash points.
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
+import { randomBytes } from 'node:crypto';
 import { isStorageError } from '../storage/errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import type { SegmentMeta } from '../segment/index.ts';
@@ -40,6 +45,8 @@ export interface Manifest {
   segments: SegmentRef[];
   /** Set by DELETE; the rest of the namespace's objects are being removed. */
   deleted: boolean;
+  /** Random per commit, also in the pointer: names the writer, so its bytes are never another's. */
+  commit?: string;
 }
 
 export interface LoadedManifest {
@@ -57,6 +64,14 @@ export const manifestPrefix = (ns: string) => `${ns}/manifest/`;
 export const manifestPointerKey = (ns: string) => `${ns}/manifest/current`;
 export const manifestVersionKey = (ns: string, version: number) =>
   `${ns}/manifest/${String(version).padStart(20, '0')}.json`;
+/** The version number of a manifest version key; null for the pointer and anything else. */
+export function manifestVersionOfKey(key: string): number | null {
+  const m = /\/manifest\/(\d{20})\.json$/.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+/** Version creates that may collide with orphans before a commit gives up (each collision costs a LIST). */
+const MAX_VERSION_ATTEMPTS = 8;
 
 export class ManifestStore {
   constructor(private readonly store: ObjectStore) {}
@@ -68,13 +83,8 @@ export class ManifestStore {
 
   /** The version the pointer names (one GET); null when the namespace has no manifest. */
   async loadPointer(ns: string): Promise<{ version: number; etag: string } | null> {
-    let pointer;
-    try {
-      pointer = await this.store.get(manifestPointerKey(ns));
-    } catch (e) {
-      if (isStorageError(e, 'not_found')) return null;
-      throw e;
-    }
+    const pointer = await this.readPointer(ns);
+    if (!pointer) return null;
     const { version } = JSON.parse(pointer.body.toString('utf8')) as { version: number };
     return { version, etag: pointer.etag };
   }
@@ -92,17 +102,11 @@ export class ManifestStore {
 
   /** The first manifest of a namespace (or of its re-creation after a delete). */
   async create(ns: string, schema: NamespaceSchema, previous: LoadedManifest | null): Promise<LoadedManifest> {
-    let highest = previous?.manifest.version ?? 0;
-    if (!previous) {
-      for await (const obj of listAll(this.store, manifestPrefix(ns))) {
-        const m = /(\d{20})\.json$/.exec(obj.key);
-        if (m) highest = Math.max(highest, Number(m[1]));
-      }
-    }
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       namespace: ns,
-      version: highest + 1,
+      // Above every version left by an earlier incarnation or an interrupted create.
+      version: previous ? previous.manifest.version + 1 : (await this.highestVersion(ns)) + 1,
       schema,
       created_at: new Date().toISOString(),
       wal_watermark: 0,
@@ -112,28 +116,61 @@ export class ManifestStore {
     return this.write(ns, manifest, previous?.pointerEtag ?? null);
   }
 
-  /** Commits the next version on top of `base`; throws ManifestConflictError when another writer won. */
+  /** Commits a new version on top of `base`; throws ManifestConflictError when another writer won. */
   async commit(ns: string, base: LoadedManifest, change: Partial<Omit<Manifest, 'version' | 'format' | 'namespace'>>): Promise<LoadedManifest> {
     const manifest: Manifest = { ...base.manifest, ...change, version: base.manifest.version + 1 };
     return this.write(ns, manifest, base.pointerEtag);
   }
 
-  private async write(ns: string, manifest: Manifest, pointerEtag: string | null): Promise<LoadedManifest> {
-    const body = Buffer.from(JSON.stringify(manifest), 'utf8');
+  private async write(ns: string, proposed: Manifest, baseEtag: string | null): Promise<LoadedManifest> {
+    let manifest = { ...proposed, commit: randomBytes(8).toString('hex') };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.store.put(manifestVersionKey(ns, manifest.version), Buffer.from(JSON.stringify(manifest), 'utf8'), { ifNoneMatch: '*' });
+        break;
+      } catch (e) {
+        if (!isStorageError(e, 'precondition_failed')) throw e;
+      }
+      // The number is taken. If the pointer moved, another writer committed: we are fenced.
+      // If not, the version is an orphan (or a rival's proposal on the same base, which the
+      // pointer swap will decide between us): skip past every existing version.
+      const pointer = await this.readPointer(ns);
+      if ((pointer?.etag ?? null) !== baseEtag || attempt >= MAX_VERSION_ATTEMPTS) {
+        throw new ManifestConflictError(ns, manifest.version);
+      }
+      manifest = { ...manifest, version: Math.max(manifest.version, await this.highestVersion(ns)) + 1 };
+    }
+    // created_at makes the pointer's bytes (and so its etag) differ between incarnations of a
+    // namespace deleted and created again, whose version numbers may start over; commit makes
+    // them differ between writers, so reading back our own bytes proves the swap was ours.
+    const pointer = Buffer.from(JSON.stringify({ version: manifest.version, created_at: manifest.created_at, commit: manifest.commit }), 'utf8');
     try {
-      await this.store.put(manifestVersionKey(ns, manifest.version), body, { ifNoneMatch: '*' });
-      // created_at makes the pointer's bytes (and so its etag) differ between incarnations of a
-      // namespace deleted and created again, whose version numbers may start over.
-      const pointer = Buffer.from(JSON.stringify({ version: manifest.version, created_at: manifest.created_at }), 'utf8');
-      const { etag } = await this.store.put(
-        manifestPointerKey(ns),
-        pointer,
-        pointerEtag === null ? { ifNoneMatch: '*' } : { ifMatch: pointerEtag },
-      );
+      const { etag } = await this.store.put(manifestPointerKey(ns), pointer, baseEtag === null ? { ifNoneMatch: '*' } : { ifMatch: baseEtag });
       return { manifest, pointerEtag: etag };
     } catch (e) {
+      // A lost response or a retry that met our own swap: the pointer says whether we won.
+      const stored = await this.readPointer(ns).catch(() => null);
+      if (stored?.body.equals(pointer)) return { manifest, pointerEtag: stored.etag };
       if (isStorageError(e, 'precondition_failed')) throw new ManifestConflictError(ns, manifest.version);
       throw e;
     }
+  }
+
+  private async readPointer(ns: string): Promise<{ body: Buffer; etag: string } | null> {
+    try {
+      return await this.store.get(manifestPointerKey(ns));
+    } catch (e) {
+      if (isStorageError(e, 'not_found')) return null;
+      throw e;
+    }
+  }
+
+  /** The highest version number stored (orphans included), 0 when there is none. */
+  private async highestVersion(ns: string): Promise<number> {
+    let highest = 0;
+    for await (const obj of listAll(this.store, manifestPrefix(ns))) {
+      highest = Math.max(highest, manifestVersionOfKey(obj.key) ?? 0);
+    }
+    return highest;
   }
 }

@@ -22,6 +22,7 @@ export { S3ObjectStore, type S3ObjectStoreOptions } from './s3.ts';
 export { withRetry, type RetryOptions } from './retry.ts';
 export { withPrefix } from './prefix.ts';
 export { CountingObjectStore, type RequestCounts } from './metrics.ts';
+export { FaultyObjectStore, type Fault, type FaultOptions, type FaultRule, type Mutation } from './fault.ts';
 
 export type StorageConfig = SiltConfig['storage'];
 
