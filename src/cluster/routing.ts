@@ -114,6 +114,9 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       reply.code(res.status);
       const type = res.header('content-type');
       if (type) reply.header('content-type', type);
+      // A 429 for backpressure tells the client when to come back; the relay must not drop it.
+      const retryAfter = res.header('retry-after');
+      if (retryAfter) reply.header('retry-after', retryAfter);
       reply.header('x-silt-node', res.header('x-silt-node') ?? owner.id);
       reply.header('x-silt-via', topology.selfId);
       return reply.send(res.body);
