@@ -44,7 +44,7 @@ const RUNS = Number(args.runs);
 const LIMIT_MS = Number(args['limit-secs']) * 1000;
 
 interface Sample { t: number; threads: number; rssMiB: number; children: number; childRssMiB: number; flushed: number }
-interface Run { samples: Sample[]; writesSecs: number; allFlushedSecs: number | null; flushed: number; peakThreads: number; peakRssMiB: number; peakChildren: number; peakChildRssMiB: number }
+interface Run { samples: Sample[]; writesSecs: number; writeError: string | null; allFlushedSecs: number | null; flushed: number; peakThreads: number; peakRssMiB: number; peakChildren: number; peakChildRssMiB: number }
 
 function readStatus(pid: number): { rssMiB: number } | null {
   try {
@@ -145,22 +145,28 @@ async function runOnce(label: string, root: string): Promise<Run> {
         await new Promise((r) => setTimeout(r, SAMPLE_MS));
       }
     })();
+    // A server drowning in threads may stop answering: that is a result, not a crash of the bench.
+    let writeError: string | null = null;
     await pool(NAMESPACES, async (i) => {
       await call(silt.url, 'PUT', `/v1/namespaces/ns-${i}`, schema);
       const documents = Array.from({ length: DOCS }, (_, d) => ({
         id: d, vector: Array.from({ length: DIM }, (_, k) => Math.sin(i * 131 + d * 17 + k * 3)), attributes: { n: d },
       }));
       await call(silt.url, 'POST', `/v1/namespaces/ns-${i}/upsert`, { documents });
+    }).catch((e: unknown) => {
+      writeError = String((e as Error).cause ?? e);
+      sampling = false;
     });
     const writesSecs = (performance.now() - t0) / 1000;
-    console.log(`  ${label}: ${NAMESPACES} namespaces × ${DOCS} documents written in ${writesSecs.toFixed(1)} s; waiting for the background flushes`);
+    if (writeError) console.log(`  ${label}: a write failed: ${writeError}`);
+    else console.log(`  ${label}: ${NAMESPACES} namespaces × ${DOCS} documents written in ${writesSecs.toFixed(1)} s; waiting for the background flushes`);
     await sampler;
     sampling = false;
     const last = samples[samples.length - 1];
     const allFlushedSecs = last && last.flushed >= NAMESPACES ? last.t : null;
     const peak = (pick: (s: Sample) => number) => Math.max(0, ...samples.map(pick));
     return {
-      samples, writesSecs, allFlushedSecs, flushed: silt.flushed(), peakThreads: peak((s) => s.threads), peakRssMiB: peak((s) => s.rssMiB),
+      samples, writesSecs, writeError, allFlushedSecs, flushed: silt.flushed(), peakThreads: peak((s) => s.threads), peakRssMiB: peak((s) => s.rssMiB),
       peakChildren: peak((s) => s.children), peakChildRssMiB: peak((s) => s.childRssMiB),
     };
   } finally {
