@@ -12,6 +12,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flushTail } from '../src/indexer/flush.ts';
 import { NamespaceCatalog } from '../src/indexer/catalog.ts';
+import { BuildPool } from '../src/segment/index.ts';
 import type { Document } from '../src/schema/types.ts';
 import { LocalFsObjectStore } from '../src/storage/local-fs.ts';
 import { CountingObjectStore, type RequestCounts } from '../src/storage/metrics.ts';
@@ -71,7 +72,9 @@ interface Run {
 async function measure(store: ObjectStore, tmpDir: string, glove: Glove): Promise<Run> {
   const trace = new TracingObjectStore(store);
   const counting = new CountingObjectStore(trace);
-  const catalog = new NamespaceCatalog({ store: counting, maxBatchBytes: 64 << 20, indexing: indexingOptions(), tmpDir });
+  // Queries only: the pool starts no thread.
+  const builds = new BuildPool({ threads: 1 });
+  const catalog = new NamespaceCatalog({ store: counting, maxBatchBytes: 64 << 20, indexing: indexingOptions(), tmpDir, builds });
   const once = async (q: number): Promise<QueryCost> => {
     counting.reset();
     trace.reset();
@@ -90,6 +93,7 @@ async function measure(store: ObjectStore, tmpDir: string, glove: Glove): Promis
   const keys = [...trace.events].sort((a, b) => a.start - b.start).map((e) => `${e.op} ${e.key}`);
   const second = await once(1);
   await catalog.close(new Error('benchmark finished'));
+  await builds.close();
   return { first, second, keys };
 }
 

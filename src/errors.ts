@@ -77,6 +77,10 @@ export const Errors = {
   bodyTooLarge: define('SILT_ERR_REQUEST_TOO_LARGE', 413, (limit: number) =>
     `request body exceeds ${limit} bytes; split the batch or raise server.body_limit_bytes`),
 
+  // 429
+  backpressure: define('SILT_ERR_BACKPRESSURE', 429, (ns: string, what: string, retryAfterSecs: number) =>
+    `namespace '${ns}': ${what}; the write was not applied, retry it after ${retryAfterSecs} s (indexing is catching up)`),
+
   // 500
   walCorrupt: define('SILT_ERR_WAL_CORRUPT', 500, (ns: string, key: string, detail: string) =>
     `namespace '${ns}' is stopped: WAL object '${key}' is corrupt (${detail}); restore it from backup — it is never skipped`),

@@ -12,8 +12,8 @@ import { DiskCache, MemoryCache } from './cache/index.ts';
 import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushTail } from './indexer/flush.ts';
-import type { SegmentReader } from './segment/index.ts';
 import { authOptions } from './auth.ts';
+import { BuildPool, buildThreads, type SegmentReader } from './segment/index.ts';
 
 function resolvePaths(config: SiltConfig): SiltConfig {
   return {
@@ -49,8 +49,10 @@ async function main(): Promise<void> {
   // On local storage the objects are local files already: copying them into the cache would only
   // double the disk they take.
   const objectCache = config.storage.backend === 's3' ? disk : undefined;
+  // Every segment build of the node (flush and merge, all namespaces) runs on this one pool.
+  const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads) });
   const catalog = new NamespaceCatalog({
-    store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, ...(objectCache ? { objectCache } : {}),
+    store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, ...(objectCache ? { objectCache } : {}),
   });
   // Only indexers (and a single node) fold tails into segments and compact: query nodes own nothing.
   const maintenance = role === 'query'
@@ -91,6 +93,8 @@ async function main(): Promise<void> {
       cache: { memory: readers.stats(), disk: disk.stats() },
       namespaces_open: catalog.openNamespaces().length,
       namespace_views: views.size,
+      builds: builds.stats(),
+      unindexed: catalog.admission.nodeStats(),
     }),
   });
 
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
       await flushTail(ns).catch((e: unknown) => log.warn({ namespace: ns.name, err: (e as Error).message }, 'flush at shutdown failed; the WAL keeps the tail'));
     }
     await catalog.close(Errors.shuttingDown());
+    await builds.close();
     await disk.flush();
     store.close();
     log.info('shutdown complete');

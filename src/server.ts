@@ -13,6 +13,8 @@ import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
 import { renderMetrics, type Sample } from './metrics.ts';
 import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
+import type { BuildPoolStats } from './segment/index.ts';
+import type { UnindexedStats } from './indexer/backpressure.ts';
 
 /** What GET /stats reports and GET /metrics exposes. */
 export interface NodeStats {
@@ -22,6 +24,10 @@ export interface NodeStats {
   cache: { memory: MemoryCacheStats; disk: DiskCacheStats };
   namespaces_open: number;
   namespace_views: number;
+  /** The segment build pool: threads, builds running and waiting. */
+  builds: BuildPoolStats;
+  /** Unindexed bytes of the namespaces open here, against indexing.node_unindexed_limit_bytes. */
+  unindexed: UnindexedStats;
 }
 
 export interface ServerDeps {
@@ -126,6 +132,14 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses
     { name: 'silt_cache_entries', help: 'Entries held by the cache, by tier.', type: 'gauge', values: tiers((s) => s.entries) },
     { name: 'silt_namespaces_open', help: 'Namespaces this node owns and has open.', type: 'gauge', values: stats.namespaces_open },
     { name: 'silt_namespace_views', help: 'Read-only views of namespaces owned by other nodes.', type: 'gauge', values: stats.namespace_views },
+    { name: 'silt_build_threads', help: 'Segment build threads alive.', type: 'gauge', values: stats.builds.threads },
+    { name: 'silt_build_threads_max', help: 'Size of the segment build pool (indexing.build_threads).', type: 'gauge', values: stats.builds.max_threads },
+    { name: 'silt_builds_active', help: 'Segment builds (flush or merge) running.', type: 'gauge', values: stats.builds.active },
+    { name: 'silt_builds_queued', help: 'Segment builds waiting for a build thread.', type: 'gauge', values: stats.builds.queued },
+    { name: 'silt_builds_total', help: 'Segment builds finished, by outcome.', type: 'counter',
+      values: [{ labels: { outcome: 'ok' }, value: stats.builds.completed }, { labels: { outcome: 'failed' }, value: stats.builds.failed }] },
+    { name: 'silt_unindexed_bytes', help: 'Bytes written but not yet indexed, all namespaces open on this node.', type: 'gauge', values: stats.unindexed.unindexed_bytes },
+    { name: 'silt_unindexed_limit_bytes', help: 'Unindexed bytes at which writes get 429 (indexing.node_unindexed_limit_bytes).', type: 'gauge', values: stats.unindexed.unindexed_limit_bytes },
   ];
   if (routing) {
     samples.push(

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
+import { BuildPool, buildThreads } from '../../src/segment/index.ts';
 import type { IndexingOptions, Namespace, QueryHitJson } from '../../src/indexer/namespace.ts';
 import { parseQuery, type QueryLimits } from '../../src/query/request.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
@@ -16,7 +17,7 @@ import { startSilt, type SiltProcess } from '../../test/support/silt-process.ts'
 
 export const QUERY_LIMITS: QueryLimits = { default_top_k: 10, max_top_k: 1000 };
 
-/** Indexing options for in-process runs: HNSW M=16, efConstruction=200; nothing flushes by itself. */
+/** Indexing options for in-process runs: HNSW M=16, efConstruction=200; nothing flushes by itself, no backpressure. */
 export function indexingOptions(over: Partial<IndexingOptions> = {}): IndexingOptions {
   return {
     flush_docs: 1_000_000_000,
@@ -25,6 +26,10 @@ export function indexingOptions(over: Partial<IndexingOptions> = {}): IndexingOp
     hnsw_m: 16,
     hnsw_ef_construction: 200,
     hnsw_ef_search: 128,
+    build_threads: 0,
+    unindexed_limit_bytes: 2 ** 50,
+    node_unindexed_limit_bytes: 2 ** 50,
+    backpressure_retry_after_secs: 5,
     ...over,
   };
 }
@@ -50,12 +55,16 @@ export async function inProcessSilt(dir: string, indexing: IndexingOptions, stor
   const tmp = join(dir, 'tmp');
   await mkdir(tmp, { recursive: true });
   const s = store ?? new LocalFsObjectStore(join(dir, 'root'));
-  const catalog = new NamespaceCatalog({ store: s, maxBatchBytes: 64 << 20, indexing, tmpDir: tmp });
+  const builds = new BuildPool({ threads: buildThreads(indexing.build_threads) });
+  const catalog = new NamespaceCatalog({ store: s, maxBatchBytes: 64 << 20, indexing, tmpDir: tmp, builds });
   return {
     catalog,
     store: s,
     tmpDir: tmp,
-    close: () => catalog.close(new Error('benchmark finished')),
+    close: async () => {
+      await catalog.close(new Error('benchmark finished'));
+      await builds.close();
+    },
   };
 }
 

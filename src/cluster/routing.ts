@@ -119,6 +119,9 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       if (type) reply.header('content-type', type);
       const challenge = res.header('www-authenticate');
       if (challenge) reply.header('www-authenticate', challenge);
+      // A 429 for backpressure tells the client when to come back; the relay must not drop it.
+      const retryAfter = res.header('retry-after');
+      if (retryAfter) reply.header('retry-after', retryAfter);
       reply.header('x-silt-node', res.header('x-silt-node') ?? owner.id);
       reply.header('x-silt-via', topology.selfId);
       return reply.send(res.body);

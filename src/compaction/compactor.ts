@@ -1,9 +1,9 @@
 // Merges segments chosen by the merge policy: the live rows of the inputs are rebuilt into one
-// segment (indexes included) in a worker thread, uploaded, and swapped in by a manifest commit.
+// segment (indexes included) on the node's build pool, uploaded, and swapped in by a manifest commit.
 // Rows that die while the merge runs are carried over as deletions of the output, so a merge
 // never resurrects a deleted or superseded document.
 import { ManifestStore } from '../manifest/manifest.ts';
-import { buildSegmentInWorker, mergeInputs } from '../segment/index.ts';
+import { mergeInputs } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from '../indexer/namespace.ts';
 import { currentRefs, newSegmentId, segmentRef, uploadSegment } from '../indexer/flush.ts';
@@ -34,9 +34,9 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
       const id = newSegmentId();
       let reader = null;
       if (origin.length > 0) {
-        const input = mergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
-          { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction });
-        const { bytes, meta } = await buildSegmentInWorker(input);
+        // The rows are read out of the inputs only once a build thread is free.
+        const { bytes, meta } = (await ns.deps.builds.build(() => mergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
+          { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }), { transfer: true }))!;
         reader = await uploadSegment(ns, id, bytes, meta);
       }
       const refs = currentRefs(ns).filter((r) => !group.includes(r.id));

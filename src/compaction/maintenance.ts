@@ -76,7 +76,8 @@ export class Maintenance {
       const now = this.now();
       const tail = ns.memtable;
       const unfolded = ns.lastAppliedSeq > ns.loaded.manifest.wal_watermark;
-      if (unfolded && (tail.rowCount >= this.opts.flush_docs || tail.bytes >= this.opts.flush_bytes
+      // A namespace refused writes for backpressure flushes now, so the 429s end by themselves.
+      if (unfolded && (tail.rowCount >= this.opts.flush_docs || tail.bytes >= this.opts.flush_bytes || ns.overLimit
         || now - s.lastFlush >= this.opts.flush_interval_secs * 1000)) {
         const started = this.now();
         const docs = tail.size;

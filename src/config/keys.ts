@@ -131,6 +131,22 @@ const KEYS: KeyDefinitions = {
     type: positiveInt, default: 128,
     doc: 'HNSW query-time candidate list size (raised to top_k when smaller); 128 gives recall@10 ~0.96 on GloVe-100.',
   },
+  'indexing.build_threads': {
+    type: int(0), default: 0,
+    doc: 'Threads that build and merge segments, shared by every namespace; 0 = one less than the cores (at least 1), so HTTP keeps a core.',
+  },
+  'indexing.unindexed_limit_bytes': {
+    type: positiveInt, default: 1 * GiB,
+    doc: 'Writes to a namespace whose unindexed WAL tail holds this many bytes get 429 until a flush catches up.',
+  },
+  'indexing.node_unindexed_limit_bytes': {
+    type: positiveInt, default: 2 * GiB,
+    doc: 'Writes to any namespace get 429 while the unindexed tails of all namespaces open on the node hold this many bytes.',
+  },
+  'indexing.backpressure_retry_after_secs': {
+    type: positiveInt, default: 5,
+    doc: 'The Retry-After (seconds) sent with a 429 for unindexed data over its limit.',
+  },
   'compaction.enabled': {
     type: bool, default: true,
     doc: 'Merge small segments in the background (indexers only; query nodes never compact).',

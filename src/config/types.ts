@@ -29,6 +29,10 @@ export interface SiltConfig {
     hnsw_m: number;
     hnsw_ef_construction: number;
     hnsw_ef_search: number;
+    build_threads: number;
+    unindexed_limit_bytes: number;
+    node_unindexed_limit_bytes: number;
+    backpressure_retry_after_secs: number;
   };
   compaction: {
     enabled: boolean;

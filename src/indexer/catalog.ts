@@ -11,6 +11,7 @@ import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
 import { storageFailure } from './failures.ts';
+import { WriteAdmission } from './backpressure.ts';
 
 const CATALOG_PREFIX = '.catalog/';
 
@@ -19,11 +20,19 @@ export class NamespaceCatalog {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly manifests: ManifestStore;
   private readonly ready = new Map<string, Namespace>();
+  /** Backpressure: one admission for the node, over the tails of every namespace open here. */
+  readonly admission: WriteAdmission;
   /** Called once for each namespace opened (the background indexer hooks in here). */
   onOpen: ((ns: Namespace) => void) | null = null;
 
   constructor(private readonly deps: NamespaceDeps) {
     this.manifests = new ManifestStore(deps.store);
+    // Summed at each write: 2,000 open namespaces cost a few microseconds, and no counter can drift.
+    this.admission = new WriteAdmission(deps.indexing, () => {
+      let bytes = 0;
+      for (const ns of this.ready.values()) bytes += ns.unindexedBytes;
+      return bytes;
+    });
   }
 
   private get store(): ObjectStore {
@@ -82,7 +91,7 @@ export class NamespaceCatalog {
   private async load(name: string): Promise<Namespace> {
     const loaded: LoadedManifest | null = await guard(name, () => this.manifests.load(name));
     if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
-    const ns = await guard(name, () => Namespace.open(name, this.deps, loaded));
+    const ns = await guard(name, () => Namespace.open(name, this.deps, loaded, this.admission));
     this.ready.set(name, ns);
     this.onOpen?.(ns);
     return ns;

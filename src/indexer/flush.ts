@@ -1,11 +1,11 @@
-// Folds the in-memory tail into a new segment: snapshot → build (worker thread) → upload →
+// Folds the in-memory tail into a new segment: snapshot → build (the node's build pool) → upload →
 // commit the manifest (new segment, deletion lists, WAL watermark) → swap, all while writes and
 // queries go on. WAL objects up to the watermark become garbage for the janitor.
 import { randomBytes } from 'node:crypto';
 import type { SegmentRef } from '../manifest/manifest.ts';
 import { ManifestStore } from '../manifest/manifest.ts';
 import { encodeRowSet } from '../manifest/row-set.ts';
-import { buildSegmentInWorker, SegmentReader } from '../segment/index.ts';
+import { SegmentReader } from '../segment/index.ts';
 import type { SegmentMeta } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from './namespace.ts';
@@ -50,21 +50,27 @@ export async function uploadSegment(ns: Namespace, id: string, bytes: Buffer, me
 /** Returns false when there was nothing to fold. */
 export function flushTail(ns: Namespace): Promise<boolean> {
   return ns.exclusive(async () => {
-    const watermark = ns.lastAppliedSeq;
-    if (watermark <= ns.loaded.manifest.wal_watermark) return false;
-    const snap = ns.memtable.snapshot();
+    if (ns.lastAppliedSeq <= ns.loaded.manifest.wal_watermark) return false;
+    let watermark = ns.lastAppliedSeq;
     let built: { id: string; reader: SegmentReader; meta: SegmentMeta } | null = null;
-    if (snap.ids.length > 0) {
-      const { bytes, meta } = await buildSegmentInWorker({
+    // The snapshot (and its watermark) is taken when a build thread is free, not before: a flush
+    // waiting for the pool holds no copy of the tail, and folds what arrived while it waited.
+    const segment = ns.memtable.size === 0 ? null : await ns.deps.builds.build(() => {
+      watermark = ns.lastAppliedSeq;
+      const snap = ns.memtable.snapshot();
+      if (snap.ids.length === 0) return null;
+      return {
         schema: ns.schema,
         ids: snap.ids,
         vectors: snap.vectors,
         hasVector: snap.hasVector,
         attributes: snap.attributes,
         hnsw: { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction },
-      });
+      };
+    }, { transfer: true });
+    if (segment) {
       const id = newSegmentId();
-      built = { id, reader: await uploadSegment(ns, id, bytes, meta), meta };
+      built = { id, reader: await uploadSegment(ns, id, segment.bytes, segment.meta), meta: segment.meta };
     }
     // Rows of the new segment already superseded by writes after the watermark start dead.
     const deadInNew = (reader: SegmentReader): number[] => {

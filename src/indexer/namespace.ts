@@ -15,7 +15,7 @@ import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
 import { replayWal, WalCorruptError, type WalFetch } from '../wal/reader.ts';
-import { SegmentCorruptError, SegmentReader } from '../segment/index.ts';
+import { SegmentCorruptError, SegmentReader, type BuildPool } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { CompiledFilter } from '../query/filter/index.ts';
@@ -24,6 +24,7 @@ import type { ParsedQuery } from '../query/request.ts';
 import { Memtable } from './memtable.ts';
 import { storageFailure } from './failures.ts';
 import { getDocument, namespaceStats, runQuery, type QueryHitJson } from './read.ts';
+import type { WriteAdmission } from './backpressure.ts';
 
 export type { QueryHitJson } from './read.ts';
 
@@ -45,6 +46,8 @@ export interface NamespaceDeps {
   indexing: IndexingOptions;
   /** Scratch space for hnswlib's index files. */
   tmpDir: string;
+  /** The node's segment build threads, shared by flush and merge of every namespace. */
+  builds: BuildPool;
   /** Local copies of immutable objects: segment sections (by key and range) and WAL objects (by key and etag). */
   objectCache?: ByteCache;
 }
@@ -84,8 +87,11 @@ export class Namespace {
   loaded: LoadedManifest;
   /** Set by the background indexer when the tail passes a threshold. */
   onTailGrowth: (() => void) | null = null;
-  /** Sizes of the WAL objects after the watermark, oldest first. */
+  /** Sizes of the WAL objects after the watermark, oldest first, and their sum. */
   private walTail: Array<{ seq: number; bytes: number }>;
+  private walTailBytes: number;
+  /** Estimated bytes of writes accepted but not yet applied. */
+  private pendingBytes = 0;
   private readonly writer: WalWriter<WriteRequest, WriteResult>;
   private maintenance: Promise<void> = Promise.resolve();
 
@@ -97,11 +103,13 @@ export class Namespace {
     lastSeq: number,
     memtable: Memtable,
     walTail: Array<{ seq: number; bytes: number }>,
+    private readonly admission: WriteAdmission,
   ) {
     this.loaded = loaded;
     this.segments = segments;
     this.memtable = memtable;
     this.walTail = walTail;
+    this.walTailBytes = walTail.reduce((n, e) => n + e.bytes, 0);
     this.writer = new WalWriter(deps.store, name, lastSeq + 1, deps.maxBatchBytes, {
       seal: (payloads) => this.seal(payloads),
       apply: (entry, bytes) => this.apply(entry, bytes),
@@ -111,7 +119,7 @@ export class Namespace {
   }
 
   /** Opens the manifest's segments and replays the WAL after its watermark into the tail. */
-  static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest): Promise<Namespace> {
+  static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest, admission: WriteAdmission): Promise<Namespace> {
     const schema = loaded.manifest.schema;
     const segments = await Promise.all(loaded.manifest.segments.map((ref) => openSegment(name, deps, schema, ref)));
     const memtable = new Memtable(schema);
@@ -126,7 +134,7 @@ export class Namespace {
       if (e instanceof WalCorruptError) throw Errors.walCorrupt(name, e.key, e.detail);
       throw e;
     }
-    return new Namespace(name, deps, loaded, segments, Math.max(last, loaded.manifest.wal_watermark), memtable, walTail);
+    return new Namespace(name, deps, loaded, segments, Math.max(last, loaded.manifest.wal_watermark), memtable, walTail, admission);
   }
 
   get schema(): NamespaceSchema {
@@ -138,11 +146,30 @@ export class Namespace {
     return this.writer.lastSeq;
   }
 
+  /** Bytes not yet folded into segments: the WAL after the watermark and the writes in flight. */
+  get unindexedBytes(): number {
+    return this.walTailBytes + this.pendingBytes;
+  }
+
+  /** True while writes are refused for backpressure: the tail must be flushed now. */
+  get overLimit(): boolean {
+    return this.unindexedBytes > 0 && this.admission.refuses(this.unindexedBytes);
+  }
+
+  /** Appends a write to the WAL; 429 (nothing applied) while the tail is over its limit. */
   write(request: WriteRequest): Promise<{ seq: number; result: WriteResult }> {
+    try {
+      this.admission.check(this.name, this.unindexedBytes);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const bytes = request.kind === 'upsert'
       ? request.docs.length * (this.schema.vector_dim * 4 + 128)
       : request.kind === 'delete' ? request.ids.length * 32 : 64;
-    return this.writer.append(request, bytes);
+    this.pendingBytes += bytes;
+    return this.writer.append(request, bytes).finally(() => {
+      this.pendingBytes -= bytes;
+    });
   }
 
   /** Sources newest first: the tail, then segments from the most recent. */
@@ -158,20 +185,23 @@ export class Namespace {
     return runQuery(this.schema, this.sources(), q, this.deps.indexing.hnsw_ef_search);
   }
 
+  /** GET /v1/namespaces/:ns's numbers, with the tail's size against its backpressure limit. */
   stats() {
-    return namespaceStats({
+    const shared = namespaceStats({
       manifest: this.loaded.manifest,
       segments: this.segments,
       memtable: this.memtable,
       lastSeq: this.writer.lastSeq,
       walEntries: this.walTail.length,
-      walBytes: this.walTail.reduce((n, e) => n + e.bytes, 0),
+      walBytes: this.walTailBytes,
     });
+    return { ...shared, unindexed_bytes: this.unindexedBytes, unindexed_limit_bytes: this.admission.namespaceLimit };
   }
 
   /** Called once a manifest covering the WAL up to `watermark` is committed. */
   foldWal(watermark: number): void {
     this.walTail = this.walTail.filter((e) => e.seq > watermark);
+    this.walTailBytes = this.walTail.reduce((n, e) => n + e.bytes, 0);
   }
 
   /**
@@ -240,6 +270,7 @@ export class Namespace {
   private apply(entry: WalEntry, bytes: number): void {
     applyOps(this.memtable, this.segments, entry);
     this.walTail.push({ seq: entry.seq, bytes });
+    this.walTailBytes += bytes;
     if (this.memtable.shouldRebuild()) this.memtable = this.memtable.rebuilt();
     this.onTailGrowth?.();
   }

@@ -8,6 +8,7 @@ import { compileFilter, FilterError } from '../query/filter/index.ts';
 import type { ServerDeps } from '../server.ts';
 import { flushTail } from './flush.ts';
 import { storageFailure } from './failures.ts';
+import { BackpressureError } from './backpressure.ts';
 
 type NsParams = { Params: { ns: string } };
 
@@ -17,6 +18,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 export function registerWriteRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { catalog } = deps;
+  // A write refused for backpressure says when to come back.
+  app.addHook('onError', async (_req, reply, error) => {
+    if (error instanceof BackpressureError) reply.header('retry-after', String(error.retryAfterSecs));
+  });
 
   app.put<NsParams>('/v1/namespaces/:ns', async (req, reply) => {
     checkNamespaceName(req.params.ns);

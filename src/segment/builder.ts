@@ -1,6 +1,6 @@
 // Builds a segment object from rows folded out of the write tail (or merged by compaction).
 // Pure CPU work that blocks for seconds on big inputs (HNSW dominates): call it from a worker
-// (buildSegmentInWorker) anywhere the event loop matters.
+// (BuildPool) anywhere the event loop matters.
 import { tmpdir } from 'node:os';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { encodeColumn } from './columns.ts';

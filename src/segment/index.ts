@@ -1,6 +1,6 @@
 // The segment layer: immutable, self-checking segment objects (docs/segments.md).
 export { buildSegment, type BuiltSegment, type SegmentInput } from './builder.ts';
-export { buildSegmentInWorker, type WorkerBuildOptions } from './worker.ts';
+export { BuildPool, buildThreads, type BuildOptions, type BuildPoolOptions, type BuildPoolStats } from './build-pool.ts';
 export {
   readSegmentMeta,
   segmentTailLength,

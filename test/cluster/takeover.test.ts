@@ -12,14 +12,14 @@ import { Maintenance } from '../../src/compaction/maintenance.ts';
 import { ManifestConflictError } from '../../src/manifest/manifest.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import type { Document } from '../../src/schema/types.ts';
-import { TEST_INDEXING } from '../support/app.ts';
+import { TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { who: { type: 'string' } } });
 const doc = (id: number, who: string): Document => ({ id: BigInt(id), vector: new Float32Array([1, id]), attributes: { who } });
 
 test('an old owner that still runs is fenced and loses nothing; the new owner takes over', async () => {
   const store = new MemoryObjectStore();
-  const deps = { store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() };
+  const deps = { store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS };
   const oldOwner = new NamespaceCatalog(deps);
   const newOwner = new NamespaceCatalog(deps);
   await oldOwner.create('t', schema);

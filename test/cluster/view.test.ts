@@ -19,7 +19,7 @@ import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import { parseQuery } from '../../src/query/request.ts';
 import type { Document } from '../../src/schema/types.ts';
 import { startS3Server } from '../support/s3-server.ts';
-import { TEST_INDEXING } from '../support/app.ts';
+import { TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { v: { type: 'string' } } });
 const doc = (id: number, v: string): Document => ({ id: BigInt(id), vector: new Float32Array([1, id]), attributes: { v } });
@@ -34,7 +34,7 @@ test('views built from object storage', async (t) => {
   });
   const store = new CountingObjectStore(s3store);
   try {
-    const owner = new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
+    const owner = new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
     const disk = await DiskCache.open({ dir: join(dir, 'cache'), maxBytes: 1 << 30 });
     const views = new ViewCatalog({ store, tmpDir: tmpdir(), objectCache: disk, readers: new MemoryCache<SegmentReader>(1 << 30), defaultEf: 64 });
     const ids = (name: string, view: Awaited<ReturnType<ViewCatalog['fresh']>>) =>

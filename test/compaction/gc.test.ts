@@ -8,7 +8,7 @@ import { flushTail } from '../../src/indexer/flush.ts';
 import { compactOnce } from '../../src/compaction/compactor.ts';
 import { collectGarbage } from '../../src/compaction/gc.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
-import { TEST_INDEXING } from '../support/app.ts';
+import { TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { n: { type: 'integer' } } });
 
@@ -20,7 +20,7 @@ async function keys(store: MemoryObjectStore, prefix: string) {
 
 test('GC removes folded WAL, replaced segments and old manifests, never what the current manifest needs', async () => {
   const store = new MemoryObjectStore();
-  const deps = { store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() };
+  const deps = { store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS };
   const catalog = new NamespaceCatalog(deps);
   await catalog.create('g', schema);
   const ns = await catalog.get('g');

@@ -15,13 +15,13 @@ import { flushTail } from '../../src/indexer/flush.ts';
 import { compactOnce } from '../../src/compaction/compactor.ts';
 import { collectGarbage } from '../../src/compaction/gc.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
-import { rng, TEST_INDEXING } from '../support/app.ts';
+import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { v: { type: 'string' } } });
 const MERGE_ALL = { max_segments: 1, max_total_docs: 1_000_000 };
 type Model = Map<number, string | null>;
 
-const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
+const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
 
 async function upsert(ns: Namespace, model: Model, ids: number[], v: string) {
   await ns.write({ kind: 'upsert', docs: ids.map((id) => ({ id: BigInt(id), vector: new Float32Array([1, id]), attributes: { v } })) });

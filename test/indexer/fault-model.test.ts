@@ -22,7 +22,7 @@ import { compactOnce } from '../../src/compaction/compactor.ts';
 import { collectGarbage } from '../../src/compaction/gc.ts';
 import { ManifestConflictError } from '../../src/manifest/manifest.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
-import { rng, TEST_INDEXING } from '../support/app.ts';
+import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const SEED = Number(process.env.SILT_TEST_SEED ?? 1);
 // Each flush or merge builds a segment in a worker thread (~0.3 s here under load), which is
@@ -44,7 +44,7 @@ interface Process {
 test(`randomized writes, maintenance, restarts and storage faults lose no acknowledged write and leave every namespace flushing (seed ${SEED})`, async () => {
   const r = rng(SEED);
   const inner = new MemoryObjectStore();
-  const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
+  const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
   const setup = catalogOver(inner);
   for (const name of NAMESPACES) await setup.create(name, schema);
 

@@ -13,7 +13,7 @@ import { parseQuery } from '../../src/query/request.ts';
 import { executeQuery } from '../../src/query/executor.ts';
 import { createAnalyzer } from '../../src/segment/text/analyzer.ts';
 import { idf, quantizeLength } from '../../src/segment/text/bm25.ts';
-import { rng, TEST_INDEXING } from '../support/app.ts';
+import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const DIM = 6;
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'];
@@ -49,7 +49,7 @@ function modelBm25(docs: ModelDoc[], query: string): Array<{ id: bigint; score: 
 
 test('randomized operations agree with an in-memory model across flushes, merges and restarts', async () => {
   const store = new MemoryObjectStore();
-  const deps = { store, maxBatchBytes: 1 << 20, indexing: { ...TEST_INDEXING, hnsw_ef_search: 400 }, tmpDir: tmpdir() };
+  const deps = { store, maxBatchBytes: 1 << 20, indexing: { ...TEST_INDEXING, hnsw_ef_search: 400 }, tmpDir: tmpdir(), builds: TEST_BUILDS };
   let catalog = new NamespaceCatalog(deps);
   await catalog.create('m', schema);
   let ns: Namespace = await catalog.get('m');

@@ -16,14 +16,14 @@ import { Maintenance } from '../../src/compaction/maintenance.ts';
 import { ManifestConflictError, ManifestStore, manifestVersionKey } from '../../src/manifest/manifest.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import type { Document } from '../../src/schema/types.ts';
-import { rng, TEST_INDEXING } from '../support/app.ts';
+import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { v: { type: 'string' } } });
 const doc = (id: number, v: string): Document => ({ id: BigInt(id), vector: new Float32Array([1, id]), attributes: { v } });
 const POINTER = /\/manifest\/current$/;
 const VERSION = /\/manifest\/\d{20}\.json$/;
 
-const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
+const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
 const faulty = (inner: ObjectStore, seed = 1) => new FaultyObjectStore(inner, { random: rng(seed), sleep: async () => {} });
 
 async function manifestKeys(store: ObjectStore, ns: string): Promise<string[]> {

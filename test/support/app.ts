@@ -7,6 +7,8 @@ import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
 import { buildServer } from '../../src/server.ts';
+import { BuildPool } from '../../src/segment/index.ts';
+import type { IndexingOptions } from '../../src/indexer/namespace.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -15,18 +17,29 @@ export interface TestApp {
   call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
 }
 
-export const TEST_INDEXING = {
+export const TEST_INDEXING: IndexingOptions = {
   flush_docs: 1_000_000, flush_bytes: 1 << 30, flush_interval_secs: 3600,
   hnsw_m: 16, hnsw_ef_construction: 100, hnsw_ef_search: 64,
+  build_threads: 2, unindexed_limit_bytes: 2 ** 30, node_unindexed_limit_bytes: 2 ** 31, backpressure_retry_after_secs: 5,
 };
+
+/**
+ * The build pool of every test that does not bring its own: it starts threads only when a build
+ * needs one, and idle threads do not keep a test process alive.
+ */
+export const TEST_BUILDS = new BuildPool({ threads: 2 });
 
 const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, evictions: 0, write_errors: 0 };
 
 export function testApp(opts: {
   store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger;
+  indexing?: Partial<IndexingOptions>; builds?: BuildPool;
 } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
-  const catalog = new NamespaceCatalog({ store, maxBatchBytes: 64 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
+  const builds = opts.builds ?? TEST_BUILDS;
+  const catalog = new NamespaceCatalog({
+    store, maxBatchBytes: 64 << 20, indexing: { ...TEST_INDEXING, ...opts.indexing }, tmpDir: tmpdir(), builds,
+  });
   const app = buildServer({
     catalog,
     store,
@@ -39,6 +52,7 @@ export function testApp(opts: {
     stats: () => ({
       node: 'test', role: 'single', object_store_requests: {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
       cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
+      builds: builds.stats(), unindexed: catalog.admission.nodeStats(),
     }),
   });
   return {
