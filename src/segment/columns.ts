@@ -11,6 +11,7 @@
 // An empty array is present with no elements, distinct from null. Stats (min/max over non-null
 // values or array elements, booleans as 0/1, strings by JavaScript `<` as the filters compare)
 // go to the footer table, so a planner can skip a segment without fetching any column.
+import { isStorableValue } from '../schema/limits.ts';
 import type { AttributeType, AttributeValue } from '../schema/types.ts';
 import { bitmapBytes, getBit, packStrings, SectionCursor, SectionWriter, setBit } from './binary.ts';
 import type { ColumnStats } from './format.ts';
@@ -47,6 +48,12 @@ export function encodeColumn(
   const bad = (row: number, want: string): never => {
     throw new TypeError(`row ${row}: attribute '${name}' is ${type}; got ${JSON.stringify(values[row])}, expected ${want}`);
   };
+  // The write path's rule (schema/limits.ts): what it accepted is stored exactly, and nothing
+  // else gets this far (a UTF-8 blob would silently turn a lone surrogate into U+FFFD).
+  for (let row = 0; row < rows; row++) {
+    const v = values[row];
+    if (v !== null && v !== undefined && !isStorableValue(type, v)) bad(row, `a ${type} value as the write path accepts it`);
+  }
   const w = new SectionWriter(rows * 9 + 64);
   w.u32(rows);
   w.u32(TYPE_CODES[type]);
