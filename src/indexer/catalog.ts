@@ -12,7 +12,7 @@ import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
 import { storageFailure } from './failures.ts';
 
-const CATALOG_PREFIX = '.catalog/';
+export const CATALOG_PREFIX = '.catalog/';
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
