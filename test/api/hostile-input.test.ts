@@ -85,11 +85,11 @@ test('vector components beyond float32 are refused, for documents and for querie
 // NEG_ZERO is sent as the JSON number -0 (JSON.stringify would write 0).
 const NEG_ZERO = 'NEG_ZERO';
 const ODD_DOCS = [
-  { id: 's\u{1F600}\u00e9\u0000/\\"', vector: [3.4028234663852886e38, NEG_ZERO], attributes: { title: '\u{1F600} emoji and \u00e9', x: NEG_ZERO, n: NEG_ZERO } },
+  { id: 's\u{1F600}\u00e9\u0000/\\"', vector: [3.4028234663852886e38, NEG_ZERO], attributes: { title: 'emoji \u{1F600} and \u00e9', x: NEG_ZERO, n: NEG_ZERO } },
   { id: 'x'.repeat(64), vector: [1.401298464324817e-45, -1.1754943508222875e-38], attributes: { x: 1e308, n: Number.MAX_SAFE_INTEGER } },
   { id: '18446744073709551615', vector: [NEG_ZERO, 0], attributes: { x: 5e-324, n: Number.MIN_SAFE_INTEGER, ns: [NEG_ZERO, 0, 2 ** 53 - 1], ok: false } },
   { id: 0, attributes: { title: '', tags: [], ns: [] } },
-  { id: 7, attributes: { tags: ['', '\u{10FFFF}', 'a'.repeat(70_000)], title: 'word '.repeat(20_000), ok: true } },
+  { id: 7, attributes: { tags: ['', '\u{10FFFF}', '\u{10FFFF}'.repeat(40_000)], title: 'word '.repeat(20_000), ok: true } },
   { id: 'constructor', vector: [0.1, 0.2] },
 ];
 
@@ -104,6 +104,27 @@ async function readAll(t: TestApp): Promise<unknown[]> {
   return out;
 }
 
+const LONG_TITLE = ODD_DOCS[4]!.attributes!.title!;
+const ODD_FILTERS = [
+  { field: 'title', op: 'eq', value: LONG_TITLE },
+  { field: 'title', op: 'gt', value: LONG_TITLE.slice(0, 300) },
+  { field: 'title', op: 'lt', value: `${LONG_TITLE}x` },
+  { field: 'title', op: 'gte', value: 'word word' },
+  { field: 'tags', op: 'contains', value: '\u{10FFFF}'.repeat(40_000) },
+  { field: 'tags', op: 'contains', value: '\u{10FFFF}'.repeat(39_999) },
+  { field: 'x', op: 'eq', value: 0 },
+];
+
+async function filteredIds(t: TestApp): Promise<unknown[][]> {
+  const out: unknown[][] = [];
+  for (const filter of ODD_FILTERS) {
+    const res = await t.call('POST', '/v1/namespaces/h/query', { full_text: { field: 'title', query: 'word emoji' }, filter, top_k: 10 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    out.push(res.body.results.map((r: { id: unknown }) => r.id).sort());
+  }
+  return out;
+}
+
 test('accepted but odd documents survive a flush and a restart identical, and the namespace still flushes', async () => {
   const store = new MemoryObjectStore();
   const t = await setup(store);
@@ -111,8 +132,11 @@ test('accepted but odd documents survive a flush and a restart identical, and th
   const up = await t.call('POST', '/v1/namespaces/h/upsert', body);
   assert.equal(up.status, 200, JSON.stringify(up.body));
   const before = await readAll(t);
+  const filteredBefore = await filteredIds(t);
+  const emoji = ODD_DOCS[0]!.id;
+  assert.deepEqual(filteredBefore, [[7], [7], [7, emoji], [7], [7], [], [emoji]]);
   assert.deepEqual(before.map((d: any) => d.id), [ODD_DOCS[0]!.id, ODD_DOCS[1]!.id, ODD_DOCS[2]!.id, 0, 7, 'constructor']);
-  assert.deepEqual((before[0] as any).attributes, { title: '\u{1F600} emoji and \u00e9', x: 0, n: 0 });
+  assert.deepEqual((before[0] as any).attributes, { title: 'emoji \u{1F600} and \u00e9', x: 0, n: 0 });
 
   // Restart before any flush: everything comes back from WAL replay.
   const replayed = testApp({ store });
@@ -125,6 +149,9 @@ test('accepted but odd documents survive a flush and a restart identical, and th
   // From segments after another restart, and a later write still flushes.
   const restarted = testApp({ store });
   assert.deepEqual(await readAll(restarted), before);
+  assert.deepEqual(await filteredIds(restarted), filteredBefore);
+  // Column statistics live in every manifest version: a 100 kB value must not be copied there.
+  for (const o of (await store.list('h/manifest/')).objects) assert.ok(o.size < 16_384, `${o.key} is ${o.size} bytes`);
   assert.equal((await restarted.call('POST', '/v1/namespaces/h/upsert', { documents: [{ id: 99, vector: [1, 1] }] })).status, 200);
   const again = await restarted.call('POST', '/v1/namespaces/h/flush');
   assert.equal(again.status, 200);
