@@ -13,7 +13,7 @@ import { Namespace, type NamespaceDeps } from './namespace.ts';
 import { storageFailure } from './failures.ts';
 import { WriteAdmission } from './backpressure.ts';
 
-const CATALOG_PREFIX = '.catalog/';
+export const CATALOG_PREFIX = '.catalog/';
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();

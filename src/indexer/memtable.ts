@@ -3,6 +3,7 @@
 // a row number is stable for the memtable's life (text postings refer to rows).
 import type { AttributeValue, DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { idKey } from '../schema/document.ts';
+import { ownValue } from '../schema/records.ts';
 import { norm } from '../segment/distance.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { MemTextIndex } from '../segment/text/mem-index.ts';
@@ -99,7 +100,7 @@ export class Memtable implements RowSource {
       this.norms[row] = norm(doc.vector);
     }
     for (const [field, index] of this.text) {
-      const value = doc.attributes[field];
+      const value = ownValue(doc.attributes, field);
       if (value !== undefined && value !== null) index.add(row, value as string | string[]);
     }
     this.idToRow.set(idKey(doc.id), row);

@@ -1,6 +1,7 @@
 // Reads over a namespace's sources (the tail, then segments newest first), shared by the owner's
 // Namespace and by the read-only views other nodes build from object storage.
 import { idToJson } from '../schema/document.ts';
+import { nameRecord } from '../schema/records.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { LiveSegment } from '../segment/live-segment.ts';
 import type { Manifest } from '../manifest/manifest.ts';
@@ -51,8 +52,9 @@ function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery): QueryHitJson 
     if (q.includeAttributes === true) {
       out.attributes = attrs;
     } else {
-      out.attributes = {};
-      for (const name of q.includeAttributes) if (name in attrs) out.attributes[name] = attrs[name];
+      const picked = nameRecord<unknown>();
+      for (const name of q.includeAttributes) if (Object.hasOwn(attrs, name)) picked[name] = attrs[name];
+      out.attributes = picked;
     }
   }
   if (q.includeVector) {

@@ -1,7 +1,8 @@
 // Parses POST /v1/namespaces/:ns/query bodies into a checked, compiled query.
 import { Errors } from '../errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
-import { parseVector } from '../schema/document.ts';
+import { checkUnicode, parseVector } from '../schema/document.ts';
+import { ownValue } from '../schema/records.ts';
 import { compileFilter, FilterError, type CompiledFilter } from './filter/index.ts';
 
 export interface TextField {
@@ -47,7 +48,7 @@ function weightOf(v: unknown, path: string): number {
 
 function textFieldOf(name: unknown, schema: NamespaceSchema, path: string): string {
   if (typeof name !== 'string') throw Errors.invalidQuery(path, 'must be the name of a full-text attribute');
-  const attr = schema.attributes[name];
+  const attr = ownValue(schema.attributes, name);
   const fullText = Object.entries(schema.attributes).filter(([, a]) => a.full_text).map(([n]) => n);
   if (!attr || !attr.full_text) {
     throw Errors.invalidQuery(path, `'${name}' is not a full-text attribute${fullText.length ? `; full-text attributes are ${fullText.join(', ')}` : '; declare one with "full_text": true in the schema'}`);
@@ -64,6 +65,7 @@ function parseFullText(raw: unknown, schema: NamespaceSchema): ParsedQuery['full
     }
   }
   if (typeof raw.query !== 'string') throw Errors.invalidQuery('full_text.query', 'must be a string');
+  checkUnicode(raw.query, 'full_text.query', Errors.invalidQuery);
   const weight = weightOf(raw.weight, 'full_text.weight');
   let fields: TextField[];
   if (raw.field !== undefined) {
@@ -77,7 +79,7 @@ function parseFullText(raw: unknown, schema: NamespaceSchema): ParsedQuery['full
     }
     fields = raw.fields.map((f, i) => ({
       field: textFieldOf(f, schema, `full_text.fields[${i}]`),
-      weight: weightOf(weights[f as string], `full_text.weights.${String(f)}`),
+      weight: weightOf(ownValue(weights, f as string), `full_text.weights.${String(f)}`),
     }));
   } else {
     throw Errors.invalidQuery('full_text', 'needs "field" (a full-text attribute) or a non-empty "fields" list');
@@ -127,7 +129,7 @@ export function parseQuery(body: unknown, schema: NamespaceSchema, ns: string, l
   let includeAttributes: boolean | string[] = true;
   if (Array.isArray(body.include_attributes)) {
     includeAttributes = body.include_attributes.map((name, i) => {
-      if (typeof name !== 'string' || !schema.attributes[name]) {
+      if (typeof name !== 'string' || ownValue(schema.attributes, name) === undefined) {
         throw Errors.invalidQuery(`include_attributes[${i}]`, `namespace '${ns}' has no attribute ${JSON.stringify(name)}`);
       }
       return name;

@@ -1,5 +1,7 @@
 // Document ids and documents: parsed from request JSON, checked against the schema.
 import { Errors } from '../errors.ts';
+import { isStorableValue, unicodeProblem, vectorProblem } from './limits.ts';
+import { nameRecord, ownValue } from './records.ts';
 import type { AttributeValue, DocId, Document, NamespaceSchema } from './types.ts';
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -27,6 +29,8 @@ export function readDocId(value: unknown): { id: DocId } | { problem: string } {
   }
   if (typeof value === 'string') {
     if (value.length === 0) return { problem: 'id must not be empty' };
+    const unicode = unicodeProblem(value);
+    if (unicode !== null) return { problem: `string id ${unicode}` };
     if (DIGITS.test(value)) {
       const n = BigInt(value);
       if (n > U64_MAX) return { problem: `id ${value} is larger than the u64 maximum 18446744073709551615` };
@@ -68,35 +72,49 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** Throws a 400 naming `path` when a string the client sent has no UTF-8 form. */
+export function checkUnicode(
+  value: string,
+  path: string,
+  error: (path: string, what: string) => Error = Errors.invalidDocument,
+): void {
+  const problem = unicodeProblem(value);
+  if (problem !== null) throw error(path, problem);
+}
+
+const WANT: Record<NamespaceSchema['attributes'][string]['type'], string> = {
+  'string': 'a JSON string',
+  'integer': 'an integer within ±2^53',
+  'float': 'a finite number',
+  'boolean': 'true or false',
+  'array<string>': 'an array of strings',
+  'array<integer>': 'an array of integers',
+};
+
+/**
+ * The value as it will be stored: of the attribute's type, within what its column holds
+ * (limits.ts, the rule the segment builder checks again), with -0 read as 0 because the WAL's
+ * JSON would turn it into 0 at the next restart anyway.
+ */
 export function parseAttributeValue(
   value: unknown,
   type: NamespaceSchema['attributes'][string]['type'],
   path: string,
 ): AttributeValue {
   if (value === null || value === undefined) return null;
-  const fail = (want: string): never => {
-    throw Errors.invalidDocument(path, `attribute is ${type}; got ${describe(value)}; send ${want}`);
-  };
-  switch (type) {
-    case 'string':
-      return typeof value === 'string' ? value : fail('a JSON string');
-    case 'integer':
-      return typeof value === 'number' && Number.isSafeInteger(value) ? value : fail('an integer within ±2^53');
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value) ? value : fail('a finite number');
-    case 'boolean':
-      return typeof value === 'boolean' ? value : fail('true or false');
-    case 'array<string>':
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail('an array of strings');
-      return value as string[];
-    case 'array<integer>':
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isSafeInteger(v))) {
-        fail('an array of integers');
-      }
-      return value as number[];
+  if (isStorableValue(type, value)) {
+    if (typeof value === 'number') return value === 0 ? 0 : value;
+    if (type === 'array<integer>') return (value as number[]).map((v) => (v === 0 ? 0 : v));
+    return value as AttributeValue;
   }
+  if (typeof value === 'string') checkUnicode(value, path);
+  if (type === 'array<string>' && Array.isArray(value)) {
+    value.forEach((v, i) => { if (typeof v === 'string') checkUnicode(v, `${path}[${i}]`); });
+  }
+  throw Errors.invalidDocument(path, `attribute is ${type}; got ${describe(value)}; send ${WANT[type]}`);
 }
 
+/** The vector as stored (float32), or a 400 naming the component that float32 cannot hold. */
 export function parseVector(value: unknown, schema: NamespaceSchema, ns: string, path: string): Float32Array {
   if (!Array.isArray(value)) throw Errors.invalidDocument(path, `vector must be an array of ${schema.vector_dim} numbers`);
   if (value.length !== schema.vector_dim) throw Errors.vectorDimension(path, value.length, ns, schema.vector_dim);
@@ -107,6 +125,12 @@ export function parseVector(value: unknown, schema: NamespaceSchema, ns: string,
       throw Errors.invalidDocument(`${path}[${i}]`, `vector components must be finite numbers, got ${describe(x)}`);
     }
     out[i] = x;
+  }
+  const bad = vectorProblem(out);
+  if (bad !== null) {
+    const at = bad.component === null ? path : `${path}[${bad.component}]`;
+    const sent = bad.component === null ? '' : `${value[bad.component]} `;
+    throw Errors.invalidDocument(at, `${sent}${bad.problem}`);
   }
   return out;
 }
@@ -125,13 +149,13 @@ export function parseDocument(raw: unknown, schema: NamespaceSchema, ns: string,
   const vector = obj.vector === undefined || obj.vector === null
     ? null
     : parseVector(obj.vector, schema, ns, `${path}.vector`);
-  const attributes: Record<string, AttributeValue> = {};
+  const attributes = nameRecord<AttributeValue>();
   if (obj.attributes !== undefined && obj.attributes !== null) {
     if (typeof obj.attributes !== 'object' || Array.isArray(obj.attributes)) {
       throw Errors.invalidDocument(`${path}.attributes`, 'must be an object of attribute name → value');
     }
     for (const [name, value] of Object.entries(obj.attributes as Record<string, unknown>)) {
-      const attr = schema.attributes[name];
+      const attr = ownValue(schema.attributes, name);
       if (!attr) {
         const known = Object.keys(schema.attributes);
         throw Errors.invalidDocument(`${path}.attributes.${name}`,

@@ -1,5 +1,6 @@
 // Parses and checks a namespace schema from the JSON of PUT /v1/namespaces/:ns.
 import { Errors } from '../errors.ts';
+import { nameRecord, ownValue } from './records.ts';
 import type {
   AttributeSchema,
   AttributeType,
@@ -114,7 +115,7 @@ export function parseNamespaceSchema(body: unknown): NamespaceSchema {
   if (typeof metric !== 'string' || !METRICS.includes(metric as VectorMetric)) {
     throw Errors.invalidSchema('schema.vector_metric', `must be one of ${METRICS.join(', ')}; got ${JSON.stringify(metric)}`);
   }
-  const attributes: Record<string, AttributeSchema> = {};
+  const attributes = nameRecord<AttributeSchema>();
   const rawAttributes = body.attributes ?? {};
   if (!isRecord(rawAttributes)) throw Errors.invalidSchema('schema.attributes', 'must be an object of name → {type, full_text?, filterable?}');
   for (const [name, value] of Object.entries(rawAttributes)) {
@@ -132,8 +133,8 @@ export function schemaDifference(a: NamespaceSchema, b: NamespaceSchema): string
   if (a.vector_metric !== b.vector_metric) return `vector_metric ${a.vector_metric} vs ${b.vector_metric}`;
   const names = new Set([...Object.keys(a.attributes), ...Object.keys(b.attributes)]);
   for (const name of names) {
-    const x = a.attributes[name];
-    const y = b.attributes[name];
+    const x = ownValue(a.attributes, name);
+    const y = ownValue(b.attributes, name);
     if (!x || !y) return `attribute '${name}' is only in one of them`;
     if (JSON.stringify(x) !== JSON.stringify(y)) return `attribute '${name}' differs`;
   }

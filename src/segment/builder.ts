@@ -2,6 +2,7 @@
 // Pure CPU work that blocks for seconds on big inputs (HNSW dominates): call it from a worker
 // (BuildPool) anywhere the event loop matters.
 import { tmpdir } from 'node:os';
+import { nameRecord, ownValue } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { encodeColumn } from './columns.ts';
 import { assembleSegment, Sections, type ColumnStats, type SegmentMeta } from './format.ts';
@@ -55,20 +56,21 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
   const rows = ids.length;
   const dim = schema.vector_dim;
   const names = Object.keys(schema.attributes);
+  // Inputs cross a worker boundary, where null prototypes are lost: look names up as own keys.
   for (let row = 0; row < rows; row++) {
     for (const name of Object.keys(attributes[row]!)) {
-      if (schema.attributes[name] === undefined) {
+      if (ownValue(schema.attributes, name) === undefined) {
         throw new Error(`row ${row}: attribute '${name}' is not in the namespace schema (${names.join(', ')})`);
       }
     }
   }
 
   const sections: Array<[string, Buffer]> = [[Sections.ids, encodeIds(ids)]];
-  const columns: Record<string, ColumnStats | null> = {};
-  const text: Record<string, TextStats> = {};
+  const columns = nameRecord<ColumnStats | null>();
+  const text = nameRecord<TextStats>();
   for (const name of names) {
     const attr = schema.attributes[name]!;
-    const values = attributes.map((a) => a[name]);
+    const values = attributes.map((a) => ownValue(a, name));
     const col = encodeColumn(name, attr.type, values);
     sections.push([Sections.column(name), col.bytes]);
     columns[name] = col.stats;

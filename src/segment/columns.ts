@@ -10,7 +10,9 @@
 //
 // An empty array is present with no elements, distinct from null. Stats (min/max over non-null
 // values or array elements, booleans as 0/1, strings by JavaScript `<` as the filters compare)
-// go to the footer table, so a planner can skip a segment without fetching any column.
+// go to the footer table, so a planner can skip a segment without fetching any column. String
+// bounds longer than 256 UTF-16 units are widened to short ones (see MAX_STAT_CHARS).
+import { isStorableValue } from '../schema/limits.ts';
 import type { AttributeType, AttributeValue } from '../schema/types.ts';
 import { bitmapBytes, getBit, packStrings, SectionCursor, SectionWriter, setBit } from './binary.ts';
 import type { ColumnStats } from './format.ts';
@@ -30,10 +32,40 @@ class StatsAccumulator {
   }
 
   result(): ColumnStats | null {
-    return this.min === undefined || this.max === undefined
-      ? null
-      : { min: this.min, max: this.max, hasNull: this.hasNull };
+    if (this.min === undefined || this.max === undefined) return null;
+    if (typeof this.min === 'number' || typeof this.max === 'number') {
+      return { min: this.min, max: this.max, hasNull: this.hasNull };
+    }
+    const max = upperBound(this.max);
+    return max === null ? null : { min: lowerBound(this.min), max, hasNull: this.hasNull };
   }
+}
+
+// Stats travel in the footer and in every manifest version, so one huge string value must not
+// make them huge: long bounds are cut to a prefix. Wider bounds only skip fewer segments.
+const MAX_STAT_CHARS = 256;
+
+const isHigh = (u: number) => u >= 0xd800 && u <= 0xdbff;
+const isLow = (u: number) => u >= 0xdc00 && u <= 0xdfff;
+
+/** A prefix of `s`, never splitting a surrogate pair: every string with it is >= it. */
+function lowerBound(s: string): string {
+  if (s.length <= MAX_STAT_CHARS) return s;
+  const cut = isHigh(s.charCodeAt(MAX_STAT_CHARS - 1)) ? MAX_STAT_CHARS - 1 : MAX_STAT_CHARS;
+  return s.slice(0, cut);
+}
+
+/** A short well-formed string above every string that starts with a prefix of `s`; null if none. */
+function upperBound(s: string): string | null {
+  if (s.length <= MAX_STAT_CHARS) return s;
+  let p = lowerBound(s);
+  while (p.length > 0) {
+    const u = p.charCodeAt(p.length - 1);
+    // Bumping the last code unit works unless that makes a surrogate or passes 0xFFFF.
+    if (u < 0xd7ff || (u >= 0xe000 && u < 0xffff)) return p.slice(0, -1) + String.fromCharCode(u + 1);
+    p = p.slice(0, isLow(u) && p.length >= 2 ? -2 : -1);
+  }
+  return null;
 }
 
 export function encodeColumn(
@@ -47,6 +79,12 @@ export function encodeColumn(
   const bad = (row: number, want: string): never => {
     throw new TypeError(`row ${row}: attribute '${name}' is ${type}; got ${JSON.stringify(values[row])}, expected ${want}`);
   };
+  // The write path's rule (schema/limits.ts): what it accepted is stored exactly, and nothing
+  // else gets this far (a UTF-8 blob would silently turn a lone surrogate into U+FFFD).
+  for (let row = 0; row < rows; row++) {
+    const v = values[row];
+    if (v !== null && v !== undefined && !isStorableValue(type, v)) bad(row, `a ${type} value as the write path accepts it`);
+  }
   const w = new SectionWriter(rows * 9 + 64);
   w.u32(rows);
   w.u32(TYPE_CODES[type]);

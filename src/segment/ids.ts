@@ -9,6 +9,7 @@
 //
 // Sorting u64s numerically and strings by bytes (instead of by idKey text) lets a lookup compare
 // bigints or bytes directly, with no string building per probe.
+import { unicodeProblem } from '../schema/limits.ts';
 import type { DocId } from '../schema/types.ts';
 import { packStrings, SectionCursor, SectionWriter } from './binary.ts';
 
@@ -30,6 +31,9 @@ export function encodeIds(ids: readonly DocId[]): Buffer {
       strings.push('');
       u64Rows.push(row);
     } else {
+      // UTF-8 has no form for a lone surrogate: two such ids would collapse into one here.
+      const problem = unicodeProblem(id);
+      if (problem !== null) throw new RangeError(`row ${row}: id ${JSON.stringify(id)}: ${problem}`);
       kinds[row] = KIND_STRING;
       strings.push(id);
       stringRows.push(row);

@@ -1,6 +1,7 @@
 // A segment as queries see it: the immutable reader plus a live-row bitmap. Rows die when a
 // later write supersedes or deletes their id (the manifest's deletion list, then every WAL op
 // applied since), so at most one live row exists per id across a namespace's sources.
+import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import type { TextIndexView } from './text/index-view.ts';
 import type { RowSource } from './row-source.ts';
@@ -91,7 +92,7 @@ export class LiveSegment implements RowSource {
       return col ? [[name, col] as const] : [];
     });
     return (row) => {
-      const out: Record<string, AttributeValue> = {};
+      const out = nameRecord<AttributeValue>();
       for (const [name, col] of columns) {
         const v = col.value(row);
         if (v !== null) out[name] = v;

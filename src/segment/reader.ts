@@ -1,6 +1,7 @@
 // Opens a segment from its table (readSegmentMeta) and a section fetcher (ranged reads behind a
 // cache), verifying every section's CRC as it arrives. Everything is loaded at open, in
 // parallel, so that the per-row methods the query executor calls are synchronous.
+import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { ColumnReader } from './columns.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionRange, type SegmentMeta } from './format.ts';
@@ -106,7 +107,7 @@ export class SegmentReader {
 
   /** The row's attributes, decoded from the columns; null values are left out. */
   attributes(row: number): Record<string, AttributeValue> {
-    const out: Record<string, AttributeValue> = {};
+    const out = nameRecord<AttributeValue>();
     for (const [name, col] of this.columns) {
       const v = col.value(row);
       if (v !== null) out[name] = v;

@@ -5,6 +5,7 @@
 //   f32[rows × dim]   row r at r × dim; zeros for rows without a vector
 //   f32[rows]         norms (0 for rows without a vector)
 //   has-vector bitmap (bit set = the row has a vector)
+import { vectorProblem } from '../schema/limits.ts';
 import { norm } from './distance.ts';
 import { bitmapBytes, getBit, SectionCursor, SectionWriter, setBit } from './binary.ts';
 
@@ -20,11 +21,12 @@ export function encodeVectors(
   for (let row = 0; row < rows; row++) {
     if (hasVector[row] !== 1) continue;
     const off = row * dim;
-    for (let i = 0; i < dim; i++) {
-      const x = vectors[off + i]!;
-      if (!Number.isFinite(x)) throw new RangeError(`row ${row}: vector component ${i} is ${x}`);
-      data[off + i] = x;
+    // The write path's rule (schema/limits.ts), so an accepted vector never fails here.
+    const bad = vectorProblem(vectors, off, dim);
+    if (bad !== null) {
+      throw new RangeError(`row ${row}: vector ${bad.component === null ? '' : `component ${bad.component} `}${bad.problem}`);
     }
+    data.set(vectors.subarray(off, off + dim), off);
     norms[row] = norm(data, off, dim);
     setBit(bits, row);
   }

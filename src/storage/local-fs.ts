@@ -1,9 +1,13 @@
 // An ObjectStore in a local directory: key "ns/wal/001.wal" is the file <root>/ns/wal/001.wal.
 //
 // Guarantees, and how:
-// - Atomic, durable puts: the bytes go to a temp file in the target directory, which is fsynced
-//   and then renamed (or linked) over the key, and the directory is fsynced. A crash leaves the
-//   old object or the new one, plus at worst a stray temp file, which list skips.
+// - Atomic, durable puts: the bytes go to a temp file in <root>/.silt-tmp/, which is fsynced and
+//   then renamed (or linked) over the key, and the key's directory is fsynced. A crash leaves the
+//   old object or the new one, plus at worst a stray temp file there, which list skips.
+//   Temp files live apart from the keys so that every key Silt can build is storable: a suffix
+//   reserved beside the objects (".silt-tmp" once was) would refuse valid namespace names such
+//   as "x.silt-tmp". The one reserved name is the root-level ".silt-tmp", which no namespace can
+//   produce (names cannot start with '.') and which differs from the catalog's ".catalog/".
 // - create-if-absent is exclusive even against other processes: `link(temp, final)` fails with
 //   EEXIST when the key exists; there is no check-then-rename window.
 // - compare-and-swap (ifMatch) compares the current etag and renames under a per-key mutex, so
@@ -12,7 +16,8 @@
 // - Reads open the file once and read only the requested bytes; a concurrent put replaces the
 //   directory entry, not the inode the reader holds, so a read never sees a mixture.
 // Limits: a key cannot be both an object and a "directory" of other keys ("a" and "a/b"), which
-// S3 allows; Silt's layout never does that, and such a put fails with kind 'permanent'.
+// S3 allows; Silt's layout never does that, and such a put fails with kind 'permanent'. The root
+// must be on a case-sensitive filesystem (as on Linux): namespaces "Docs" and "docs" are distinct.
 
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
@@ -26,7 +31,8 @@ import {
   type ObjectStore, type PutCondition,
 } from './object-store.ts';
 
-const TEMP_SUFFIX = '.silt-tmp';
+/** The root-level directory of temp files; keys under it are refused. */
+const TEMP_DIR = '.silt-tmp';
 
 export class LocalFsObjectStore implements ObjectStore {
   readonly #root: string;
@@ -168,7 +174,7 @@ export class LocalFsObjectStore implements ObjectStore {
     }
     // A directory "d" holds keys "d/…"; sorting it as "d/" puts it where those keys belong.
     const items = entries
-      .filter((e) => (e.isFile() && !e.name.endsWith(TEMP_SUFFIX)) || e.isDirectory())
+      .filter((e) => e.isFile() || (e.isDirectory() && !(dirKey === '' && e.name === TEMP_DIR)))
       .map((e) => ({ isDir: e.isDirectory(), key: dirKey + e.name + (e.isDirectory() ? '/' : '') }))
       .sort((a, b) => compareKeys(a.key, b.key));
     for (const { isDir, key } of items) {
@@ -183,9 +189,10 @@ export class LocalFsObjectStore implements ObjectStore {
     }
   }
 
-  /** Writes and fsyncs a temp file next to `file`; returns it with the etag it will have. */
+  /** Writes and fsyncs a temp file for `file`; returns it with the etag it will have. */
   async #writeTemp(key: string, file: string, body: Uint8Array) {
-    const temp = `${file}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+    const tempDir = path.join(this.#root, TEMP_DIR);
+    const temp = path.join(tempDir, randomBytes(8).toString('hex'));
     const createdDirs: string[] = [];
     let handle: FileHandle | undefined;
     // A concurrent delete may remove the directory between mkdir and open; make it again.
@@ -193,6 +200,7 @@ export class LocalFsObjectStore implements ObjectStore {
       try {
         const created = await mkdir(path.dirname(file), { recursive: true });
         if (created !== undefined) createdDirs.push(...dirsBetween(created, path.dirname(file)));
+        await mkdir(tempDir, { recursive: true });
         handle = await open(temp, 'wx');
       } catch (e) {
         if (errnoCode(e) !== 'ENOENT' || attempt >= 5) {
@@ -232,8 +240,8 @@ function keyProblem(key: string): string | null {
   for (const segment of key.split('/')) {
     if (segment === '..' || segment === '.') return `keys must not contain "${segment}" segments`;
     if (segment === '') return 'keys must not contain empty segments ("//" or a trailing "/")';
-    if (segment.endsWith(TEMP_SUFFIX)) return `key segments must not end in "${TEMP_SUFFIX}" (reserved for temp files)`;
   }
+  if (key === TEMP_DIR || key.startsWith(`${TEMP_DIR}/`)) return `"${TEMP_DIR}/" is reserved for temp files`;
   return null;
 }
 

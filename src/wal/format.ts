@@ -16,6 +16,8 @@
 // All integers little-endian. Vectors stay binary; attributes are small and schemaless enough
 // that JSON is the honest format for them.
 import { crc32 } from 'node:zlib';
+import { unicodeProblem } from '../schema/limits.ts';
+import { toNameRecord } from '../schema/records.ts';
 import type { DocId, Document } from '../schema/types.ts';
 
 export const WAL_MAGIC = 0x4c415753; // "SWAL" read as little-endian u32
@@ -79,6 +81,9 @@ export function encodeWalEntry(entry: WalEntry): Buffer {
       buf.writeBigUInt64LE(id, o + 1);
       o += 9;
     } else {
+      // UTF-8 would replace a lone surrogate with U+FFFD and merge distinct ids on replay.
+      const problem = unicodeProblem(id);
+      if (problem !== null) throw new WalFormatError(`id ${JSON.stringify(id)}: ${problem}`);
       buf.writeUInt8(1, o);
       const n = buf.write(id, o + 3, 'utf8');
       buf.writeUInt16LE(n, o + 1);
@@ -155,7 +160,8 @@ export function decodeWalEntry(buf: Buffer): WalEntry {
       o += dim * 4;
     }
     const len = buf.readUInt32LE(o);
-    const attributes = JSON.parse(buf.toString('utf8', o + 4, o + 4 + len)) as Document['attributes'];
+    // Null prototype, as parseDocument builds them: "constructor" must not resolve to a function.
+    const attributes = toNameRecord(JSON.parse(buf.toString('utf8', o + 4, o + 4 + len)) as Document['attributes']);
     o += 4 + len;
     ops.push({ kind: 'upsert', doc: { id, vector, attributes } });
   }

@@ -73,7 +73,7 @@ test('randomized operations agree with an in-memory model across flushes, merges
       const want = model.get(id);
       assert.equal(got === null, want === undefined, `step ${step}: get ${id}`);
       if (got && want) {
-        assert.deepEqual(got.attributes, want.attributes, `step ${step}: attributes of ${id}`);
+        assert.deepEqual({ ...got.attributes }, want.attributes, `step ${step}: attributes of ${id}`);
         assert.deepEqual(Array.from(got.vector!), want.vector.map((x) => Math.fround(x)));
       }
     }
@@ -86,7 +86,7 @@ test('randomized operations agree with an in-memory model across flushes, merges
     const pq = parseQuery({ vector: q, top_k: 10, filter: { field: 'cat', op: 'ne', value: cat }, ef: 1000 }, schema, 'm', { default_top_k: 10, max_top_k: 1000 });
     const hits = ns.query(pq);
     assert.deepEqual(hits.map((h) => BigInt(h.id)), expected.map((e) => e.id), `step ${step}: vector results`);
-    hits.forEach((h) => assert.deepEqual(h.attributes, model.get(BigInt(h.id))!.attributes));
+    hits.forEach((h) => assert.deepEqual({ ...h.attributes }, model.get(BigInt(h.id))!.attributes));
     // The same through HNSW paths only (overfetch-then-filter, filter-aware traversal): with ef
     // above the row count the graph search is exhaustive, so results must still be exact.
     const graphCases: Array<[unknown, (d: ModelDoc) => boolean]> = [

@@ -1,4 +1,5 @@
 // Random segment inputs and an in-memory section reader for the segment tests.
+import { toNameRecord } from '../../src/schema/records.ts';
 import type { AttributeValue, DocId, FullTextOptions, NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { readSegmentMeta, SegmentReader, type SegmentInput } from '../../src/segment/index.ts';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,7 @@ export async function openBytes(bytes: Buffer, schema: NamespaceSchema, log?: st
 }
 
 /** The attributes a reader returns for an input row: nulls and missing values left out. */
+/** The row as a reader returns it: nulls left out, in a null-prototype record (schema/records.ts). */
 export function withoutNulls(a: Record<string, AttributeValue>): Record<string, AttributeValue> {
-  return Object.fromEntries(Object.entries(a).filter(([, v]) => v !== null));
+  return toNameRecord(Object.fromEntries(Object.entries(a).filter(([, v]) => v !== null)));
 }

@@ -8,6 +8,24 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isStorageError, type StorageErrorKind } from '../../src/storage/errors.ts';
 import { listAll, type ObjectStore } from '../../src/storage/object-store.ts';
+import { checkNamespaceName } from '../../src/schema/parse.ts';
+import { walKey } from '../../src/wal/format.ts';
+import { manifestPointerKey, manifestVersionKey } from '../../src/manifest/manifest.ts';
+import { segmentKey } from '../../src/indexer/flush.ts';
+import { CATALOG_PREFIX } from '../../src/indexer/catalog.ts';
+
+/**
+ * Valid namespace names at the edges of the rule ([A-Za-z0-9_.-]{1,128}, not starting with '.'):
+ * name validation is the only gate, so every backend must store every key these produce.
+ */
+export const EDGE_NAMESPACE_NAMES = [
+  'x.silt-tmp', 'x.silt-tmp.silt-tmp', 'ends.', 'ends..', 'a..b', 'a.-._b', '-', '_', '0', '-.', '_..',
+  'n'.repeat(128), 'a'.padEnd(128, '.'), 'CON', 'Ab_Z-09',
+];
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
 
 export interface StoreUnderTest {
   store: ObjectStore;
@@ -204,6 +222,31 @@ export function objectStoreConformance(name: string, factory: () => Promise<Stor
       await store.put('del/x', Buffer.from('again'), { ifNoneMatch: '*' });
       assert.equal((await store.get('del/x')).body.toString(), 'again');
       assert.deepEqual(await keysOf(store, 'del/'), ['del/x']);
+    });
+
+    it('stores, lists and deletes every key that an edge-case valid namespace name produces', async () => {
+      const keysOfName = (ns: string) => [
+        walKey(ns, 1), manifestVersionKey(ns, 1), manifestPointerKey(ns), segmentKey(ns, 'seg-1'),
+      ];
+      for (const ns of EDGE_NAMESPACE_NAMES) {
+        checkNamespaceName(ns); // the list must stay valid names
+        const keys = [CATALOG_PREFIX + ns, ...keysOfName(ns)];
+        for (const key of keys) {
+          const { etag } = await store.put(key, Buffer.from(key), { ifNoneMatch: '*' });
+          const got = await store.get(key);
+          assert.equal(got.body.toString(), key, key);
+          assert.equal(got.etag, etag, key);
+          assert.equal((await store.head(key))?.etag, etag, key);
+        }
+        assert.deepEqual(await keysOf(store, `${ns}/`), keysOfName(ns).sort(compareBytes), ns);
+      }
+      const catalog = await keysOf(store, CATALOG_PREFIX);
+      for (const ns of EDGE_NAMESPACE_NAMES) assert.ok(catalog.includes(CATALOG_PREFIX + ns), `${ns} listed in the catalog`);
+      for (const ns of EDGE_NAMESPACE_NAMES) {
+        for (const key of [CATALOG_PREFIX + ns, ...keysOfName(ns)]) await store.delete(key);
+        assert.deepEqual(await keysOf(store, `${ns}/`), [], ns);
+      }
+      assert.deepEqual(await keysOf(store, CATALOG_PREFIX), []);
     });
 
     it('round-trips a 5 MB object and reads a range from its middle', async () => {

@@ -20,7 +20,7 @@ describe('LocalFsObjectStore', () => {
   after(() => rm(parent, { recursive: true, force: true }));
 
   it('rejects keys that are not plain relative paths, with kind permanent, touching nothing', async () => {
-    const bad = ['../escape', 'a/../../escape', '..', 'a/..', '/etc/passwd', 'a\\b', 'a\0b', '', 'a//b', 'a/', './a', 'x.1234.silt-tmp'];
+    const bad = ['../escape', 'a/../../escape', '..', 'a/..', '/etc/passwd', 'a\\b', 'a\0b', '', 'a//b', 'a/', './a', '.silt-tmp', '.silt-tmp/x'];
     for (const key of bad) {
       for (const attempt of [
         () => store.put(key, Buffer.from('x')),
@@ -62,15 +62,18 @@ describe('LocalFsObjectStore', () => {
     for (const r of results) if (r.status === 'rejected') assert.ok(isStorageError(r.reason, 'precondition_failed'));
   });
 
-  it('skips stray temp files when listing and leaves none behind after puts', async () => {
+  it('keeps temp files apart from keys: strays are never listed, none are left after puts', async () => {
     await store.put('tmp/real', Buffer.from('x'));
-    await writeFile(path.join(root, 'tmp', 'real.abcdef012345.silt-tmp'), 'half-written');
+    await store.put('tmp/real.abcdef012345.silt-tmp', Buffer.from('an ordinary key'));
+    await writeFile(path.join(root, '.silt-tmp', 'abcdef0123456789'), 'half-written by a crashed put');
     const keys: string[] = [];
-    for await (const o of listAll(store, 'tmp/')) keys.push(o.key);
-    assert.deepEqual(keys, ['tmp/real']);
-    await rm(path.join(root, 'tmp', 'real.abcdef012345.silt-tmp'));
+    for await (const o of listAll(store, '')) keys.push(o.key);
+    assert.ok(keys.includes('tmp/real.abcdef012345.silt-tmp'), JSON.stringify(keys));
+    assert.deepEqual(keys.filter((k) => k.startsWith('.silt-tmp')), []);
+    await rm(path.join(root, '.silt-tmp', 'abcdef0123456789'));
     await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.put('tmp/real', Buffer.from(`${i}`), { ifNoneMatch: '*' })));
-    assert.deepEqual(await readdir(path.join(root, 'tmp')), ['real']);
+    assert.deepEqual((await readdir(path.join(root, 'tmp'))).sort(), ['real', 'real.abcdef012345.silt-tmp']);
+    assert.deepEqual(await readdir(path.join(root, '.silt-tmp')), []);
   });
 
   it('removes directories a delete leaves empty, and keeps the root', async () => {

@@ -2,6 +2,7 @@
 // leaf. Split from parse.ts (which handles the tree structure) to keep both files readable.
 
 import { readDocId } from '../../schema/document.ts';
+import { unicodeProblem } from '../../schema/limits.ts';
 import {
   FilterError,
   type FieldType,
@@ -116,6 +117,7 @@ export function parseOperand(
       if (typeof value !== 'string') {
         throw new FilterError(valuePath, `'glob' takes a pattern string such as "img_*.png", got ${describe(value)}`);
       }
+      checkUnicode(value, valuePath);
       try {
         compileGlob(value);
       } catch (error) {
@@ -144,6 +146,7 @@ function parseScalar(
     case 'string':
     case 'array<string>':
       if (typeof value !== 'string') throw problem('is not a string');
+      checkUnicode(value, path);
       return value;
     case 'integer':
     case 'array<integer>':
@@ -158,6 +161,12 @@ function parseScalar(
       if (typeof value !== 'boolean') throw problem('is not true or false');
       return value;
   }
+}
+
+/** Strings are compared with stored ones, which are well-formed (schema/limits.ts). */
+function checkUnicode(value: string, path: string): void {
+  const problem = unicodeProblem(value);
+  if (problem !== null) throw new FilterError(path, problem);
 }
 
 /** A document id, by exactly the rules of ids in documents (schema/document.ts). */
