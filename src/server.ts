@@ -1,7 +1,9 @@
 // The HTTP server: fastify with Silt's error mapping, body limits, health, and the routes of
 // the roles this node plays.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
+import { parseConfig, type SiltConfig } from './config/index.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
@@ -34,23 +36,99 @@ export interface ServerDeps {
   /** Cluster routing; absent on a single node. */
   cluster?: RoutingOptions;
   stats: () => NodeStats;
+  /** Timeouts and the connection cap of the HTTP server; the [server] defaults when absent. */
+  http?: HttpLimits;
 }
 
+/** What a client may hold open, and for how long (docs/configuration.md, "Timeouts and connections"). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export function httpLimits(server: SiltConfig['server']): HttpLimits {
+  return {
+    headersTimeoutMs: server.headers_timeout_ms,
+    requestTimeoutMs: server.request_timeout_ms,
+    keepAliveTimeoutMs: server.keep_alive_timeout_ms,
+    maxConnections: server.max_connections,
+  };
+}
+
+/**
+ * Longest path parameter the router accepts: a 128-character namespace name or a 64-byte string
+ * id, percent-encoded at 3 characters a byte. Anything longer cannot be valid.
+ */
+export const MAX_PARAM_LENGTH = 3 * 128;
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
+  const http = deps.http ?? httpLimits(parseConfig('').server);
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.bodyLimit,
     disableRequestLogging: false,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      // Node checks both timeouts on this interval (default 30 s): keep it well below the header timeout.
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(http.headersTimeoutMs / 4))),
+    },
+    // Errors raised before routing (a bad URL, an overlong parameter) and on the socket itself
+    // (timeouts, unparsable HTTP) get Silt's envelope and x-silt-node like every other response.
+    frameworkErrors: (error, request, reply) => {
+      const e = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? Errors.urlTooLong(request.url, MAX_PARAM_LENGTH) : Errors.requestUrl(request.url);
+      void (reply as FastifyReply).header('x-silt-node', deps.nodeId).status(e.statusCode).send(envelope(e));
+    },
+    clientErrorHandler: (err: Error & { code?: string; reason?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      deps.log.debug({ err }, 'client error');
+      const e = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? Errors.requestTimeout(http.headersTimeoutMs, http.requestTimeoutMs)
+        : err.code === 'HPE_HEADER_OVERFLOW' ? Errors.headersTooLarge() : Errors.requestMalformed(`${err.code ?? 'error'}: ${err.reason ?? err.message}`);
+      // As node does: answer only if no response has started on this socket, else it would corrupt it.
+      const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (!socket.writable || inFlight?.headersSent) {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify(envelope(e));
+      socket.end(
+        `HTTP/1.1 ${e.statusCode} ${STATUS_TEXT[e.statusCode] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nx-silt-node: ${deps.nodeId}\r\nconnection: close\r\n\r\n${body}`,
+        () => socket.destroy(),
+      );
+    },
   });
+  // Connections beyond the cap are closed by node as they arrive; the ones already open go on.
+  app.server.maxConnections = http.maxConnections;
+  app.server.on('drop', () => {
+    dropped++;
+    const now = Date.now();
+    if (now - droppedLoggedAt < 60_000) return;
+    deps.log.warn({ dropped, max_connections: http.maxConnections }, 'connection limit reached; closing new connections');
+    droppedLoggedAt = now;
+    dropped = 0;
+  });
+  let dropped = 0;
+  let droppedLoggedAt = 0;
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
   });
 
-  // Any content type is read as JSON, so `curl -d` without a header works too.
+  // Bodies are JSON. Besides application/json (and +json), a missing type, text/plain and
+  // application/x-www-form-urlencoded (what `curl -d` sends) are read as JSON too; a body declared
+  // as anything else, in a charset other than UTF-8, or compressed gets 415 instead of a parse
+  // error about bytes that were never JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    const refused = refusedBody(req.headers['content-type'], req.headers['content-encoding']);
+    if (refused) return done(Errors.contentType(refused), undefined);
     const text = body as string;
     if (text.length === 0) return done(null, undefined);
     try {
@@ -71,13 +149,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.setErrorHandler((error: FastifyError | SiltError | Error, request, reply) => {
-    const silt = toSiltError(error);
-    if (silt.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.status(silt.statusCode).send({ error: { code: silt.code, message: silt.message } });
+    const silt = toSiltError(error, request, deps.bodyLimit);
+    // The client's message names the namespace; object keys and storage errors go here only.
+    if (silt.statusCode >= 500) request.log.error({ err: error, ...silt.logFields }, 'request failed');
+    void reply.status(silt.statusCode).send(envelope(silt));
   });
   app.setNotFoundHandler((request, reply) => {
     const e = Errors.routeNotFound(request.method, request.url);
-    void reply.status(404).send({ error: { code: e.code, message: e.message } });
+    void reply.status(404).send(envelope(e));
   });
 
   app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
@@ -87,8 +166,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       await deps.store.list('.catalog/', { maxKeys: 1 });
       return { status: 'ready', node: deps.nodeId };
     } catch (e) {
-      const err = Errors.storageUnavailable('list', (e as Error).message);
-      return reply.status(503).send({ error: { code: err.code, message: err.message } });
+      throw Errors.storageUnavailable(null, { operation: 'list', key: '.catalog/', message: (e as Error).message });
     }
   });
 
@@ -133,12 +211,43 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses
   return samples;
 }
 
-function toSiltError(error: unknown): SiltError {
+function envelope(e: SiltError): { error: { code: string; message: string } } {
+  return { error: { code: e.code, message: e.message } };
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+const JSON_BODY_TYPES = new Set(['application/json', 'text/plain', 'application/x-www-form-urlencoded']);
+
+/** Why a body with these headers is not read as JSON, or null when it is. */
+function refusedBody(type: string | undefined, encoding: string | undefined): string | null {
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return `content-encoding '${encoding.slice(0, 40)}' is not supported`;
+  }
+  if (type === undefined) return null;
+  const [media = '', ...params] = type.split(';');
+  const mediaType = media.trim().toLowerCase();
+  if (!JSON_BODY_TYPES.has(mediaType) && !mediaType.endsWith('+json')) return `content-type '${type.slice(0, 80)}' is not accepted`;
+  for (const param of params) {
+    const [name = '', value = ''] = param.split('=');
+    const charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
+    if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
+      return `charset '${charset.slice(0, 40)}' is not accepted`;
+    }
+  }
+  return null;
+}
+
+function toSiltError(error: unknown, request: FastifyRequest, bodyLimit: number): SiltError {
   if (error instanceof SiltError) return error;
   const e = error as FastifyError;
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.bodyTooLarge(Number(/\d+/.exec(e.message)?.[0] ?? 0));
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.bodyTooLarge(bodyLimit);
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return Errors.contentType(`content-type '${String(request.headers['content-type']).slice(0, 80)}' is not a media type`);
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return Errors.requestMalformed('the body length differs from its content-length');
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) return Errors.invalidJson(e.message);
-  if (isStorageError(error)) return Errors.storageUnavailable(error.operation ?? 'request', error.message);
+  if (isStorageError(error)) return Errors.storageUnavailable(null, error);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new SiltError('SILT_ERR_REQUEST_INVALID', e.statusCode, e.message);
   }

@@ -1,11 +1,11 @@
 // An in-process Silt server over a given object store, for API tests through fastify.inject.
 import { pino } from 'pino';
 import { tmpdir } from 'node:os';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
-import { buildServer } from '../../src/server.ts';
+import { buildServer, type HttpLimits } from '../../src/server.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -21,17 +21,18 @@ export const TEST_INDEXING = {
 
 const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, evictions: 0, write_errors: 0 };
 
-export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK?: number } = {}): TestApp {
+export function testApp(opts: { store?: ObjectStore; bodyLimit?: number; maxTopK?: number; http?: HttpLimits; log?: FastifyBaseLogger } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const catalog = new NamespaceCatalog({ store, maxBatchBytes: 64 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir() });
   const app = buildServer({
     catalog,
     store,
-    log: pino({ level: 'silent' }),
+    log: opts.log ?? pino({ level: 'silent' }),
     bodyLimit: opts.bodyLimit ?? 64 << 20,
     queryLimits: { default_top_k: 10, max_top_k: opts.maxTopK ?? 1000 },
     nodeId: 'test',
     compaction: { max_segments: 4, max_total_docs: 1_000_000 },
+    ...(opts.http ? { http: opts.http } : {}),
     stats: () => ({
       node: 'test', role: 'single', object_store_requests: {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
       cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
