@@ -1,5 +1,6 @@
 // The HTTP server: fastify with Silt's error mapping, body limits, health, and the routes of
 // the roles this node plays.
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
@@ -92,17 +93,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         : err.code === 'HPE_HEADER_OVERFLOW' ? Errors.headersTooLarge() : Errors.requestMalformed(`${err.code ?? 'error'}: ${err.reason ?? err.message}`);
       // As node does: answer only if no response has started on this socket, else it would corrupt it.
       const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-      if (!socket.writable || inFlight?.headersSent) {
-        socket.destroy();
-        return;
-      }
-      const body = JSON.stringify(envelope(e));
-      socket.end(
-        `HTTP/1.1 ${e.statusCode} ${STATUS_TEXT[e.statusCode] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nx-silt-node: ${deps.nodeId}\r\nconnection: close\r\n\r\n${body}`,
-        () => socket.destroy(),
-      );
+      if (inFlight?.headersSent) socket.destroy();
+      else answerOnSocket(socket, e, deps.nodeId);
     },
+  });
+  // Node hands CONNECT (a proxy's method) to this event instead of the router, and closes the
+  // connection without a word when nobody listens.
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    answerOnSocket(socket, Errors.routeNotFound('CONNECT', req.url ?? ''), deps.nodeId);
   });
   // Connections beyond the cap are closed by node as they arrive; the ones already open go on.
   app.server.maxConnections = http.maxConnections;
@@ -215,7 +213,19 @@ function envelope(e: SiltError): { error: { code: string; message: string } } {
   return { error: { code: e.code, message: e.message } };
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+/** A response written straight to the socket, for errors node raises outside any request; then it closes. */
+function answerOnSocket(socket: Socket, e: SiltError, nodeId: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(envelope(e));
+  socket.end(
+    `HTTP/1.1 ${e.statusCode} ${STATUS_CODES[e.statusCode] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nx-silt-node: ${nodeId}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}
 
 const JSON_BODY_TYPES = new Set(['application/json', 'text/plain', 'application/x-www-form-urlencoded']);
 

@@ -32,9 +32,15 @@ export function rawRequest(port: number, request: string | Buffer, opts: { end?:
   });
 }
 
+/** The final response's head and body; interim 1xx responses (100 Continue) are skipped. */
 function split(data: Buffer): { head: string; body: Buffer } | null {
-  const at = data.indexOf('\r\n\r\n');
-  return at < 0 ? null : { head: data.subarray(0, at).toString('latin1'), body: data.subarray(at + 4) };
+  for (;;) {
+    const at = data.indexOf('\r\n\r\n');
+    if (at < 0) return null;
+    const head = data.subarray(0, at).toString('latin1');
+    if (!/^HTTP\/1\.[01] 1\d\d/.test(head)) return { head, body: data.subarray(at + 4) };
+    data = data.subarray(at + 4);
+  }
 }
 
 function isComplete(data: Buffer, head: boolean): boolean {
