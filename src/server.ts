@@ -1,10 +1,9 @@
 // The HTTP server: fastify with Silt's error mapping, body limits, health, and the routes of
 // the roles this node plays.
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
-import { parseConfig, type SiltConfig } from './config/index.ts';
+import { parseConfig } from './config/index.ts';
+import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
@@ -26,6 +25,8 @@ export interface NodeStats {
   namespace_views: number;
 }
 
+export { httpLimits, type HttpLimits } from './http-edge.ts';
+
 export interface ServerDeps {
   catalog: NamespaceCatalog;
   store: ObjectStore;
@@ -41,29 +42,6 @@ export interface ServerDeps {
   http?: HttpLimits;
 }
 
-/** What a client may hold open, and for how long (docs/configuration.md, "Timeouts and connections"). */
-export interface HttpLimits {
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  maxConnections: number;
-}
-
-export function httpLimits(server: SiltConfig['server']): HttpLimits {
-  return {
-    headersTimeoutMs: server.headers_timeout_ms,
-    requestTimeoutMs: server.request_timeout_ms,
-    keepAliveTimeoutMs: server.keep_alive_timeout_ms,
-    maxConnections: server.max_connections,
-  };
-}
-
-/**
- * Longest path parameter the router accepts: a 128-character namespace name or a 64-byte string
- * id, percent-encoded at 3 characters a byte. Anything longer cannot be valid.
- */
-export const MAX_PARAM_LENGTH = 3 * 128;
-
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const http = deps.http ?? httpLimits(parseConfig('').server);
   const app = Fastify({
@@ -71,58 +49,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     bodyLimit: deps.bodyLimit,
     disableRequestLogging: false,
     return503OnClosing: true,
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    requestTimeout: http.requestTimeoutMs,
-    keepAliveTimeout: http.keepAliveTimeoutMs,
-    http: {
-      headersTimeout: http.headersTimeoutMs,
-      // Node checks both timeouts on this interval (default 30 s): keep it well below the header timeout.
-      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(http.headersTimeoutMs / 4))),
-    },
-    // Errors raised before routing (a bad URL, an overlong parameter) and on the socket itself
-    // (timeouts, unparsable HTTP) get Silt's envelope and x-silt-node like every other response.
-    frameworkErrors: (error, request, reply) => {
-      const e = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? Errors.urlTooLong(request.url, MAX_PARAM_LENGTH) : Errors.requestUrl(request.url);
-      void (reply as FastifyReply).header('x-silt-node', deps.nodeId).status(e.statusCode).send(envelope(e));
-    },
-    clientErrorHandler: (err: Error & { code?: string; reason?: string }, socket: Socket) => {
-      if (err.code === 'ECONNRESET' || socket.destroyed) return;
-      deps.log.debug({ err }, 'client error');
-      const e = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? Errors.requestTimeout(http.headersTimeoutMs, http.requestTimeoutMs)
-        : err.code === 'HPE_HEADER_OVERFLOW' ? Errors.headersTooLarge() : Errors.requestMalformed(`${err.code ?? 'error'}: ${err.reason ?? err.message}`);
-      // As node does: answer only if no response has started on this socket, else it would corrupt it.
-      const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-      if (inFlight?.headersSent) socket.destroy();
-      else answerOnSocket(socket, e, deps.nodeId);
-    },
+    ...edgeOptions(deps.nodeId, http, deps.log),
   });
-  // Node hands CONNECT (a proxy's method) to this event instead of the router, and closes the
-  // connection without a word when nobody listens.
-  app.server.on('connect', (req: IncomingMessage, socket: Socket) => {
-    answerOnSocket(socket, Errors.routeNotFound('CONNECT', req.url ?? ''), deps.nodeId);
-  });
-  // Connections beyond the cap are closed by node as they arrive; the ones already open go on.
-  app.server.maxConnections = http.maxConnections;
-  app.server.on('drop', () => {
-    dropped++;
-    const now = Date.now();
-    if (now - droppedLoggedAt < 60_000) return;
-    deps.log.warn({ dropped, max_connections: http.maxConnections }, 'connection limit reached; closing new connections');
-    droppedLoggedAt = now;
-    dropped = 0;
-  });
-  let dropped = 0;
-  let droppedLoggedAt = 0;
+  guardConnections(app, deps.nodeId, http, deps.log);
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
   });
 
-  // Bodies are JSON. Besides application/json (and +json), a missing type, text/plain and
-  // application/x-www-form-urlencoded (what `curl -d` sends) are read as JSON too; a body declared
-  // as anything else, in a charset other than UTF-8, or compressed gets 415 instead of a parse
-  // error about bytes that were never JSON.
+  // Bodies are JSON, whatever the content type, unless it says they are something else (refusedBody).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     const refused = refusedBody(req.headers['content-type'], req.headers['content-encoding']);
@@ -207,45 +142,6 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses
     );
   }
   return samples;
-}
-
-function envelope(e: SiltError): { error: { code: string; message: string } } {
-  return { error: { code: e.code, message: e.message } };
-}
-
-/** A response written straight to the socket, for errors node raises outside any request; then it closes. */
-function answerOnSocket(socket: Socket, e: SiltError, nodeId: string): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = JSON.stringify(envelope(e));
-  socket.end(
-    `HTTP/1.1 ${e.statusCode} ${STATUS_CODES[e.statusCode] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-    `content-length: ${Buffer.byteLength(body)}\r\nx-silt-node: ${nodeId}\r\nconnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
-  );
-}
-
-const JSON_BODY_TYPES = new Set(['application/json', 'text/plain', 'application/x-www-form-urlencoded']);
-
-/** Why a body with these headers is not read as JSON, or null when it is. */
-function refusedBody(type: string | undefined, encoding: string | undefined): string | null {
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-    return `content-encoding '${encoding.slice(0, 40)}' is not supported`;
-  }
-  if (type === undefined) return null;
-  const [media = '', ...params] = type.split(';');
-  const mediaType = media.trim().toLowerCase();
-  if (!JSON_BODY_TYPES.has(mediaType) && !mediaType.endsWith('+json')) return `content-type '${type.slice(0, 80)}' is not accepted`;
-  for (const param of params) {
-    const [name = '', value = ''] = param.split('=');
-    const charset = value.trim().replace(/^"|"$/g, '').toLowerCase();
-    if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
-      return `charset '${charset.slice(0, 40)}' is not accepted`;
-    }
-  }
-  return null;
 }
 
 function toSiltError(error: unknown, request: FastifyRequest, bodyLimit: number): SiltError {
