@@ -2,23 +2,48 @@
 // template that says what was wrong and what to do. docs/errors.md lists them; a test checks
 // that every code here is documented there.
 
+/** Fields for the server's log line that the client must not see: object keys, raw storage errors. */
+export type LogFields = Readonly<Record<string, unknown>>;
+
 export class SiltError extends Error {
+  readonly logFields: LogFields | undefined;
+
   constructor(
     readonly code: string,
     readonly statusCode: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; logFields?: LogFields },
   ) {
     super(message, options);
     this.name = 'SiltError';
+    this.logFields = options?.logFields;
   }
 }
 
-type Template<A extends unknown[]> = (...args: A) => string;
+/** A client message, or one with the internal detail that goes to the log instead. */
+type Message = string | { message: string; log: LogFields };
+type Template<A extends unknown[]> = (...args: A) => Message;
 
 function define<A extends unknown[]>(code: string, statusCode: number, template: Template<A>) {
-  const make = (...args: A) => new SiltError(code, statusCode, template(...args));
+  const make = (...args: A) => {
+    const m = template(...args);
+    return typeof m === 'string'
+      ? new SiltError(code, statusCode, m)
+      : new SiltError(code, statusCode, m.message, { logFields: m.log });
+  };
   return Object.assign(make, { code, statusCode });
+}
+
+/** What a storage failure tells the log: the operation, the object key and the backend's error. */
+export interface StorageFailureDetail {
+  operation: string;
+  key: string;
+  message: string;
+}
+
+/** Echoed request text (a URL, a header) is cut so an error body stays small. */
+function clip(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 export const Errors = {
@@ -60,7 +85,7 @@ export const Errors = {
   documentNotFound: define('SILT_ERR_DOCUMENT_NOT_FOUND', 404, (ns: string, id: string) =>
     `document ${id} does not exist in namespace '${ns}'`),
   routeNotFound: define('SILT_ERR_ROUTE_NOT_FOUND', 404, (method: string, url: string) =>
-    `no route for ${method} ${url}; see docs/api.md`),
+    `no route for ${clip(method, 20)} ${clip(url)}; see docs/api.md`),
 
   // 409
   schemaConflict: define('SILT_ERR_NAMESPACE_SCHEMA_CONFLICT', 409, (ns: string, detail: string) =>
@@ -81,16 +106,44 @@ export const Errors = {
   backpressure: define('SILT_ERR_BACKPRESSURE', 429, (ns: string, what: string, retryAfterSecs: number) =>
     `namespace '${ns}': ${what}; the write was not applied, retry it after ${retryAfterSecs} s (indexing is catching up)`),
 
+  // Requests the HTTP layer refuses before any route sees them.
+  requestUrl: define('SILT_ERR_REQUEST_URL', 400, (url: string) =>
+    `the URL ${clip(url)} is not valid: a '%' must be followed by two hex digits of UTF-8; percent-encode names and ids with encodeURIComponent`),
+  requestMalformed: define('SILT_ERR_REQUEST_MALFORMED', 400, (what: string) =>
+    `the request is not valid HTTP/1.1 (${what}); check the client or proxy in front of Silt`),
+  urlTooLong: define('SILT_ERR_REQUEST_URL_TOO_LONG', 414, (url: string, max: number) =>
+    `a path segment of ${clip(url)} is longer than ${max} characters; namespace names have at most 128 characters ` +
+    'and document ids at most 64 bytes (both percent-encoded at most 3 characters a byte)'),
+  contentType: define('SILT_ERR_REQUEST_CONTENT_TYPE', 415, (what: string) =>
+    `${what}; send a JSON body in UTF-8, with content-type application/json (or none), uncompressed`),
+  requestTimeout: define('SILT_ERR_REQUEST_TIMEOUT', 408, (headersMs: number, requestMs: number) =>
+    `the request did not arrive in time: headers must arrive within ${headersMs} ms (server.headers_timeout_ms) and the whole ` +
+    `request within ${requestMs} ms (server.request_timeout_ms); send it faster, or split a large batch`),
+  headersTooLarge: define('SILT_ERR_REQUEST_HEADERS_TOO_LARGE', 431, () =>
+    'the request headers exceed the 16 KiB node accepts (its --max-http-header-size); send fewer or shorter headers'),
+
   // 500
-  walCorrupt: define('SILT_ERR_WAL_CORRUPT', 500, (ns: string, key: string, detail: string) =>
-    `namespace '${ns}' is stopped: WAL object '${key}' is corrupt (${detail}); restore it from backup — it is never skipped`),
-  segmentCorrupt: define('SILT_ERR_SEGMENT_CORRUPT', 500, (ns: string, key: string, detail: string) =>
-    `namespace '${ns}' is stopped: segment object '${key}' is corrupt (${detail}); restore it from backup`),
-  internal: define('SILT_ERR_INTERNAL', 500, (detail: string) => `internal error: ${detail}`),
+  walCorrupt: define('SILT_ERR_WAL_CORRUPT', 500, (ns: string, key: string, detail: string) => ({
+    message: `namespace '${ns}' is stopped: its write-ahead log is corrupt (${detail}); restore the WAL object named in the ` +
+      "server log ('request failed', field object) from backup — it is never skipped",
+    log: { namespace: ns, object: key, detail },
+  })),
+  segmentCorrupt: define('SILT_ERR_SEGMENT_CORRUPT', 500, (ns: string, segment: string, key: string, detail: string) => ({
+    message: `namespace '${ns}' is stopped: segment ${segment} is corrupt (${detail}); restore its object, named in the ` +
+      "server log ('request failed', field object), from backup",
+    log: { namespace: ns, segment, object: key, detail },
+  })),
+  internal: define('SILT_ERR_INTERNAL', 500, (detail: string) => ({
+    message: "internal error; this is a bug: report it with the server log line 'request failed'",
+    log: { detail },
+  })),
 
   // 503
-  storageUnavailable: define('SILT_ERR_STORAGE_UNAVAILABLE', 503, (op: string, detail: string) =>
-    `object storage is unavailable (${op}: ${detail}); nothing was acknowledged, retry later`),
+  storageUnavailable: define('SILT_ERR_STORAGE_UNAVAILABLE', 503, (ns: string | null, failed: StorageFailureDetail) => ({
+    message: `object storage is unavailable${ns === null ? '' : ` for namespace '${ns}'`} (a ${failed.operation} failed after ` +
+      "retries); nothing was acknowledged, retry later — if it persists, check the store and its credentials (the server log has the store's error)",
+    log: { ...(ns === null ? {} : { namespace: ns }), operation: failed.operation, object: failed.key, storage_error: failed.message },
+  })),
   ownerUnavailable: define('SILT_ERR_OWNER_UNAVAILABLE', 503, (ns: string, owner: string, url: string, detail: string) =>
     `indexer ${owner} (${url}), which owns namespace '${ns}', is not answering (${detail}); ` +
     'writes to this namespace wait for it to come back, queries are served by query nodes'),

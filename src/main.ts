@@ -5,7 +5,7 @@ import { Maintenance } from './compaction/maintenance.ts';
 import { checkExposure, loadConfig, ConfigError, type SiltConfig } from './config/index.ts';
 import { createObjectStore } from './storage/index.ts';
 import { NamespaceCatalog } from './indexer/catalog.ts';
-import { buildServer } from './server.ts';
+import { buildServer, httpLimits } from './server.ts';
 import { createLogger } from './logging.ts';
 import { Errors } from './errors.ts';
 import { DiskCache, MemoryCache } from './cache/index.ts';
@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     store,
     log,
     bodyLimit: config.server.body_limit_bytes,
+    http: httpLimits(config.server),
     queryLimits: config.query,
     nodeId,
     compaction: config.compaction,

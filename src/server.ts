@@ -1,7 +1,9 @@
 // The HTTP server: fastify with Silt's error mapping, body limits, health, and the routes of
 // the roles this node plays.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
+import { parseConfig } from './config/index.ts';
+import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
@@ -30,6 +32,8 @@ export interface NodeStats {
   unindexed: UnindexedStats;
 }
 
+export { httpLimits, type HttpLimits } from './http-edge.ts';
+
 export interface ServerDeps {
   catalog: NamespaceCatalog;
   store: ObjectStore;
@@ -43,23 +47,30 @@ export interface ServerDeps {
   stats: () => NodeStats;
   /** API keys and cluster token; absent = no keys. */
   auth?: AuthOptions;
+  /** Timeouts and the connection cap of the HTTP server; the [server] defaults when absent. */
+  http?: HttpLimits;
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
+  const http = deps.http ?? httpLimits(parseConfig('').server);
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.bodyLimit,
     disableRequestLogging: false,
     return503OnClosing: true,
+    ...edgeOptions(deps.nodeId, http, deps.log),
   });
+  guardConnections(app, deps.nodeId, http, deps.log);
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
   });
 
-  // Any content type is read as JSON, so `curl -d` without a header works too.
+  // Bodies are JSON, whatever the content type, unless it says they are something else (refusedBody).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    const refused = refusedBody(req.headers['content-type'], req.headers['content-encoding']);
+    if (refused) return done(Errors.contentType(refused), undefined);
     const text = body as string;
     if (text.length === 0) return done(null, undefined);
     try {
@@ -80,13 +91,14 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.setErrorHandler((error: FastifyError | SiltError | Error, request, reply) => {
-    const silt = toSiltError(error);
-    if (silt.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.status(silt.statusCode).send({ error: { code: silt.code, message: silt.message } });
+    const silt = toSiltError(error, request, deps.bodyLimit);
+    // The client's message names the namespace; object keys and storage errors go here only.
+    if (silt.statusCode >= 500) request.log.error({ err: error, ...silt.logFields }, 'request failed');
+    void reply.status(silt.statusCode).send(envelope(silt));
   });
   app.setNotFoundHandler((request, reply) => {
     const e = Errors.routeNotFound(request.method, request.url);
-    void reply.status(404).send({ error: { code: e.code, message: e.message } });
+    void reply.status(404).send(envelope(e));
   });
 
   // Before every route (each must be classified) and before cluster routing (checked, then relayed).
@@ -98,8 +110,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       await deps.store.list('.catalog/', { maxKeys: 1 });
       return { status: 'ready', node: deps.nodeId };
     } catch (e) {
-      const err = Errors.storageUnavailable('list', (e as Error).message);
-      return reply.status(503).send({ error: { code: err.code, message: err.message } });
+      throw Errors.storageUnavailable(null, { operation: 'list', key: '.catalog/', message: (e as Error).message });
     }
   });
 
@@ -152,12 +163,16 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses
   return samples;
 }
 
-function toSiltError(error: unknown): SiltError {
+function toSiltError(error: unknown, request: FastifyRequest, bodyLimit: number): SiltError {
   if (error instanceof SiltError) return error;
   const e = error as FastifyError;
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.bodyTooLarge(Number(/\d+/.exec(e.message)?.[0] ?? 0));
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.bodyTooLarge(bodyLimit);
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return Errors.contentType(`content-type '${String(request.headers['content-type']).slice(0, 80)}' is not a media type`);
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return Errors.requestMalformed('the body length differs from its content-length');
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) return Errors.invalidJson(e.message);
-  if (isStorageError(error)) return Errors.storageUnavailable(error.operation ?? 'request', error.message);
+  if (isStorageError(error)) return Errors.storageUnavailable(null, error);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new SiltError('SILT_ERR_REQUEST_INVALID', e.statusCode, e.message);
   }

@@ -58,6 +58,22 @@ const KEYS: KeyDefinitions = {
     type: positiveInt, default: 30,
     doc: 'On SIGTERM, how long to drain requests and flush before exiting anyway.',
   },
+  'server.headers_timeout_ms': {
+    type: positiveInt, default: 10_000,
+    doc: 'How long a client may take to send the request line and headers; closes connections that open and stay silent.',
+  },
+  'server.request_timeout_ms': {
+    type: positiveInt, default: 300_000,
+    doc: 'How long a client may take to send a whole request, body included (a 256 MiB upsert at 1 MB/s takes about 270 s).',
+  },
+  'server.keep_alive_timeout_ms': {
+    type: positiveInt, default: 72_000,
+    doc: 'How long an idle keep-alive connection stays open; above the 60 s idle timeout of nginx and AWS load balancers, so they close first.',
+  },
+  'server.max_connections': {
+    type: positiveInt, default: 1000,
+    doc: 'Most client connections open at once; further ones are closed on arrival. Keep it below the file-descriptor limit (ulimit -n).',
+  },
   'storage.backend': {
     type: oneOf('local', 's3'), default: 'local',
     doc: '"local" keeps objects in a directory (single node); "s3" uses S3 or an S3-compatible store such as MinIO.',

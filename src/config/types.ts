@@ -7,7 +7,16 @@ export type StorageBackend = 'local' | 's3';
 export type NodeRole = 'indexer' | 'query';
 
 export interface SiltConfig {
-  server: { host: string; port: number; body_limit_bytes: number; shutdown_timeout_secs: number };
+  server: {
+    host: string;
+    port: number;
+    body_limit_bytes: number;
+    shutdown_timeout_secs: number;
+    headers_timeout_ms: number;
+    request_timeout_ms: number;
+    keep_alive_timeout_ms: number;
+    max_connections: number;
+  };
   storage: {
     backend: StorageBackend;
     local: { root_path: string };

@@ -21,6 +21,7 @@ export function crossCheck(config: SiltConfig, originOf: OriginOf, cwd: string):
     ...checkStorage(config, originOf),
     ...checkCachePath(config, originOf, cwd),
     ...checkQuery(config, originOf),
+    ...checkServerTimeouts(config, originOf),
     ...checkDistributed(config, originOf),
     ...checkAuth(config, originOf),
   ];
@@ -87,6 +88,16 @@ function checkQuery(config: SiltConfig, originOf: OriginOf): string[] {
   return [
     `config key query.default_top_k: ${default_top_k} ${at('query.default_top_k', originOf)} is larger than ` +
       `query.max_top_k ${max_top_k} ${at('query.max_top_k', originOf)}; every query without top_k would be rejected`,
+  ];
+}
+
+function checkServerTimeouts(config: SiltConfig, originOf: OriginOf): string[] {
+  const { headers_timeout_ms, request_timeout_ms } = config.server;
+  if (headers_timeout_ms <= request_timeout_ms) return [];
+  return [
+    `config key server.headers_timeout_ms: ${headers_timeout_ms} ${at('server.headers_timeout_ms', originOf)} is larger than ` +
+      `server.request_timeout_ms ${request_timeout_ms} ${at('server.request_timeout_ms', originOf)}; the headers are part of ` +
+      'the request, so lower it or raise the request timeout',
   ];
 }
 

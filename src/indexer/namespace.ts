@@ -76,7 +76,7 @@ export async function openSegmentReader(ns: string, deps: ObjectSource, schema: 
     readSection: (_name, { offset, length }) =>
       cache ? cache.get(`${ref.key}#${offset}+${length}`, () => fetch(offset, length)) : fetch(offset, length),
   }).catch((e: unknown) => {
-    if (e instanceof SegmentCorruptError) throw Errors.segmentCorrupt(ns, ref.key, e.message);
+    if (e instanceof SegmentCorruptError) throw Errors.segmentCorrupt(ns, ref.id, ref.key, e.message);
     throw e;
   });
 }

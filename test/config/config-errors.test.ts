@@ -151,6 +151,8 @@ describe('inconsistent configuration', () => {
     expectConfigError(() => parseConfig('[storage.s3]\nendpoint = "minio:9000"'), 'config key storage.s3.endpoint', 'http://');
     expectConfigError(() => parseConfig('[storage.s3]\nwal_prefix = "/prod"'), 'config key storage.s3.wal_prefix');
     expectConfigError(() => parseConfig('[query]\ndefault_top_k = 50\nmax_top_k = 20'), 'config key query.default_top_k', 'query.max_top_k 20');
+    expectConfigError(() => parseConfig('[server]\nheaders_timeout_ms = 5000\nrequest_timeout_ms = 1000'),
+      'config key server.headers_timeout_ms', 'server.request_timeout_ms 1000');
     expectConfigError(() => parseConfig('[cache]\ndisk_path = "./data/cache"'), 'config key cache.disk_path', 'overlaps storage.local.root_path "./data"');
     expectConfigError(() => parseConfig('', { SILT_STORAGE_LOCAL_ROOT_PATH: './cache/objects' }), 'config key cache.disk_path');
     assert.doesNotThrow(() => parseConfig('[storage]\nbackend = "s3"\n[storage.s3]\nbucket = "b"\n[cache]\ndisk_path = "./data/cache"'));

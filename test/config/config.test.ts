@@ -14,7 +14,10 @@ const MiB = 1024 ** 2;
 
 /** The documented defaults, spelled out independently of the key table. */
 const DEFAULTS: SiltConfig = {
-  server: { host: '127.0.0.1', port: 3000, body_limit_bytes: 256 * MiB, shutdown_timeout_secs: 30 },
+  server: {
+    host: '127.0.0.1', port: 3000, body_limit_bytes: 256 * MiB, shutdown_timeout_secs: 30,
+    headers_timeout_ms: 10_000, request_timeout_ms: 300_000, keep_alive_timeout_ms: 72_000, max_connections: 1000,
+  },
   storage: {
     backend: 'local',
     local: { root_path: './data' },

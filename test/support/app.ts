@@ -6,7 +6,7 @@ import type { AuthOptions } from '../../src/auth.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
-import { buildServer } from '../../src/server.ts';
+import { buildServer, type HttpLimits } from '../../src/server.ts';
 import { BuildPool } from '../../src/segment/index.ts';
 import type { IndexingOptions } from '../../src/indexer/namespace.ts';
 
@@ -32,7 +32,7 @@ export const TEST_BUILDS = new BuildPool({ threads: 2 });
 const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, evictions: 0, write_errors: 0 };
 
 export function testApp(opts: {
-  store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger;
+  store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger; http?: HttpLimits;
   indexing?: Partial<IndexingOptions>; builds?: BuildPool;
 } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
@@ -49,6 +49,7 @@ export function testApp(opts: {
     queryLimits: { default_top_k: 10, max_top_k: opts.maxTopK ?? 1000 },
     nodeId: 'test',
     compaction: { max_segments: 4, max_total_docs: 1_000_000 },
+    ...(opts.http ? { http: opts.http } : {}),
     stats: () => ({
       node: 'test', role: 'single', object_store_requests: {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
       cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
