@@ -155,7 +155,9 @@ test('a crash at any put or delete of a namespace create or delete leaves a name
       const inner = await clone(base.store);
       const store = new FaultyObjectStore(inner, { random: rng(nth) });
       store.inject({ ops: ['put', 'delete'], nth: Math.min(nth, points), fault: { type: 'crash', when: nth > points ? 'after' : 'before' } });
-      await assert.rejects(action({ store, catalog: catalogOver(store), ns: null as unknown as Namespace }), /injected crash/);
+      await assert.rejects(action({ store, catalog: catalogOver(store), ns: null as unknown as Namespace }),
+        (e: { code?: string; logFields?: { storage_error?: string } }) =>
+          e.code === 'SILT_ERR_STORAGE_UNAVAILABLE' && /injected crash/.test(e.logFields?.storage_error ?? ''));
       // The client saw a failure and repeats its request, as it must; then the name works.
       const catalog = catalogOver(inner);
       const where = `${op} crash #${nth} of ${points + 1}`;
