@@ -10,7 +10,7 @@
 //   callback here never throws; an error is kept and rethrown after the search;
 // - distances are hnswlib's (cosine and ip: 1 − dot of normalized/raw vectors, l2: squared):
 //   callers recompute exact distances in Silt's convention from the raw vectors.
-// Calls block the thread they run on: builds run in a worker (worker.ts).
+// Calls block the thread they run on: builds run on the build pool's threads (build-pool.ts).
 import { randomUUID } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
