@@ -30,7 +30,7 @@ export function readDocId(value: unknown): { id: DocId } | { problem: string } {
   if (typeof value === 'string') {
     if (value.length === 0) return { problem: 'id must not be empty' };
     const unicode = unicodeProblem(value);
-    if (unicode !== null) return { problem: `string id ${unicode}` };
+    if (unicode !== null) return { problem: unicode };
     if (DIGITS.test(value)) {
       const n = BigInt(value);
       if (n > U64_MAX) return { problem: `id ${value} is larger than the u64 maximum 18446744073709551615` };
