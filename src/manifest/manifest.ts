@@ -1,7 +1,7 @@
 // The manifest: immutable versions plus a pointer replaced by compare-and-swap (DESIGN.md §2).
-//
-//   {ns}/manifest/{version:020}.json   immutable, created with If-None-Match: *
-//   {ns}/manifest/current              {"version": N, "created_at": …, "commit": …}, replaced with If-Match: <etag>
+// Keys (storage/layout.ts):
+//   manifestVersionKey   immutable, created with If-None-Match: *
+//   manifestPointerKey   {"version": N, "created_at": …, "commit": …}, replaced with If-Match: <etag>
 //
 // The pointer's compare-and-swap on the writer's base etag is the one fencing token: a writer
 // whose base is stale loses it and must reload. A version object is only a proposal until the
@@ -11,6 +11,7 @@
 // number above every existing version. docs/storage.md lists the invariants and crash points.
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
+import { manifestPointerKey, manifestPrefix, manifestVersionKey, manifestVersionOfKey } from '../storage/layout.ts';
 import { randomBytes } from 'node:crypto';
 import { isStorageError } from '../storage/errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
@@ -58,16 +59,6 @@ export class ManifestConflictError extends Error {
   constructor(readonly namespace: string, readonly version: number) {
     super(`manifest of namespace '${namespace}' changed concurrently (while committing version ${version})`);
   }
-}
-
-export const manifestPrefix = (ns: string) => `${ns}/manifest/`;
-export const manifestPointerKey = (ns: string) => `${ns}/manifest/current`;
-export const manifestVersionKey = (ns: string, version: number) =>
-  `${ns}/manifest/${String(version).padStart(20, '0')}.json`;
-/** The version number of a manifest version key; null for the pointer and anything else. */
-export function manifestVersionOfKey(key: string): number | null {
-  const m = /\/manifest\/(\d{20})\.json$/.exec(key);
-  return m ? Number(m[1]) : null;
 }
 
 /** Version creates that may collide with orphans before a commit gives up (each collision costs a LIST). */

@@ -2,7 +2,8 @@
 // object stops the reader with an error naming it: skipping one would silently lose writes.
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
-import { decodeWalEntry, walKey, walPrefix, walSeqOfKey, type WalEntry } from './format.ts';
+import { walKey, walPrefix, walSeqOfKey } from '../storage/layout.ts';
+import { decodeWalEntry, type WalEntry } from './format.ts';
 
 export class WalCorruptError extends Error {
   constructor(readonly key: string, readonly detail: string) {
