@@ -9,7 +9,7 @@
 // the race between its two puts) is an orphan: it blocks nothing, because a writer whose create
 // collides re-reads the pointer and, when it still holds the base etag, takes the next free
 // number above every existing version. docs/storage.md lists the invariants and crash points.
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { GetOptions, ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
 import { manifestPointerKey, manifestPrefix, manifestVersionKey, manifestVersionOfKey } from '../storage/layout.ts';
 import { randomBytes } from 'node:crypto';
@@ -80,10 +80,14 @@ export class ManifestStore {
     return { version, etag: pointer.etag };
   }
 
-  /** One manifest version; `fetch` may stand in for the store's GET (a cache: versions are immutable). */
-  async loadVersion(ns: string, version: number, fetch?: (key: string) => Promise<Buffer>): Promise<Manifest> {
+  /**
+   * One manifest version. A version number comes back when a namespace is deleted and created
+   * again; a caller that names the pointer etag it read as `generation` lets a cached store serve
+   * the version from a copy made under that same pointer.
+   */
+  async loadVersion(ns: string, version: number, options?: GetOptions): Promise<Manifest> {
     const key = manifestVersionKey(ns, version);
-    const bytes = fetch ? await fetch(key) : (await this.store.get(key)).body;
+    const bytes = (await this.store.get(key, undefined, options)).body;
     const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
     if (manifest.format !== MANIFEST_FORMAT) {
       throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);

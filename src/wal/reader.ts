@@ -18,9 +18,6 @@ export interface WalObject {
   etag: string;
 }
 
-/** How replayWal reads one object's bytes (a cache may stand in front of the store). */
-export type WalFetch = (obj: WalObject) => Promise<Buffer>;
-
 /** WAL objects with seq > afterSeq, ascending, checked to be contiguous. */
 export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: number): Promise<WalObject[]> {
   const out: WalObject[] = [];
@@ -39,20 +36,21 @@ export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: num
 
 /**
  * Fetches objects `concurrency` at a time but hands entries to `onEntry` strictly in order.
- * Returns the last seq read (afterSeq when there was nothing).
+ * Each GET names the etag the listing gave as its generation: a cached store may answer it from
+ * a copy, and a namespace re-created with the same seqs has other etags. Returns the last seq
+ * read (afterSeq when there was nothing).
  */
 export async function replayWal(
   store: ObjectStore,
   ns: string,
   afterSeq: number,
   onEntry: (entry: WalEntry, bytes: number) => void,
-  fetch: WalFetch = async (obj) => (await store.get(obj.key)).body,
   concurrency = 8,
 ): Promise<number> {
   const objects = await listWalAfter(store, ns, afterSeq);
   const fetches: Promise<{ entry: WalEntry; bytes: number }>[] = [];
   const fetchOne = async (obj: WalObject) => {
-    const body = await fetch(obj);
+    const { body } = await store.get(obj.key, undefined, { generation: obj.etag });
     let entry: WalEntry;
     try {
       entry = decodeWalEntry(body);
