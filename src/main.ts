@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { Maintenance } from './compaction/maintenance.ts';
 import { checkExposure, loadConfig, ConfigError, type SiltConfig } from './config/index.ts';
-import { createObjectStore } from './storage/index.ts';
+import { CachedObjectStore, createObjectStore } from './storage/index.ts';
 import { NamespaceCatalog } from './indexer/catalog.ts';
 import { buildServer, httpLimits } from './server.ts';
 import { createLogger } from './logging.ts';
@@ -46,13 +46,15 @@ async function main(): Promise<void> {
   const disk = await DiskCache.open({ dir: join(config.cache.disk_path, 'objects'), maxBytes: config.cache.disk_size });
   // Memory tier: decoded segments of namespaces this node serves as views (not the ones it owns).
   const readers = new MemoryCache<SegmentReader>(config.cache.memory_size);
-  // On local storage the objects are local files already: copying them into the cache would only
-  // double the disk they take.
-  const objectCache = config.storage.backend === 's3' ? disk : undefined;
+  // Reads of immutable objects through the disk tier (storage/cached.ts). On local storage the
+  // objects are local files already: copying them into the cache would only double the disk
+  // they take, so the owner reads them directly there; views always read through the cache.
+  const cached = new CachedObjectStore(store, disk);
+  const ownerStore = config.storage.backend === 's3' ? cached : store;
   // Every segment build of the node (flush and merge, all namespaces) runs on this one pool.
   const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads) });
   const catalog = new NamespaceCatalog({
-    store, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, ...(objectCache ? { objectCache } : {}),
+    store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds,
   });
   // Only indexers (and a single node) fold tails into segments and compact: query nodes own nothing.
   const maintenance = role === 'query'
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
     maintenance.onFenced = (ns) => void catalog.evict(ns);
     maintenance.start();
   }
-  const views = new ViewCatalog({ store, tmpDir, objectCache: disk, readers, defaultEf: config.indexing.hnsw_ef_search });
+  const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search });
   const cluster = config.distributed.enabled
     ? {
         topology: Topology.fromConfig(config),

@@ -6,6 +6,7 @@ import { parseConfig } from './config/index.ts';
 import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
+import { CATALOG_PREFIX } from './storage/layout.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
 import { registerWriteRoutes } from './indexer/routes.ts';
 import { registerReadRoutes } from './query/routes.ts';
@@ -107,10 +108,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // Ready when object storage answers: a node that cannot reach it can acknowledge nothing.
   app.get('/ready', async (_req, reply) => {
     try {
-      await deps.store.list('.catalog/', { maxKeys: 1 });
+      await deps.store.list(CATALOG_PREFIX, { maxKeys: 1 });
       return { status: 'ready', node: deps.nodeId };
     } catch (e) {
-      throw Errors.storageUnavailable(null, { operation: 'list', key: '.catalog/', message: (e as Error).message });
+      throw Errors.storageUnavailable(null, { operation: 'list', key: CATALOG_PREFIX, message: (e as Error).message });
     }
   });
 

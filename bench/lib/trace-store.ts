@@ -4,7 +4,7 @@
 // CountingObjectStore (src/storage/metrics.ts) gives the totals by operation; this gives the depth.
 
 import type {
-  ByteRange, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
+  ByteRange, GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
 } from '../../src/storage/object-store.ts';
 
 export interface TracedRequest {
@@ -57,8 +57,8 @@ export class TracingObjectStore implements ObjectStore {
     }
   }
 
-  get(key: string, range?: ByteRange): Promise<GetResult> {
-    return this.track('get', key, () => this.inner.get(key, range), (r) => r.body.length);
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
+    return this.track('get', key, () => this.inner.get(key, range, options), (r) => r.body.length);
   }
 
   head(key: string): Promise<ObjectInfo | null> {

@@ -14,7 +14,7 @@ import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { WalCorruptError, replayWal } from '../wal/reader.ts';
 import { Memtable } from '../indexer/memtable.ts';
-import { applyOps, openSegmentReader, walFetch, type ByteCache } from '../indexer/namespace.ts';
+import { applyOps, openSegmentReader } from '../indexer/namespace.ts';
 import { getDocument, namespaceStats, runQuery, type QueryHitJson } from '../indexer/read.ts';
 import { storageFailure } from '../indexer/failures.ts';
 
@@ -24,9 +24,9 @@ export interface ReaderCache {
 }
 
 export interface ViewDeps {
+  /** Cached (storage/cached.ts): segment sections, WAL objects and manifest versions come from the disk tier. */
   store: ObjectStore;
   tmpDir: string;
-  objectCache?: ByteCache;
   readers: ReaderCache;
   defaultEf: number;
 }
@@ -86,11 +86,10 @@ export class NamespaceView {
       if (cur && cur.loaded.pointerEtag === pointer.etag) {
         await this.replay(cur, cur.lastSeq);
       } else {
-        // Through the disk tier, keyed by the pointer's etag: a version number can come back
+        // The pointer's etag names the version's generation: a version number can come back
         // after a namespace is deleted and created again, a pointer's bytes cannot.
-        const cache = this.deps.objectCache;
-        const fetch = cache && ((key: string) => cache.get(`${key}@${pointer.etag}`, async () => (await this.deps.store.get(key)).body));
-        const loaded = { manifest: await this.manifests.loadVersion(this.name, pointer.version, fetch), pointerEtag: pointer.etag };
+        const manifest = await this.manifests.loadVersion(this.name, pointer.version, { generation: pointer.etag });
+        const loaded = { manifest, pointerEtag: pointer.etag };
         if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
         const segments = await Promise.all(loaded.manifest.segments.map(async (ref) => {
@@ -120,7 +119,7 @@ export class NamespaceView {
       state.lastSeq = entry.seq;
       state.walEntries++;
       state.walBytes += bytes;
-    }, walFetch(this.deps));
+    });
   }
 
   private get current(): ViewState {

@@ -11,8 +11,8 @@
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
 import { isStorageError } from '../storage/errors.ts';
-import { ManifestStore, manifestPrefix, manifestVersionOfKey, type Manifest } from '../manifest/manifest.ts';
-import { walPrefix, walSeqOfKey } from '../wal/format.ts';
+import { manifestPrefix, manifestVersionOfKey, segmentPrefix, walPrefix, walSeqOfKey } from '../storage/layout.ts';
+import { ManifestStore, type Manifest } from '../manifest/manifest.ts';
 
 export interface GcResult {
   wal: number;
@@ -37,7 +37,7 @@ export async function collectGarbage(store: ObjectStore, ns: string, current: Ma
     if (version === null || version === current.version) continue;
     if (obj.lastModified.getTime() >= cutoff) {
       try {
-        const kept = JSON.parse((await store.get(obj.key)).body.toString('utf8')) as Manifest;
+        const kept = await manifests.loadVersion(ns, version);
         kept.segments.forEach((s) => referenced.add(s.key));
         oldestWatermark = Math.min(oldestWatermark, kept.wal_watermark);
       } catch (e) {
@@ -48,7 +48,7 @@ export async function collectGarbage(store: ObjectStore, ns: string, current: Ma
     }
   }
   const segments: string[] = [];
-  for await (const obj of listAll(store, `${ns}/seg/`)) {
+  for await (const obj of listAll(store, segmentPrefix(ns))) {
     if (!referenced.has(obj.key) && obj.lastModified.getTime() < cutoff) segments.push(obj.key);
   }
   // WAL objects folded into segments by every manifest a reader may still hold.

@@ -1,19 +1,17 @@
 // The namespaces this node serves: created, opened lazily on first use, deleted. Operations on
 // one name are serialized, so a delete never races a create or an open of the same namespace.
 //
-// Listing: a marker object `.catalog/{ns}` per namespace. Namespace names cannot start with '.',
-// so markers never collide with a namespace's own objects, and listing is one paged LIST.
+// Listing: a marker object (storage/layout.ts catalogKey) per namespace, so listing is one paged LIST.
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
-import { ManifestStore, manifestPointerKey, manifestPrefix, type LoadedManifest } from '../manifest/manifest.ts';
+import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
+import { CATALOG_PREFIX, catalogKey, manifestPointerKey, manifestPrefix, namespaceOfCatalogKey, namespacePrefix } from '../storage/layout.ts';
 import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
 import { storageFailure } from './failures.ts';
 import { WriteAdmission } from './backpressure.ts';
-
-export const CATALOG_PREFIX = '.catalog/';
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
@@ -58,12 +56,12 @@ export class NamespaceCatalog {
       if (existing && !existing.manifest.deleted) {
         const diff = schemaDifference(existing.manifest.schema, schema);
         if (diff) throw Errors.schemaConflict(name, diff);
-        await guard(name, () => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
+        await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
         return false;
       }
       if (existing) await guard(name, () => this.removeObjects(name, false));
       await guard(name, () => this.manifests.create(name, schema, existing));
-      await guard(name, () => this.store.put(CATALOG_PREFIX + name, Buffer.alloc(0)));
+      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
       this.open.delete(name);
       this.ready.delete(name);
       return true;
@@ -119,7 +117,10 @@ export class NamespaceCatalog {
   async list(): Promise<string[]> {
     const names: string[] = [];
     await guard('(catalog)', async () => {
-      for await (const obj of listAll(this.store, CATALOG_PREFIX)) names.push(obj.key.slice(CATALOG_PREFIX.length));
+      for await (const obj of listAll(this.store, CATALOG_PREFIX)) {
+        const ns = namespaceOfCatalogKey(obj.key);
+        if (ns !== null) names.push(ns);
+      }
     });
     return names;
   }
@@ -141,7 +142,7 @@ export class NamespaceCatalog {
         const ns = await open.catch(() => null);
         await ns?.close(Errors.namespaceNotFound(name));
       }
-      await guard(name, () => this.store.delete(CATALOG_PREFIX + name));
+      await guard(name, () => this.store.delete(catalogKey(name)));
       const current = await guard(name, () => this.manifests.load(name));
       if (current && !current.manifest.deleted) {
         await guard(name, () => this.manifests.commit(name, current, { deleted: true }));
@@ -159,7 +160,7 @@ export class NamespaceCatalog {
     const manifests = manifestPrefix(name);
     const data: string[] = [];
     const versions: string[] = [];
-    for await (const obj of listAll(this.store, `${name}/`)) {
+    for await (const obj of listAll(this.store, namespacePrefix(name))) {
       if (!obj.key.startsWith(manifests)) data.push(obj.key);
       else if (obj.key !== manifestPointerKey(name)) versions.push(obj.key);
     }

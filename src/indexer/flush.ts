@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { SegmentRef } from '../manifest/manifest.ts';
 import { ManifestStore } from '../manifest/manifest.ts';
 import { encodeRowSet } from '../manifest/row-set.ts';
+import { segmentKey } from '../storage/layout.ts';
 import { SegmentReader } from '../segment/index.ts';
 import type { SegmentMeta } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
@@ -12,10 +13,6 @@ import type { Namespace } from './namespace.ts';
 
 export function newSegmentId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
-}
-
-export function segmentKey(ns: string, id: string): string {
-  return `${ns}/seg/${id}.seg`;
 }
 
 /** A manifest entry for segment `id` of namespace `ns`, with the given deleted rows. */

@@ -14,7 +14,7 @@ import { idKey } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
-import { replayWal, WalCorruptError, type WalFetch } from '../wal/reader.ts';
+import { replayWal, WalCorruptError } from '../wal/reader.ts';
 import { SegmentCorruptError, SegmentReader, type BuildPool } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
@@ -48,33 +48,23 @@ export interface NamespaceDeps {
   tmpDir: string;
   /** The node's segment build threads, shared by flush and merge of every namespace. */
   builds: BuildPool;
-  /** Local copies of immutable objects: segment sections (by key and range) and WAL objects (by key and etag). */
-  objectCache?: ByteCache;
 }
 
-/** Where segment and WAL bytes come from: the store, through the disk tier when there is one. */
-export type ObjectSource = Pick<NamespaceDeps, 'store' | 'tmpDir' | 'objectCache'>;
-
-/** What openSegment needs of a byte cache (the disk tier): one shared load per key. */
-export interface ByteCache {
-  get(key: string, load: () => Promise<Buffer>): Promise<Buffer>;
-}
+/** Where segment and WAL bytes come from: the store (a cached one where main.ts wires it so). */
+export type ObjectSource = Pick<NamespaceDeps, 'store' | 'tmpDir'>;
 
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */
 export async function openSegment(ns: string, deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef): Promise<LiveSegment> {
   return new LiveSegment(ref.id, await openSegmentReader(ns, deps, schema, ref), decodeRowSet(ref.deletions));
 }
 
-/** The segment's immutable reader; sections come through deps.objectCache when there is one. */
+/** The segment's immutable reader, its sections read by range. */
 export async function openSegmentReader(ns: string, deps: ObjectSource, schema: NamespaceSchema, ref: SegmentRef): Promise<SegmentReader> {
-  const fetch = async (offset: number, length: number) => (await deps.store.get(ref.key, { offset, length })).body;
-  const cache = deps.objectCache;
   return SegmentReader.open({
     meta: ref.meta,
     schema,
     tmpDir: deps.tmpDir,
-    readSection: (_name, { offset, length }) =>
-      cache ? cache.get(`${ref.key}#${offset}+${length}`, () => fetch(offset, length)) : fetch(offset, length),
+    readSection: async (_name, { offset, length }) => (await deps.store.get(ref.key, { offset, length })).body,
   }).catch((e: unknown) => {
     if (e instanceof SegmentCorruptError) throw Errors.segmentCorrupt(ns, ref.id, ref.key, e.message);
     throw e;
@@ -129,7 +119,7 @@ export class Namespace {
       last = await replayWal(deps.store, name, loaded.manifest.wal_watermark, (entry, bytes) => {
         applyOps(memtable, segments, entry);
         walTail.push({ seq: entry.seq, bytes });
-      }, walFetch(deps));
+      });
     } catch (e) {
       if (e instanceof WalCorruptError) throw Errors.walCorrupt(name, e.key, e.detail);
       throw e;
@@ -284,13 +274,6 @@ export class Namespace {
       throw e;
     }
   }
-}
-
-/** Reads WAL objects through deps.objectCache when there is one. */
-export function walFetch(deps: ObjectSource): WalFetch | undefined {
-  const cache = deps.objectCache;
-  if (!cache) return undefined;
-  return (obj) => cache.get(`${obj.key}@${obj.etag}`, async () => (await deps.store.get(obj.key)).body);
 }
 
 /** Applies a WAL entry: each op kills the id's live row wherever it is, then lands in the tail. */

@@ -1,7 +1,7 @@
 // The manifest: immutable versions plus a pointer replaced by compare-and-swap (DESIGN.md §2).
-//
-//   {ns}/manifest/{version:020}.json   immutable, created with If-None-Match: *
-//   {ns}/manifest/current              {"version": N, "created_at": …, "commit": …}, replaced with If-Match: <etag>
+// Keys (storage/layout.ts):
+//   manifestVersionKey   immutable, created with If-None-Match: *
+//   manifestPointerKey   {"version": N, "created_at": …, "commit": …}, replaced with If-Match: <etag>
 //
 // The pointer's compare-and-swap on the writer's base etag is the one fencing token: a writer
 // whose base is stale loses it and must reload. A version object is only a proposal until the
@@ -9,8 +9,9 @@
 // the race between its two puts) is an orphan: it blocks nothing, because a writer whose create
 // collides re-reads the pointer and, when it still holds the base etag, takes the next free
 // number above every existing version. docs/storage.md lists the invariants and crash points.
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { GetOptions, ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
+import { manifestPointerKey, manifestPrefix, manifestVersionKey, manifestVersionOfKey } from '../storage/layout.ts';
 import { randomBytes } from 'node:crypto';
 import { isStorageError } from '../storage/errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
@@ -60,16 +61,6 @@ export class ManifestConflictError extends Error {
   }
 }
 
-export const manifestPrefix = (ns: string) => `${ns}/manifest/`;
-export const manifestPointerKey = (ns: string) => `${ns}/manifest/current`;
-export const manifestVersionKey = (ns: string, version: number) =>
-  `${ns}/manifest/${String(version).padStart(20, '0')}.json`;
-/** The version number of a manifest version key; null for the pointer and anything else. */
-export function manifestVersionOfKey(key: string): number | null {
-  const m = /\/manifest\/(\d{20})\.json$/.exec(key);
-  return m ? Number(m[1]) : null;
-}
-
 /** Version creates that may collide with orphans before a commit gives up (each collision costs a LIST). */
 const MAX_VERSION_ATTEMPTS = 8;
 
@@ -89,10 +80,14 @@ export class ManifestStore {
     return { version, etag: pointer.etag };
   }
 
-  /** One manifest version; `fetch` may stand in for the store's GET (a cache: versions are immutable). */
-  async loadVersion(ns: string, version: number, fetch?: (key: string) => Promise<Buffer>): Promise<Manifest> {
+  /**
+   * One manifest version. A version number comes back when a namespace is deleted and created
+   * again; a caller that names the pointer etag it read as `generation` lets a cached store serve
+   * the version from a copy made under that same pointer.
+   */
+  async loadVersion(ns: string, version: number, options?: GetOptions): Promise<Manifest> {
     const key = manifestVersionKey(ns, version);
-    const bytes = fetch ? await fetch(key) : (await this.store.get(key)).body;
+    const bytes = (await this.store.get(key, undefined, options)).body;
     const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
     if (manifest.format !== MANIFEST_FORMAT) {
       throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);

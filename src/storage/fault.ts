@@ -17,7 +17,7 @@
 
 import { StorageError, type StorageErrorKind, type StorageOperation } from './errors.ts';
 import type {
-  ByteRange, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
+  ByteRange, GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
 } from './object-store.ts';
 
 export type Fault =
@@ -97,8 +97,8 @@ export class FaultyObjectStore implements ObjectStore {
     return this.#crashed;
   }
 
-  get(key: string, range?: ByteRange): Promise<GetResult> {
-    return this.#call('get', key, () => this.inner.get(key, range));
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
+    return this.#call('get', key, () => this.inner.get(key, range, options));
   }
 
   head(key: string): Promise<ObjectInfo | null> {

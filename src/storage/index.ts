@@ -14,7 +14,7 @@ export { StorageError, isStorageError, type StorageErrorKind, type StorageOperat
 export {
   listAll, compareKeys, MAX_LIST_KEYS,
   type ByteRange, type GetResult, type ListOptions, type ListPage, type ObjectInfo, type ObjectStore,
-  type PutCondition,
+  type GetOptions, type PutCondition,
 } from './object-store.ts';
 export { MemoryObjectStore } from './memory.ts';
 export { LocalFsObjectStore } from './local-fs.ts';
@@ -22,6 +22,7 @@ export { S3ObjectStore, type S3ObjectStoreOptions } from './s3.ts';
 export { withRetry, type RetryOptions } from './retry.ts';
 export { withPrefix } from './prefix.ts';
 export { CountingObjectStore, type RequestCounts } from './metrics.ts';
+export { CachedObjectStore, type ByteCache } from './cached.ts';
 export { FaultyObjectStore, type Fault, type FaultOptions, type FaultRule, type Mutation } from './fault.ts';
 
 export type StorageConfig = SiltConfig['storage'];

@@ -25,14 +25,14 @@ import { link, lstat, mkdir, open, readdir, rename, rmdir, unlink, type FileHand
 import path from 'node:path';
 import { StorageError, type StorageOperation } from './errors.ts';
 import { KeyMutex } from './key-mutex.ts';
+import { LOCAL_TEMP_DIR } from './layout.ts';
 import {
   assertRange, compareKeys, pageSize, resolveRange,
   type ByteRange, type GetResult, type ListOptions, type ListPage, type ObjectInfo,
   type ObjectStore, type PutCondition,
 } from './object-store.ts';
 
-/** The root-level directory of temp files; keys under it are refused. */
-const TEMP_DIR = '.silt-tmp';
+const TEMP_DIR = LOCAL_TEMP_DIR;
 
 export class LocalFsObjectStore implements ObjectStore {
   readonly #root: string;

@@ -4,7 +4,7 @@
 
 import type { StorageOperation } from './errors.ts';
 import type {
-  ByteRange, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
+  ByteRange, GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
 } from './object-store.ts';
 
 export type RequestCounts = Record<StorageOperation, number>;
@@ -40,9 +40,9 @@ export class CountingObjectStore implements ObjectStore {
     this.#counts = zero();
   }
 
-  get(key: string, range?: ByteRange): Promise<GetResult> {
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
     this.#counts.get += 1;
-    return this.inner.get(key, range);
+    return this.inner.get(key, range, options);
   }
 
   head(key: string): Promise<ObjectInfo | null> {

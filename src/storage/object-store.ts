@@ -33,6 +33,17 @@ export interface GetResult {
   size: number;
 }
 
+export interface GetOptions {
+  /**
+   * Which incarnation of the key's bytes the caller means: the object's etag from a listing, or
+   * any token the caller holds that changes whenever the key may have been written again with
+   * other bytes (a namespace deleted and created again reuses its WAL and manifest-version keys;
+   * for a version, the pointer's etag that named it). Backends ignore it; a cache in front of
+   * them (storage/cached.ts) may answer from a copy made under the same token.
+   */
+  generation?: string;
+}
+
 export type PutCondition = { ifNoneMatch: '*' } | { ifMatch: string };
 
 export interface ListOptions {
@@ -51,8 +62,8 @@ export interface ListPage {
 }
 
 export interface ObjectStore {
-  /** Throws StorageError kind 'not_found' when absent. */
-  get(key: string, range?: ByteRange): Promise<GetResult>;
+  /** Throws StorageError kind 'not_found' when absent. Wrappers pass `options` on. */
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult>;
   head(key: string): Promise<ObjectInfo | null>;
   /**
    * create-if-absent ({ifNoneMatch:'*'}) or compare-and-swap ({ifMatch: etag}); a failed

@@ -2,7 +2,7 @@
 // per-test area of a shared bucket. Callers see keys without it; list strips it.
 
 import type {
-  ByteRange, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
+  ByteRange, GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
 } from './object-store.ts';
 
 export function withPrefix(store: ObjectStore, prefix: string): ObjectStore {
@@ -17,8 +17,8 @@ class PrefixedObjectStore implements ObjectStore {
     private readonly prefix: string,
   ) {}
 
-  get(key: string, range?: ByteRange): Promise<GetResult> {
-    return this.inner.get(this.#full(key), range);
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
+    return this.inner.get(this.#full(key), range, options);
   }
 
   async head(key: string): Promise<ObjectInfo | null> {

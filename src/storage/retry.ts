@@ -14,7 +14,7 @@
 
 import { isStorageError } from './errors.ts';
 import type {
-  ByteRange, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
+  ByteRange, GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
 } from './object-store.ts';
 
 export interface RetryOptions {
@@ -38,8 +38,8 @@ class RetryingObjectStore implements ObjectStore {
     private readonly options: RetryOptions,
   ) {}
 
-  get(key: string, range?: ByteRange): Promise<GetResult> {
-    return this.#retry(() => this.inner.get(key, range));
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
+    return this.#retry(() => this.inner.get(key, range, options));
   }
 
   head(key: string): Promise<ObjectInfo | null> {

@@ -35,20 +35,6 @@ export interface WalEntry {
 
 export class WalFormatError extends Error {}
 
-export function walKey(ns: string, seq: number): string {
-  return `${ns}/wal/${String(seq).padStart(20, '0')}.wal`;
-}
-
-export function walPrefix(ns: string): string {
-  return `${ns}/wal/`;
-}
-
-/** The seq of a WAL key, or null when the key is not a WAL object. */
-export function walSeqOfKey(key: string): number | null {
-  const m = /\/wal\/(\d{20})\.wal$/.exec(key);
-  return m ? Number(m[1]) : null;
-}
-
 function idSize(id: DocId): number {
   return typeof id === 'bigint' ? 1 + 8 : 1 + 2 + Buffer.byteLength(id, 'utf8');
 }

@@ -2,7 +2,8 @@
 // object stops the reader with an error naming it: skipping one would silently lose writes.
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
-import { decodeWalEntry, walKey, walPrefix, walSeqOfKey, type WalEntry } from './format.ts';
+import { walKey, walPrefix, walSeqOfKey } from '../storage/layout.ts';
+import { decodeWalEntry, type WalEntry } from './format.ts';
 
 export class WalCorruptError extends Error {
   constructor(readonly key: string, readonly detail: string) {
@@ -16,9 +17,6 @@ export interface WalObject {
   size: number;
   etag: string;
 }
-
-/** How replayWal reads one object's bytes (a cache may stand in front of the store). */
-export type WalFetch = (obj: WalObject) => Promise<Buffer>;
 
 /** WAL objects with seq > afterSeq, ascending, checked to be contiguous. */
 export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: number): Promise<WalObject[]> {
@@ -38,20 +36,21 @@ export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: num
 
 /**
  * Fetches objects `concurrency` at a time but hands entries to `onEntry` strictly in order.
- * Returns the last seq read (afterSeq when there was nothing).
+ * Each GET names the etag the listing gave as its generation: a cached store may answer it from
+ * a copy, and a namespace re-created with the same seqs has other etags. Returns the last seq
+ * read (afterSeq when there was nothing).
  */
 export async function replayWal(
   store: ObjectStore,
   ns: string,
   afterSeq: number,
   onEntry: (entry: WalEntry, bytes: number) => void,
-  fetch: WalFetch = async (obj) => (await store.get(obj.key)).body,
   concurrency = 8,
 ): Promise<number> {
   const objects = await listWalAfter(store, ns, afterSeq);
   const fetches: Promise<{ entry: WalEntry; bytes: number }>[] = [];
   const fetchOne = async (obj: WalObject) => {
-    const body = await fetch(obj);
+    const { body } = await store.get(obj.key, undefined, { generation: obj.etag });
     let entry: WalEntry;
     try {
       entry = decodeWalEntry(body);

@@ -6,7 +6,8 @@
 // object exists (a timed-out put may have landed), so before the next put it re-reads the WAL
 // from storage (`recover`) instead of guessing.
 import type { ObjectStore } from '../storage/object-store.ts';
-import { encodeWalEntry, walKey, type WalEntry, type WalOp } from './format.ts';
+import { walKey } from '../storage/layout.ts';
+import { encodeWalEntry, type WalEntry, type WalOp } from './format.ts';
 
 export interface WalWriterHooks<P, R> {
   /** Turns a batch of requests into WAL ops, synchronously, against the state as applied so far. */

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3ObjectStore } from '../../src/storage/s3.ts';
 import { CountingObjectStore } from '../../src/storage/metrics.ts';
+import { CachedObjectStore } from '../../src/storage/cached.ts';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
 import { flushTail } from '../../src/indexer/flush.ts';
 import { ViewCatalog } from '../../src/cluster/view.ts';
@@ -36,7 +37,7 @@ test('views built from object storage', async (t) => {
   try {
     const owner = new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
     const disk = await DiskCache.open({ dir: join(dir, 'cache'), maxBytes: 1 << 30 });
-    const views = new ViewCatalog({ store, tmpDir: tmpdir(), objectCache: disk, readers: new MemoryCache<SegmentReader>(1 << 30), defaultEf: 64 });
+    const views = new ViewCatalog({ store: new CachedObjectStore(store, disk), tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 30), defaultEf: 64 });
     const ids = (name: string, view: Awaited<ReturnType<ViewCatalog['fresh']>>) =>
       view.query(parseQuery({ vector: [1, 1], top_k: 100, include_attributes: ['v'] }, view.schema, name, LIMITS))
         .map((h) => `${h.id}:${(h.attributes as { v: string }).v}`).sort();

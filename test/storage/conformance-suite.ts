@@ -9,10 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { isStorageError, type StorageErrorKind } from '../../src/storage/errors.ts';
 import { listAll, type ObjectStore } from '../../src/storage/object-store.ts';
 import { checkNamespaceName } from '../../src/schema/parse.ts';
-import { walKey } from '../../src/wal/format.ts';
-import { manifestPointerKey, manifestVersionKey } from '../../src/manifest/manifest.ts';
-import { segmentKey } from '../../src/indexer/flush.ts';
-import { CATALOG_PREFIX } from '../../src/indexer/catalog.ts';
+import { walKey, manifestPointerKey, manifestVersionKey, segmentKey, CATALOG_PREFIX } from '../../src/storage/layout.ts';
 
 /**
  * Valid namespace names at the edges of the rule ([A-Za-z0-9_.-]{1,128}, not starting with '.'):

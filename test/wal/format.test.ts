@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeWalEntry, encodeWalEntry, walKey, walSeqOfKey, WalFormatError, type WalEntry } from '../../src/wal/format.ts';
+import { decodeWalEntry, encodeWalEntry, WalFormatError, type WalEntry } from '../../src/wal/format.ts';
+import { walKey, walSeqOfKey } from '../../src/storage/layout.ts';
 
 const entry: WalEntry = {
   seq: 42,
