@@ -60,13 +60,14 @@ export async function commitSegments(ns: Namespace, change: SegmentChange): Prom
     segments: refs, ...(watermark === undefined ? {} : { wal_watermark: watermark }),
   });
   // Swap synchronously: writes applied while the commit was in flight are accounted for here.
+  const state = ns.state;
   const output = added ? new LiveSegment(added.segment.id, added.segment.reader, added.deadRows()) : null;
-  const at = removed.length > 0 ? ns.segments.indexOf(removed[0]!) : ns.segments.length;
-  const kept = ns.segments.filter((s) => !gone.has(s.segmentId));
+  const at = removed.length > 0 ? state.segments.indexOf(removed[0]!) : state.segments.length;
+  const kept = state.segments.filter((s) => !gone.has(s.segmentId));
   if (output) kept.splice(Math.min(at, kept.length), 0, output);
-  ns.segments = kept;
-  if (watermark !== undefined) ns.memtable = ns.memtable.retainAfter(watermark);
-  ns.loaded = next;
-  if (watermark !== undefined) ns.foldWal(watermark);
+  state.segments = kept;
+  if (watermark !== undefined) state.memtable = state.memtable.retainAfter(watermark);
+  state.loaded = next;
+  if (watermark !== undefined) state.foldWal(watermark);
   for (const s of removed) s.reader.close();
 }
