@@ -8,7 +8,7 @@ import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
 import { registerWriteRoutes } from './indexer/routes.ts';
-import { registerReadRoutes } from './query/routes.ts';
+import { registerReadRoutes } from './namespace/routes.ts';
 import { registerCompactionRoutes } from './compaction/routes.ts';
 import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
