@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
 import { formatId, idToJson, parseDocId } from '../schema/document.ts';
-import type { ServerDeps } from '../server.ts';
 import type { Document } from '../schema/types.ts';
 import { parseQuery, type QueryLimits } from '../query/request.ts';
 import type { ReadableNamespace } from './state.ts';
@@ -42,7 +41,13 @@ export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: Qu
   return { results: ns.query(q), took_ms: tookMs(started) };
 }
 
-export function registerReadRoutes(app: FastifyInstance, deps: ServerDeps): void {
+export interface ReadRouteDeps {
+  /** The namespaces this node owns (the indexer's catalog). */
+  catalog: { list(): Promise<string[]>; get(name: string): Promise<ReadableNamespace> };
+  queryLimits: QueryLimits;
+}
+
+export function registerReadRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
   const { catalog } = deps;
   // Requests about namespaces this node does not own were answered by cluster routing already.
   const owned = (name: string): Promise<ReadableNamespace> => {
