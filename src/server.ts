@@ -9,7 +9,7 @@ import { isStorageError } from './storage/errors.ts';
 import { CATALOG_PREFIX } from './storage/layout.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
 import { registerWriteRoutes } from './indexer/routes.ts';
-import { registerReadRoutes } from './query/routes.ts';
+import { registerReadRoutes } from './namespace/routes.ts';
 import { registerCompactionRoutes } from './compaction/routes.ts';
 import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';

@@ -8,14 +8,15 @@
 //   refreshed for this request, so every acknowledged write is still visible;
 // - queries with consistency "eventual" are served from the local view when it is recent enough,
 //   without asking the owner.
-// Requests for namespaces this node owns fall through to the ordinary routes.
+// Requests for namespaces this node owns fall through to the ordinary routes. Routing only
+// chooses who answers (the owner, by forwarding, or a view); a view's read is served by the same
+// serveRead as the owner's routes, with served_from and its marks added.
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
-import { formatId, parseDocId } from '../schema/document.ts';
-import { parseQuery, type QueryLimits } from '../query/request.ts';
-import { documentJson, tookMs } from '../query/routes.ts';
+import type { QueryLimits } from '../query/request.ts';
+import { serveRead, type NamespaceRead } from '../namespace/routes.ts';
 import { FORWARDED_BY, forward, UnreachableError, type ForwardResponse } from './forward.ts';
 import type { Topology } from './topology.ts';
 import type { NamespaceView, ViewCatalog } from './view.ts';
@@ -40,8 +41,6 @@ export class RoutingStats {
   servedEventual = 0;
 }
 
-type ReadKind = 'query' | 'document' | 'namespace';
-
 interface NamespaceRoute {
   ns: string;
   /** The path after the namespace: "", "/query", "/documents/7", … */
@@ -61,41 +60,42 @@ export function namespaceRoute(url: string): NamespaceRoute | null {
   return { ns, rest: m[2] ?? '' };
 }
 
-function readKind(method: string, rest: string): ReadKind | null {
-  if (method === 'POST' && rest === '/query') return 'query';
-  if (method === 'GET' && rest === '') return 'namespace';
-  if (method === 'GET' && /^\/documents\/[^/]+$/.test(rest)) return 'document';
+/** The read a request asks for, or null for a write (and any other request). */
+function readOf(method: string, rest: string, body: Buffer): NamespaceRead | null {
+  if (method === 'POST' && rest === '/query') return { kind: 'query', body: parseJson(body) };
+  if (method === 'GET' && rest === '') return { kind: 'namespace' };
+  if (method === 'GET' && /^\/documents\/[^/]+$/.test(rest)) return { kind: 'document', id: documentId(rest) };
   return null;
+}
+
+function documentId(rest: string): string {
+  const raw = rest.slice('/documents/'.length);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** A view chosen to answer a read, with how the response says where it came from. */
+interface ViewChoice {
+  view: NamespaceView;
+  servedFrom: 'cache' | 'object_storage';
+  marks: Record<string, string | number>;
 }
 
 export function registerClusterRouting(app: FastifyInstance, opts: RoutingOptions): RoutingStats {
   const { topology, views } = opts;
   const stats = new RoutingStats();
 
-  app.addHook('onRequest', async (req, reply) => {
-    const route = namespaceRoute(req.url);
-    if (!route) return;
-    checkNamespaceName(route.ns);
-    if (topology.owns(route.ns)) return;
-    const owner = topology.ownerOf(route.ns);
-    const from = req.headers[FORWARDED_BY];
-    if (typeof from === 'string') throw Errors.misrouted(route.ns, from, topology.selfId, owner.id);
-
-    const body = await readBody(req.raw, opts.bodyLimit);
-    const kind = readKind(req.method, route.rest);
-    const started = performance.now();
-    let query: unknown = undefined;
-    if (kind === 'query') {
-      query = parseJson(body);
-      if (isRecord(query) && query.consistency === 'eventual') {
-        const { view, ageMs } = await views.recent(route.ns, opts.eventualMaxStalenessMs);
-        stats.servedEventual++;
-        const q = parseQuery(query, view.schema, route.ns, opts.queryLimits);
-        return send(reply, 'cache', { results: view.query(q), took_ms: tookMs(started), served_from: 'cache', staleness_ms: ageMs });
-      }
-    }
-
-    const timeoutMs = kind ? opts.forwardTimeoutMs : opts.writeForwardTimeoutMs;
+  /**
+   * Forwards the request to the owner and relays its answer (then returns null). A read the
+   * owner could not serve gets a view refreshed now instead, so every acknowledged write is
+   * still visible; a write fails naming the owner.
+   */
+  async function relay(req: FastifyRequest, reply: FastifyReply, ns: string, body: Buffer, read: NamespaceRead | null): Promise<ViewChoice | null> {
+    const owner = topology.ownerOf(ns);
+    const timeoutMs = read ? opts.forwardTimeoutMs : opts.writeForwardTimeoutMs;
     let res: ForwardResponse | null = null;
     let ownerError: string;
     try {
@@ -108,12 +108,12 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       if (!(e instanceof UnreachableError)) throw e;
       stats.forwardFailures++;
       req.log.warn({ owner: owner.id, url: e.url, err: e.message }, 'owner did not answer');
-      if (!kind) {
-        throw e.timedOut ? Errors.ownerTimeout(route.ns, owner.id, timeoutMs) : Errors.ownerUnavailable(route.ns, owner.id, owner.url, e.message);
+      if (!read) {
+        throw e.timedOut ? Errors.ownerTimeout(ns, owner.id, timeoutMs) : Errors.ownerUnavailable(ns, owner.id, owner.url, e.message);
       }
       ownerError = e.message;
     }
-    if (res && (!kind || res.status < 500)) {
+    if (res && (!read || res.status < 500)) {
       reply.code(res.status);
       const type = res.header('content-type');
       if (type) reply.header('content-type', type);
@@ -124,41 +124,43 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       if (retryAfter) reply.header('retry-after', retryAfter);
       reply.header('x-silt-node', res.header('x-silt-node') ?? owner.id);
       reply.header('x-silt-via', topology.selfId);
-      return reply.send(res.body);
+      reply.send(res.body);
+      return null;
     }
     if (res) ownerError = `it answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`;
-
     // The owner is down: serve the read from object storage, fresh as of now.
-    const view = await views.fresh(route.ns);
+    const view = await views.fresh(ns);
     stats.servedFromStorage++;
-    const marks = { served_from: 'object_storage', owner: owner.id, owner_error: ownerError! };
-    return send(reply, 'object_storage', { ...serveRead(view, kind!, route, query, opts.queryLimits, started), ...marks });
+    return { view, servedFrom: 'object_storage', marks: { served_from: 'object_storage', owner: owner.id, owner_error: ownerError! } };
+  }
+
+  app.addHook('onRequest', async (req, reply) => {
+    const route = namespaceRoute(req.url);
+    if (!route) return;
+    checkNamespaceName(route.ns);
+    if (topology.owns(route.ns)) return;
+    const from = req.headers[FORWARDED_BY];
+    if (typeof from === 'string') throw Errors.misrouted(route.ns, from, topology.selfId, topology.ownerOf(route.ns).id);
+
+    const body = await readBody(req.raw, opts.bodyLimit);
+    const read = readOf(req.method, route.rest, body);
+    const started = performance.now();
+    let choice: ViewChoice | null;
+    if (read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual') {
+      // Answered here without asking the owner, from a view at most eventualMaxStalenessMs old.
+      const { view, ageMs } = await views.recent(route.ns, opts.eventualMaxStalenessMs);
+      stats.servedEventual++;
+      choice = { view, servedFrom: 'cache', marks: { served_from: 'cache', staleness_ms: ageMs } };
+    } else {
+      choice = await relay(req, reply, route.ns, body, read);
+      if (!choice) return reply;
+    }
+    // The body first: a read the view refuses (a bad query, no such document) is an error, unmarked.
+    const answer = { ...serveRead(choice.view, read!, opts.queryLimits, started), ...choice.marks };
+    reply.header('x-silt-served-from', choice.servedFrom);
+    return reply.code(200).send(answer);
   });
   return stats;
-}
-
-function serveRead(view: NamespaceView, kind: ReadKind, route: NamespaceRoute, query: unknown, limits: QueryLimits, started: number): object {
-  if (kind === 'query') {
-    const q = parseQuery(query, view.schema, route.ns, limits);
-    return { results: view.query(q), took_ms: tookMs(started) };
-  }
-  if (kind === 'namespace') return { namespace: route.ns, schema: view.schema, ...view.stats() };
-  const raw = route.rest.slice('/documents/'.length);
-  let text: string;
-  try {
-    text = decodeURIComponent(raw);
-  } catch {
-    text = raw;
-  }
-  const id = parseDocId(text, 'id');
-  const doc = view.get(id);
-  if (!doc) throw Errors.documentNotFound(route.ns, formatId(id));
-  return documentJson(doc);
-}
-
-function send(reply: FastifyReply, servedFrom: string, body: object): FastifyReply {
-  reply.header('x-silt-served-from', servedFrom);
-  return reply.code(200).send(body);
 }
 
 async function readBody(raw: IncomingMessage, limit: number): Promise<Buffer> {

@@ -5,18 +5,15 @@
 // right after a refresh sees every write acknowledged before it started (DESIGN.md §5).
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
+import { ManifestStore } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { SegmentReader } from '../segment/index.ts';
-import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
-import { WalCorruptError, replayWal } from '../wal/reader.ts';
-import { Memtable } from '../indexer/memtable.ts';
-import { applyOps, openSegmentReader } from '../indexer/namespace.ts';
-import { getDocument, namespaceStats, runQuery, type QueryHitJson } from '../indexer/read.ts';
-import { storageFailure } from '../indexer/failures.ts';
+import { openSegmentReader } from '../namespace/objects.ts';
+import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
+import { storageFailure } from '../namespace/failures.ts';
 
 /** What the view needs of the memory tier: decoded readers by segment key, one load per key. */
 export interface ReaderCache {
@@ -24,24 +21,14 @@ export interface ReaderCache {
 }
 
 export interface ViewDeps {
-  /** Cached (storage/cached.ts): segment sections, WAL objects and manifest versions come from the disk tier. */
   store: ObjectStore;
   tmpDir: string;
   readers: ReaderCache;
   defaultEf: number;
 }
 
-interface ViewState {
-  loaded: LoadedManifest;
-  segments: LiveSegment[];
-  memtable: Memtable;
-  lastSeq: number;
-  walEntries: number;
-  walBytes: number;
-}
-
-export class NamespaceView {
-  private state: ViewState | null = null;
+export class NamespaceView implements ReadableNamespace {
+  private state: NamespaceState | null = null;
   /** Date.now() when the newest successful refresh started: the data is at least this fresh. */
   refreshedAt = 0;
   private running: Promise<void> | null = null;
@@ -84,7 +71,7 @@ export class NamespaceView {
       if (!pointer) throw Errors.namespaceNotFound(this.name);
       const cur = this.state;
       if (cur && cur.loaded.pointerEtag === pointer.etag) {
-        await this.replay(cur, cur.lastSeq);
+        await cur.replay(this.deps);
       } else {
         // The pointer's etag names the version's generation: a version number can come back
         // after a namespace is deleted and created again, a pointer's bytes cannot.
@@ -92,61 +79,39 @@ export class NamespaceView {
         const loaded = { manifest, pointerEtag: pointer.etag };
         if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
-        const segments = await Promise.all(loaded.manifest.segments.map(async (ref) => {
+        this.state = await NamespaceState.open(this.name, this.deps, loaded, async (ref) => {
           const reader = await this.deps.readers.get(ref.key, async () => ({
             value: await openSegmentReader(this.name, this.deps, schema, ref),
             bytes: ref.bytes,
           }));
           return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
-        }));
-        const next: ViewState = {
-          loaded, segments, memtable: new Memtable(schema), lastSeq: loaded.manifest.wal_watermark, walEntries: 0, walBytes: 0,
-        };
-        await this.replay(next, next.lastSeq);
-        this.state = next;
+        });
       }
       this.refreshedAt = started;
     } catch (e) {
-      if (e instanceof WalCorruptError) throw Errors.walCorrupt(this.name, e.key, e.detail);
       throw storageFailure(e, this.name);
     }
   }
 
-  private async replay(state: ViewState, afterSeq: number): Promise<void> {
-    await replayWal(this.deps.store, this.name, afterSeq, (entry, bytes) => {
-      applyOps(state.memtable, state.segments, entry);
-      if (state.memtable.shouldRebuild()) state.memtable = state.memtable.rebuilt();
-      state.lastSeq = entry.seq;
-      state.walEntries++;
-      state.walBytes += bytes;
-    });
-  }
-
-  private get current(): ViewState {
+  private get current(): NamespaceState {
     if (!this.state) throw new Error(`view of namespace '${this.name}' used before its first refresh`);
     return this.state;
   }
 
   get schema(): NamespaceSchema {
-    return this.current.loaded.manifest.schema;
-  }
-
-  private sources(): RowSource[] {
-    const s = this.current;
-    return [s.memtable, ...[...s.segments].reverse()];
+    return this.current.schema;
   }
 
   query(q: ParsedQuery): QueryHitJson[] {
-    return runQuery(this.schema, this.sources(), q, this.deps.defaultEf);
+    return this.current.query(q, this.deps.defaultEf);
   }
 
   get(id: DocId): Document | null {
-    return getDocument(this.schema, this.sources(), id);
+    return this.current.get(id);
   }
 
   stats() {
-    const s = this.current;
-    return namespaceStats({ ...s, manifest: s.loaded.manifest });
+    return this.current.stats();
   }
 }
 

@@ -1,12 +1,12 @@
 // Merges segments chosen by the merge policy: the live rows of the inputs are rebuilt into one
-// segment (indexes included) on the node's build pool, uploaded, and swapped in by a manifest commit.
+// segment (indexes included) on the node's build pool, uploaded, and handed to the segment updater.
 // Rows that die while the merge runs are carried over as deletions of the output, so a merge
 // never resurrects a deleted or superseded document.
-import { ManifestStore } from '../manifest/manifest.ts';
 import { mergeInputs } from '../segment/index.ts';
-import { LiveSegment } from '../segment/live-segment.ts';
+import type { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from '../indexer/namespace.ts';
-import { currentRefs, newSegmentId, segmentRef, uploadSegment } from '../indexer/flush.ts';
+import { newSegmentId, uploadSegment } from '../indexer/flush.ts';
+import { commitSegments } from '../indexer/segment-updater.ts';
 import { planMerges } from './merge-policy.ts';
 
 export interface CompactionOptions {
@@ -31,27 +31,15 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
       const deadNow = () => origin.flatMap(([s, row], i) => (s.isLive(row) ? [] : [i]));
       const maxSeq = Math.max(...group.map((id) => ns.loaded.manifest.segments.find((r) => r.id === id)!.max_seq));
 
-      const id = newSegmentId();
-      let reader = null;
+      let output = null;
       if (origin.length > 0) {
         // The rows are read out of the inputs only once a build thread is free.
         const { bytes, meta } = (await ns.deps.builds.build(() => mergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
           { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }), { transfer: true }))!;
-        reader = await uploadSegment(ns, id, bytes, meta);
+        output = await uploadSegment(ns, newSegmentId(), bytes, meta);
       }
-      const refs = currentRefs(ns).filter((r) => !group.includes(r.id));
-      if (reader) {
-        refs.push(segmentRef(ns.name, id, reader.meta, maxSeq, deadNow()));
-      }
-      const next = await new ManifestStore(ns.deps.store).commit(ns.name, ns.loaded, { segments: refs });
-      // Swap synchronously, with deletions that happened during the commit carried over.
-      const output = reader ? new LiveSegment(id, reader, deadNow()) : null;
-      const at = ns.segments.findIndex((s) => s.segmentId === group[0]);
-      const kept = ns.segments.filter((s) => !group.includes(s.segmentId));
-      if (output) kept.splice(Math.min(at, kept.length), 0, output);
-      ns.segments = kept;
-      ns.loaded = next;
-      for (const s of inputs) s.reader.close();
+      // Deletions that happen during the commit are carried over by the updater.
+      await commitSegments(ns, { removed: inputs, added: output && { segment: output, maxSeq, deadRows: deadNow } });
       merged++;
     }
     return merged;

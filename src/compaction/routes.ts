@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { checkNamespaceName } from '../schema/parse.ts';
 import type { NamespaceCatalog } from '../indexer/catalog.ts';
-import { storageFailure } from '../indexer/failures.ts';
+import { storageFailure } from '../namespace/failures.ts';
 import { compactOnce, type CompactionOptions } from './compactor.ts';
 
 export function registerCompactionRoutes(app: FastifyInstance, deps: { catalog: NamespaceCatalog; compaction: CompactionOptions }): void {

@@ -10,7 +10,7 @@ import { CATALOG_PREFIX, catalogKey, manifestPointerKey, manifestPrefix, namespa
 import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
-import { storageFailure } from './failures.ts';
+import { storageFailure } from '../namespace/failures.ts';
 import { WriteAdmission } from './backpressure.ts';
 
 export class NamespaceCatalog {

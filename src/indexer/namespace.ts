@@ -1,11 +1,7 @@
-// One open namespace on the node that owns it: schema, manifest, live segments, WAL writer and
-// the in-memory tail. Writes are validated before they reach the writer, so a batch is applied
-// whole or not at all; they are acknowledged only once their WAL object is durable.
-//
-// Visibility: a document's newest version lives in exactly one source. Every applied op kills
-// the id's live row in the segments (and the tail), so segments never need to be consulted for
-// "is there something newer" at query time.
-import { Errors } from '../errors.ts';
+// One open namespace on the node that owns it: the shared namespace state (manifest, live
+// segments, the in-memory tail) plus the WAL writer and write admission. Writes are validated
+// before they reach the writer, so a batch is applied whole or not at all; they are acknowledged
+// only once their WAL object is durable.
 import type { SiltConfig } from '../config/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
@@ -14,19 +10,19 @@ import { idKey } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
-import { replayWal, WalCorruptError } from '../wal/reader.ts';
-import { SegmentCorruptError, SegmentReader, type BuildPool } from '../segment/index.ts';
+import type { BuildPool } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { CompiledFilter } from '../query/filter/index.ts';
 import { matchingRows } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
-import { Memtable } from './memtable.ts';
-import { storageFailure } from './failures.ts';
-import { getDocument, namespaceStats, runQuery, type QueryHitJson } from './read.ts';
+import type { Memtable } from '../namespace/memtable.ts';
+import { storageFailure } from '../namespace/failures.ts';
+import { openSegmentReader } from '../namespace/objects.ts';
+import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
 import type { WriteAdmission } from './backpressure.ts';
 
-export type { QueryHitJson } from './read.ts';
+export type { QueryHitJson } from '../namespace/state.ts';
 
 export type WriteRequest =
   | { kind: 'upsert'; docs: Document[] }
@@ -50,36 +46,14 @@ export interface NamespaceDeps {
   builds: BuildPool;
 }
 
-/** Where segment and WAL bytes come from: the store (a cached one where main.ts wires it so). */
-export type ObjectSource = Pick<NamespaceDeps, 'store' | 'tmpDir'>;
-
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */
 export async function openSegment(ns: string, deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef): Promise<LiveSegment> {
   return new LiveSegment(ref.id, await openSegmentReader(ns, deps, schema, ref), decodeRowSet(ref.deletions));
 }
 
-/** The segment's immutable reader, its sections read by range. */
-export async function openSegmentReader(ns: string, deps: ObjectSource, schema: NamespaceSchema, ref: SegmentRef): Promise<SegmentReader> {
-  return SegmentReader.open({
-    meta: ref.meta,
-    schema,
-    tmpDir: deps.tmpDir,
-    readSection: async (_name, { offset, length }) => (await deps.store.get(ref.key, { offset, length })).body,
-  }).catch((e: unknown) => {
-    if (e instanceof SegmentCorruptError) throw Errors.segmentCorrupt(ns, ref.id, ref.key, e.message);
-    throw e;
-  });
-}
-
-export class Namespace {
-  memtable: Memtable;
-  segments: LiveSegment[];
-  loaded: LoadedManifest;
+export class Namespace implements ReadableNamespace {
   /** Set by the background indexer when the tail passes a threshold. */
   onTailGrowth: (() => void) | null = null;
-  /** Sizes of the WAL objects after the watermark, oldest first, and their sum. */
-  private walTail: Array<{ seq: number; bytes: number }>;
-  private walTailBytes: number;
   /** Estimated bytes of writes accepted but not yet applied. */
   private pendingBytes = 0;
   private readonly writer: WalWriter<WriteRequest, WriteResult>;
@@ -88,19 +62,11 @@ export class Namespace {
   private constructor(
     readonly name: string,
     readonly deps: NamespaceDeps,
-    loaded: LoadedManifest,
-    segments: LiveSegment[],
-    lastSeq: number,
-    memtable: Memtable,
-    walTail: Array<{ seq: number; bytes: number }>,
+    /** Segments, tail and manifest; its segment list is changed only by the segment updater. */
+    readonly state: NamespaceState,
     private readonly admission: WriteAdmission,
   ) {
-    this.loaded = loaded;
-    this.segments = segments;
-    this.memtable = memtable;
-    this.walTail = walTail;
-    this.walTailBytes = walTail.reduce((n, e) => n + e.bytes, 0);
-    this.writer = new WalWriter(deps.store, name, lastSeq + 1, deps.maxBatchBytes, {
+    this.writer = new WalWriter(deps.store, name, state.lastSeq + 1, deps.maxBatchBytes, {
       seal: (payloads) => this.seal(payloads),
       apply: (entry, bytes) => this.apply(entry, bytes),
       recover: (fromSeq) => this.catchUp(fromSeq - 1).then((last) => last + 1),
@@ -110,25 +76,24 @@ export class Namespace {
 
   /** Opens the manifest's segments and replays the WAL after its watermark into the tail. */
   static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest, admission: WriteAdmission): Promise<Namespace> {
-    const schema = loaded.manifest.schema;
-    const segments = await Promise.all(loaded.manifest.segments.map((ref) => openSegment(name, deps, schema, ref)));
-    const memtable = new Memtable(schema);
-    const walTail: Array<{ seq: number; bytes: number }> = [];
-    let last: number;
-    try {
-      last = await replayWal(deps.store, name, loaded.manifest.wal_watermark, (entry, bytes) => {
-        applyOps(memtable, segments, entry);
-        walTail.push({ seq: entry.seq, bytes });
-      });
-    } catch (e) {
-      if (e instanceof WalCorruptError) throw Errors.walCorrupt(name, e.key, e.detail);
-      throw e;
-    }
-    return new Namespace(name, deps, loaded, segments, Math.max(last, loaded.manifest.wal_watermark), memtable, walTail, admission);
+    const state = await NamespaceState.open(name, deps, loaded, (ref) => openSegment(name, deps, loaded.manifest.schema, ref));
+    return new Namespace(name, deps, state, admission);
+  }
+
+  get loaded(): LoadedManifest {
+    return this.state.loaded;
+  }
+
+  get segments(): readonly LiveSegment[] {
+    return this.state.segments;
+  }
+
+  get memtable(): Memtable {
+    return this.state.memtable;
   }
 
   get schema(): NamespaceSchema {
-    return this.loaded.manifest.schema;
+    return this.state.schema;
   }
 
   /** The seq of the last WAL entry applied to the in-memory state. */
@@ -138,7 +103,7 @@ export class Namespace {
 
   /** Bytes not yet folded into segments: the WAL after the watermark and the writes in flight. */
   get unindexedBytes(): number {
-    return this.walTailBytes + this.pendingBytes;
+    return this.state.walBytes + this.pendingBytes;
   }
 
   /** True while writes are refused for backpressure: the tail must be flushed now. */
@@ -164,34 +129,20 @@ export class Namespace {
 
   /** Sources newest first: the tail, then segments from the most recent. */
   sources(): RowSource[] {
-    return [this.memtable, ...[...this.segments].reverse()];
+    return this.state.sources();
   }
 
   get(id: DocId): Document | null {
-    return getDocument(this.schema, this.sources(), id);
+    return this.state.get(id);
   }
 
   query(q: ParsedQuery): QueryHitJson[] {
-    return runQuery(this.schema, this.sources(), q, this.deps.indexing.hnsw_ef_search);
+    return this.state.query(q, this.deps.indexing.hnsw_ef_search);
   }
 
   /** GET /v1/namespaces/:ns's numbers, with the tail's size against its backpressure limit. */
   stats() {
-    const shared = namespaceStats({
-      manifest: this.loaded.manifest,
-      segments: this.segments,
-      memtable: this.memtable,
-      lastSeq: this.writer.lastSeq,
-      walEntries: this.walTail.length,
-      walBytes: this.walTailBytes,
-    });
-    return { ...shared, unindexed_bytes: this.unindexedBytes, unindexed_limit_bytes: this.admission.namespaceLimit };
-  }
-
-  /** Called once a manifest covering the WAL up to `watermark` is committed. */
-  foldWal(watermark: number): void {
-    this.walTail = this.walTail.filter((e) => e.seq > watermark);
-    this.walTailBytes = this.walTail.reduce((n, e) => n + e.bytes, 0);
+    return { ...this.state.stats(), unindexed_bytes: this.unindexedBytes, unindexed_limit_bytes: this.admission.namespaceLimit };
   }
 
   /**
@@ -258,30 +209,12 @@ export class Namespace {
   }
 
   private apply(entry: WalEntry, bytes: number): void {
-    applyOps(this.memtable, this.segments, entry);
-    this.walTail.push({ seq: entry.seq, bytes });
-    this.walTailBytes += bytes;
-    if (this.memtable.shouldRebuild()) this.memtable = this.memtable.rebuilt();
+    this.state.apply(entry, bytes);
     this.onTailGrowth?.();
   }
 
   /** After a failed put: apply whatever reached storage that we have not applied. */
-  private async catchUp(afterSeq: number): Promise<number> {
-    try {
-      return await replayWal(this.deps.store, this.name, afterSeq, (entry, bytes) => this.apply(entry, bytes));
-    } catch (e) {
-      if (e instanceof WalCorruptError) throw Errors.walCorrupt(this.name, e.key, e.detail);
-      throw e;
-    }
-  }
-}
-
-/** Applies a WAL entry: each op kills the id's live row wherever it is, then lands in the tail. */
-export function applyOps(memtable: Memtable, segments: readonly LiveSegment[], entry: WalEntry): void {
-  for (const op of entry.ops) {
-    const id = op.kind === 'upsert' ? op.doc.id : op.id;
-    for (let i = segments.length - 1; i >= 0; i--) if (segments[i]!.killId(id)) break;
-    if (op.kind === 'upsert') memtable.upsert(op.doc, entry.seq);
-    else memtable.delete(op.id, entry.seq);
+  private catchUp(afterSeq: number): Promise<number> {
+    return this.state.replay(this.deps, () => this.onTailGrowth?.(), afterSeq);
   }
 }

@@ -7,7 +7,7 @@ import { parseDocId, parseDocument } from '../schema/document.ts';
 import { compileFilter, FilterError } from '../query/filter/index.ts';
 import type { ServerDeps } from '../server.ts';
 import { flushTail } from './flush.ts';
-import { storageFailure } from './failures.ts';
+import { storageFailure } from '../namespace/failures.ts';
 import { BackpressureError } from './backpressure.ts';
 
 type NsParams = { Params: { ns: string } };

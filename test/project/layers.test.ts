@@ -14,13 +14,16 @@ const ALLOWED: Record<string, string[]> = {
   config: [],
   schema: ['errors.ts'],
   storage: ['errors.ts', 'config'],
-  cluster: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query', 'indexer'],
+  // A query node's views build on the shared namespace state, never on the owner's write path.
+  cluster: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query', 'namespace'],
   wal: ['errors.ts', 'storage', 'schema'],
   segment: ['errors.ts', 'schema'],
   manifest: ['errors.ts', 'storage', 'schema', 'segment'],
   query: ['errors.ts', 'schema', 'segment', 'storage'],
-  indexer: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query'],
-  compaction: ['errors.ts', 'schema', 'storage', 'wal', 'manifest', 'segment', 'indexer'],
+  // One namespace's state and reads, shared by the owner (indexer/) and the views (cluster/).
+  namespace: ['errors.ts', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query'],
+  indexer: ['errors.ts', 'config', 'schema', 'storage', 'wal', 'manifest', 'segment', 'query', 'namespace'],
+  compaction: ['errors.ts', 'schema', 'storage', 'wal', 'manifest', 'segment', 'namespace', 'indexer'],
   cache: ['errors.ts'],
   'auth.ts': ['errors.ts', 'config', 'cluster'],
 };

@@ -1,4 +1,5 @@
-// Translates failures from the layers below into the API's errors at the indexer boundary.
+// Translates failures from the layers below into the API's errors, where they reach a
+// namespace's owner or a view of it.
 import { Errors, SiltError } from '../errors.ts';
 import { isStorageError } from '../storage/errors.ts';
 import { ManifestConflictError } from '../manifest/manifest.ts';

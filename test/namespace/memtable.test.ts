@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Memtable } from '../../src/indexer/memtable.ts';
+import { Memtable } from '../../src/namespace/memtable.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { t: { type: 'string', full_text: true } } });

@@ -1,0 +1,28 @@
+// Where a namespace's immutable objects (segment sections, WAL objects) are read from: the store
+// it was given (main.ts wraps it in the disk tier, storage/cached.ts, where that pays). The owner
+// and the views open them the same way.
+import { Errors } from '../errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import type { SegmentRef } from '../manifest/manifest.ts';
+import { SegmentCorruptError, SegmentReader } from '../segment/index.ts';
+import type { NamespaceSchema } from '../schema/types.ts';
+
+/** Where segment and WAL bytes come from. */
+export interface ObjectSource {
+  store: ObjectStore;
+  /** Scratch space for hnswlib's index files. */
+  tmpDir: string;
+}
+
+/** The segment's immutable reader, its sections read by range. */
+export async function openSegmentReader(ns: string, deps: ObjectSource, schema: NamespaceSchema, ref: SegmentRef): Promise<SegmentReader> {
+  return SegmentReader.open({
+    meta: ref.meta,
+    schema,
+    tmpDir: deps.tmpDir,
+    readSection: async (_name, { offset, length }) => (await deps.store.get(ref.key, { offset, length })).body,
+  }).catch((e: unknown) => {
+    if (e instanceof SegmentCorruptError) throw Errors.segmentCorrupt(ns, ref.id, ref.key, e.message);
+    throw e;
+  });
+}

@@ -1,0 +1,131 @@
+// One namespace's state as its reads see it: the manifest, its live segments and the tail of WAL
+// entries after the watermark. The owner's Namespace (state + WAL writer + admission) and a query
+// node's NamespaceView (state + refresh) both wrap it, so replay, lookup, query and stats are the
+// same code on both: a view answers exactly as the owner would after a restart.
+//
+// Visibility: a document's newest version lives in exactly one source. Every applied op kills
+// the id's live row in the segments (and the tail), so segments never need to be consulted for
+// "is there something newer" at query time.
+import { Errors } from '../errors.ts';
+import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
+import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
+import type { WalEntry } from '../wal/format.ts';
+import { replayWal, WalCorruptError } from '../wal/reader.ts';
+import type { LiveSegment } from '../segment/live-segment.ts';
+import type { RowSource } from '../segment/row-source.ts';
+import type { ParsedQuery } from '../query/request.ts';
+import { Memtable } from './memtable.ts';
+import type { ObjectSource } from './objects.ts';
+import { getDocument, namespaceStats, runQuery, type QueryHitJson } from './read.ts';
+
+export type { QueryHitJson } from './read.ts';
+
+/** What the read endpoints need of a namespace, whether the owner's or a view of it. */
+export interface ReadableNamespace {
+  readonly name: string;
+  readonly schema: NamespaceSchema;
+  get(id: DocId): Document | null;
+  query(q: ParsedQuery): QueryHitJson[];
+  stats(): ReturnType<typeof namespaceStats>;
+}
+
+export class NamespaceState {
+  loaded: LoadedManifest;
+  /** Changed only by the owner's segment updater, after a manifest commit. */
+  segments: LiveSegment[];
+  memtable: Memtable;
+  /** The seq of the last WAL entry applied. */
+  lastSeq: number;
+  /** Sizes of the WAL objects after the watermark, oldest first, and their sum. */
+  private walTail: Array<{ seq: number; bytes: number }> = [];
+  private walTailBytes = 0;
+
+  private constructor(readonly name: string, loaded: LoadedManifest, segments: LiveSegment[]) {
+    this.loaded = loaded;
+    this.segments = segments;
+    this.memtable = new Memtable(loaded.manifest.schema);
+    this.lastSeq = loaded.manifest.wal_watermark;
+  }
+
+  /** Opens the manifest's segments (with `open`) and replays the WAL after its watermark into the tail. */
+  static async open(name: string, source: ObjectSource, loaded: LoadedManifest, open: (ref: SegmentRef) => Promise<LiveSegment>): Promise<NamespaceState> {
+    const state = new NamespaceState(name, loaded, await Promise.all(loaded.manifest.segments.map(open)));
+    await state.replay(source);
+    return state;
+  }
+
+  get schema(): NamespaceSchema {
+    return this.loaded.manifest.schema;
+  }
+
+  get walEntries(): number {
+    return this.walTail.length;
+  }
+
+  get walBytes(): number {
+    return this.walTailBytes;
+  }
+
+  /** Applies every WAL entry after `afterSeq` that is in storage; returns the last seq applied. */
+  async replay(source: ObjectSource, onEntry?: () => void, afterSeq = this.lastSeq): Promise<number> {
+    try {
+      return await replayWal(source.store, this.name, afterSeq, (entry, bytes) => {
+        this.apply(entry, bytes);
+        onEntry?.();
+      });
+    } catch (e) {
+      if (e instanceof WalCorruptError) throw Errors.walCorrupt(this.name, e.key, e.detail);
+      throw e;
+    }
+  }
+
+  /** Applies one durable WAL entry to the tail. */
+  apply(entry: WalEntry, bytes: number): void {
+    applyOps(this.memtable, this.segments, entry);
+    this.lastSeq = entry.seq;
+    this.walTail.push({ seq: entry.seq, bytes });
+    this.walTailBytes += bytes;
+    if (this.memtable.shouldRebuild()) this.memtable = this.memtable.rebuilt();
+  }
+
+  /** Called once a manifest covering the WAL up to `watermark` is committed. */
+  foldWal(watermark: number): void {
+    this.walTail = this.walTail.filter((e) => e.seq > watermark);
+    this.walTailBytes = this.walTail.reduce((n, e) => n + e.bytes, 0);
+  }
+
+  /** Sources newest first: the tail, then segments from the most recent. */
+  sources(): RowSource[] {
+    return [this.memtable, ...[...this.segments].reverse()];
+  }
+
+  get(id: DocId): Document | null {
+    return getDocument(this.schema, this.sources(), id);
+  }
+
+  query(q: ParsedQuery, defaultEf: number): QueryHitJson[] {
+    return runQuery(this.schema, this.sources(), q, defaultEf);
+  }
+
+  /** GET /v1/namespaces/:ns's numbers. */
+  stats(): ReturnType<typeof namespaceStats> {
+    return namespaceStats({
+      manifest: this.loaded.manifest,
+      segments: this.segments,
+      memtable: this.memtable,
+      lastSeq: this.lastSeq,
+      walEntries: this.walTail.length,
+      walBytes: this.walTailBytes,
+    });
+  }
+}
+
+/** Applies a WAL entry: each op kills the id's live row wherever it is, then lands in the tail. */
+export function applyOps(memtable: Memtable, segments: readonly LiveSegment[], entry: WalEntry): void {
+  for (const op of entry.ops) {
+    const id = op.kind === 'upsert' ? op.doc.id : op.id;
+    for (let i = segments.length - 1; i >= 0; i--) if (segments[i]!.killId(id)) break;
+    if (op.kind === 'upsert') memtable.upsert(op.doc, entry.seq);
+    else memtable.delete(op.id, entry.seq);
+  }
+}
