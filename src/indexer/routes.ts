@@ -5,7 +5,7 @@ import { Errors } from '../errors.ts';
 import { checkNamespaceName, parseNamespaceSchema } from '../schema/parse.ts';
 import { parseDocId, parseDocument } from '../schema/document.ts';
 import { compileFilter, FilterError } from '../query/filter/index.ts';
-import type { ServerDeps } from '../server.ts';
+import type { NamespaceCatalog } from './catalog.ts';
 import { flushTail } from './flush.ts';
 import { storageFailure } from '../namespace/failures.ts';
 import { BackpressureError } from './backpressure.ts';
@@ -16,7 +16,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function registerWriteRoutes(app: FastifyInstance, deps: ServerDeps): void {
+export function registerWriteRoutes(app: FastifyInstance, deps: { catalog: NamespaceCatalog }): void {
   const { catalog } = deps;
   // A write refused for backpressure says when to come back.
   app.addHook('onError', async (_req, reply, error) => {
