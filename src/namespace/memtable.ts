@@ -12,14 +12,17 @@ import type { RowSource } from '../segment/row-source.ts';
 
 
 const ATTRIBUTE_OVERHEAD = 64;
+// Rows allocated by an empty tail. Small, since a node holds one tail per open namespace
+// (1,024 × dim floats each was 512 KiB at 128-d); ensureCapacity doubles, so appends stay O(1).
+const INITIAL_ROWS = 16;
 
 export class Memtable implements RowSource {
   private ids: DocId[] = [];
   private seqs: number[] = [];
   private attrs: Record<string, AttributeValue>[] = [];
-  private live = new Uint8Array(1024);
-  private hasVector = new Uint8Array(1024);
-  private norms = new Float32Array(1024);
+  private live = new Uint8Array(INITIAL_ROWS);
+  private hasVector = new Uint8Array(INITIAL_ROWS);
+  private norms = new Float32Array(INITIAL_ROWS);
   private vectors: Float32Array;
   private readonly idToRow = new Map<string, number>();
   private readonly text = new Map<string, MemTextIndex>();
@@ -29,7 +32,7 @@ export class Memtable implements RowSource {
   private approxBytes = 0;
 
   constructor(private readonly schema: NamespaceSchema) {
-    this.vectors = new Float32Array(1024 * schema.vector_dim);
+    this.vectors = new Float32Array(INITIAL_ROWS * schema.vector_dim);
     for (const [name, attr] of Object.entries(schema.attributes)) {
       if (attr.full_text) this.text.set(name, new MemTextIndex(createAnalyzer(attr.full_text)));
     }

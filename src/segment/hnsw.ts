@@ -38,6 +38,14 @@ function tmpFile(dir: string): string {
   return join(dir, `silt-hnsw-${process.pid}-${randomUUID()}.bin`);
 }
 
+/** Throws on parameters hnswlib cannot build with (checked even for segments built without an index). */
+export function checkHnswParams(params: HnswParams): void {
+  if (!Number.isInteger(params.m) || params.m < 2) throw new RangeError(`hnsw m must be an integer >= 2, got ${params.m}`);
+  if (!Number.isInteger(params.efConstruction) || params.efConstruction < 1) {
+    throw new RangeError(`hnsw efConstruction must be an integer >= 1, got ${params.efConstruction}`);
+  }
+}
+
 /** Builds an index over the given rows (labels = row numbers) and returns the index file bytes. */
 export function buildHnswBytes(opts: {
   metric: VectorMetric;
@@ -48,10 +56,7 @@ export function buildHnswBytes(opts: {
   tmpDir: string;
 }): Buffer {
   const { dim, data, rows, params } = opts;
-  if (!Number.isInteger(params.m) || params.m < 2) throw new RangeError(`hnsw m must be an integer >= 2, got ${params.m}`);
-  if (!Number.isInteger(params.efConstruction) || params.efConstruction < 1) {
-    throw new RangeError(`hnsw efConstruction must be an integer >= 1, got ${params.efConstruction}`);
-  }
+  checkHnswParams(params);
   const index = new hnswlib.HierarchicalNSW(spaceOf(opts.metric), dim);
   index.initIndex({
     maxElements: rows.length,

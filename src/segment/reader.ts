@@ -8,7 +8,7 @@ import { Sections, SegmentCorruptError, verifySection, type SectionRange, type S
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
-import { exactNearest, type Neighbours } from './vector-search.ts';
+import { exactNearest, scanNearest, type Neighbours } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
 export type ReadSection = (name: string, range: SectionRange) => Promise<Buffer>;
@@ -138,16 +138,18 @@ export class SegmentReader {
   }
 
   /**
-   * Approximate nearest rows among those `accept` allows, with exact distances in Silt's
-   * convention (distance.ts), nearest first. When the HNSW search returns fewer than k rows
-   * (a selective filter cuts the graph), the rows are found by exact search over the accepted
-   * rows instead, so the result is short only when fewer than k rows are accepted.
+   * Nearest rows among those `accept` allows, with exact distances in Silt's convention
+   * (distance.ts), nearest first. A segment built without an HNSW index (fewer rows than
+   * EXACT_SCAN_ROWS, builder.ts) is scanned exactly. With HNSW, when the search returns fewer
+   * than k rows (a selective filter cuts the graph), the rows are found by exact search over the
+   * accepted rows instead, so the result is short only when fewer than k rows are accepted.
    */
   searchVector(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): Neighbours {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     const hnsw = this.hnsw;
-    if (hnsw === null || k <= 0) return { rows: [], distances: [] };
+    if (k <= 0) return { rows: [], distances: [] };
+    if (hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, k, accept);
     const rows = hnsw.search(query, k, ef, accept);
     if (accept !== undefined && rows.length < Math.min(k, hnsw.count)) {
       return this.exactSearch(query, k, this.acceptedVectorRows(accept));
@@ -158,14 +160,21 @@ export class SegmentReader {
   /**
    * The graph's `wide` nearest rows, searched without a filter callback, then only those `keep`
    * allows, re-ranked exactly (nearest first). For broad filters: cheaper than a filtered graph
-   * search, and no distance is computed for a candidate the filter drops.
+   * search, and no distance is computed for a candidate the filter drops. Without an HNSW index,
+   * the exact `wide` nearest of the rows `keep` allows (a superset of what the graph would keep).
    */
   searchThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): Neighbours {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
-    if (this.hnsw === null || wide <= 0) return { rows: [], distances: [] };
+    if (wide <= 0) return { rows: [], distances: [] };
+    if (this.hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, wide, keep);
     const rows = this.hnsw.search(query, wide, ef).filter(keep);
     return this.exactSearch(query, rows.length, rows);
+  }
+
+  /** Whether the segment carries an HNSW index (else its vector searches are exact scans). */
+  get hasHnsw(): boolean {
+    return this.hnsw !== null;
   }
 
   /** Exact k nearest among the given distinct rows (rows without a vector are skipped). */

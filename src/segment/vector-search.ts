@@ -21,14 +21,55 @@ export function exactNearest(
   rows: Iterable<number>,
 ): Neighbours {
   if (k <= 0) return { rows: [], distances: [] };
-  const qNorm = norm(query);
-  const heapRows: number[] = [];
-  const heapDist: number[] = [];
-  for (const row of rows) {
+  const top = new Nearest(metric, query, vectors, k);
+  for (const row of rows) top.offer(row);
+  return top.result();
+}
+
+/**
+ * The k nearest of all rows with a vector that `accept` allows (every row when it is absent):
+ * the search of a segment without an HNSW index. A plain loop over row numbers, no iterator.
+ */
+export function scanNearest(
+  metric: VectorMetric,
+  query: Float32Array,
+  vectors: VectorColumn,
+  k: number,
+  accept?: (row: number) => boolean,
+): Neighbours {
+  if (k <= 0) return { rows: [], distances: [] };
+  const top = new Nearest(metric, query, vectors, k);
+  const rows = vectors.rows;
+  if (accept === undefined) {
+    for (let row = 0; row < rows; row++) top.offer(row);
+  } else {
+    for (let row = 0; row < rows; row++) if (accept(row)) top.offer(row);
+  }
+  return top.result();
+}
+
+/** A bounded max-heap of the k nearest rows offered so far. */
+class Nearest {
+  private readonly qNorm: number;
+  private readonly heapRows: number[] = [];
+  private readonly heapDist: number[] = [];
+
+  constructor(
+    private readonly metric: VectorMetric,
+    private readonly query: Float32Array,
+    private readonly vectors: VectorColumn,
+    private readonly k: number,
+  ) {
+    this.qNorm = norm(query);
+  }
+
+  /** Rows without a vector are skipped. */
+  offer(row: number): void {
+    const { vectors, heapRows, heapDist } = this;
     const off = vectors.offset(row);
-    if (off < 0) continue;
-    const d = distance(metric, query, qNorm, vectors.data, off, vectors.norms[row]!);
-    if (heapRows.length < k) {
+    if (off < 0) return;
+    const d = distance(this.metric, this.query, this.qNorm, vectors.data, off, vectors.norms[row]!);
+    if (heapRows.length < this.k) {
       heapRows.push(row);
       heapDist.push(d);
       siftUp(heapRows, heapDist, heapRows.length - 1);
@@ -38,9 +79,13 @@ export function exactNearest(
       siftDown(heapRows, heapDist, 0);
     }
   }
-  const order = heapRows.map((_, i) => i);
-  order.sort((a, b) => heapDist[a]! - heapDist[b]! || heapRows[a]! - heapRows[b]!);
-  return { rows: order.map((i) => heapRows[i]!), distances: order.map((i) => heapDist[i]!) };
+
+  result(): Neighbours {
+    const { heapRows, heapDist } = this;
+    const order = heapRows.map((_, i) => i);
+    order.sort((a, b) => heapDist[a]! - heapDist[b]! || heapRows[a]! - heapRows[b]!);
+    return { rows: order.map((i) => heapRows[i]!), distances: order.map((i) => heapDist[i]!) };
+  }
 }
 
 /** (d1, r1) comes before (d2, r2): nearer, or as near with a lower row. */
