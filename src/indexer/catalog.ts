@@ -12,7 +12,9 @@ import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
 import { storageFailure } from '../namespace/failures.ts';
 import { WriteAdmission } from './backpressure.ts';
+import pLimit from 'p-limit';
 import { flushTail } from './flush.ts';
+import { SHUTDOWN_FLUSH_CONCURRENCY } from './flush-all.ts';
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
@@ -135,7 +137,8 @@ export class NamespaceCatalog {
     const idleMs = this.deps.indexing.idle_close_secs * 1000;
     const isIdle = (name: string) => this.now() - (this.lastUsed.get(name) ?? 0) >= idleMs;
     let closed = 0;
-    await Promise.all([...this.ready.keys()].filter(isIdle).map((name) => this.exclusive(name, async () => {
+    const limit = pLimit(SHUTDOWN_FLUSH_CONCURRENCY);
+    await Promise.all([...this.ready.keys()].filter(isIdle).map((name) => limit(() => this.exclusive(name, async () => {
       const ns = this.ready.get(name);
       if (!ns || !isIdle(name)) return;
       this.ready.delete(name);
@@ -147,7 +150,7 @@ export class NamespaceCatalog {
       for (const segment of ns.segments) segment.reader.close();
       closed++;
       this.closedIdle++;
-    })));
+    }))));
     return closed;
   }
 

@@ -21,6 +21,7 @@ export const TEST_INDEXING: IndexingOptions = {
   flush_docs: 1_000_000, flush_bytes: 1 << 30, flush_interval_secs: 3600,
   hnsw_m: 16, hnsw_ef_construction: 100, hnsw_ef_search: 64,
   build_threads: 2, unindexed_limit_bytes: 2 ** 30, node_unindexed_limit_bytes: 2 ** 31, backpressure_retry_after_secs: 5,
+  idle_close_secs: 300,
 };
 
 /**
@@ -52,6 +53,7 @@ export function testApp(opts: {
     ...(opts.http ? { http: opts.http } : {}),
     stats: () => ({
       node: 'test', role: 'single', object_store_requests: {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
+      namespaces_closed_idle_total: catalog.closedIdleTotal, namespace_views_evicted_total: 0,
       cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
       builds: builds.stats(), unindexed: catalog.admission.nodeStats(),
     }),
