@@ -34,13 +34,13 @@ const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, ev
 
 export function testApp(opts: {
   store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger; http?: HttpLimits;
-  indexing?: Partial<IndexingOptions>; builds?: BuildPool;
+  indexing?: Partial<IndexingOptions>; builds?: BuildPool; now?: () => number;
 } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const builds = opts.builds ?? TEST_BUILDS;
   const catalog = new NamespaceCatalog({
     store, maxBatchBytes: 64 << 20, indexing: { ...TEST_INDEXING, ...opts.indexing }, tmpDir: tmpdir(), builds,
-  });
+  }, opts.now);
   const app = buildServer({
     catalog,
     store,
