@@ -57,3 +57,30 @@ test('an idle namespace is not listed by GC; a flushed one still has its garbage
   assert.equal(store.counts().list, 0, 'idle again after collecting');
   await t.app.close();
 });
+
+test('a namespace closed for idleness is never touched by the background indexer again', async () => {
+  const store = new CountingObjectStore(new MemoryObjectStore());
+  let clock = Date.now();
+  const t = testApp({ store, indexing: { idle_close_secs: 60 }, now: () => clock });
+  const maintenance = new Maintenance(() => t.catalog.openNamespaces(), {
+    ...TEST_INDEXING, compaction: { enabled: true, interval_secs: 60, max_segments: 100, max_total_docs: 1_000_000, gc_grace_secs: GRACE_SECS },
+  }, pino({ level: 'silent' }), () => clock);
+  t.catalog.onOpen = (ns) => maintenance.watch(ns);
+  t.catalog.onClose = (ns) => maintenance.release(ns);
+
+  assert.equal((await t.call('PUT', '/v1/namespaces/c', { vector_dim: 2 })).status, 201);
+  assert.equal((await t.call('POST', '/v1/namespaces/c/upsert', { documents: [{ id: 1, vector: [1, 1] }] })).status, 200);
+  const ns = await t.catalog.get('c');
+  clock += 3600_000;
+  // A check in flight when the close starts is waited for; none runs after it.
+  const inFlight = maintenance.check(ns);
+  assert.equal(await t.catalog.closeIdle(), 1);
+  await inFlight;
+  store.reset();
+  for (let i = 0; i < 10; i++) {
+    clock += 3600_000;
+    await maintenance.check(ns);
+  }
+  assert.deepEqual(store.counts(), { get: 0, head: 0, put: 0, list: 0, delete: 0 });
+  await t.app.close();
+});
