@@ -123,6 +123,7 @@ export class NamespaceCatalog {
       if (this.ready.get(ns.name) !== ns) return;
       this.ready.delete(ns.name);
       this.open.delete(ns.name);
+      this.lastUsed.delete(ns.name);
       await ns.close(Errors.writeConflict(ns.name));
     });
   }
@@ -146,6 +147,8 @@ export class NamespaceCatalog {
       this.lastUsed.delete(name);
       await this.onClose?.(ns);
       await flushTail(ns).catch((e: unknown) => this.onCloseError?.(ns, e));
+      // Requests use a namespace right after taking it from get(), and that touch made it not
+      // idle, so no request is left holding this instance: the reason is never seen by a client.
       await ns.close(Errors.shuttingDown());
       for (const segment of ns.segments) segment.reader.close();
       closed++;
