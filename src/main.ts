@@ -69,7 +69,10 @@ async function main(): Promise<void> {
   catalog.onCloseError = (ns, err) => log.warn({ namespace: ns.name, err: (err as Error).message }, 'flush before idle close failed; the WAL keeps the tail');
   // Checked a few times per idle period, at most every 10 s: closing a little late costs nothing.
   const idleTimer = setInterval(() => {
-    void catalog.closeIdle().then((n) => { if (n > 0) log.info({ namespaces: n }, 'idle namespaces closed'); });
+    catalog.closeIdle().then(
+      (n) => { if (n > 0) log.info({ namespaces: n }, 'idle namespaces closed'); },
+      (e: unknown) => log.error({ err: e }, 'closing idle namespaces failed; will retry'),
+    );
   }, Math.min(config.indexing.idle_close_secs * 250, 10_000));
   idleTimer.unref();
   const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search }, config.cache.max_views);

@@ -150,7 +150,10 @@ export class NamespaceCatalog {
       // Requests use a namespace right after taking it from get(), and that touch made it not
       // idle, so no request is left holding this instance: the reason is never seen by a client.
       await ns.close(Errors.shuttingDown());
-      for (const segment of ns.segments) segment.reader.close();
+      // After any flush or merge a request queued on it (they all take turns there).
+      await ns.exclusive(async () => {
+        for (const segment of ns.segments) segment.reader.close();
+      });
       closed++;
       this.closedIdle++;
     }))));
