@@ -23,6 +23,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'ingest', what: 'HTTP ingest docs/s, event-loop delay, flush vs raw hnswlib build, peak RSS', data: 'glove' },
   { name: 'cold-start', what: 'first query on a cold namespace: time and object-store requests, local and S3', data: 'glove' },
   { name: 'many-namespaces', what: '2,000 namespaces × 200 docs flushing at once: threads, RSS, time to flush all, build pool vs a worker per build', data: 'none' },
+  { name: 'shutdown-flush', what: '200 small tails on S3 flushed one by one vs flushAll (graceful shutdown): tails/s', data: 'none' },
   { name: 'cluster', what: '3 indexers + query node on S3: forwarding overhead, eventual reads, owner down, cold vs warm cache', data: 'glove' },
 ];
 
