@@ -70,6 +70,7 @@ test('an idle namespace is closed, its tail flushed; the next request reopens it
   assert.equal(await t.catalog.closeIdle(), 1);
   assert.deepEqual(t.catalog.openNamespaces(), []);
   assert.equal((await t.call('GET', '/stats')).body.namespaces_closed_idle_total, 1);
+  assert.match((await t.app.inject({ method: 'GET', url: '/metrics' })).body, /^silt_namespaces_closed_idle_total 1$/m);
 
   const stats = (await t.call('GET', '/v1/namespaces/n')).body;
   assert.equal(stats.unindexed_documents, 0, 'the tail was folded into a segment before closing');
