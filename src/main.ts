@@ -11,7 +11,7 @@ import { Errors } from './errors.ts';
 import { DiskCache, MemoryCache } from './cache/index.ts';
 import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
-import { flushTail } from './indexer/flush.ts';
+import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
 import { BuildPool, buildThreads, type SegmentReader } from './segment/index.ts';
 
@@ -63,9 +63,19 @@ async function main(): Promise<void> {
   if (maintenance) {
     catalog.onOpen = (ns) => maintenance.watch(ns);
     maintenance.onFenced = (ns) => void catalog.evict(ns);
+    catalog.onClose = (ns) => maintenance.release(ns);
     maintenance.start();
   }
-  const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search });
+  catalog.onCloseError = (ns, err) => log.warn({ namespace: ns.name, err: (err as Error).message }, 'flush before idle close failed; the WAL keeps the tail');
+  // Checked a few times per idle period, at most every 10 s: closing a little late costs nothing.
+  const idleTimer = setInterval(() => {
+    catalog.closeIdle().then(
+      (n) => { if (n > 0) log.info({ namespaces: n }, 'idle namespaces closed'); },
+      (e: unknown) => log.error({ err: e }, 'closing idle namespaces failed; will retry'),
+    );
+  }, Math.min(config.indexing.idle_close_secs * 250, 10_000));
+  idleTimer.unref();
+  const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search }, config.cache.max_views);
   const cluster = config.distributed.enabled
     ? {
         topology: Topology.fromConfig(config),
@@ -95,7 +105,9 @@ async function main(): Promise<void> {
       object_store_requests: store.counts(),
       cache: { memory: readers.stats(), disk: disk.stats() },
       namespaces_open: catalog.openNamespaces().length,
+      namespaces_closed_idle_total: catalog.closedIdleTotal,
       namespace_views: views.size,
+      namespace_views_evicted_total: views.evicted,
       builds: builds.stats(),
       unindexed: catalog.admission.nodeStats(),
     }),
@@ -115,15 +127,15 @@ async function main(): Promise<void> {
     // replays little), then let anything still queued land.
     await app.close();
     maintenance?.stop();
+    clearInterval(idleTimer);
     // Flushing is an optimization (the WAL holds every tail): spend at most half the budget on it.
-    const flushUntil = Date.now() + (config.server.shutdown_timeout_secs * 1000) / 2;
-    for (const ns of catalog.openNamespaces()) {
-      if (Date.now() > flushUntil) {
-        log.warn({ namespace: ns.name }, 'no time left to flush at shutdown; the WAL keeps the tail');
-        continue;
-      }
-      await flushTail(ns).catch((e: unknown) => log.warn({ namespace: ns.name, err: (e as Error).message }, 'flush at shutdown failed; the WAL keeps the tail'));
-    }
+    const flushed = await flushAll(catalog.openNamespaces(), {
+      concurrency: SHUTDOWN_FLUSH_CONCURRENCY,
+      deadline: Date.now() + (config.server.shutdown_timeout_secs * 1000) / 2,
+      onSkipped: (ns) => log.warn({ namespace: ns.name }, 'no time left to flush at shutdown; the WAL keeps the tail'),
+      onError: (ns, e) => log.warn({ namespace: ns.name, err: (e as Error).message }, 'flush at shutdown failed; the WAL keeps the tail'),
+    });
+    log.info(flushed, 'tails flushed at shutdown');
     await catalog.close(Errors.shuttingDown());
     await builds.close();
     await disk.flush();

@@ -26,7 +26,11 @@ export interface NodeStats {
   object_store_requests: Record<string, number>;
   cache: { memory: MemoryCacheStats; disk: DiskCacheStats };
   namespaces_open: number;
+  /** Owned namespaces closed after indexing.idle_close_secs without a request, since start. */
+  namespaces_closed_idle_total: number;
   namespace_views: number;
+  /** Views dropped to stay within cache.max_views, since start. */
+  namespace_views_evicted_total: number;
   /** The segment build pool: threads, builds running and waiting. */
   builds: BuildPoolStats;
   /** Unindexed bytes of the namespaces open here, against indexing.node_unindexed_limit_bytes. */
@@ -144,6 +148,8 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses
     { name: 'silt_cache_entries', help: 'Entries held by the cache, by tier.', type: 'gauge', values: tiers((s) => s.entries) },
     { name: 'silt_namespaces_open', help: 'Namespaces this node owns and has open.', type: 'gauge', values: stats.namespaces_open },
     { name: 'silt_namespace_views', help: 'Read-only views of namespaces owned by other nodes.', type: 'gauge', values: stats.namespace_views },
+    { name: 'silt_namespaces_closed_idle_total', help: 'Owned namespaces closed for idleness (indexing.idle_close_secs).', type: 'counter', values: stats.namespaces_closed_idle_total },
+    { name: 'silt_namespace_views_evicted_total', help: 'Views dropped to stay within cache.max_views.', type: 'counter', values: stats.namespace_views_evicted_total },
     { name: 'silt_build_threads', help: 'Segment build threads alive.', type: 'gauge', values: stats.builds.threads },
     { name: 'silt_build_threads_max', help: 'Size of the segment build pool (indexing.build_threads).', type: 'gauge', values: stats.builds.max_threads },
     { name: 'silt_builds_active', help: 'Segment builds (flush or merge) running.', type: 'gauge', values: stats.builds.active },

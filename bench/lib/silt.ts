@@ -30,6 +30,7 @@ export function indexingOptions(over: Partial<IndexingOptions> = {}): IndexingOp
     unindexed_limit_bytes: 2 ** 50,
     node_unindexed_limit_bytes: 2 ** 50,
     backpressure_retry_after_secs: 5,
+    idle_close_secs: 1_000_000,
     ...over,
   };
 }

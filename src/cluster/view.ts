@@ -3,6 +3,7 @@
 // plus the WAL after the watermark replayed into a tail, exactly as the owner sees it after a
 // restart. A refresh re-reads the manifest pointer and the WAL written since, so a query served
 // right after a refresh sees every write acknowledged before it started (DESIGN.md §5).
+import { LRUCache } from 'lru-cache';
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { ManifestStore } from '../manifest/manifest.ts';
@@ -115,11 +116,26 @@ export class NamespaceView implements ReadableNamespace {
   }
 }
 
-/** The views this node keeps, one per namespace, created on first use. */
+/**
+ * The views this node keeps, one per namespace, created on first use; at most `maxViews`, the
+ * least recently used dropped. A dropped view is rebuilt on its next use from the manifest and
+ * the WAL tail: its segment readers stay in the memory tier by key, so that is cheap.
+ */
 export class ViewCatalog {
-  private readonly views = new Map<string, NamespaceView>();
+  private readonly views: LRUCache<string, NamespaceView>;
+  private evictions = 0;
 
-  constructor(private readonly deps: ViewDeps) {}
+  constructor(private readonly deps: ViewDeps, maxViews = 1000) {
+    this.views = new LRUCache({
+      max: maxViews,
+      dispose: (_view, _name, reason) => { if (reason === 'evict') this.evictions++; },
+    });
+  }
+
+  /** Views dropped to stay within the bound, since start. */
+  get evicted(): number {
+    return this.evictions;
+  }
 
   /** A view refreshed now (strong reads: every acknowledged write is visible). */
   async fresh(name: string): Promise<NamespaceView> {

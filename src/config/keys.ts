@@ -118,6 +118,10 @@ const KEYS: KeyDefinitions = {
     type: string, default: './cache',
     doc: 'Directory of the disk cache; must not overlap storage.local.root_path (cached files would look like stored objects).',
   },
+  'cache.max_views': {
+    type: positiveInt, default: 1000,
+    doc: 'Read-only views of namespaces owned by other nodes kept at once; the least recently used is dropped and rebuilt on its next read.',
+  },
   'wal.max_batch_bytes': {
     type: positiveInt, default: 64 * MiB,
     doc: 'Largest WAL object one group commit writes; writes beyond it wait for the next commit.',
@@ -162,6 +166,10 @@ const KEYS: KeyDefinitions = {
   'indexing.backpressure_retry_after_secs': {
     type: positiveInt, default: 5,
     doc: 'The Retry-After (seconds) sent with a 429 for unindexed data over its limit.',
+  },
+  'indexing.idle_close_secs': {
+    type: positiveInt, default: 300,
+    doc: 'Close an owned namespace after this long without a read or write (its tail flushed first, or left in the WAL); the next request reopens it.',
   },
   'compaction.enabled': {
     type: bool, default: true,

@@ -29,7 +29,7 @@ export interface SiltConfig {
       max_retries: number;
     };
   };
-  cache: { memory_size: number; disk_size: number; disk_path: string };
+  cache: { memory_size: number; disk_size: number; disk_path: string; max_views: number };
   wal: { max_batch_bytes: number };
   indexing: {
     flush_docs: number;
@@ -42,6 +42,7 @@ export interface SiltConfig {
     unindexed_limit_bytes: number;
     node_unindexed_limit_bytes: number;
     backpressure_retry_after_secs: number;
+    idle_close_secs: number;
   };
   compaction: {
     enabled: boolean;

@@ -12,6 +12,9 @@ import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
 import { storageFailure } from '../namespace/failures.ts';
 import { WriteAdmission } from './backpressure.ts';
+import pLimit from 'p-limit';
+import { flushTail } from './flush.ts';
+import { SHUTDOWN_FLUSH_CONCURRENCY } from './flush-all.ts';
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
@@ -22,8 +25,18 @@ export class NamespaceCatalog {
   readonly admission: WriteAdmission;
   /** Called once for each namespace opened (the background indexer hooks in here). */
   onOpen: ((ns: Namespace) => void) | null = null;
+  /**
+   * Called when an idle namespace is being closed, before its last flush; resolves once nothing
+   * else (the background indexer) will touch it again.
+   */
+  onClose: ((ns: Namespace) => Promise<void>) | null = null;
+  /** Failures of the flush before an idle close (the tail then stays in the WAL). */
+  onCloseError: ((ns: Namespace, err: unknown) => void) | null = null;
+  /** When each open namespace last served a request (read or write), by the catalog's clock. */
+  private readonly lastUsed = new Map<string, number>();
+  private closedIdle = 0;
 
-  constructor(private readonly deps: NamespaceDeps) {
+  constructor(private readonly deps: NamespaceDeps, private readonly now: () => number = Date.now) {
     this.manifests = new ManifestStore(deps.store);
     // Summed at each write: 2,000 open namespaces cost a few microseconds, and no counter can drift.
     this.admission = new WriteAdmission(deps.indexing, () => {
@@ -70,6 +83,9 @@ export class NamespaceCatalog {
 
   /** The open namespace; 404 when it does not exist. */
   get(name: string): Promise<Namespace> {
+    // Every request takes its namespace here and uses it before yielding to a timer, so a touch
+    // here is what keeps closeIdle away from a namespace a request is using.
+    this.lastUsed.set(name, this.now());
     const cached = this.open.get(name);
     if (cached) return cached;
     return this.exclusive(name, () => {
@@ -79,7 +95,9 @@ export class NamespaceCatalog {
         this.open.set(name, p);
         // A failed open (missing, corrupt, storage down) is retried on the next request.
         p.catch(() => {
-          if (this.open.get(name) === p) this.open.delete(name);
+          if (this.open.get(name) !== p) return;
+          this.open.delete(name);
+          this.lastUsed.delete(name);
         });
       }
       return p;
@@ -105,8 +123,46 @@ export class NamespaceCatalog {
       if (this.ready.get(ns.name) !== ns) return;
       this.ready.delete(ns.name);
       this.open.delete(ns.name);
+      this.lastUsed.delete(ns.name);
       await ns.close(Errors.writeConflict(ns.name));
     });
+  }
+
+  /**
+   * Closes every namespace without a request for indexing.idle_close_secs: its tail flushed
+   * first (a failed flush leaves it in the WAL, which the next open replays), then its writer
+   * drained, its segments closed. It leaves the maps before anything is awaited, so a request
+   * arriving meanwhile waits on the name's lock and reopens it once the close is done.
+   */
+  async closeIdle(): Promise<number> {
+    const idleMs = this.deps.indexing.idle_close_secs * 1000;
+    const isIdle = (name: string) => this.now() - (this.lastUsed.get(name) ?? 0) >= idleMs;
+    let closed = 0;
+    const limit = pLimit(SHUTDOWN_FLUSH_CONCURRENCY);
+    await Promise.all([...this.ready.keys()].filter(isIdle).map((name) => limit(() => this.exclusive(name, async () => {
+      const ns = this.ready.get(name);
+      if (!ns || !isIdle(name)) return;
+      this.ready.delete(name);
+      this.open.delete(name);
+      this.lastUsed.delete(name);
+      await this.onClose?.(ns);
+      await flushTail(ns).catch((e: unknown) => this.onCloseError?.(ns, e));
+      // Requests use a namespace right after taking it from get(), and that touch made it not
+      // idle, so no request is left holding this instance: the reason is never seen by a client.
+      await ns.close(Errors.shuttingDown());
+      // After any flush or merge a request queued on it (they all take turns there).
+      await ns.exclusive(async () => {
+        for (const segment of ns.segments) segment.reader.close();
+      });
+      closed++;
+      this.closedIdle++;
+    }))));
+    return closed;
+  }
+
+  /** Namespaces closed for idleness since the node started. */
+  get closedIdleTotal(): number {
+    return this.closedIdle;
   }
 
   /** The namespaces open right now. */
@@ -138,6 +194,7 @@ export class NamespaceCatalog {
       const open = this.open.get(name);
       this.open.delete(name);
       this.ready.delete(name);
+      this.lastUsed.delete(name);
       if (open) {
         const ns = await open.catch(() => null);
         await ns?.close(Errors.namespaceNotFound(name));

@@ -23,10 +23,10 @@ const DEFAULTS: SiltConfig = {
     local: { root_path: './data' },
     s3: { bucket: '', region: 'us-east-1', endpoint: null, wal_prefix: '', request_timeout_ms: 10000, max_retries: 5 },
   },
-  cache: { memory_size: 1 * GiB, disk_size: 10 * GiB, disk_path: './cache' },
+  cache: { memory_size: 1 * GiB, disk_size: 10 * GiB, disk_path: './cache', max_views: 1000 },
   wal: { max_batch_bytes: 64 * MiB },
   indexing: { flush_docs: 50000, flush_bytes: 64 * MiB, flush_interval_secs: 60, hnsw_m: 16, hnsw_ef_construction: 200, hnsw_ef_search: 128,
-    build_threads: 0, unindexed_limit_bytes: 1 * GiB, node_unindexed_limit_bytes: 2 * GiB, backpressure_retry_after_secs: 5 },
+    build_threads: 0, unindexed_limit_bytes: 1 * GiB, node_unindexed_limit_bytes: 2 * GiB, backpressure_retry_after_secs: 5, idle_close_secs: 300 },
   compaction: { enabled: true, interval_secs: 3600, max_segments: 100, max_total_docs: 1000000, gc_grace_secs: 300 },
   query: { default_top_k: 10, max_top_k: 1000 },
   logging: { level: 'info', format: 'json' },
@@ -97,7 +97,7 @@ describe('the guide\'s configurations', () => {
     assert.deepEqual(config.storage.s3, {
       ...DEFAULTS.storage.s3, bucket: 'elacsym-data', region: 'us-east-1', endpoint: 'http://minio:9000', wal_prefix: 'production',
     });
-    assert.deepEqual(config.cache, { memory_size: 8 * GiB, disk_size: 100 * GiB, disk_path: '/var/cache/elacsym' });
+    assert.deepEqual(config.cache, { memory_size: 8 * GiB, disk_size: 100 * GiB, disk_path: '/var/cache/elacsym', max_views: 1000 });
     assert.deepEqual(config.compaction, { ...DEFAULTS.compaction, enabled: true, interval_secs: 3600, max_segments: 100, max_total_docs: 1000000 });
     assert.deepEqual(config.logging, { level: 'info', format: 'json' });
     assert.deepEqual(config.distributed, {
@@ -111,7 +111,7 @@ describe('the guide\'s configurations', () => {
     const config = load(path.join(FIXTURES, 'config-query-1.toml'));
     assert.equal(config.server.host, '0.0.0.0');
     assert.equal(config.storage.s3.endpoint, 'http://minio:9000');
-    assert.deepEqual(config.cache, { memory_size: 4 * GiB, disk_size: 50 * GiB, disk_path: './cache' });
+    assert.deepEqual(config.cache, { memory_size: 4 * GiB, disk_size: 50 * GiB, disk_path: './cache', max_views: 1000 });
     assert.deepEqual(config.compaction, { ...DEFAULTS.compaction, enabled: false });
     assert.equal(config.distributed.role, 'query');
     assert.equal(config.distributed.node_id, 'query-1');

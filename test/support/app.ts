@@ -21,6 +21,7 @@ export const TEST_INDEXING: IndexingOptions = {
   flush_docs: 1_000_000, flush_bytes: 1 << 30, flush_interval_secs: 3600,
   hnsw_m: 16, hnsw_ef_construction: 100, hnsw_ef_search: 64,
   build_threads: 2, unindexed_limit_bytes: 2 ** 30, node_unindexed_limit_bytes: 2 ** 31, backpressure_retry_after_secs: 5,
+  idle_close_secs: 300,
 };
 
 /**
@@ -33,13 +34,13 @@ const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, ev
 
 export function testApp(opts: {
   store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger; http?: HttpLimits;
-  indexing?: Partial<IndexingOptions>; builds?: BuildPool;
+  indexing?: Partial<IndexingOptions>; builds?: BuildPool; now?: () => number;
 } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const builds = opts.builds ?? TEST_BUILDS;
   const catalog = new NamespaceCatalog({
     store, maxBatchBytes: 64 << 20, indexing: { ...TEST_INDEXING, ...opts.indexing }, tmpDir: tmpdir(), builds,
-  });
+  }, opts.now);
   const app = buildServer({
     catalog,
     store,
@@ -52,6 +53,7 @@ export function testApp(opts: {
     ...(opts.http ? { http: opts.http } : {}),
     stats: () => ({
       node: 'test', role: 'single', object_store_requests: {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
+      namespaces_closed_idle_total: catalog.closedIdleTotal, namespace_views_evicted_total: 0,
       cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
       builds: builds.stats(), unindexed: catalog.admission.nodeStats(),
     }),
