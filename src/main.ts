@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   const role = config.distributed.enabled ? config.distributed.role : 'single';
   // The node's metrics registry, handed to whatever observes a metric (src/metrics.ts).
   const metrics = new NodeMetrics();
+  // A local root is made at start, so that one missing later (deleted under the node) fails /ready.
+  if (config.storage.backend === 'local') await mkdir(config.storage.local.root_path, { recursive: true });
   const store = createObjectStore(config.storage).timeWith(metrics.storeRequests);
   const tmpDir = join(config.cache.disk_path, 'tmp');
   await mkdir(tmpDir, { recursive: true });

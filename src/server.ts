@@ -3,7 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
 import { parseConfig } from './config/index.ts';
-import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, type HttpLimits } from './http-edge.ts';
+import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import { CATALOG_PREFIX } from './storage/layout.ts';
@@ -61,7 +61,6 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.bodyLimit,
-    disableRequestLogging: false,
     return503OnClosing: true,
     ...edgeOptions(deps.nodeId, http, deps.log),
   });
@@ -86,8 +85,9 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
   });
 
   // Forwarded responses keep the owner's x-silt-node: it names the node that handled the request.
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', async (req, reply) => {
     if (!reply.hasHeader('x-silt-node')) reply.header('x-silt-node', deps.nodeId);
+    reply.header(REQUEST_ID, req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
     const status = String(reply.statusCode);
@@ -111,13 +111,15 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
   // Before every route (each must be classified) and before cluster routing (checked, then relayed).
   registerAuth(app, deps.auth ?? NO_AUTH);
   app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
-  // Ready when object storage answers: a node that cannot reach it can acknowledge nothing.
-  app.get('/ready', async (_req, reply) => {
+  // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
+  app.get('/ready', async () => {
     try {
       await deps.store.list(CATALOG_PREFIX, { maxKeys: 1 });
+      await deps.store.checkWritable?.();
       return { status: 'ready', node: deps.nodeId };
     } catch (e) {
-      throw Errors.storageUnavailable(null, { operation: 'list', key: CATALOG_PREFIX, message: (e as Error).message });
+      const operation = isStorageError(e) ? e.operation : 'list';
+      throw Errors.storageUnavailable(null, { operation, key: isStorageError(e) ? e.key : CATALOG_PREFIX, message: (e as Error).message });
     }
   });
 

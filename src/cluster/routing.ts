@@ -105,7 +105,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       stats.forwarded++;
       res = await forward(owner.url, {
         method: req.method, path: req.url, body, contentType: req.headers['content-type'], timeoutMs, from: topology.selfId,
-        authorization: req.headers.authorization, clusterToken: opts.clusterToken,
+        authorization: req.headers.authorization, clusterToken: opts.clusterToken, requestId: req.id,
       });
     } catch (e) {
       if (!(e instanceof UnreachableError)) throw e;

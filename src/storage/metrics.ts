@@ -89,4 +89,9 @@ export class CountingObjectStore implements ObjectStore {
   delete(key: string): Promise<void> {
     return this.#call('delete', () => this.inner.delete(key));
   }
+
+  /** Not a request to the store: neither counted nor timed. */
+  async checkWritable(): Promise<void> {
+    await this.inner.checkWritable?.();
+  }
 }
