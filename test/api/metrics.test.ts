@@ -3,10 +3,18 @@
 // they promise (route patterns, never raw URLs), and the process metrics are there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { buildServer } from '../../src/server.ts';
+import { Topology } from '../../src/cluster/topology.ts';
+import { ViewCatalog } from '../../src/cluster/view.ts';
+import { MemoryCache } from '../../src/cache/index.ts';
+import type { SegmentReader } from '../../src/segment/index.ts';
 import { CountingObjectStore } from '../../src/storage/metrics.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import { testApp } from '../support/app.ts';
-import { metricTypes, PROCESS_METRICS, SILT_METRICS } from '../support/metrics.ts';
+import { CLUSTER_METRICS, metricTypes, PROCESS_METRICS, SILT_METRICS } from '../support/metrics.ts';
 
 const SCHEMA = { vector_dim: 2, attributes: { title: { type: 'string', full_text: true }, n: { type: 'integer' } } };
 
@@ -26,9 +34,10 @@ test('/metrics exposes every documented metric with its type, with observations 
       assert.equal((await t.call('POST', '/v1/namespaces/m/upsert', { documents })).status, 200);
       if (batch < 4) assert.equal((await t.call('POST', '/v1/namespaces/m/flush', {})).status, 200);
     }
+    await sleep(20);
     const before = String((await t.call('GET', '/metrics')).body);
     assert.equal(sample(before, 'silt_unindexed_documents'), 5);
-    assert.ok(sample(before, 'silt_index_lag_seconds')! >= 0);
+    assert.ok(sample(before, 'silt_index_lag_seconds')! >= 0.015, 'the unindexed write is at least 20 ms old');
     assert.ok(sample(before, 'silt_unindexed_bytes')! > 0);
     assert.equal((await t.call('POST', '/v1/namespaces/m/flush', {})).status, 200);
     const compacted = await t.call('POST', '/v1/namespaces/m/compact', {});
@@ -84,3 +93,40 @@ test('two servers in one process keep separate metrics', async () => {
     await b.app.close();
   }
 });
+
+test('a query node times reads it serves from storage when the owner is down, and exposes the routing counters', async () => {
+  const owner = testApp();
+  const ownerUrl = await owner.app.listen({ host: '127.0.0.1', port: 0 });
+  assert.equal((await owner.call('PUT', '/v1/namespaces/s', { vector_dim: 2 })).status, 201);
+  assert.equal((await owner.call('POST', '/v1/namespaces/s/upsert', { documents: [{ id: 1, vector: [1, 0] }] })).status, 200);
+  await owner.app.close();
+  const query = buildServer({
+    catalog: owner.catalog, store: owner.store, log: pino({ level: 'silent' }), bodyLimit: 1 << 20,
+    queryLimits: { default_top_k: 10, max_top_k: 100 }, nodeId: 'query-1', compaction: { max_segments: 4, max_total_docs: 1000 },
+    cluster: {
+      topology: new Topology('query-1', 'query', [{ id: 'indexer-1', url: ownerUrl }]),
+      views: new ViewCatalog({ store: owner.store, tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 20), defaultEf: 64 }),
+      bodyLimit: 1 << 20, queryLimits: { default_top_k: 10, max_top_k: 100 },
+      forwardTimeoutMs: 2000, writeForwardTimeoutMs: 2000, eventualMaxStalenessMs: 0,
+    },
+    stats: () => ({
+      node: 'query-1', role: 'query', object_store_requests: {}, namespaces_open: 0, namespace_views: 1,
+      cache: { memory: EMPTY, disk: EMPTY }, builds: { threads: 0, max_threads: 1, active: 0, queued: 0, completed: 0, failed: 0 },
+      unindexed: owner.catalog.admission.nodeStats(),
+    }),
+  });
+  try {
+    const res = await query.inject({ method: 'POST', url: '/v1/namespaces/s/query', payload: { vector: [1, 0] } });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['x-silt-served-from'], 'object_storage');
+    const text = (await query.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.equal(sample(text, 'silt_query_duration_seconds_count{kind="served_from_storage"}'), 1);
+    const types = metricTypes(text);
+    for (const [name, type] of Object.entries(CLUSTER_METRICS)) assert.equal(types.get(name), type, name);
+    assert.equal(sample(text, 'silt_served_from_storage_total'), 1);
+  } finally {
+    await query.close();
+  }
+});
+
+const EMPTY = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, evictions: 0, write_errors: 0 };
