@@ -1,10 +1,12 @@
 // The HTTP server's edge: what happens before a request reaches a route, or instead of it. Bad
 // URLs, unparsable HTTP, timeouts, CONNECT and bodies that are not JSON get Silt's envelope and
 // x-silt-node like every other response; slow clients are timed out and connections capped
-// (docs/configuration.md, "Timeouts and connections").
+// (docs/configuration.md, "Timeouts and connections"). Every request has an id (x-request-id, the
+// client's or a new one) that its log lines carry as request_id; probes log at debug.
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance, FastifyReply } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Errors, type SiltError } from './errors.ts';
 import type { SiltConfig } from './config/index.ts';
 
@@ -31,6 +33,33 @@ export function httpLimits(server: SiltConfig['server']): HttpLimits {
  */
 export const MAX_PARAM_LENGTH = 3 * 128;
 
+/** The request id's header: read from the client, sent back, passed on when a request is relayed. */
+export const REQUEST_ID = 'x-request-id';
+/** A client's id is used when it is 1 to 128 visible ASCII characters; anything else gets a new one. */
+const VALID_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** The id of a request: the client's x-request-id when it is valid, else a new UUID. */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID];
+  return typeof given === 'string' && VALID_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Routes the orchestrator calls every few seconds: their request lines would drown the rest at info. */
+const PROBES = new Set(['/health', '/ready']);
+
+/** Fastify's request lines ("incoming request", "request completed"), at debug for probes. */
+class RequestLogs extends LogController {
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
+    if (PROBES.has(request.routeOptions.url ?? '')) request.log.debug({ req: request }, 'incoming request');
+    else super.incomingRequest(request, reply);
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (!error && PROBES.has(request.routeOptions.url ?? '')) reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    else super.requestCompleted(error, request, reply);
+  }
+}
+
 export function envelope(e: SiltError): { error: { code: string; message: string } } {
   return { error: { code: e.code, message: e.message } };
 }
@@ -39,6 +68,8 @@ export function envelope(e: SiltError): { error: { code: string; message: string
 export function edgeOptions(nodeId: string, limits: HttpLimits, log: FastifyBaseLogger): FastifyHttpOptions<Server> {
   return {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    genReqId: requestId,
+    logController: new RequestLogs({ requestIdLogLabel: 'request_id' }),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     http: {
@@ -49,7 +80,7 @@ export function edgeOptions(nodeId: string, limits: HttpLimits, log: FastifyBase
     frameworkErrors: (error, request, reply) => {
       const e = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? Errors.urlTooLong(request.url, MAX_PARAM_LENGTH) : Errors.requestUrl(request.url);
       // These replies skip the onSend hook that sets x-silt-node everywhere else.
-      void (reply as FastifyReply).header('x-silt-node', nodeId).status(e.statusCode).send(envelope(e));
+      void (reply as FastifyReply).header('x-silt-node', nodeId).header(REQUEST_ID, request.id).status(e.statusCode).send(envelope(e));
     },
     clientErrorHandler: (err: Error & { code?: string; reason?: string }, socket: Socket) => {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;

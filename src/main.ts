@@ -14,6 +14,7 @@ import { ViewCatalog } from './cluster/view.ts';
 import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
 import { BuildPool, buildThreads, type SegmentReader } from './segment/index.ts';
+import { NodeMetrics } from './metrics.ts';
 
 function resolvePaths(config: SiltConfig): SiltConfig {
   return {
@@ -39,7 +40,11 @@ async function main(): Promise<void> {
   const nodeId = config.distributed.node_id || 'silt';
   const log = createLogger(config.logging, nodeId);
   const role = config.distributed.enabled ? config.distributed.role : 'single';
-  const store = createObjectStore(config.storage);
+  // The node's metrics registry, handed to whatever observes a metric (src/metrics.ts).
+  const metrics = new NodeMetrics();
+  // A local root is made at start, so that one missing later (deleted under the node) fails /ready.
+  if (config.storage.backend === 'local') await mkdir(config.storage.local.root_path, { recursive: true });
+  const store = createObjectStore(config.storage).timeWith(metrics.storeRequests);
   const tmpDir = join(config.cache.disk_path, 'tmp');
   await mkdir(tmpDir, { recursive: true });
   // Disk tier: immutable object bytes (segment sections, WAL objects), kept across restarts.
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
   // Every segment build of the node (flush and merge, all namespaces) runs on this one pool.
   const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads) });
   const catalog = new NamespaceCatalog({
-    store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds,
+    store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, metrics,
   });
   // Only indexers (and a single node) fold tails into segments and compact: query nodes own nothing.
   const maintenance = role === 'query'
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
     compaction: config.compaction,
     ...(cluster ? { cluster } : {}),
     auth: authOptions(config.auth),
+    metrics,
     stats: () => ({
       node: nodeId,
       role,

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
 import { parseConfig } from './config/index.ts';
-import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, type HttpLimits } from './http-edge.ts';
+import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import { CATALOG_PREFIX } from './storage/layout.ts';
@@ -14,7 +14,7 @@ import { registerCompactionRoutes } from './compaction/routes.ts';
 import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
-import { renderMetrics, type Sample } from './metrics.ts';
+import { NodeMetrics, type Sample } from './metrics.ts';
 import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
 import type { BuildPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
@@ -54,14 +54,17 @@ export interface ServerDeps {
   auth?: AuthOptions;
   /** Timeouts and the connection cap of the HTTP server; the [server] defaults when absent. */
   http?: HttpLimits;
+  /** The node's metrics registry (src/metrics.ts); a new one when absent. */
+  metrics?: NodeMetrics;
 }
 
-export function buildServer(deps: ServerDeps): FastifyInstance {
+export function buildServer(serverDeps: ServerDeps): FastifyInstance {
+  const deps = { ...serverDeps, metrics: serverDeps.metrics ?? new NodeMetrics() };
+  const { metrics } = deps;
   const http = deps.http ?? httpLimits(parseConfig('').server);
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.bodyLimit,
-    disableRequestLogging: false,
     return503OnClosing: true,
     ...edgeOptions(deps.nodeId, http, deps.log),
   });
@@ -86,13 +89,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   // Forwarded responses keep the owner's x-silt-node: it names the node that handled the request.
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', async (req, reply) => {
     if (!reply.hasHeader('x-silt-node')) reply.header('x-silt-node', deps.nodeId);
+    reply.header(REQUEST_ID, req.id);
   });
-  const responses = new Map<string, number>();
-  app.addHook('onResponse', async (_req, reply) => {
-    const key = String(reply.statusCode);
-    responses.set(key, (responses.get(key) ?? 0) + 1);
+  app.addHook('onResponse', async (req, reply) => {
+    const status = String(reply.statusCode);
+    metrics.httpResponses.inc({ status });
+    // The route's pattern, never the URL: one series per route, whatever the namespace or id.
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ route, method: req.method, status }, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler((error: FastifyError | SiltError | Error, request, reply) => {
@@ -109,21 +115,24 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // Before every route (each must be classified) and before cluster routing (checked, then relayed).
   registerAuth(app, deps.auth ?? NO_AUTH);
   app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
-  // Ready when object storage answers: a node that cannot reach it can acknowledge nothing.
-  app.get('/ready', async (_req, reply) => {
+  // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
+  app.get('/ready', async () => {
     try {
       await deps.store.list(CATALOG_PREFIX, { maxKeys: 1 });
+      await deps.store.checkWritable?.();
       return { status: 'ready', node: deps.nodeId };
     } catch (e) {
-      throw Errors.storageUnavailable(null, { operation: 'list', key: CATALOG_PREFIX, message: (e as Error).message });
+      const operation = isStorageError(e) ? e.operation : 'list';
+      throw Errors.storageUnavailable(null, { operation, key: isStorageError(e) ? e.key : CATALOG_PREFIX, message: (e as Error).message });
     }
   });
 
-  const routing = deps.cluster ? registerClusterRouting(app, deps.cluster) : null;
+  const routing = deps.cluster ? registerClusterRouting(app, { ...deps.cluster, metrics }) : null;
   app.get('/stats', async () => ({ ...deps.stats(), routing }));
+  metrics.sampled(() => metricSamples(deps.stats(), routing, nodeTotals(deps.catalog)));
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');
-    return renderMetrics(metricSamples(deps.stats(), routing, responses));
+    reply.header('content-type', metrics.contentType);
+    return metrics.render();
   });
 
   registerWriteRoutes(app, deps);
@@ -132,12 +141,24 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   return app;
 }
 
-function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses: Map<string, number>): Sample[] {
+/** Sums over the namespaces this node owns and has open. */
+function nodeTotals(catalog: NamespaceCatalog): { documents: number; segments: number; oldestWriteAt: number | null } {
+  let documents = 0;
+  let segments = 0;
+  let oldestWriteAt: number | null = null;
+  for (const ns of catalog.openNamespaces()) {
+    documents += ns.memtable.size;
+    segments += ns.segments.length;
+    const at = ns.state.oldestUnindexedAt;
+    if (at !== null && (oldestWriteAt === null || at < oldestWriteAt)) oldestWriteAt = at;
+  }
+  return { documents, segments, oldestWriteAt };
+}
+
+function metricSamples(stats: NodeStats, routing: RoutingStats | null, totals: ReturnType<typeof nodeTotals>): Sample[] {
   const tiers = (pick: (s: MemoryCacheStats | DiskCacheStats) => number) =>
     [{ labels: { tier: 'memory' }, value: pick(stats.cache.memory) }, { labels: { tier: 'disk' }, value: pick(stats.cache.disk) }];
   const samples: Sample[] = [
-    { name: 'silt_http_responses_total', help: 'HTTP responses sent, by status code.', type: 'counter',
-      values: [...responses].map(([status, value]) => ({ labels: { status }, value })) },
     { name: 'silt_object_store_requests_total', help: 'Object-store requests made, by operation.', type: 'counter',
       values: Object.entries(stats.object_store_requests).map(([op, value]) => ({ labels: { op }, value })) },
     { name: 'silt_cache_hits_total', help: 'Cache hits, by tier.', type: 'counter', values: tiers((s) => s.hits) },
@@ -157,6 +178,10 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, responses
     { name: 'silt_builds_total', help: 'Segment builds finished, by outcome.', type: 'counter',
       values: [{ labels: { outcome: 'ok' }, value: stats.builds.completed }, { labels: { outcome: 'failed' }, value: stats.builds.failed }] },
     { name: 'silt_unindexed_bytes', help: 'Bytes written but not yet indexed, all namespaces open on this node.', type: 'gauge', values: stats.unindexed.unindexed_bytes },
+    { name: 'silt_unindexed_documents', help: 'Documents written but not yet indexed (the tails), all namespaces open on this node.', type: 'gauge', values: totals.documents },
+    { name: 'silt_segments', help: 'Segments of the namespaces open on this node.', type: 'gauge', values: totals.segments },
+    { name: 'silt_index_lag_seconds', help: 'Age of the oldest write not yet indexed on this node; 0 when every write is indexed.', type: 'gauge',
+      values: totals.oldestWriteAt === null ? 0 : Math.max(0, (Date.now() - totals.oldestWriteAt) / 1000) },
     { name: 'silt_unindexed_limit_bytes', help: 'Unindexed bytes at which writes get 429 (indexing.node_unindexed_limit_bytes).', type: 'gauge', values: stats.unindexed.unindexed_limit_bytes },
   ];
   if (routing) {

@@ -6,6 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 
 export const FORWARDED_BY = 'x-silt-forwarded-by';
+/** The request's id, as src/http-edge.ts reads and returns it (cluster/ does not import the edge). */
+export const REQUEST_ID = 'x-request-id';
 /** Proves a relayed request comes from a node (auth.cluster_token); checked in src/auth.ts. */
 export const CLUSTER_TOKEN = 'x-silt-cluster-token';
 
@@ -22,6 +24,8 @@ export interface ForwardRequest {
   authorization?: string | undefined;
   /** auth.cluster_token; '' when the cluster runs without keys. */
   clusterToken?: string | undefined;
+  /** The request's id (x-request-id), so the owner's log lines carry the same one. */
+  requestId?: string | undefined;
 }
 
 export interface ForwardResponse {
@@ -48,6 +52,7 @@ export function forward(baseUrl: string, req: ForwardRequest): Promise<ForwardRe
   if (req.contentType) headers['content-type'] = req.contentType;
   if (req.authorization) headers.authorization = req.authorization;
   if (req.clusterToken) headers[CLUSTER_TOKEN] = req.clusterToken;
+  if (req.requestId) headers[REQUEST_ID] = req.requestId;
   const body = req.body && req.body.length > 0 ? req.body : null;
   if (body) headers['content-length'] = body.length;
   return new Promise((resolve, reject) => {

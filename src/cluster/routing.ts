@@ -19,6 +19,7 @@ import type { QueryLimits } from '../query/request.ts';
 import { serveRead, type NamespaceRead } from '../namespace/routes.ts';
 import { FORWARDED_BY, forward, UnreachableError, type ForwardResponse } from './forward.ts';
 import type { Topology } from './topology.ts';
+import type { NodeMetrics } from '../metrics.ts';
 import type { NamespaceView, ViewCatalog } from './view.ts';
 
 export interface RoutingOptions {
@@ -31,6 +32,8 @@ export interface RoutingOptions {
   eventualMaxStalenessMs: number;
   /** Sent with every relayed request (auth.cluster_token); absent or '' without keys. */
   clusterToken?: string;
+  /** Query durations of the reads answered here from a view. */
+  metrics?: NodeMetrics;
 }
 
 /** Counters of what routing did, for /metrics and /stats. */
@@ -102,7 +105,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       stats.forwarded++;
       res = await forward(owner.url, {
         method: req.method, path: req.url, body, contentType: req.headers['content-type'], timeoutMs, from: topology.selfId,
-        authorization: req.headers.authorization, clusterToken: opts.clusterToken,
+        authorization: req.headers.authorization, clusterToken: opts.clusterToken, requestId: req.id,
       });
     } catch (e) {
       if (!(e instanceof UnreachableError)) throw e;
@@ -156,7 +159,8 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       if (!choice) return reply;
     }
     // The body first: a read the view refuses (a bad query, no such document) is an error, unmarked.
-    const answer = { ...serveRead(choice.view, read!, opts.queryLimits, started), ...choice.marks };
+    const observer = opts.metrics ? { metrics: opts.metrics, servedFromStorage: choice.servedFrom === 'object_storage' } : undefined;
+    const answer = { ...serveRead(choice.view, read!, opts.queryLimits, started, observer), ...choice.marks };
     reply.header('x-silt-served-from', choice.servedFrom);
     return reply.code(200).send(answer);
   });

@@ -8,6 +8,7 @@ import type { Namespace } from '../indexer/namespace.ts';
 import { newSegmentId, uploadSegment } from '../indexer/flush.ts';
 import { commitSegments } from '../indexer/segment-updater.ts';
 import { planMerges } from './merge-policy.ts';
+import { secondsSince } from '../metrics.ts';
 
 export interface CompactionOptions {
   max_segments: number;
@@ -31,6 +32,7 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
       const deadNow = () => origin.flatMap(([s, row], i) => (s.isLive(row) ? [] : [i]));
       const maxSeq = Math.max(...group.map((id) => ns.loaded.manifest.segments.find((r) => r.id === id)!.max_seq));
 
+      const started = performance.now();
       let output = null;
       if (origin.length > 0) {
         // The rows are read out of the inputs only once a build thread is free.
@@ -40,6 +42,7 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
       }
       // Deletions that happen during the commit are carried over by the updater.
       await commitSegments(ns, { removed: inputs, added: output && { segment: output, maxSeq, deadRows: deadNow } });
+      ns.deps.metrics?.indexBuild.observe({ kind: 'merge' }, secondsSince(started));
       merged++;
     }
     return merged;

@@ -8,6 +8,7 @@ import { SegmentReader } from '../segment/index.ts';
 import type { SegmentMeta } from '../segment/index.ts';
 import type { Namespace } from './namespace.ts';
 import { commitSegments, type NewSegment } from './segment-updater.ts';
+import { secondsSince } from '../metrics.ts';
 
 export function newSegmentId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
@@ -30,6 +31,7 @@ export async function uploadSegment(ns: Namespace, id: string, bytes: Buffer, me
 export function flushTail(ns: Namespace): Promise<boolean> {
   return ns.exclusive(async () => {
     if (ns.lastAppliedSeq <= ns.loaded.manifest.wal_watermark) return false;
+    const started = performance.now();
     let watermark = ns.lastAppliedSeq;
     // The snapshot (and its watermark) is taken when a build thread is free, not before: a flush
     // waiting for the pool holds no copy of the tail, and folds what arrived while it waited.
@@ -58,6 +60,7 @@ export function flushTail(ns: Namespace): Promise<boolean> {
       added: built && { segment: built, maxSeq: watermark, deadRows: deadRows(built.reader) },
       watermark,
     });
+    if (built) ns.deps.metrics?.indexBuild.observe({ kind: 'flush' }, secondsSince(started));
     return true;
   });
 }

@@ -21,6 +21,7 @@ import { storageFailure } from '../namespace/failures.ts';
 import { openSegmentReader } from '../namespace/objects.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
 import type { WriteAdmission } from './backpressure.ts';
+import type { NodeMetrics } from '../metrics.ts';
 
 export type { QueryHitJson } from '../namespace/state.ts';
 
@@ -44,6 +45,8 @@ export interface NamespaceDeps {
   tmpDir: string;
   /** The node's segment build threads, shared by flush and merge of every namespace. */
   builds: BuildPool;
+  /** The node's metrics (WAL commit and build durations); absent in tests that do not look. */
+  metrics?: NodeMetrics;
 }
 
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */
@@ -71,6 +74,7 @@ export class Namespace implements ReadableNamespace {
       apply: (entry, bytes) => this.apply(entry, bytes),
       recover: (fromSeq) => this.catchUp(fromSeq - 1).then((last) => last + 1),
       failure: (e) => storageFailure(e, name),
+      committed: (seconds) => deps.metrics?.walCommit.observe(seconds),
     });
   }
 

@@ -6,7 +6,8 @@ import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
 import { formatId, idToJson, parseDocId } from '../schema/document.ts';
 import type { Document } from '../schema/types.ts';
-import { parseQuery, type QueryLimits } from '../query/request.ts';
+import { parseQuery, type ParsedQuery, type QueryLimits } from '../query/request.ts';
+import type { NodeMetrics, QueryKind } from '../metrics.ts';
 import type { ReadableNamespace } from './state.ts';
 
 type NsParams = { Params: { ns: string } };
@@ -28,8 +29,25 @@ export function tookMs(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
 }
 
+/**
+ * A query's label in silt_query_duration_seconds, the first that applies: served from storage (the
+ * owner was down), filtered (any filter), hybrid (vector and full text), vector, text.
+ */
+export function queryKind(q: ParsedQuery, servedFromStorage: boolean): QueryKind {
+  if (servedFromStorage) return 'served_from_storage';
+  if (q.filter) return 'filtered';
+  if (q.vector && q.fullText) return 'hybrid';
+  return q.vector ? 'vector' : 'text';
+}
+
+/** Where a query's duration goes; servedFromStorage when a view answers because the owner did not. */
+export interface QueryObserver {
+  metrics: NodeMetrics;
+  servedFromStorage?: boolean;
+}
+
 /** The response body of `read` served from `ns`; `started` is when the request arrived. */
-export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: QueryLimits, started: number): object {
+export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: QueryLimits, started: number, observer?: QueryObserver): object {
   if (read.kind === 'namespace') return { namespace: ns.name, schema: ns.schema, ...ns.stats() };
   if (read.kind === 'document') {
     const id = parseDocId(read.id, 'id');
@@ -38,13 +56,17 @@ export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: Qu
     return documentJson(doc);
   }
   const q = parseQuery(read.body, ns.schema, ns.name, limits);
-  return { results: ns.query(q), took_ms: tookMs(started) };
+  const results = ns.query(q);
+  const took = tookMs(started);
+  observer?.metrics.queryDuration.observe({ kind: queryKind(q, observer.servedFromStorage ?? false) }, took / 1000);
+  return { results, took_ms: took };
 }
 
 export interface ReadRouteDeps {
   /** The namespaces this node owns (the indexer's catalog). */
   catalog: { list(): Promise<string[]>; get(name: string): Promise<ReadableNamespace> };
   queryLimits: QueryLimits;
+  metrics?: NodeMetrics;
 }
 
 export function registerReadRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
@@ -65,6 +87,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: ReadRouteDeps): v
 
   app.post<NsParams>('/v1/namespaces/:ns/query', async (req) => {
     const started = performance.now();
-    return serveRead(await owned(req.params.ns), { kind: 'query', body: req.body }, deps.queryLimits, started);
+    const observer = deps.metrics ? { metrics: deps.metrics } : undefined;
+    return serveRead(await owned(req.params.ns), { kind: 'query', body: req.body }, deps.queryLimits, started, observer);
   });
 }

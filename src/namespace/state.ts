@@ -36,8 +36,8 @@ export class NamespaceState {
   memtable: Memtable;
   /** The seq of the last WAL entry applied. */
   lastSeq: number;
-  /** Sizes of the WAL objects after the watermark, oldest first, and their sum. */
-  private walTail: Array<{ seq: number; bytes: number }> = [];
+  /** Sizes (and write times, for the index lag) of the WAL objects after the watermark, oldest first, and their sum. */
+  private walTail: Array<{ seq: number; bytes: number; createdAt: number }> = [];
   private walTailBytes = 0;
 
   private constructor(readonly name: string, loaded: LoadedManifest, segments: LiveSegment[]) {
@@ -66,6 +66,11 @@ export class NamespaceState {
     return this.walTailBytes;
   }
 
+  /** When the oldest write not yet folded into a segment was committed (ms since the epoch); null when none. */
+  get oldestUnindexedAt(): number | null {
+    return this.walTail[0]?.createdAt ?? null;
+  }
+
   /** Applies every WAL entry after `afterSeq` that is in storage; returns the last seq applied. */
   async replay(source: ObjectSource, onEntry?: () => void, afterSeq = this.lastSeq): Promise<number> {
     try {
@@ -83,7 +88,7 @@ export class NamespaceState {
   apply(entry: WalEntry, bytes: number): void {
     applyOps(this.memtable, this.segments, entry);
     this.lastSeq = entry.seq;
-    this.walTail.push({ seq: entry.seq, bytes });
+    this.walTail.push({ seq: entry.seq, bytes, createdAt: entry.createdAt });
     this.walTailBytes += bytes;
     if (this.memtable.shouldRebuild()) this.memtable = this.memtable.rebuilt();
   }

@@ -21,7 +21,8 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, link, lstat, mkdir, open, readdir, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError, type StorageOperation } from './errors.ts';
 import { KeyMutex } from './key-mutex.ts';
@@ -40,6 +41,15 @@ export class LocalFsObjectStore implements ObjectStore {
 
   constructor(rootPath: string) {
     this.#root = path.resolve(rootPath);
+  }
+
+  /** The root must exist and be writable: a put would recreate a deleted root, empty, and carry on. */
+  async checkWritable(): Promise<void> {
+    try {
+      await access(this.#root, constants.W_OK);
+    } catch (e) {
+      throw fsError('put', '', e, `the storage root ${this.#root} is missing or not writable (${errnoCode(e) ?? 'error'})`);
+    }
   }
 
   async get(key: string, range?: ByteRange): Promise<GetResult> {

@@ -1,13 +1,19 @@
 // Counts object-store requests by operation: how the number of requests a cold query needs is
-// measured (DESIGN.md §7). A call counts once when it starts, whatever its outcome; wrapped
-// around withRetry it counts logical operations, inside it each attempt.
+// measured (DESIGN.md §7), and what /stats reports. A call counts once when it starts, whatever its
+// outcome; wrapped around withRetry it counts logical operations, inside it each attempt. Given a
+// histogram, it also times each call by operation and outcome (silt_object_store_request_duration_seconds).
 
-import type { StorageOperation } from './errors.ts';
+import { isStorageError, type StorageOperation } from './errors.ts';
 import type {
   ByteRange, GetOptions, GetResult, ListOptions, ListPage, ObjectInfo, ObjectStore, PutCondition,
 } from './object-store.ts';
 
 export type RequestCounts = Record<StorageOperation, number>;
+
+/** What times the calls: prom-client's Histogram fits. */
+export interface RequestTimer {
+  observe(labels: { operation: StorageOperation; outcome: string }, seconds: number): void;
+}
 
 function zero(): RequestCounts {
   return { get: 0, head: 0, put: 0, list: 0, delete: 0 };
@@ -15,6 +21,7 @@ function zero(): RequestCounts {
 
 export class CountingObjectStore implements ObjectStore {
   #counts = zero();
+  #timer: RequestTimer | null = null;
 
   constructor(
     readonly inner: ObjectStore,
@@ -24,6 +31,12 @@ export class CountingObjectStore implements ObjectStore {
 
   close(): void {
     this.onClose();
+  }
+
+  /** From now on, each call is timed into `timer` (the node's metrics, set once they exist). */
+  timeWith(timer: RequestTimer): this {
+    this.#timer = timer;
+    return this;
   }
 
   /** A snapshot; later requests do not change it. */
@@ -40,28 +53,45 @@ export class CountingObjectStore implements ObjectStore {
     this.#counts = zero();
   }
 
+  async #call<T>(operation: StorageOperation, run: () => Promise<T>): Promise<T> {
+    this.#counts[operation] += 1;
+    const timer = this.#timer;
+    if (!timer) return run();
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await run();
+    } catch (e) {
+      // The storage error's kind (not_found, precondition_failed, transient, permanent): a few values.
+      outcome = isStorageError(e) ? e.kind : 'error';
+      throw e;
+    } finally {
+      timer.observe({ operation, outcome }, (performance.now() - started) / 1000);
+    }
+  }
+
   get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
-    this.#counts.get += 1;
-    return this.inner.get(key, range, options);
+    return this.#call('get', () => this.inner.get(key, range, options));
   }
 
   head(key: string): Promise<ObjectInfo | null> {
-    this.#counts.head += 1;
-    return this.inner.head(key);
+    return this.#call('head', () => this.inner.head(key));
   }
 
   put(key: string, body: Uint8Array, condition?: PutCondition): Promise<{ etag: string }> {
-    this.#counts.put += 1;
-    return this.inner.put(key, body, condition);
+    return this.#call('put', () => this.inner.put(key, body, condition));
   }
 
   list(prefix: string, options?: ListOptions): Promise<ListPage> {
-    this.#counts.list += 1;
-    return this.inner.list(prefix, options);
+    return this.#call('list', () => this.inner.list(prefix, options));
   }
 
   delete(key: string): Promise<void> {
-    this.#counts.delete += 1;
-    return this.inner.delete(key);
+    return this.#call('delete', () => this.inner.delete(key));
+  }
+
+  /** Not a request to the store: neither counted nor timed. */
+  async checkWritable(): Promise<void> {
+    await this.inner.checkWritable?.();
   }
 }

@@ -74,6 +74,12 @@ export interface ObjectStore {
   list(prefix: string, options?: ListOptions): Promise<ListPage>;
   /** Idempotent: deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
+  /**
+   * For /ready: throws a StorageError when the store cannot take writes although its reads may
+   * answer (local-fs: a root deleted or not writable, where a LIST of a missing directory succeeds).
+   * Absent: a successful read is proof enough (S3).
+   */
+  checkWritable?(): Promise<void>;
 }
 
 /** Every object under `prefix` (after `startAfter`), in key order, one page at a time. */

@@ -18,6 +18,8 @@ export interface WalWriterHooks<P, R> {
   recover(fromSeq: number): Promise<number>;
   /** Translates a failed put into the error the waiting requests get. */
   failure(error: unknown): Error;
+  /** Told how long each WAL put took, in seconds, whatever its outcome (silt_wal_commit_duration_seconds). */
+  committed?(seconds: number): void;
 }
 
 interface Pending<P, R> {
@@ -114,9 +116,12 @@ export class WalWriter<P, R> {
         for (const p of batch) p.reject(e);
         continue;
       }
+      const putStarted = performance.now();
       try {
         await this.store.put(walKey(this.ns, seq), body, { ifNoneMatch: '*' });
+        this.hooks.committed?.((performance.now() - putStarted) / 1000);
       } catch (e) {
+        this.hooks.committed?.((performance.now() - putStarted) / 1000);
         this.needsRecovery = true;
         const error = this.hooks.failure(e);
         for (const p of batch) p.reject(error);

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { checkExposure, parseConfig, type SiltConfig } from '../../src/config/index.ts';
+import { ALL_METRICS } from '../support/metrics.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const K8S = path.join(ROOT, 'examples/distributed/k8s');
@@ -164,7 +165,7 @@ function portNumber(c: Container, port: string | number | undefined): number {
 describe('Kubernetes manifests', () => {
   it('parse, and leave the namespace to kubectl', () => {
     assert.deepEqual(objects.map((o) => o.kind).sort(),
-      ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Secret', 'Service', 'Service', 'Service', 'StatefulSet']);
+      ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PrometheusRule', 'Secret', 'Service', 'Service', 'Service', 'StatefulSet']);
     for (const o of objects) {
       assert.ok(o.apiVersion && o.metadata.name, `${o.file}: an object without apiVersion or name`);
       assert.equal(o.metadata.namespace, undefined, `${o.file}: ${o.kind} ${o.metadata.name} names a namespace`);
@@ -353,5 +354,25 @@ describe('Kubernetes manifests', () => {
     assert.match(readme, /kubectl (?:-n \S+ )?create secret generic silt-auth /);
     for (const key of auth) assert.ok(readme.includes(`--from-literal=${key}=$(openssl rand -hex 32)`), `README's silt-auth lacks ${key}`);
     assert.match(readme, /curl -H "Authorization: Bearer \$KEY"/);
+  });
+
+  it('ship Prometheus rules that use only metrics the server exposes', () => {
+    interface Rule { record?: string; alert?: string; expr: string; for?: string; labels?: Labels; annotations?: Record<string, string> }
+    const rules = one<{ spec: { groups: { name: string; rules: Rule[] }[] } }>('PrometheusRule', 'silt');
+    const all = rules.spec.groups.flatMap((g) => g.rules);
+    assert.ok(all.filter((r) => r.alert).length >= 5, 'a handful of alerts');
+    const used = new Set<string>();
+    for (const rule of all) {
+      assert.ok((rule.record ?? rule.alert) && rule.expr, `a rule without a name or expression: ${JSON.stringify(rule)}`);
+      if (rule.alert) assert.ok(rule.labels?.severity && rule.annotations?.summary, `${rule.alert}: severity and summary`);
+      // Metric names (recording rules' names have colons and are not metrics); histograms by their series.
+      for (const [name] of rule.expr.matchAll(/\b(?:silt|process|nodejs)_[a-z0-9_]+/g)) {
+        const metric = name.replace(/_(bucket|count|sum)$/, '');
+        const base = ALL_METRICS[metric] === 'histogram' ? metric : name;
+        assert.ok(base in ALL_METRICS, `${rule.record ?? rule.alert} uses ${name}, which the server does not expose`);
+        used.add(base);
+      }
+    }
+    assert.ok(used.size >= 8);
   });
 });

@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AuthOptions } from '../../src/auth.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
+import { CountingObjectStore } from '../../src/storage/metrics.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
 import { buildServer, type HttpLimits } from '../../src/server.ts';
 import { BuildPool } from '../../src/segment/index.ts';
 import type { IndexingOptions } from '../../src/indexer/namespace.ts';
+import { NodeMetrics } from '../../src/metrics.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -38,8 +40,10 @@ export function testApp(opts: {
 } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const builds = opts.builds ?? TEST_BUILDS;
+  const metrics = new NodeMetrics();
+  if (store instanceof CountingObjectStore) store.timeWith(metrics.storeRequests);
   const catalog = new NamespaceCatalog({
-    store, maxBatchBytes: 64 << 20, indexing: { ...TEST_INDEXING, ...opts.indexing }, tmpDir: tmpdir(), builds,
+    store, maxBatchBytes: 64 << 20, indexing: { ...TEST_INDEXING, ...opts.indexing }, tmpDir: tmpdir(), builds, metrics,
   }, opts.now);
   const app = buildServer({
     catalog,
@@ -51,8 +55,9 @@ export function testApp(opts: {
     nodeId: 'test',
     compaction: { max_segments: 4, max_total_docs: 1_000_000 },
     ...(opts.http ? { http: opts.http } : {}),
+    metrics,
     stats: () => ({
-      node: 'test', role: 'single', object_store_requests: {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
+      node: 'test', role: 'single', object_store_requests: store instanceof CountingObjectStore ? store.counts() : {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
       namespaces_closed_idle_total: catalog.closedIdleTotal, namespace_views_evicted_total: 0,
       cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
       builds: builds.stats(), unindexed: catalog.admission.nodeStats(),
