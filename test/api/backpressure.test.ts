@@ -3,16 +3,10 @@
 // applied; a flush lets writes in again, and the background indexer starts that flush by itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import { Maintenance } from '../../src/compaction/maintenance.ts';
-import { buildServer } from '../../src/server.ts';
-import { MemoryCache } from '../../src/cache/index.ts';
-import { Topology } from '../../src/cluster/topology.ts';
-import { ViewCatalog } from '../../src/cluster/view.ts';
-import type { SegmentReader } from '../../src/segment/index.ts';
-import { TEST_INDEXING, testApp, type TestApp } from '../support/app.ts';
+import { queryNode, TEST_INDEXING, testApp, type TestApp } from '../support/app.ts';
 
 const SCHEMA = { vector_dim: 4, vector_metric: 'l2', attributes: { title: { type: 'string' } } };
 /** About 2.3 kB of WAL per batch of 20 such documents. */
@@ -131,17 +125,7 @@ test('a write relayed to the owner passes its 429 and Retry-After through', asyn
   const owner = testApp({ store, indexing: { unindexed_limit_bytes: 20_000 } });
   const ownerUrl = await owner.app.listen({ host: '127.0.0.1', port: 0 });
   try {
-    const relay = buildServer({
-      catalog: owner.catalog, store, log: pino({ level: 'silent' }), bodyLimit: 1 << 20,
-      queryLimits: { default_top_k: 10, max_top_k: 100 }, nodeId: 'query-1', compaction: { max_segments: 4, max_total_docs: 1000 },
-      cluster: {
-        topology: new Topology('query-1', 'query', [{ id: 'indexer-1', url: ownerUrl }]),
-        views: new ViewCatalog({ store, tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 20), defaultEf: 64 }),
-        bodyLimit: 1 << 20, queryLimits: { default_top_k: 10, max_top_k: 100 },
-        forwardTimeoutMs: 5000, writeForwardTimeoutMs: 5000, eventualMaxStalenessMs: 0,
-      },
-      stats: () => { throw new Error('not asked'); },
-    });
+    const relay = queryNode(owner, ownerUrl);
     const viaRelay = { ...owner, app: relay };
     assert.equal((await inject(viaRelay, 'PUT', '/v1/namespaces/r', SCHEMA)).status, 201);
     const { res } = await writeUntilRefused(viaRelay, 'r', 0);

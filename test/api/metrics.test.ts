@@ -3,17 +3,10 @@
 // they promise (route patterns, never raw URLs), and the process metrics are there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
-import { buildServer } from '../../src/server.ts';
-import { Topology } from '../../src/cluster/topology.ts';
-import { ViewCatalog } from '../../src/cluster/view.ts';
-import { MemoryCache } from '../../src/cache/index.ts';
-import type { SegmentReader } from '../../src/segment/index.ts';
 import { CountingObjectStore } from '../../src/storage/metrics.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import { testApp } from '../support/app.ts';
+import { queryNode, testApp } from '../support/app.ts';
 import { CLUSTER_METRICS, metricTypes, PROCESS_METRICS, SILT_METRICS } from '../support/metrics.ts';
 
 const SCHEMA = { vector_dim: 2, attributes: { title: { type: 'string', full_text: true }, n: { type: 'integer' } } };
@@ -100,15 +93,8 @@ test('a query node times reads it serves from storage when the owner is down, an
   assert.equal((await owner.call('PUT', '/v1/namespaces/s', { vector_dim: 2 })).status, 201);
   assert.equal((await owner.call('POST', '/v1/namespaces/s/upsert', { documents: [{ id: 1, vector: [1, 0] }] })).status, 200);
   await owner.app.close();
-  const query = buildServer({
-    catalog: owner.catalog, store: owner.store, log: pino({ level: 'silent' }), bodyLimit: 1 << 20,
-    queryLimits: { default_top_k: 10, max_top_k: 100 }, nodeId: 'query-1', compaction: { max_segments: 4, max_total_docs: 1000 },
-    cluster: {
-      topology: new Topology('query-1', 'query', [{ id: 'indexer-1', url: ownerUrl }]),
-      views: new ViewCatalog({ store: owner.store, tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 20), defaultEf: 64 }),
-      bodyLimit: 1 << 20, queryLimits: { default_top_k: 10, max_top_k: 100 },
-      forwardTimeoutMs: 2000, writeForwardTimeoutMs: 2000, eventualMaxStalenessMs: 0,
-    },
+  const query = queryNode(owner, ownerUrl, {
+    forwardTimeoutMs: 2000,
     stats: () => ({
       node: 'query-1', role: 'query', object_store_requests: {}, namespaces_open: 0, namespace_views: 1, namespaces_closed_idle_total: 0, namespace_views_evicted_total: 0,
       cache: { memory: EMPTY, disk: EMPTY }, builds: { threads: 0, max_threads: 1, active: 0, queued: 0, completed: 0, failed: 0 },

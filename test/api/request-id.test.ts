@@ -9,16 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { buildServer } from '../../src/server.ts';
-import { Topology } from '../../src/cluster/topology.ts';
-import { ViewCatalog } from '../../src/cluster/view.ts';
 import { forward } from '../../src/cluster/forward.ts';
-import { MemoryCache } from '../../src/cache/index.ts';
-import type { SegmentReader } from '../../src/segment/index.ts';
 import { LocalFsObjectStore } from '../../src/storage/local-fs.ts';
 import { CountingObjectStore } from '../../src/storage/metrics.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import { testApp } from '../support/app.ts';
+import { queryNode, testApp } from '../support/app.ts';
 
 type Line = { level: number; msg: string; request_id?: string; reqId?: string };
 
@@ -122,17 +117,7 @@ test('a request relayed to the owner keeps its id in the owner\'s log lines, giv
   const { log, lines } = capture();
   const owner = testApp({ store, log });
   const ownerUrl = await owner.app.listen({ host: '127.0.0.1', port: 0 });
-  const relay = buildServer({
-    catalog: owner.catalog, store, log: pino({ level: 'silent' }), bodyLimit: 1 << 20,
-    queryLimits: { default_top_k: 10, max_top_k: 100 }, nodeId: 'query-1', compaction: { max_segments: 4, max_total_docs: 1000 },
-    cluster: {
-      topology: new Topology('query-1', 'query', [{ id: 'indexer-1', url: ownerUrl }]),
-      views: new ViewCatalog({ store, tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 20), defaultEf: 64 }),
-      bodyLimit: 1 << 20, queryLimits: { default_top_k: 10, max_top_k: 100 },
-      forwardTimeoutMs: 5000, writeForwardTimeoutMs: 5000, eventualMaxStalenessMs: 0,
-    },
-    stats: () => { throw new Error('not asked'); },
-  });
+  const relay = queryNode(owner, ownerUrl);
   try {
     const given = await relay.inject({ method: 'PUT', url: '/v1/namespaces/r', payload: { vector_dim: 2 }, headers: { 'x-request-id': 'via-relay-1' } });
     assert.equal(given.statusCode, 201);

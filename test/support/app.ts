@@ -7,7 +7,11 @@ import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import { CountingObjectStore } from '../../src/storage/metrics.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
-import { buildServer, type HttpLimits } from '../../src/server.ts';
+import { buildServer, type HttpLimits, type NodeStats } from '../../src/server.ts';
+import { Topology } from '../../src/cluster/topology.ts';
+import { ViewCatalog } from '../../src/cluster/view.ts';
+import { MemoryCache } from '../../src/cache/index.ts';
+import type { SegmentReader } from '../../src/segment/index.ts';
 import { BuildPool } from '../../src/segment/index.ts';
 import type { IndexingOptions } from '../../src/indexer/namespace.ts';
 import { NodeMetrics } from '../../src/metrics.ts';
@@ -81,3 +85,22 @@ export function testApp(opts: {
 }
 
 export { rng } from './rng.ts';
+
+/**
+ * A query node 'query-1' in front of `owner` (listening at ownerUrl), which owns every namespace:
+ * requests are relayed to it, and reads fall back to views over the owner's store.
+ */
+export function queryNode(owner: TestApp, ownerUrl: string, opts: { forwardTimeoutMs?: number; stats?: () => NodeStats } = {}): FastifyInstance {
+  const timeout = opts.forwardTimeoutMs ?? 5000;
+  return buildServer({
+    catalog: owner.catalog, store: owner.store, log: pino({ level: 'silent' }), bodyLimit: 1 << 20,
+    queryLimits: { default_top_k: 10, max_top_k: 100 }, nodeId: 'query-1', compaction: { max_segments: 4, max_total_docs: 1000 },
+    cluster: {
+      topology: new Topology('query-1', 'query', [{ id: 'indexer-1', url: ownerUrl }]),
+      views: new ViewCatalog({ store: owner.store, tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 20), defaultEf: 64 }),
+      bodyLimit: 1 << 20, queryLimits: { default_top_k: 10, max_top_k: 100 },
+      forwardTimeoutMs: timeout, writeForwardTimeoutMs: timeout, eventualMaxStalenessMs: 0,
+    },
+    stats: opts.stats ?? (() => { throw new Error('not asked'); }),
+  });
+}
