@@ -15,13 +15,21 @@ export interface CompactionOptions {
   max_total_docs: number;
 }
 
-/** Runs one round of the merge policy; returns the number of merges committed. */
+/** What the merge policy would merge now: pure and cheap, so it may be asked after every flush. */
+export function mergePlan(ns: Namespace, opts: CompactionOptions): string[][] {
+  return planMerges(
+    ns.segments.map((s) => ({ id: s.segmentId, rows: s.rowCount, liveRows: s.size })),
+    { maxSegments: opts.max_segments, maxTotalDocs: opts.max_total_docs },
+  );
+}
+
+/**
+ * Runs one round of the merge policy; returns the number of merges committed. The groups run one
+ * after another under ns.exclusive, so a namespace has at most one merge on the build pool.
+ */
 export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<number> {
   return ns.exclusive(async () => {
-    const groups = planMerges(
-      ns.segments.map((s) => ({ id: s.segmentId, rows: s.rowCount, liveRows: s.size })),
-      { maxSegments: opts.max_segments, maxTotalDocs: opts.max_total_docs },
-    );
+    const groups = mergePlan(ns, opts);
     let merged = 0;
     for (const group of groups) {
       const inputs = group.map((id) => ns.segments.find((s) => s.segmentId === id)!);

@@ -1,10 +1,11 @@
 // The background indexer: folds tails into segments when they pass a size, count or age
-// threshold, runs compaction every interval (or at once when there are too many segments), and
-// garbage-collects after either. One task at a time per namespace; failures are logged and
+// threshold, asks the merge policy as soon as the segment list changed (after a flush or a merge,
+// so a namespace converges to few segments within ticks, not hours) and every interval (deletions
+// alone may make a segment worth rewriting), and garbage-collects after either. One task at a time per namespace; failures are logged and
 // retried on the next tick, never lost (the WAL still holds everything).
 import type { FastifyBaseLogger } from 'fastify';
 import { collectGarbage } from './gc.ts';
-import { compactOnce } from './compactor.ts';
+import { compactOnce, mergePlan } from './compactor.ts';
 import { flushTail } from '../indexer/flush.ts';
 import type { Namespace } from '../indexer/namespace.ts';
 import { ManifestConflictError } from '../manifest/manifest.ts';
@@ -23,6 +24,8 @@ interface State {
   released: boolean;
   lastFlush: number;
   lastCompaction: number;
+  /** The segment list the merge policy last saw (a commit always installs a new array). */
+  planned: readonly unknown[] | null;
   lastGc: number;
   /** The manifest version GC last saw, and when it first saw it. */
   gcVersion: number;
@@ -71,7 +74,7 @@ export class Maintenance {
     if (!s) {
       const t = this.now();
       s = {
-        running: null, released: false, lastFlush: t, lastCompaction: t, lastGc: 0,
+        running: null, released: false, lastFlush: t, lastCompaction: t, planned: null, lastGc: 0,
         gcVersion: -1, changedAt: t, gcDue: true, ageOutDue: true,
       };
       this.state.set(ns, s);
@@ -114,10 +117,17 @@ export class Maintenance {
       } else if (!unfolded) {
         s.lastFlush = now;
       }
-      if (compaction.enabled && (ns.segments.length > compaction.max_segments || now - s.lastCompaction >= compaction.interval_secs * 1000)) {
-        const merged = await compactOnce(ns, compaction);
-        s.lastCompaction = this.now();
-        if (merged > 0) this.log.info({ namespace: ns.name, merges: merged, segments: ns.segments.length }, 'segments merged');
+      // One round per check: a merge's output may complete a tier, which the next tick merges,
+      // after this namespace's flush if one is due by then.
+      if (compaction.enabled && (ns.segments !== s.planned || now - s.lastCompaction >= compaction.interval_secs * 1000)) {
+        const seen = ns.segments;
+        if (mergePlan(ns, compaction).length > 0) {
+          const merged = await compactOnce(ns, compaction);
+          if (merged > 0) this.log.info({ namespace: ns.name, merges: merged, segments: ns.segments.length }, 'segments merged');
+        }
+        // Only once it succeeded: a failed merge is planned again on the next tick.
+        s.planned = seen;
+        s.lastCompaction = now;
       }
       if (this.gcDue(ns, s)) {
         const started = this.now();

@@ -177,11 +177,11 @@ const KEYS: KeyDefinitions = {
   },
   'compaction.interval_secs': {
     type: positiveInt, default: 3600,
-    doc: 'How often each namespace is checked for segments to merge.',
+    doc: 'How often a namespace whose segments did not change is re-checked for merges (deletions); every flush or merge is followed by a check at once.',
   },
   'compaction.max_segments': {
-    type: positiveInt, default: 100,
-    doc: 'Merge when a namespace has more segments than this; lower = faster queries, more merging.',
+    type: positiveInt, default: 16,
+    doc: 'Most segments a namespace keeps, merging the smallest beyond it; lower = faster queries, more merging.',
   },
   'compaction.max_total_docs': {
     type: positiveInt, default: 1_000_000,
