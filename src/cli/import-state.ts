@@ -7,7 +7,7 @@ import type { Format, Position } from './sources.ts';
 export interface ImportState {
   namespace: string;
   format: Format;
-  /** The file's size when the import started: a resumed import refuses a file that changed. */
+  /** The file's size when last read, for the record. */
   size: number;
   id_offset: number;
   position: Position;

@@ -2,7 +2,7 @@
 // (application/x-ndjson), one batch a request. After each acknowledged batch the resume point is
 // saved (import-state.ts), so an interrupted import goes on with --resume from the first document
 // not acknowledged; a batch sent twice is harmless, as an upsert replaces.
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Client, CliError, nsPath, serverOptions, type ServerOptions } from './client.ts';
@@ -59,8 +59,12 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   if (opts.resume) {
     if (!saved) throw new CliError(`nothing to resume: ${where} does not exist`);
     if (saved.namespace !== opts.namespace) throw new CliError(`${where} is an import into '${saved.namespace}', not '${opts.namespace}'`);
-    if (saved.size !== size || saved.format !== format) throw new CliError(`${file} changed since the interrupted import (${where}); delete that file to start over`);
-    state = saved;
+    // The part already imported may not change; the rest may (a bad line fixed, say).
+    const { offset } = saved.position;
+    if (saved.format !== format || offset > size || (offset < size && !atLineStart(file, offset, format))) {
+      throw new CliError(`${file} changed before the point where the import stopped (${where}); delete that file to start over`);
+    }
+    state = { ...saved, size };
   } else {
     if (saved) throw new CliError(`${where} records an interrupted import (${saved.documents} documents); pass --resume to go on, or delete it to start over`);
     state = { namespace: opts.namespace, format, size, id_offset: opts.idOffset, position: { offset: 0, line: 0 }, documents: 0 };
@@ -109,6 +113,7 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
 
 async function send(client: Client, path: string, batch: Batch, acknowledge: (to: Position, docs: number) => void, file: string, format: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
+    const sent = batch;
     try {
       await client.request('POST', path, { ndjson: batch.body });
       acknowledge(batch.ends[batch.ends.length - 1]!, batch.ends.length);
@@ -127,9 +132,22 @@ async function send(client: Client, path: string, batch: Batch, acknowledge: (to
       }
       // The server numbers the lines of its request; say which line of the file that is.
       const m = format === 'jsonl' ? /\bline (\d+)\b/.exec(e.message) : null;
-      const at = m ? ` at line ${fileLine(batch, Number(m[1]))} of ${file}` : '';
+      const at = m ? ` at line ${fileLine(sent, Number(m[1]))} of ${file}` : '';
       throw new CliError(`import stopped${at}: ${e.message} (documents before it are imported; fix it and run again with --resume)`);
     }
+  }
+}
+
+/** True when `offset` is where a JSONL line starts (after a newline); .fvecs rows are checked as they are read. */
+function atLineStart(file: string, offset: number, format: string): boolean {
+  if (format !== 'jsonl' || offset === 0) return true;
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, offset - 1);
+    return b[0] === 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }
 
