@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSilt, type SiltProcess } from '../support/silt-process.ts';
+import { freePort, startSilt, type SiltProcess } from '../support/silt-process.ts';
 import { fvecs, jsonl, silt, spawnCli, tempDir } from './support.ts';
 
 const KEY = 'cli-test-key-0123456789';
@@ -114,13 +114,14 @@ test('an import killed mid-way goes on with --resume to the exact count', async 
 
 test('import failures exit 1 with one clear line', async () => {
   const file = jsonl(join(dir, 'small.jsonl'), 0, 10);
+  const closed = await freePort(); // nothing listens there
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
     [['import', file, '-n', 'missing'], env, /^silt import: import stopped: 404 SILT_ERR_NAMESPACE_NOT_FOUND: .*'missing'/],
     [['import', file, '-n', 'jl'], { SILT_URL: server.url, SILT_API_KEY: 'wrong-key-0123456789abc' }, /^silt import: import stopped: 401 SILT_ERR_AUTH_INVALID/],
     [['import', file, '-n', 'jl', '--resume'], env, /^silt import: nothing to resume: .*small\.jsonl\.silt-import\.json does not exist/],
     [['import', join(dir, 'absent.jsonl'), '-n', 'jl'], env, /^silt import: cannot read .*absent\.jsonl: ENOENT/],
     [['import', join(dir, 'data.csv'), '-n', 'jl', '--format', 'csv'], env, /^silt import: cannot read/],
-    [['import', file, '-n', 'jl', '--url', 'http://127.0.0.1:9'], env, /^silt import: import stopped: cannot reach http:\/\/127\.0\.0\.1:9/],
+    [['import', file, '-n', 'jl', '--url', `http://127.0.0.1:${closed}`], env, /^silt import: import stopped: cannot reach http:\/\/127\.0\.0\.1:\d+/],
   ];
   for (const [args, e, message] of cases) {
     const run = await silt(args, e);
