@@ -1,4 +1,4 @@
-// `silt import FILE --namespace NS`: sends a JSONL or .fvecs file through the streaming upsert
+// `silt import FILE --namespace NS`: sends a JSONL, Parquet or .fvecs file through the streaming upsert
 // (application/x-ndjson), one batch a request. After each acknowledged batch the resume point is
 // saved (import-state.ts), so an interrupted import goes on with --resume from the first document
 // not acknowledged; a batch sent twice is harmless, as an upsert replaces.
@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Client, CliError, nsPath, serverOptions, type ServerOptions } from './client.ts';
 import { formatOf, fvecsBatches, jsonlBatches, type Batch, type Position } from './sources.ts';
+import { parquetBatches, parquetRows } from './parquet.ts';
 import { loadState, removeState, saveState, statePath, type ImportState } from './import-state.ts';
 
 interface ImportOptions extends ServerOptions {
@@ -33,11 +34,11 @@ function integer(min: number) {
 }
 
 export function importCommand(): Command {
-  return serverOptions(new Command('import').description('import a JSONL (one document a line, as the API takes them) or .fvecs file into a namespace'))
-    .argument('<file>', 'the file: .jsonl/.ndjson, or .fvecs (vectors only; ids are row numbers)')
+  return serverOptions(new Command('import').description('import a JSONL (one document a line, as the API takes them), Parquet or .fvecs file into a namespace'))
+    .argument('<file>', 'the file: .jsonl/.ndjson; .parquet (columns id, vector?, attributes); .fvecs (vectors only; ids are row numbers)')
     .requiredOption('-n, --namespace <ns>', 'the namespace (it must exist)')
     .option('--batch <n>', 'documents per request', integer(1), 5000)
-    .option('--format <format>', 'jsonl or fvecs (default: from the file name)')
+    .option('--format <format>', 'jsonl, parquet or fvecs (default: from the file name)')
     .option('--id-offset <n>', '.fvecs: the id of the first row', integer(0), 0)
     .option('--resume', 'go on with an interrupted import of this file (its state file)')
     .option('--state <path>', 'where the resume point is kept (default: FILE.silt-import.json)')
@@ -53,6 +54,11 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
     throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const format = formatOf(file, opts.format);
+  // Progress counts bytes, except in Parquet (compressed columns), where it counts rows.
+  const total = format === 'parquet' ? await parquetRows(file).catch((e: unknown) => {
+    throw new CliError(`${file} is not a readable Parquet file: ${(e as Error).message}`);
+  }) : size;
+  const unit = format === 'parquet' ? (n: number) => `${n} rows` : human;
   const where = statePath(file, opts.state);
   const saved = loadState(where);
   let state: ImportState;
@@ -61,7 +67,7 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
     if (saved.namespace !== opts.namespace) throw new CliError(`${where} is an import into '${saved.namespace}', not '${opts.namespace}'`);
     // The part already imported may not change; the rest may (a bad line fixed, say).
     const { offset } = saved.position;
-    if (saved.format !== format || offset > size || (offset < size && !atLineStart(file, offset, format))) {
+    if (saved.format !== format || offset > total || (offset < total && !atLineStart(file, offset, format))) {
       throw new CliError(`${file} changed before the point where the import stopped (${where}); delete that file to start over`);
     }
     state = { ...saved, size };
@@ -82,9 +88,9 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   }) : null;
   const payload = () => {
     const secs = (Date.now() - started) / 1000;
-    return { docs: state.documents, rate: secs > 0 ? Math.round((state.documents - resumedAt) / secs) : 0, done: human(state.position.offset), size: human(size) };
+    return { docs: state.documents, rate: secs > 0 ? Math.round((state.documents - resumedAt) / secs) : 0, done: unit(state.position.offset), size: unit(total) };
   };
-  bar?.start(size, state.position.offset, payload());
+  bar?.start(total, state.position.offset, payload());
   const interrupted = () => {
     bar?.stop();
     process.stderr.write(`silt import: interrupted after ${state.documents} documents; run again with --resume to go on\n`);
@@ -100,7 +106,9 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   try {
     const batches = format === 'fvecs'
       ? fvecsBatches(file, state.position, opts.batch, state.id_offset)
-      : jsonlBatches(file, state.position, opts.batch, MAX_BATCH_BYTES);
+      : format === 'parquet'
+        ? parquetBatches(file, state.position, opts.batch)
+        : jsonlBatches(file, state.position, opts.batch, MAX_BATCH_BYTES);
     for await (const batch of batches) await send(client, upsert, batch, acknowledge, file, format);
   } finally {
     bar?.stop();
@@ -108,7 +116,7 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   }
   removeState(where);
   const secs = (Date.now() - started) / 1000;
-  process.stdout.write(`imported ${state.documents - resumedAt} documents into '${opts.namespace}' (${human(size - 0)} file, ${secs.toFixed(1)} s${resumedAt ? `; ${resumedAt} before resuming` : ''})\n`);
+  process.stdout.write(`imported ${state.documents - resumedAt} documents into '${opts.namespace}' (${human(size)} file, ${secs.toFixed(1)} s${resumedAt ? `; ${resumedAt} before resuming` : ''})\n`);
 }
 
 async function send(client: Client, path: string, batch: Batch, acknowledge: (to: Position, docs: number) => void, file: string, format: string): Promise<void> {

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { CliError } from './client.ts';
 
-export type Format = 'jsonl' | 'fvecs';
+export type Format = 'jsonl' | 'fvecs' | 'parquet';
 
 export interface Position {
   /** Bytes of the file consumed. */
@@ -23,11 +23,11 @@ export interface Batch {
 }
 
 export function formatOf(path: string, given?: string): Format {
-  const f = given ?? (/\.fvecs$/i.test(path) ? 'fvecs' : /\.(jsonl|ndjson|json)$/i.test(path) ? 'jsonl' : undefined);
-  if (f === 'jsonl' || f === 'fvecs') return f;
+  const f = given ?? (/\.fvecs$/i.test(path) ? 'fvecs' : /\.parquet$/i.test(path) ? 'parquet' : /\.(jsonl|ndjson|json)$/i.test(path) ? 'jsonl' : undefined);
+  if (f === 'jsonl' || f === 'fvecs' || f === 'parquet') return f;
   throw new CliError(given
-    ? `unknown --format '${given}'; use jsonl or fvecs`
-    : `cannot tell the format of ${path} from its name; use --format jsonl (one document a line) or fvecs`);
+    ? `unknown --format '${given}'; use jsonl, fvecs or parquet`
+    : `cannot tell the format of ${path} from its name; use --format jsonl (one document a line), fvecs or parquet`);
 }
 
 /** JSONL: one document a line, as the API takes them; blank lines are skipped (the server skips them too). */

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startSilt, type SiltProcess } from '../support/silt-process.ts';
+import { parquetWriteFile } from 'hyparquet-writer';
 import { fvecs, jsonl, silt, spawnCli, tempDir } from './support.ts';
 
 const KEY = 'cli-test-key-0123456789';
@@ -61,6 +62,26 @@ test('an .fvecs file becomes documents with ids from --id-offset and its vectors
   assert.deepEqual(first.vector, [0, 0.5, 1, 1.5]);
   const last = (await api('GET', '/v1/namespaces/fv/documents/11233')).body;
   assert.deepEqual(last.vector, [1233, 1233.5, 1234, 1234.5]);
+});
+
+test('a Parquet file: id, vector and the other columns as attributes, nulls absent', async () => {
+  await namespace('pq');
+  const path = join(dir, 'docs.parquet');
+  const ids = Array.from({ length: 1000 }, (_, i) => BigInt(i));
+  parquetWriteFile({
+    filename: path,
+    columnData: [
+      { name: 'id', data: ids, type: 'INT64' },
+      { name: 'vector', data: ids.map((i) => [Number(i), 1]) },
+      { name: 'title', data: ids.map((i) => (i % 10n === 0n ? null : `doc ${i}`)), type: 'STRING' },
+    ],
+  });
+  const run = await silt(['import', path, '-n', 'pq', '--batch', '300'], env);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /imported 1000 documents into 'pq'/);
+  assert.equal(await count('pq'), 1000);
+  assert.deepEqual((await api('GET', '/v1/namespaces/pq/documents/999')).body, { id: 999, vector: [999, 1], attributes: { title: 'doc 999' } });
+  assert.deepEqual((await api('GET', '/v1/namespaces/pq/documents/10')).body.attributes, {});
 });
 
 test('an import stopped by a bad line names it, keeps what was written, and --resume finishes it exactly', async () => {
@@ -130,5 +151,5 @@ test('import failures exit 1 with one clear line', async () => {
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
   }
   const unknown = await silt(['import', file, '-n', 'jl', '--format', 'csv'], env);
-  assert.match(unknown.stderr, /unknown --format 'csv'; use jsonl or fvecs/);
+  assert.match(unknown.stderr, /unknown --format 'csv'; use jsonl, fvecs or parquet/);
 });
