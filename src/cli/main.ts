@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './client.ts';
 import { serveCommand } from './serve.ts';
 import { importCommand } from './import.ts';
+import { exportCommand } from './export.ts';
 import { queryCommand } from './query.ts';
 import { namespacesCommand } from './namespaces.ts';
 import { statsCommand } from './stats.ts';
@@ -11,7 +12,7 @@ const program = new Command('silt')
   .description('Vector and full-text search on object storage')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
-for (const make of [serveCommand, importCommand, queryCommand, namespacesCommand, statsCommand]) program.addCommand(make());
+for (const make of [serveCommand, importCommand, exportCommand, queryCommand, namespacesCommand, statsCommand]) program.addCommand(make());
 
 try {
   await program.parseAsync(process.argv);

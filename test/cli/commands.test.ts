@@ -1,5 +1,6 @@
-// The other `silt` commands against a real server: serve, query, namespaces, stats; --help of
-// every command; errors exit 1 with the server's code and message on one line.
+// The other `silt` commands against a real server: serve, query, namespaces, stats (export is
+// tested with import); --help of every command; errors exit 1 with the server's code and message
+// on one line.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -31,13 +32,13 @@ after(async () => {
 });
 
 test('every command has --help', async () => {
-  for (const command of [[], ['serve'], ['import'], ['query'], ['namespaces'], ['stats']]) {
+  for (const command of [[], ['serve'], ['import'], ['export'], ['query'], ['namespaces'], ['stats']]) {
     const run = await silt([...command, '--help']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`^Usage: silt${command.length ? ` ${command[0]}` : ''} `));
   }
   const top = await silt(['--help']);
-  for (const name of ['serve', 'import', 'query', 'namespaces', 'stats']) assert.match(top.stdout, new RegExp(`\\n  ${name} `));
+  for (const name of ['serve', 'import', 'export', 'query', 'namespaces', 'stats']) assert.match(top.stdout, new RegExp(`\\n  ${name} `));
 });
 
 test('silt namespaces lists them; silt stats gives a namespace and the node', async () => {

@@ -52,6 +52,27 @@ test('a JSONL file is imported whole; the state file is gone afterwards', async 
   assert.equal(existsSync(`${file}.silt-import.json`), false);
 });
 
+test('silt export gives back exactly what was imported, in id order, to stdout or --out', async () => {
+  const file = join(dir, 'docs.jsonl'); // imported into 'jl' above
+  const imported = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const run = await silt(['export', 'jl', '--page-size', '700'], env);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(run.stdout.trim().split('\n').map((l) => JSON.parse(l)), imported);
+
+  // The export imports as it is: a second namespace, exported again, is the same file.
+  const out = join(dir, 'export.jsonl');
+  assert.equal((await silt(['export', 'jl', '--out', out], env)).code, 0);
+  await namespace('jl2');
+  assert.equal((await silt(['import', out, '-n', 'jl2'], env)).code, 0);
+  const again = await silt(['export', 'jl2'], env);
+  assert.equal(again.stdout, readFileSync(out, 'utf8'));
+
+  const missing = await silt(['export', 'nope', '--out', join(dir, 'nope.jsonl')], env);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^silt export: 404 SILT_ERR_NAMESPACE_NOT_FOUND: .*'nope'/);
+  assert.equal(existsSync(join(dir, 'nope.jsonl')) || existsSync(join(dir, 'nope.jsonl.partial')), false);
+});
+
 test('an .fvecs file becomes documents with ids from --id-offset and its vectors', async () => {
   await namespace('fv', 4);
   const file = fvecs(join(dir, 'base.fvecs'), 1234, 4);
