@@ -110,6 +110,11 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
         ? parquetBatches(file, state.position, opts.batch)
         : jsonlBatches(file, state.position, opts.batch, MAX_BATCH_BYTES);
     for await (const batch of batches) await send(client, upsert, batch, acknowledge, file, format);
+  } catch (e) {
+    if (e instanceof CliError && state.documents > 0) {
+      throw new CliError(`${e.message} (the ${state.documents} documents before it are imported: run again with --resume to go on)`);
+    }
+    throw e;
   } finally {
     bar?.stop();
     process.removeListener('SIGINT', interrupted);
@@ -141,7 +146,7 @@ async function send(client: Client, path: string, batch: Batch, acknowledge: (to
       // The server numbers the lines of its request; say which line of the file that is.
       const m = format === 'jsonl' ? /\bline (\d+)\b/.exec(e.message) : null;
       const at = m ? ` at line ${fileLine(sent, Number(m[1]))} of ${file}` : '';
-      throw new CliError(`import stopped${at}: ${e.message} (documents before it are imported; fix it and run again with --resume)`);
+      throw new CliError(`import stopped${at}: ${e.message}`);
     }
   }
 }

@@ -112,7 +112,7 @@ test('an import stopped by a bad line names it, keeps what was written, and --re
   jsonl(path, 0, 4000, { 2600: JSON.stringify({ id: 2600, vector: [1, 2, 3] }) });
   const run = await silt(['import', path, '-n', 'rs', '--batch', '1500'], env);
   assert.equal(run.code, 1);
-  assert.match(run.stderr, /^silt import: import stopped at line 2601 of .*half-bad\.jsonl: 400 SILT_ERR_DOCUMENT_VECTOR_DIMENSION: .*--resume\)\n$/);
+  assert.match(run.stderr, /^silt import: import stopped at line 2601 of .*half-bad\.jsonl: 400 SILT_ERR_DOCUMENT_VECTOR_DIMENSION: .*\(the 2500 documents before it are imported: run again with --resume to go on\)\n$/);
   const state = JSON.parse(readFileSync(`${path}.silt-import.json`, 'utf8'));
   // Batch 2 (lines 1501-3000) was refused at its line 1101, after the server wrote its first
   // chunk of 1,000: the resume point is right after that chunk.
