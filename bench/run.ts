@@ -25,6 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'small-segments', what: 'one segment of 128 to 16k rows: HNSW search vs exact scan latency, RSS per loaded HNSW index', data: 'none' },
   { name: 'many-namespaces', what: '2,000 namespaces × 200 docs flushing at once: threads, RSS, time to flush all, build pool vs a worker per build', data: 'none' },
   { name: 'shutdown-flush', what: '200 small tails on S3 flushed one by one vs flushAll (graceful shutdown): tails/s', data: 'none' },
+  { name: 'import-probe', what: '/health latency during an import: JSON batches vs streamed NDJSON (silt import)', data: 'none' },
   { name: 'cluster', what: '3 indexers + query node on S3: forwarding overhead, eventual reads, owner down, cold vs warm cache', data: 'glove' },
 ];
 
