@@ -72,7 +72,6 @@ try {
       const ns = `p${pass}-${name.startsWith('JSON') ? 'json' : 'ndjson'}`;
       await call(server.url, 'PUT', `/v1/namespaces/${ns}`, { vector_dim: DIM, vector_metric: 'cosine', attributes: { title: { type: 'string', full_text: true } } });
       (results[name] ??= []).push(await probeDuring(server.url, make(server.url, ns)));
-      await call(server.url, 'DELETE', `/v1/namespaces/${ns}`);
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
