@@ -26,6 +26,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /stats': 'read',
   'GET /v1/namespaces': 'read',
   'GET /v1/namespaces/:ns': 'read',
+  'GET /v1/namespaces/:ns/documents': 'read',
   'GET /v1/namespaces/:ns/documents/:id': 'read',
   'POST /v1/namespaces/:ns/query': 'read',
   'PUT /v1/namespaces/:ns': 'write',

@@ -135,21 +135,26 @@ function answerOnSocket(socket: Socket, e: SiltError, nodeId: string): void {
 }
 
 const JSON_BODY_TYPES = new Set(['application/json', 'text/plain', 'application/x-www-form-urlencoded']);
+/** A streamed body of one JSON document per line, taken by the upsert route only (indexer/ndjson.ts). */
+export const NDJSON_TYPE = 'application/x-ndjson';
 
 /**
  * Why a body with these headers is not read as JSON, or null when it is. Bodies are JSON: besides
  * application/json (and +json), a missing type, text/plain and application/x-www-form-urlencoded
  * (what `curl -d` sends) are read as JSON too; a body declared as anything else, in a charset
  * other than UTF-8, or compressed gets 415 instead of a parse error about bytes that were never JSON.
+ * application/x-ndjson is accepted where `ndjsonRoute` says the route takes it, and refused elsewhere.
  */
-export function refusedBody(type: string | undefined, encoding: string | undefined): string | null {
+export function refusedBody(type: string | undefined, encoding: string | undefined, ndjsonRoute = false): string | null {
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
     return `content-encoding '${encoding.slice(0, 40)}' is not supported`;
   }
   if (type === undefined) return null;
   const [media = '', ...params] = type.split(';');
   const mediaType = media.trim().toLowerCase();
-  if (!JSON_BODY_TYPES.has(mediaType) && !mediaType.endsWith('+json')) return `content-type '${type.slice(0, 80)}' is not accepted`;
+  if (mediaType === NDJSON_TYPE) {
+    if (!ndjsonRoute) return `content-type '${NDJSON_TYPE}' is accepted only by POST /v1/namespaces/:ns/upsert`;
+  } else if (!JSON_BODY_TYPES.has(mediaType) && !mediaType.endsWith('+json')) return `content-type '${type.slice(0, 80)}' is not accepted`;
   for (const param of params) {
     const [name = '', value = ''] = param.split('=');
     const charset = value.trim().replace(/^"|"$/g, '').toLowerCase();

@@ -3,12 +3,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
 import { parseConfig } from './config/index.ts';
-import { edgeOptions, envelope, guardConnections, httpLimits, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
+import { edgeOptions, envelope, guardConnections, httpLimits, NDJSON_TYPE, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import { CATALOG_PREFIX } from './storage/layout.ts';
 import type { NamespaceCatalog } from './indexer/catalog.ts';
-import { registerWriteRoutes } from './indexer/routes.ts';
+import { registerWriteRoutes, UPSERT_ROUTE } from './indexer/routes.ts';
 import { registerReadRoutes } from './namespace/routes.ts';
 import { registerCompactionRoutes } from './compaction/routes.ts';
 import type { QueryLimits } from './query/request.ts';
@@ -86,6 +86,12 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     } catch (e) {
       done(Errors.invalidJson((e as Error).message), undefined);
     }
+  });
+  // The upsert route reads an NDJSON body itself, as it streams in (indexer/ndjson.ts).
+  app.addContentTypeParser(NDJSON_TYPE, (req, payload, done) => {
+    const refused = refusedBody(req.headers['content-type'], req.headers['content-encoding'], req.method === 'POST' && req.routeOptions.url === UPSERT_ROUTE);
+    if (refused) return done(Errors.contentType(refused), undefined);
+    done(null, payload);
   });
 
   // Forwarded responses keep the owner's x-silt-node: it names the node that handled the request.

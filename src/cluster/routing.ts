@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
 import type { QueryLimits } from '../query/request.ts';
-import { serveRead, type NamespaceRead } from '../namespace/routes.ts';
+import { listRead, serveRead, type NamespaceRead } from '../namespace/routes.ts';
 import { FORWARDED_BY, forward, UnreachableError, type ForwardResponse } from './forward.ts';
 import type { Topology } from './topology.ts';
 import type { NodeMetrics } from '../metrics.ts';
@@ -64,8 +64,9 @@ export function namespaceRoute(url: string): NamespaceRoute | null {
 }
 
 /** The read a request asks for, or null for a write (and any other request). */
-function readOf(method: string, rest: string, body: Buffer): NamespaceRead | null {
+function readOf(method: string, rest: string, body: Buffer, url: string): NamespaceRead | null {
   if (method === 'POST' && rest === '/query') return { kind: 'query', body: parseJson(body) };
+  if (method === 'GET' && rest === '/documents') return listRead(Object.fromEntries(new URL(url, 'http://x').searchParams));
   if (method === 'GET' && rest === '') return { kind: 'namespace' };
   if (method === 'GET' && /^\/documents\/[^/]+$/.test(rest)) return { kind: 'document', id: documentId(rest) };
   return null;
@@ -146,7 +147,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     if (typeof from === 'string') throw Errors.misrouted(route.ns, from, topology.selfId, topology.ownerOf(route.ns).id);
 
     const body = await readBody(req.raw, opts.bodyLimit);
-    const read = readOf(req.method, route.rest, body);
+    const read = readOf(req.method, route.rest, body, req.url);
     const started = performance.now();
     let choice: ViewChoice | null;
     if (read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual') {

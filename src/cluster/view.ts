@@ -111,6 +111,10 @@ export class NamespaceView implements ReadableNamespace {
     return this.current.get(id);
   }
 
+  list(after: DocId | null, limit: number): Document[] {
+    return this.current.list(after, limit);
+  }
+
   stats() {
     return this.current.stats();
   }

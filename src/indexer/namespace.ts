@@ -140,6 +140,10 @@ export class Namespace implements ReadableNamespace {
     return this.state.get(id);
   }
 
+  list(after: DocId | null, limit: number): Document[] {
+    return this.state.list(after, limit);
+  }
+
   query(q: ParsedQuery): QueryHitJson[] {
     return this.state.query(q, this.deps.indexing.hnsw_ef_search);
   }

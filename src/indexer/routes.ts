@@ -9,6 +9,11 @@ import type { NamespaceCatalog } from './catalog.ts';
 import { flushTail } from './flush.ts';
 import { storageFailure } from '../namespace/failures.ts';
 import { BackpressureError } from './backpressure.ts';
+import { PartialUpsertError, upsertNdjson } from './ndjson.ts';
+import { Readable } from 'node:stream';
+
+/** The upsert route: the one route that takes an application/x-ndjson body (a stream). */
+export const UPSERT_ROUTE = '/v1/namespaces/:ns/upsert';
 
 type NsParams = { Params: { ns: string } };
 
@@ -36,10 +41,25 @@ export function registerWriteRoutes(app: FastifyInstance, deps: { catalog: Names
     return { namespace: req.params.ns, deleted: true };
   });
 
-  app.post<NsParams>('/v1/namespaces/:ns/upsert', async (req) => {
+  app.post<NsParams>(UPSERT_ROUTE, async (req, reply) => {
     checkNamespaceName(req.params.ns);
     const ns = await catalog.get(req.params.ns);
     const body = req.body;
+    if (body instanceof Readable) {
+      // NDJSON, streamed (ndjson.ts). One line may take what a whole JSON body may.
+      try {
+        const done = await upsertNdjson(ns, body, app.initialConfig.bodyLimit ?? 1 << 20, (n) => void reply.header('x-silt-upserted', String(n)),
+          () => catalog.get(req.params.ns));
+        return reply.header('x-silt-upserted', String(done.upserted))
+          .send({ status: 'ok', upserted: done.upserted, wal_seq: done.walSeq, chunks: done.chunks });
+      } catch (e) {
+        if (!(e instanceof PartialUpsertError)) throw e;
+        const retryAfter = e.retryAfterSecs;
+        if (retryAfter !== null) reply.header('retry-after', String(retryAfter));
+        return reply.header('x-silt-upserted', String(e.upserted)).status(e.error.statusCode)
+          .send({ error: { code: e.error.code, message: e.error.message }, upserted: e.upserted });
+      }
+    }
     if (!isRecord(body) || !Array.isArray(body.documents)) {
       throw Errors.invalidRequest('body', 'must be {"documents": [{"id", "vector", "attributes"}, ...]}');
     }

@@ -27,15 +27,46 @@ export function getDocument(schema: NamespaceSchema, sources: readonly RowSource
       if (source instanceof Memtable && source.isDeleted(id)) return null;
       continue;
     }
-    const off = source.vectorOffset(row);
-    const dim = schema.vector_dim;
-    return {
-      id: source.id(row),
-      vector: off < 0 ? null : source.vectorData().slice(off, off + dim),
-      attributes: source.attributes(row),
-    };
+    return documentAt(schema, source, row);
   }
   return null;
+}
+
+/** The order documents are listed in: u64 ids ascending, then string ids by UTF-16 code units. */
+export function compareIds(a: DocId, b: DocId): number {
+  if (typeof a === 'bigint') return typeof b === 'bigint' ? (a < b ? -1 : a > b ? 1 : 0) : -1;
+  if (typeof b === 'bigint') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The first `limit` live documents with ids after `after`, in id order: one page of
+ * GET /v1/namespaces/:ns/documents. Each live id is live in exactly one source (applyOps kills
+ * the older row), so no source needs to shadow another. A page scans every row once and keeps at
+ * most 2·limit candidates.
+ */
+export function listDocuments(schema: NamespaceSchema, sources: readonly RowSource[], after: DocId | null, limit: number): Document[] {
+  let best: Array<{ id: DocId; source: RowSource; row: number }> = [];
+  const byId = (x: { id: DocId }, y: { id: DocId }) => compareIds(x.id, y.id);
+  for (const source of sources) {
+    for (let row = 0; row < source.rowCount; row++) {
+      if (!source.isLive(row)) continue;
+      const id = source.id(row);
+      if (after !== null && compareIds(id, after) <= 0) continue;
+      best.push({ id, source, row });
+      if (best.length >= 2 * limit) best = best.sort(byId).slice(0, limit);
+    }
+  }
+  return best.sort(byId).slice(0, limit).map(({ source, row }) => documentAt(schema, source, row));
+}
+
+function documentAt(schema: NamespaceSchema, source: RowSource, row: number): Document {
+  const off = source.vectorOffset(row);
+  return {
+    id: source.id(row),
+    vector: off < 0 ? null : source.vectorData().slice(off, off + schema.vector_dim),
+    attributes: source.attributes(row),
+  };
 }
 
 export function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): QueryHitJson[] {

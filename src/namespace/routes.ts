@@ -17,7 +17,12 @@ export type NamespaceRead =
   | { kind: 'namespace' }
   /** The document id as it appears in the path, URL-decoded. */
   | { kind: 'document'; id: string }
-  | { kind: 'query'; body: unknown };
+  | { kind: 'query'; body: unknown }
+  /** A page of documents in id order: the query string's `after` and `limit`, as given. */
+  | { kind: 'list'; after?: string; limit?: string };
+
+/** Documents per page of GET /v1/namespaces/:ns/documents, by default and at most. */
+export const LIST_LIMIT = { default: 1000, max: 10_000 };
 
 /** The body of GET /v1/namespaces/:ns/documents/:id. */
 export function documentJson(doc: Document) {
@@ -55,11 +60,31 @@ export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: Qu
     if (!doc) throw Errors.documentNotFound(ns.name, formatId(id));
     return documentJson(doc);
   }
+  if (read.kind === 'list') return listPage(ns, read);
   const q = parseQuery(read.body, ns.schema, ns.name, limits);
   const results = ns.query(q);
   const took = tookMs(started);
   observer?.metrics.queryDuration.observe({ kind: queryKind(q, observer.servedFromStorage ?? false) }, took / 1000);
   return { results, took_ms: took };
+}
+
+function listPage(ns: ReadableNamespace, read: { after?: string; limit?: string }) {
+  const limit = read.limit === undefined ? LIST_LIMIT.default : Number(read.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
+    throw Errors.invalidRequest('limit', `must be an integer from 1 to ${LIST_LIMIT.max}`);
+  }
+  const after = read.after === undefined ? null : parseDocId(read.after, 'after');
+  const docs = ns.list(after, limit);
+  const last = docs.length === limit ? docs[docs.length - 1]! : null;
+  return { documents: docs.map(documentJson), next_after: last ? idToJson(last.id) : null };
+}
+
+/** The list read of a query string (fastify's parsed one, or URLSearchParams on a relay); a repeated key counts once. */
+export function listRead(query: Record<string, unknown>): NamespaceRead {
+  const one = (v: unknown) => (Array.isArray(v) ? v[0] : v) as string | undefined;
+  const after = one(query.after);
+  const limit = one(query.limit);
+  return { kind: 'list', ...(after === undefined ? {} : { after }), ...(limit === undefined ? {} : { limit }) };
 }
 
 export interface ReadRouteDeps {
@@ -81,6 +106,9 @@ export function registerReadRoutes(app: FastifyInstance, deps: ReadRouteDeps): v
 
   app.get<NsParams>('/v1/namespaces/:ns', async (req) =>
     serveRead(await owned(req.params.ns), { kind: 'namespace' }, deps.queryLimits, performance.now()));
+
+  app.get<NsParams & { Querystring: { after?: string; limit?: string } }>('/v1/namespaces/:ns/documents', async (req) =>
+    serveRead(await owned(req.params.ns), listRead(req.query), deps.queryLimits, performance.now()));
 
   app.get<{ Params: { ns: string; id: string } }>('/v1/namespaces/:ns/documents/:id', async (req) =>
     serveRead(await owned(req.params.ns), { kind: 'document', id: req.params.id }, deps.queryLimits, performance.now()));

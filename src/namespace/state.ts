@@ -16,7 +16,7 @@ import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { Memtable } from './memtable.ts';
 import type { ObjectSource } from './objects.ts';
-import { getDocument, namespaceStats, runQuery, type QueryHitJson } from './read.ts';
+import { getDocument, listDocuments, namespaceStats, runQuery, type QueryHitJson } from './read.ts';
 
 export type { QueryHitJson } from './read.ts';
 
@@ -25,6 +25,8 @@ export interface ReadableNamespace {
   readonly name: string;
   readonly schema: NamespaceSchema;
   get(id: DocId): Document | null;
+  /** One page of live documents in id order (read.ts listDocuments). */
+  list(after: DocId | null, limit: number): Document[];
   query(q: ParsedQuery): QueryHitJson[];
   stats(): ReturnType<typeof namespaceStats>;
 }
@@ -106,6 +108,10 @@ export class NamespaceState {
 
   get(id: DocId): Document | null {
     return getDocument(this.schema, this.sources(), id);
+  }
+
+  list(after: DocId | null, limit: number): Document[] {
+    return listDocuments(this.schema, this.sources(), after, limit);
   }
 
   query(q: ParsedQuery, defaultEf: number): QueryHitJson[] {

@@ -29,6 +29,7 @@ const READS: [string, string, unknown?][] = [
   ['GET', '/v1/namespaces'],
   ['GET', '/v1/namespaces/docs'],
   ['GET', '/v1/namespaces/docs/documents/1'],
+  ['GET', '/v1/namespaces/docs/documents'],
   ['POST', '/v1/namespaces/docs/query', { vector: [0, 0], top_k: 1 }],
   ['GET', '/stats'],
 ];
