@@ -9,6 +9,10 @@ import type { Socket } from 'node:net';
 import { LogController, type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Errors, type SiltError } from './errors.ts';
 import type { SiltConfig } from './config/index.ts';
+// The request id's header is read from the client, sent back, and passed on when a request is relayed.
+import { REQUEST_ID } from './cluster/forward.ts';
+
+export { REQUEST_ID };
 
 /** What a client may hold open, and for how long. */
 export interface HttpLimits {
@@ -33,8 +37,6 @@ export function httpLimits(server: SiltConfig['server']): HttpLimits {
  */
 export const MAX_PARAM_LENGTH = 3 * 128;
 
-/** The request id's header: read from the client, sent back, passed on when a request is relayed. */
-export const REQUEST_ID = 'x-request-id';
 /** A client's id is used when it is 1 to 128 visible ASCII characters; anything else gets a new one. */
 const VALID_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
