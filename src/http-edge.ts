@@ -147,8 +147,16 @@ export const NDJSON_TYPE = 'application/x-ndjson';
  * other than UTF-8, or compressed gets 415 instead of a parse error about bytes that were never JSON.
  * application/x-ndjson is accepted where `ndjsonRoute` says the route takes it, and refused elsewhere.
  */
+/**
+ * Request content-encodings inflated before parsing, as turbopuffer's client sends them; a body
+ * is limited by server.max_body_bytes after inflating, so a small compressed body cannot expand
+ * without bound.
+ */
+export const REQUEST_ENCODINGS = ['gzip', 'deflate'] as const;
+
 export function refusedBody(type: string | undefined, encoding: string | undefined, ndjsonRoute = false): string | null {
-  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+  // gzip and deflate bodies arrive here already inflated (REQUEST_ENCODINGS, registered in server.ts).
+  if (encoding !== undefined && !['identity', ...REQUEST_ENCODINGS].includes(encoding.trim().toLowerCase())) {
     return `content-encoding '${encoding.slice(0, 40)}' is not supported`;
   }
   if (type === undefined) return null;

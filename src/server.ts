@@ -1,9 +1,10 @@
 // The HTTP server: fastify with Silt's error mapping, body limits, health, and the routes of
 // the roles this node plays.
+import fastifyCompress from '@fastify/compress';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
 import { parseConfig } from './config/index.ts';
-import { edgeOptions, envelope, guardConnections, httpLimits, NDJSON_TYPE, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
+import { edgeOptions, envelope, REQUEST_ENCODINGS, guardConnections, httpLimits, NDJSON_TYPE, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import { CATALOG_PREFIX } from './storage/layout.ts';
@@ -16,6 +17,8 @@ import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
 import { NodeMetrics, type Sample } from './metrics.ts';
 import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
+import { isTurbopufferPath, sendTurbopufferError } from './turbopuffer/http.ts';
+import { registerTurbopufferRoutes } from './turbopuffer/routes.ts';
 import type { BuildPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
 
@@ -74,6 +77,11 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     closing = true;
   });
 
+  // Responses of 1 KiB or more are gzip-compressed for clients that accept it (brotli is not
+  // offered: it costs more CPU per response than it saves on these JSON bodies); compressed
+  // request bodies are inflated before the parsers below.
+  void app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], requestEncodings: [...REQUEST_ENCODINGS], threshold: 1024 });
+
   // Bodies are JSON, whatever the content type, unless it says they are something else (refusedBody).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
@@ -111,39 +119,46 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     const silt = toSiltError(error, request, deps.bodyLimit);
     // The client's message names the namespace; object keys and storage errors go here only.
     if (silt.statusCode >= 500) request.log.error({ err: error, ...silt.logFields }, 'request failed');
+    if (isTurbopufferPath(request.url)) return sendTurbopufferError(reply, silt);
     void reply.status(silt.statusCode).send(envelope(silt));
   });
   app.setNotFoundHandler((request, reply) => {
     const e = Errors.routeNotFound(request.method, request.url);
+    if (isTurbopufferPath(request.url)) return sendTurbopufferError(reply, e);
     void reply.status(404).send(envelope(e));
   });
 
-  // Before every route (each must be classified) and before cluster routing (checked, then relayed).
-  registerAuth(app, deps.auth ?? NO_AUTH);
-  app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
-  // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
-  app.get('/ready', async () => {
-    try {
-      await deps.store.list(CATALOG_PREFIX, { maxKeys: 1 });
-      await deps.store.checkWritable?.();
-      return { status: 'ready', node: deps.nodeId };
-    } catch (e) {
-      const operation = isStorageError(e) ? e.operation : 'list';
-      throw Errors.storageUnavailable(null, { operation, key: isStorageError(e) ? e.key : CATALOG_PREFIX, message: (e as Error).message });
-    }
-  });
+  // Routes are added once the compression plugin has loaded, so that its onRoute hook sees each.
+  let routing: RoutingStats | null = null;
+  void app.after(() => {
+    // Before every route (each must be classified) and before cluster routing (checked, then relayed).
+    registerAuth(app, deps.auth ?? NO_AUTH);
+    app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
+    // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
+    app.get('/ready', async () => {
+      try {
+        await deps.store.list(CATALOG_PREFIX, { maxKeys: 1 });
+        await deps.store.checkWritable?.();
+        return { status: 'ready', node: deps.nodeId };
+      } catch (e) {
+        const operation = isStorageError(e) ? e.operation : 'list';
+        throw Errors.storageUnavailable(null, { operation, key: isStorageError(e) ? e.key : CATALOG_PREFIX, message: (e as Error).message });
+      }
+    });
 
-  const routing = deps.cluster ? registerClusterRouting(app, { ...deps.cluster, metrics }) : null;
-  app.get('/stats', async () => ({ ...deps.stats(), routing }));
-  metrics.sampled(() => metricSamples(deps.stats(), routing, nodeTotals(deps.catalog)));
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.contentType);
-    return metrics.render();
-  });
+    routing = deps.cluster ? registerClusterRouting(app, { ...deps.cluster, metrics }) : null;
+    app.get('/stats', async () => ({ ...deps.stats(), routing }));
+    metrics.sampled(() => metricSamples(deps.stats(), routing, nodeTotals(deps.catalog)));
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', metrics.contentType);
+      return metrics.render();
+    });
 
-  registerWriteRoutes(app, deps);
-  registerReadRoutes(app, deps);
-  registerCompactionRoutes(app, deps);
+    registerWriteRoutes(app, deps);
+    registerReadRoutes(app, deps);
+    registerCompactionRoutes(app, deps);
+    registerTurbopufferRoutes(app);
+  });
   return app;
 }
 
@@ -210,6 +225,10 @@ function toSiltError(error: unknown, request: FastifyRequest, bodyLimit: number)
   }
   if (e.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return Errors.requestMalformed('the body length differs from its content-length');
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) return Errors.invalidJson(e.message);
+  if (e.code === 'FST_CP_ERR_INVALID_CONTENT_ENCODING') {
+    return Errors.contentType(`content-encoding '${String(request.headers['content-encoding']).slice(0, 40)}' is not supported; send gzip, deflate or identity`);
+  }
+  if (e.code === 'FST_CP_ERR_INVALID_CONTENT') return Errors.requestMalformed(`the body is not valid ${String(request.headers['content-encoding']).slice(0, 40)} data`);
   if (isStorageError(error)) return Errors.storageUnavailable(null, error);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new SiltError('SILT_ERR_REQUEST_INVALID', e.statusCode, e.message);

@@ -12,6 +12,7 @@
 // chooses who answers (the owner, by forwarding, or a view); a view's read is served by the same
 // serveRead as the owner's routes, with served_from and its marks added.
 import type { IncomingMessage } from 'node:http';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
@@ -52,7 +53,8 @@ interface NamespaceRoute {
 
 export function namespaceRoute(url: string): NamespaceRoute | null {
   const path = url.split('?', 1)[0]!;
-  const m = /^\/v1\/namespaces\/([^/]+)(\/.*)?$/.exec(path);
+  // /v2 is the turbopuffer-compatible API (src/turbopuffer/): its namespaces are routed alike.
+  const m = /^\/v[12]\/namespaces\/([^/]+)(\/.*)?$/.exec(path);
   if (!m) return null;
   let ns: string;
   try {
@@ -105,7 +107,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     try {
       stats.forwarded++;
       res = await forward(owner.url, {
-        method: req.method, path: req.url, body, contentType: req.headers['content-type'], timeoutMs, from: topology.selfId,
+        method: req.method, path: req.url, body, contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], timeoutMs, from: topology.selfId,
         authorization: req.headers.authorization, clusterToken: opts.clusterToken, requestId: req.id,
       });
     } catch (e) {
@@ -147,7 +149,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     if (typeof from === 'string') throw Errors.misrouted(route.ns, from, topology.selfId, topology.ownerOf(route.ns).id);
 
     const body = await readBody(req.raw, opts.bodyLimit);
-    const read = readOf(req.method, route.rest, body, req.url);
+    const read = readOf(req.method, route.rest, inflated(body, req.headers['content-encoding'], opts.bodyLimit), req.url);
     const started = performance.now();
     let choice: ViewChoice | null;
     if (read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual') {
@@ -179,6 +181,20 @@ async function readBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** The body as the routes would parse it: gzip and deflate bodies inflated, up to `limit` bytes. */
+function inflated(body: Buffer, encoding: string | undefined, limit: number): Buffer {
+  const name = encoding?.trim().toLowerCase();
+  if (body.length === 0 || !name || name === 'identity') return body;
+  try {
+    if (name === 'gzip') return gunzipSync(body, { maxOutputLength: limit });
+    if (name === 'deflate') return inflateSync(body, { maxOutputLength: limit });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw Errors.bodyTooLarge(limit);
+    throw Errors.requestMalformed(`the body is not valid ${name} data`);
+  }
+  throw Errors.contentType(`content-encoding '${name.slice(0, 40)}' is not supported; send gzip, deflate or identity`);
 }
 
 function parseJson(body: Buffer): unknown {
