@@ -50,6 +50,8 @@ export const Errors = {
   // 400: the request is wrong; the message names the field.
   invalidJson: define('SILT_ERR_REQUEST_INVALID_JSON', 400, (detail: string) =>
     `request body is not valid JSON: ${detail}`),
+  bodyEncoding: define('SILT_ERR_REQUEST_BODY_ENCODING', 400, (encoding: string) =>
+    `the body is not valid ${encoding} data; compress the whole body, or leave out content-encoding`),
   invalidRequest: define('SILT_ERR_REQUEST_INVALID', 400, (path: string, what: string) =>
     `${path}: ${what}`),
   invalidNamespaceName: define('SILT_ERR_NAMESPACE_NAME', 400, (name: string) =>

@@ -4,7 +4,7 @@ import fastifyCompress from '@fastify/compress';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
 import { parseConfig } from './config/index.ts';
-import { edgeOptions, envelope, REQUEST_ENCODINGS, guardConnections, httpLimits, NDJSON_TYPE, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
+import { edgeOptions, envelope, inflateRequestBodies, guardConnections, httpLimits, NDJSON_TYPE, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import { CATALOG_PREFIX } from './storage/layout.ts';
@@ -80,7 +80,8 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
   // Responses of 1 KiB or more are gzip-compressed for clients that accept it (brotli is not
   // offered: it costs more CPU per response than it saves on these JSON bodies); compressed
   // request bodies are inflated before the parsers below.
-  void app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], requestEncodings: [...REQUEST_ENCODINGS], threshold: 1024 });
+  inflateRequestBodies(app);
+  void app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], threshold: 1024 });
 
   // Bodies are JSON, whatever the content type, unless it says they are something else (refusedBody).
   app.removeAllContentTypeParsers();
@@ -130,9 +131,9 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
 
   // Routes are added once the compression plugin has loaded, so that its onRoute hook sees each.
   let routing: RoutingStats | null = null;
+  // Before every route (each must be classified) and before cluster routing (checked, then relayed).
+  registerAuth(app, deps.auth ?? NO_AUTH);
   void app.after(() => {
-    // Before every route (each must be classified) and before cluster routing (checked, then relayed).
-    registerAuth(app, deps.auth ?? NO_AUTH);
     app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
     // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
     app.get('/ready', async () => {
@@ -225,10 +226,6 @@ function toSiltError(error: unknown, request: FastifyRequest, bodyLimit: number)
   }
   if (e.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return Errors.requestMalformed('the body length differs from its content-length');
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) return Errors.invalidJson(e.message);
-  if (e.code === 'FST_CP_ERR_INVALID_CONTENT_ENCODING') {
-    return Errors.contentType(`content-encoding '${String(request.headers['content-encoding']).slice(0, 40)}' is not supported; send gzip, deflate or identity`);
-  }
-  if (e.code === 'FST_CP_ERR_INVALID_CONTENT') return Errors.requestMalformed(`the body is not valid ${String(request.headers['content-encoding']).slice(0, 40)} data`);
   if (isStorageError(error)) return Errors.storageUnavailable(null, error);
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new SiltError('SILT_ERR_REQUEST_INVALID', e.statusCode, e.message);

@@ -192,7 +192,7 @@ function inflated(body: Buffer, encoding: string | undefined, limit: number): Bu
     if (name === 'deflate') return inflateSync(body, { maxOutputLength: limit });
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw Errors.bodyTooLarge(limit);
-    throw Errors.requestMalformed(`the body is not valid ${name} data`);
+    throw Errors.bodyEncoding(name);
   }
   throw Errors.contentType(`content-encoding '${name.slice(0, 40)}' is not supported; send gzip, deflate or identity`);
 }

@@ -84,7 +84,7 @@ test('malformed JSON, unknown routes and oversized bodies get JSON errors', asyn
   const bad = await call('PUT', '/v1/namespaces/x', '{"vector_dim": 3');
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.code, 'SILT_ERR_REQUEST_INVALID_JSON');
-  const nope = await call('GET', '/v2/nothing');
+  const nope = await call('GET', '/v9/nothing');
   assert.equal(nope.status, 404);
   assert.equal(nope.body.error.code, 'SILT_ERR_ROUTE_NOT_FOUND');
   await call('PUT', '/v1/namespaces/x', schema);

@@ -52,7 +52,7 @@ test('a response of 1 KiB or more is gzip for a client that accepts it, plain ot
 test('a body that is not the gzip it claims gets 400, an unknown encoding 415', async () => {
   const bad = await raw(server.baseURL, 'POST', '/v1/namespaces/gz/upsert', Buffer.from('not gzip at all'), { ...json, 'content-encoding': 'gzip' });
   assert.equal(bad.status, 400);
-  assert.equal(JSON.parse(bad.body.toString()).error.code, 'SILT_ERR_REQUEST_MALFORMED');
+  assert.equal(JSON.parse(bad.body.toString()).error.code, 'SILT_ERR_REQUEST_BODY_ENCODING');
   const br = await raw(server.baseURL, 'POST', '/v1/namespaces/gz/upsert', Buffer.from('{}'), { ...json, 'content-encoding': 'br' });
   assert.equal(br.status, 415);
   assert.equal(JSON.parse(br.body.toString()).error.code, 'SILT_ERR_REQUEST_CONTENT_TYPE');
@@ -85,4 +85,25 @@ test('a query node relays a gzip body to the owner as it arrived', async () => {
   } finally {
     await front.close();
   }
+});
+
+test('the body limit applies after inflating: a small gzip body cannot expand without bound', async () => {
+  const small = await turbopufferServer({ bodyLimit: 10_000 });
+  try {
+    const bomb = gzipSync(Buffer.from(JSON.stringify({ documents: [{ id: 1, vector: [1, 2], attributes: { pad: ' '.repeat(1_000_000) } }] })));
+    assert.ok(bomb.length < 10_000);
+    const res = await raw(small.baseURL, 'POST', '/v1/namespaces/gz/upsert', bomb, { ...json, 'content-encoding': 'gzip' });
+    assert.equal(res.status, 413);
+    assert.equal(JSON.parse(res.body.toString()).error.code, 'SILT_ERR_REQUEST_TOO_LARGE');
+  } finally {
+    await small.close();
+  }
+});
+
+test('a gzip NDJSON stream is inflated as it arrives', async () => {
+  const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: 5000 + i, vector: [1, i], attributes: { title: `streamed ${i}` } })).join('\n');
+  const res = await raw(server.baseURL, 'POST', '/v1/namespaces/gz/upsert', gzipSync(lines), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+  assert.equal(res.status, 200, res.body.toString());
+  const got = await raw(server.baseURL, 'GET', '/v1/namespaces/gz/documents/5299', null, {});
+  assert.equal(JSON.parse(got.body.toString()).attributes.title, 'streamed 299');
 });
