@@ -18,6 +18,7 @@ import { NodeMetrics, type Sample } from './metrics.ts';
 import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
 import type { BuildPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
+import { registerConsole } from './console/routes.ts';
 
 /** What GET /stats reports and GET /metrics exposes. */
 export interface NodeStats {
@@ -144,6 +145,7 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
   registerWriteRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerCompactionRoutes(app, deps);
+  registerConsole(app);
   return app;
 }
 
