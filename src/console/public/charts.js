@@ -6,6 +6,9 @@ import { interval, parseMetrics, requestTotals } from './metrics.js';
 const SCRAPE_MS = 2000;
 /** Five minutes of points. */
 const KEEP = 150;
+/** Whole seconds between time ticks, never fractions of one. */
+const TICK_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300];
+const clock = (seconds) => new Date(seconds * 1000).toLocaleTimeString('en-GB');
 
 function chart(target, title, unit, series, spanGaps) {
   const opts = {
@@ -13,7 +16,7 @@ function chart(target, title, unit, series, spanGaps) {
     width: Math.max(target.clientWidth, 200),
     height: 170,
     scales: { y: { range: (_u, _min, max) => [0, Math.max(max ?? 0, 1) * 1.1] } },
-    axes: [{}, { label: unit, size: 60 }],
+    axes: [{ space: 70, incrs: TICK_SECONDS, values: (_u, ticks) => ticks.map(clock) }, { label: unit, size: 60 }],
     legend: { live: false },
     series: [{}, ...series.map(([label, stroke]) => ({ label, stroke, width: 2, spanGaps }))],
   };
