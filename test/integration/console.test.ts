@@ -49,6 +49,8 @@ test('the console in Chromium: key, namespaces, queries, chart, refused calls', 
     const page = await browser.context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The refused calls log their 401s; a Content-Security-Policy violation would be a broken page.
+    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
 
     // No key: the page loads, the API refuses, and the page says why.
     await page.goto(`${silt.url}/console`);
@@ -115,7 +117,7 @@ test('the console in Chromium: key, namespaces, queries, chart, refused calls', 
     assert.match(await page.textContent('#recall-error') ?? '', /^This node needs an API key: enter it above\. \(401 SILT_ERR_AUTH_MISSING: /);
     assert.equal(await page.isHidden('#recall-result'), true);
 
-    assert.deepEqual(pageErrors, [], 'no script error on the page');
+    assert.deepEqual(pageErrors, [], 'no script error or policy violation on the page');
   } finally {
     await browser.close();
     await silt.stop();
