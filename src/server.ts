@@ -21,6 +21,7 @@ import { isTurbopufferPath, sendTurbopufferError } from './turbopuffer/http.ts';
 import { registerTurbopufferRoutes } from './turbopuffer/routes.ts';
 import type { BuildPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
+import { registerConsole } from './console/routes.ts';
 
 /** What GET /stats reports and GET /metrics exposes. */
 export interface NodeStats {
@@ -129,10 +130,10 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     void reply.status(404).send(envelope(e));
   });
 
-  // Routes are added once the compression plugin has loaded, so that its onRoute hook sees each.
-  let routing: RoutingStats | null = null;
   // Before every route (each must be classified) and before cluster routing (checked, then relayed).
   registerAuth(app, deps.auth ?? NO_AUTH);
+  let routing: RoutingStats | null = null;
+  // Routes are added once the compression plugin has loaded, so that its onRoute hook sees each.
   void app.after(() => {
     app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
     // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
@@ -159,6 +160,7 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     registerReadRoutes(app, deps);
     registerCompactionRoutes(app, deps);
     registerTurbopufferRoutes(app);
+    registerConsole(app);
   });
   return app;
 }
