@@ -24,6 +24,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /ready': 'open',
   'GET /metrics': 'metrics',
   'GET /stats': 'read',
+  'GET /openapi.json': 'read',
   'GET /v1/namespaces': 'read',
   'GET /v1/namespaces/:ns': 'read',
   'GET /v1/namespaces/:ns/documents': 'read',
