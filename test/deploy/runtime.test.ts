@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -38,6 +38,7 @@ describe('the compiled build', () => {
     for (const entry of readdirSync(path.join(ROOT, 'node_modules'))) {
       if (!DEV_ONLY.has(entry)) symlinkSync(path.join(ROOT, 'node_modules', entry), path.join(app, 'node_modules', entry));
     }
+    copyFileSync(path.join(ROOT, 'package.json'), path.join(app, 'package.json')); // the image has it too (the version)
     const dist = path.join(app, 'dist');
     const build = spawnSync('npm', ['run', 'build', '--', '--outDir', dist], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
