@@ -82,9 +82,9 @@ function urlOf({ path, op }: Op): string {
   return base + url + (query.size > 0 ? `?${query}` : '');
 }
 
-async function send(o: Op, body?: { type: string; text: string }, key: string | null = KEY) {
+async function send(o: Op, body?: { type: string; text: string }, key: string | null = KEY, url = urlOf(o)) {
   const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body ? { 'content-type': body.type } : {}) };
-  const res = await fetch(urlOf(o), { method: o.method, headers, ...(body ? { body: body.text } : {}) });
+  const res = await fetch(url, { method: o.method, headers, ...(body ? { body: body.text } : {}) });
   const type = res.headers.get('content-type') ?? '';
   const text = await res.text();
   return { status: res.status, type, headers: res.headers, body: type.startsWith('application/json') ? JSON.parse(text) : text };
@@ -176,5 +176,19 @@ describe('GET /openapi.json', () => {
       assert.equal(res.status, 401, `${o.method} ${o.path}`);
       assertValid(documentedResponse(o, 401).content['application/json'].schema, res.body, `${o.method} ${o.path} 401`);
     }
+  });
+
+  it('documents the 404 of every namespace route, as the server answers it for a namespace that does not exist', async () => {
+    let checked = 0;
+    for (const o of operations().filter((op) => op.op.responses['404'] && op.path.includes('{ns}'))) {
+      const content = Object.entries((o.op.requestBody?.content ?? {}) as Record<string, any>)[0];
+      const example = content && Object.values(content[1].examples as Record<string, { value: unknown }>)[0]!.value;
+      const body = content && { type: content[0], text: typeof example === 'string' ? example : JSON.stringify(example) };
+      const res = await send(o, body, KEY, urlOf(o).replace('/my-docs', '/absent'));
+      assert.equal(res.status, 404, `${o.method} ${o.path}`);
+      assertValid(documentedResponse(o, 404).content['application/json'].schema, res.body, `${o.method} ${o.path} 404`);
+      checked++;
+    }
+    assert.ok(checked >= 8);
   });
 });
