@@ -27,6 +27,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /console': 'open',
   'GET /console/*': 'open',
   'GET /stats': 'read',
+  'GET /openapi.json': 'read',
   'GET /v1/namespaces': 'read',
   'GET /v1/namespaces/:ns': 'read',
   'GET /v1/namespaces/:ns/documents': 'read',

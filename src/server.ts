@@ -22,6 +22,13 @@ import { registerTurbopufferRoutes } from './turbopuffer/routes.ts';
 import type { BuildPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
 import { registerConsole } from './console/routes.ts';
+import { NODE_OPERATIONS, openApiDocument } from './openapi/document.ts';
+import { WRITE_OPERATIONS } from './indexer/openapi.ts';
+import { READ_OPERATIONS } from './namespace/openapi.ts';
+import { COMPACTION_OPERATIONS } from './compaction/openapi.ts';
+
+/** GET /openapi.json: every native route's description, written beside its routes (src/openapi/). */
+export const API_DOCUMENT = openApiDocument([...NODE_OPERATIONS, ...WRITE_OPERATIONS, ...READ_OPERATIONS, ...COMPACTION_OPERATIONS]);
 
 /** What GET /stats reports and GET /metrics exposes. */
 export interface NodeStats {
@@ -155,6 +162,8 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
       reply.header('content-type', metrics.contentType);
       return metrics.render();
     });
+    // Behind the API keys like the API it describes (any key): it says which routes exist, nothing more.
+    app.get('/openapi.json', async () => API_DOCUMENT);
 
     registerWriteRoutes(app, deps);
     registerReadRoutes(app, deps);

@@ -32,6 +32,7 @@ const READS: [string, string, unknown?][] = [
   ['GET', '/v1/namespaces/docs/documents'],
   ['POST', '/v1/namespaces/docs/query', { vector: [0, 0], top_k: 1 }],
   ['GET', '/stats'],
+  ['GET', '/openapi.json'],
 ];
 const WRITES: [string, string, unknown?][] = [
   ['POST', '/v1/namespaces/docs/upsert', { documents: [{ id: 3, vector: [2, 2], attributes: { title: 'c' } }] }],
