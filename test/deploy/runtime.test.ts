@@ -51,6 +51,10 @@ describe('the compiled build', () => {
     const silt = await startSilt(dataEnv('dist'), [], { command: [process.execPath, path.join(dist, 'main.js')] });
     try {
       assert.equal((await http(silt.url, 'GET', '/health')).body.status, 'ok');
+      // The console's static files are part of the build.
+      const page = await fetch(`${silt.url}/console/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /Silt console/);
       assert.equal((await http(silt.url, 'PUT', '/v1/namespaces/built', { vector_dim: 2 })).status, 201);
       assert.equal((await http(silt.url, 'POST', '/v1/namespaces/built/upsert', { documents: [{ id: 1, vector: [1, 0] }] })).status, 200);
       // A flush builds the segment on the piscina pool: the compiled worker, not the tsx one.
