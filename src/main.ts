@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     queryLimits: config.query,
     nodeId,
     compaction: config.compaction,
+    historyRetentionSecs: config.compaction.history_retention_secs,
     ...(cluster ? { cluster } : {}),
     auth: authOptions(config.auth),
     metrics,

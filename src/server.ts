@@ -11,6 +11,7 @@ import type { NamespaceCatalog } from './indexer/catalog.ts';
 import { registerWriteRoutes, UPSERT_ROUTE } from './indexer/routes.ts';
 import { registerReadRoutes } from './namespace/routes.ts';
 import { registerCompactionRoutes } from './compaction/routes.ts';
+import { registerHistoryRoutes } from './indexer/history-routes.ts';
 import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
@@ -56,6 +57,8 @@ export interface ServerDeps {
   http?: HttpLimits;
   /** The node's metrics registry (src/metrics.ts); a new one when absent. */
   metrics?: NodeMetrics;
+  /** compaction.history_retention_secs: how far back restores may go; the default when absent. */
+  historyRetentionSecs?: number;
 }
 
 export function buildServer(serverDeps: ServerDeps): FastifyInstance {
@@ -144,6 +147,7 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
   registerWriteRoutes(app, deps);
   registerReadRoutes(app, deps);
   registerCompactionRoutes(app, deps);
+  registerHistoryRoutes(app, deps);
   return app;
 }
 

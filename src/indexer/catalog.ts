@@ -46,8 +46,20 @@ export class NamespaceCatalog {
     });
   }
 
-  private get store(): ObjectStore {
+  get store(): ObjectStore {
     return this.deps.store;
+  }
+
+  /** The namespace's current manifest, read from storage; 404 when it does not exist. */
+  async loadManifest(name: string): Promise<LoadedManifest> {
+    const loaded = await guard(name, () => this.manifests.load(name));
+    if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
+    return loaded;
+  }
+
+  /** fn with storage errors translated as every catalog operation translates them. */
+  guarded<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return guard(name, fn);
   }
 
   /** Runs fn after every earlier operation on `name` has finished. */
@@ -158,6 +170,35 @@ export class NamespaceCatalog {
       this.closedIdle++;
     }))));
     return closed;
+  }
+
+  /**
+   * Runs fn with the namespace closed and every acknowledged write folded into its current
+   * manifest (a restore or copy commits on top of that). Writes that arrive meanwhile wait on
+   * the name's lock; one already holding the closed instance gets a 409 and is retried by the
+   * client. The next request reopens the namespace from whatever fn committed. A failed flush
+   * fails the whole call, with nothing changed.
+   */
+  quiesce<T>(name: string, fn: (loaded: LoadedManifest) => Promise<T>): Promise<T> {
+    return this.exclusive(name, async () => {
+      let ns = this.ready.get(name);
+      // Not open here: open it, so that a tail left in the WAL is flushed like any other.
+      if (!ns) ns = await this.load(name);
+      this.ready.delete(name);
+      this.open.delete(name);
+      this.lastUsed.delete(name);
+      await this.onClose?.(ns);
+      await ns.close(Errors.writeConflict(name));
+      const closing = ns;
+      try {
+        await guard(name, () => flushTail(closing));
+      } finally {
+        await ns.exclusive(async () => {
+          for (const segment of closing.segments) segment.reader.close();
+        });
+      }
+      return fn(await this.loadManifest(name));
+    });
   }
 
   /** Namespaces closed for idleness since the node started. */
