@@ -15,6 +15,7 @@ import { isStorageError } from '../storage/errors.ts';
 import { manifestPrefix, manifestVersionOfKey, segmentPrefix, walPrefix, walSeqOfKey } from '../storage/layout.ts';
 import { ManifestStore, type Manifest } from '../manifest/manifest.ts';
 import { historySince } from '../manifest/history.ts';
+import { lendersOf, lentSegments, sweepLender } from '../manifest/shared.ts';
 
 export interface GcResult {
   wal: number;
@@ -59,6 +60,10 @@ export async function collectGarbage(store: ObjectStore, ns: string, current: Ma
       stale.push(obj.key);
     }
   }
+  // Segments that copies of this namespace still name (manifest/shared.ts).
+  const window = { graceMs, retentionMs };
+  const lent = await lentSegments(store, ns, window, now);
+  lent.keys.forEach((k) => referenced.add(k));
   const segments: string[] = [];
   for await (const obj of listAll(store, segmentPrefix(ns))) {
     if (!referenced.has(obj.key) && obj.lastModified.getTime() < cutoff) segments.push(obj.key);
@@ -86,5 +91,9 @@ export async function collectGarbage(store: ObjectStore, ns: string, current: Ma
     await store.delete(key);
     result.manifests++;
   }
+  for (const key of lent.staleMarkers) await store.delete(key);
+  // Namespaces this one borrowed from that have since been deleted: nobody else cleans their prefix.
+  const lenders = new Set(history.flatMap((m) => lendersOf(ns, m)));
+  for (const lender of lenders) await sweepLender(store, lender, window, now);
   return result;
 }

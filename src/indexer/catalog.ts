@@ -6,7 +6,7 @@ import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
 import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
-import { CATALOG_PREFIX, catalogKey, manifestPointerKey, manifestPrefix, namespaceOfCatalogKey, namespacePrefix } from '../storage/layout.ts';
+import { CATALOG_PREFIX, catalogKey, manifestPointerKey, manifestPrefix, namespaceOfCatalogKey, namespacePrefix, parseKey } from '../storage/layout.ts';
 import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
@@ -15,6 +15,10 @@ import { WriteAdmission } from './backpressure.ts';
 import pLimit from 'p-limit';
 import { flushTail } from './flush.ts';
 import { SHUTDOWN_FLUSH_CONCURRENCY } from './flush-all.ts';
+import { lendersOf, lentSegments, sweepLender, type RetentionWindow } from '../manifest/shared.ts';
+
+/** compaction.gc_grace_secs and history_retention_secs defaults, for catalogs built without them. */
+const DEFAULT_WINDOW: RetentionWindow = { graceMs: 300_000, retentionMs: 604_800_000 };
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
@@ -36,7 +40,7 @@ export class NamespaceCatalog {
   private readonly lastUsed = new Map<string, number>();
   private closedIdle = 0;
 
-  constructor(private readonly deps: NamespaceDeps, private readonly now: () => number = Date.now) {
+  constructor(private readonly deps: NamespaceDeps, readonly now: () => number = Date.now) {
     this.manifests = new ManifestStore(deps.store);
     // Summed at each write: 2,000 open namespaces cost a few microseconds, and no counter can drift.
     this.admission = new WriteAdmission(deps.indexing, () => {
@@ -48,6 +52,31 @@ export class NamespaceCatalog {
 
   get store(): ObjectStore {
     return this.deps.store;
+  }
+
+  get window(): RetentionWindow {
+    return this.deps.history ?? DEFAULT_WINDOW;
+  }
+
+  /**
+   * Runs fn after every earlier operation (create, open, delete, restore, copy) on each of `names`
+   * has finished, holding them all. They are taken in one order, so two calls never deadlock.
+   */
+  serialized<T>(names: string[], fn: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = [...new Set(names)].sort();
+    if (first === undefined) return fn();
+    return this.exclusive(first, () => this.serialized(rest, fn));
+  }
+
+  /** Removes what a deleted incarnation of `name` left, before a new first manifest is written. */
+  clearForCreate(name: string): Promise<void> {
+    return this.removeObjects(name, false);
+  }
+
+  /** Drops any open instance of `name` without touching storage: another path just created it. */
+  forget(name: string): void {
+    this.open.delete(name);
+    this.ready.delete(name);
   }
 
   /** The namespace's current manifest, read from storage; 404 when it does not exist. */
@@ -246,6 +275,10 @@ export class NamespaceCatalog {
         await guard(name, () => this.manifests.commit(name, current, { deleted: true }));
       }
       await guard(name, () => this.removeObjects(name, true));
+      // Namespaces it borrowed segments from that are gone too: their prefix is nobody else's to clean.
+      for (const lender of lendersOf(name, current?.manifest ?? loaded.manifest)) {
+        await guard(name, () => sweepLender(this.store, lender, this.window, this.now()));
+      }
     });
   }
 
@@ -258,7 +291,12 @@ export class NamespaceCatalog {
     const manifests = manifestPrefix(name);
     const data: string[] = [];
     const versions: string[] = [];
+    // Segments that copies still name stay, with their borrowers' markers; whoever sweeps the
+    // prefix later (manifest/shared.ts) deletes them once no copy needs them.
+    const lent = await lentSegments(this.store, name, this.window, this.now());
+    const stale = new Set(lent.staleMarkers);
     for await (const obj of listAll(this.store, namespacePrefix(name))) {
+      if (lent.keys.has(obj.key) || (parseKey(obj.key)?.kind === 'borrower' && !stale.has(obj.key))) continue;
       if (!obj.key.startsWith(manifests)) data.push(obj.key);
       else if (obj.key !== manifestPointerKey(name)) versions.push(obj.key);
     }

@@ -1,10 +1,11 @@
-// The history API: list a namespace's restorable versions, restore one. Both are namespace
+// The history API: list a namespace's restorable versions, restore one, copy one. All are namespace
 // routes, so in a cluster they reach the owner (cluster/routing.ts forwards them like writes).
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
 import type { NamespaceCatalog } from './catalog.ts';
 import { listVersions, restoreNamespace, type RestoreTarget } from './restore.ts';
+import { copyNamespace } from './copy.ts';
 
 type NsParams = { Params: { ns: string } };
 
@@ -48,5 +49,18 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { catalog: Nam
     checkNamespaceName(req.params.ns);
     const target = parseRestoreTarget(req.body);
     return restoreNamespace(catalog, req.params.ns, target, { retentionMs });
+  });
+
+  app.post<NsParams>('/v1/namespaces/:ns/copy', async (req, reply) => {
+    checkNamespaceName(req.params.ns);
+    const body = req.body;
+    if (!isRecord(body) || typeof body.to !== 'string') throw Errors.invalidRequest('to', 'expected {"to": "name", "version"?: n}');
+    const unknown = Object.keys(body).filter((k) => k !== 'to' && k !== 'version');
+    if (unknown.length > 0) throw Errors.invalidRequest(unknown[0]!, 'unknown field; expected "to" and optionally "version"');
+    if (body.version !== undefined && (!Number.isSafeInteger(body.version) || (body.version as number) < 1)) {
+      throw Errors.invalidRequest('version', 'expected a positive integer');
+    }
+    const result = await copyNamespace(catalog, req.params.ns, body.to, body.version === undefined ? {} : { version: body.version as number });
+    return reply.status(result.created ? 201 : 200).send(result);
   });
 }

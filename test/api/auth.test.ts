@@ -41,6 +41,7 @@ const WRITES: [string, string, unknown?][] = [
   ['POST', '/v1/namespaces/docs/flush'],
   ['POST', '/v1/namespaces/docs/compact'],
   ['POST', '/v1/namespaces/docs/restore', { version: 1 }],
+  ['POST', '/v1/namespaces/docs/copy', { to: 'docs-copy' }],
   ['PUT', '/v1/namespaces/other', SCHEMA],
   ['DELETE', '/v1/namespaces/other'],
 ];
