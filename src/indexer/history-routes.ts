@@ -48,7 +48,9 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { catalog: Nam
   app.post<NsParams>('/v1/namespaces/:ns/restore', async (req) => {
     checkNamespaceName(req.params.ns);
     const target = parseRestoreTarget(req.body);
-    return restoreNamespace(catalog, req.params.ns, target, { retentionMs });
+    const result = await restoreNamespace(catalog, req.params.ns, target, { retentionMs });
+    req.log.info({ namespace: result.namespace, version: result.version, restored_from: result.restored_from, dropped_writes: result.dropped_writes }, 'namespace restored');
+    return result;
   });
 
   app.post<NsParams>('/v1/namespaces/:ns/copy', async (req, reply) => {
@@ -61,6 +63,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: { catalog: Nam
       throw Errors.invalidRequest('version', 'expected a positive integer');
     }
     const result = await copyNamespace(catalog, req.params.ns, body.to, body.version === undefined ? {} : { version: body.version as number });
+    req.log.info({ namespace: result.namespace, source: result.source, source_version: result.source_version, created: result.created }, 'namespace copied');
     return reply.status(result.created ? 201 : 200).send(result);
   });
 }
