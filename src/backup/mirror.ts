@@ -59,6 +59,16 @@ async function getOrNull(store: ObjectStore, key: string): Promise<Buffer | null
   }
 }
 
+/** The version the pointer names, unless the namespace is missing or being deleted. */
+async function liveManifest(store: ObjectStore, ns: string): Promise<Manifest | null> {
+  const pointer = await getOrNull(store, manifestPointerKey(ns));
+  if (!pointer) return null;
+  const { version } = JSON.parse(pointer.toString('utf8')) as { version: number };
+  const body = await getOrNull(store, manifestVersionKey(ns, version));
+  const manifest = body && (JSON.parse(body.toString('utf8')) as Manifest);
+  return manifest && !manifest.deleted ? manifest : null;
+}
+
 async function keysUnder(store: ObjectStore, prefix: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for await (const obj of listAll(store, prefix)) out.set(obj.key, obj.size);
@@ -86,10 +96,8 @@ export async function mirrorNamespaces(from: ObjectStore, to: ObjectStore, opts:
     const { version } = JSON.parse(pointer.toString('utf8')) as { version: number };
     const current = JSON.parse((await from.get(manifestVersionKey(ns, version))).body.toString('utf8')) as Manifest;
     if (current.deleted) throw new MirrorError(`namespace '${ns}' is being deleted in the source`);
-    if (opts.refuseExisting) {
-      const there = await getOrNull(to, manifestPointerKey(ns));
-      const live = there && !(JSON.parse((await to.get(manifestVersionKey(ns, (JSON.parse(there.toString('utf8')) as { version: number }).version))).body.toString('utf8')) as Manifest).deleted;
-      if (live) throw new MirrorError(`namespace '${ns}' already exists at the destination; delete it there first`);
+    if (opts.refuseExisting && (await liveManifest(to, ns))) {
+      throw new MirrorError(`namespace '${ns}' already exists at the destination; delete it there first`);
     }
 
     // 2. The history: every version up to the snapshot's (orphans above it are not part of it).
