@@ -50,6 +50,9 @@ test('a backup holds segments, history and the WAL tail; a second one copies onl
   await mirrorNamespaces(backup, fresh, { namespaces: ['b'], refuseExisting: true });
   assert.deepEqual(docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' });
   const restoredB = await catalogOver(fresh).get('b');
+  // Its lender 'a' is not there: b's GC sweeps a's prefix, and the restored marker keeps what b names.
+  await restoredB.exclusive(() => collectGarbage(fresh, 'b', restoredB.loaded.manifest, 0, Date.now() + 1000));
+  assert.deepEqual(docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' }, 'b alone, after its GC');
   await flushTail(restoredB);
   await compactOnce(restoredB, { max_segments: 1, max_total_docs: 1e6 });
   await restoredB.exclusive(() => collectGarbage(fresh, 'b', restoredB.loaded.manifest, 0, Date.now() + 1000));
