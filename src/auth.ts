@@ -39,6 +39,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/namespaces/:ns/delete': 'write',
   'POST /v1/namespaces/:ns/flush': 'write',
   'POST /v1/namespaces/:ns/compact': 'write',
+  'GET /v1/namespaces/:ns/versions': 'read',
+  'POST /v1/namespaces/:ns/restore': 'write',
+  'POST /v1/namespaces/:ns/copy': 'write',
 };
 
 export interface AuthOptions {

@@ -12,6 +12,7 @@ import type { NamespaceCatalog } from './indexer/catalog.ts';
 import { registerWriteRoutes, UPSERT_ROUTE } from './indexer/routes.ts';
 import { registerReadRoutes } from './namespace/routes.ts';
 import { registerCompactionRoutes } from './compaction/routes.ts';
+import { registerHistoryRoutes } from './indexer/history-routes.ts';
 import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
@@ -26,9 +27,10 @@ import { NODE_OPERATIONS, openApiDocument } from './openapi/document.ts';
 import { WRITE_OPERATIONS } from './indexer/openapi.ts';
 import { READ_OPERATIONS } from './namespace/openapi.ts';
 import { COMPACTION_OPERATIONS } from './compaction/openapi.ts';
+import { HISTORY_OPERATIONS } from './indexer/history-openapi.ts';
 
 /** GET /openapi.json: every native route's description, written beside its routes (src/openapi/). */
-export const API_DOCUMENT = openApiDocument([...NODE_OPERATIONS, ...WRITE_OPERATIONS, ...READ_OPERATIONS, ...COMPACTION_OPERATIONS]);
+export const API_DOCUMENT = openApiDocument([...NODE_OPERATIONS, ...WRITE_OPERATIONS, ...READ_OPERATIONS, ...COMPACTION_OPERATIONS, ...HISTORY_OPERATIONS]);
 
 /** What GET /stats reports and GET /metrics exposes. */
 export interface NodeStats {
@@ -67,6 +69,8 @@ export interface ServerDeps {
   http?: HttpLimits;
   /** The node's metrics registry (src/metrics.ts); a new one when absent. */
   metrics?: NodeMetrics;
+  /** compaction.history_retention_secs: how far back restores may go; the default when absent. */
+  historyRetentionSecs?: number;
 }
 
 export function buildServer(serverDeps: ServerDeps): FastifyInstance {
@@ -169,6 +173,7 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     registerReadRoutes(app, deps);
     registerCompactionRoutes(app, deps);
     registerTurbopufferRoutes(app);
+    registerHistoryRoutes(app, deps);
     registerConsole(app);
   });
   return app;

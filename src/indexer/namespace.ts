@@ -22,6 +22,7 @@ import { openSegmentReader } from '../namespace/objects.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
 import type { WriteAdmission } from './backpressure.ts';
 import type { NodeMetrics } from '../metrics.ts';
+import type { RetentionWindow } from '../manifest/shared.ts';
 
 export type { QueryHitJson } from '../namespace/state.ts';
 
@@ -47,6 +48,8 @@ export interface NamespaceDeps {
   builds: BuildPool;
   /** The node's metrics (WAL commit and build durations); absent in tests that do not look. */
   metrics?: NodeMetrics;
+  /** GC grace and history retention, for deletes of namespaces whose segments copies share; the config defaults when absent. */
+  history?: RetentionWindow;
 }
 
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */

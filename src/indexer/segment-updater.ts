@@ -57,7 +57,8 @@ export async function commitSegments(ns: Namespace, change: SegmentChange): Prom
     refs.push(segmentRef(segment.id, segment.key, segment.reader.meta, maxSeq, deadRows()));
   }
   const next = await new ManifestStore(ns.deps.store).commit(ns.name, ns.loaded, {
-    segments: refs, ...(watermark === undefined ? {} : { wal_watermark: watermark }),
+    segments: refs,
+    ...(watermark === undefined ? {} : { wal_watermark: watermark, wal_ops: (ns.loaded.manifest.wal_ops ?? 0) + ns.state.opsThrough(watermark) }),
   });
   // Swap synchronously: writes applied while the commit was in flight are accounted for here.
   const state = ns.state;

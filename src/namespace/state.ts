@@ -39,7 +39,7 @@ export class NamespaceState {
   /** The seq of the last WAL entry applied. */
   lastSeq: number;
   /** Sizes (and write times, for the index lag) of the WAL objects after the watermark, oldest first, and their sum. */
-  private walTail: Array<{ seq: number; bytes: number; createdAt: number }> = [];
+  private walTail: Array<{ seq: number; bytes: number; createdAt: number; ops: number }> = [];
   private walTailBytes = 0;
 
   private constructor(readonly name: string, loaded: LoadedManifest, segments: LiveSegment[]) {
@@ -90,9 +90,14 @@ export class NamespaceState {
   apply(entry: WalEntry, bytes: number): void {
     applyOps(this.memtable, this.segments, entry);
     this.lastSeq = entry.seq;
-    this.walTail.push({ seq: entry.seq, bytes, createdAt: entry.createdAt });
+    this.walTail.push({ seq: entry.seq, bytes, createdAt: entry.createdAt, ops: entry.ops.length });
     this.walTailBytes += bytes;
     if (this.memtable.shouldRebuild()) this.memtable = this.memtable.rebuilt();
+  }
+
+  /** Operations in the tail's WAL entries up to `watermark` (what a flush to there folds). */
+  opsThrough(watermark: number): number {
+    return this.walTail.reduce((n, e) => (e.seq <= watermark ? n + e.ops : n), 0);
   }
 
   /** Called once a manifest covering the WAL up to `watermark` is committed. */

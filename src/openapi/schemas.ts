@@ -130,6 +130,31 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     consistency: { enum: ['strong', 'eventual'] },
   }, [], { additionalProperties: false, anyOf: [{ required: ['vector'] }, { required: ['full_text'] }] }),
   QueryResponse: object({ results: { type: 'array', items: hit }, took_ms: { type: 'number' }, ...servedFrom }, ['results', 'took_ms']),
+  VersionList: object({
+    namespace: { type: 'string' },
+    versions: { type: 'array', items: object({
+      version: integer('manifest version'), committed_at: { type: 'string', format: 'date-time' }, documents: integer('live documents'),
+      segments: integer('segments'), wal_watermark: { type: 'integer' }, current: { type: 'boolean' },
+      restored_from: integer('the version this one restored, for a restore'),
+    }, ['version', 'committed_at', 'documents', 'segments', 'wal_watermark', 'current']) },
+  }, ['namespace', 'versions']),
+  RestoreRequest: {
+    oneOf: [
+      object({ version: integer('a version of GET …/versions', { minimum: 1 }) }, ['version'], { additionalProperties: false }),
+      object({ timestamp: { type: 'string', format: 'date-time', description: 'the last version committed at or before this time' } }, ['timestamp'], { additionalProperties: false }),
+    ],
+  },
+  RestoreResponse: object({
+    namespace: { type: 'string' }, version: integer('the new version, holding the restored state'), restored_from: integer('the version restored'),
+    restored_from_committed_at: { type: 'string', format: 'date-time' }, dropped_writes: integer('acknowledged writes after the restore point, now gone'),
+    documents_before: integer('documents before the restore'), documents_after: integer('documents after it'),
+  }, ['namespace', 'version', 'restored_from', 'dropped_writes', 'documents_before', 'documents_after']),
+  CopyRequest: object({ to: { type: 'string', description: 'the new namespace' }, version: integer('the source version to copy; the current state when absent', { minimum: 1 }) },
+    ['to'], { additionalProperties: false }),
+  CopyResponse: object({
+    namespace: { type: 'string' }, source: { type: 'string' }, source_version: integer('the source version copied'), version: integer('the copy\'s version'),
+    documents: integer('documents'), segments: integer('segments shared with the source'), created: { type: 'boolean', description: 'false for the retry of an unfinished copy' },
+  }, ['namespace', 'source', 'source_version', 'version', 'documents', 'segments', 'created']),
   Health: object({ status: { enum: ['ok', 'stopping'] }, node: { type: 'string' } }, ['status', 'node']),
   Ready: object({ status: { const: 'ready' }, node: { type: 'string' } }, ['status', 'node']),
   NodeStats: object({

@@ -33,6 +33,7 @@ const READS: [string, string, unknown?][] = [
   ['POST', '/v1/namespaces/docs/query', { vector: [0, 0], top_k: 1 }],
   ['GET', '/stats'],
   ['GET', '/openapi.json'],
+  ['GET', '/v1/namespaces/docs/versions'],
 ];
 const WRITES: [string, string, unknown?][] = [
   ['POST', '/v1/namespaces/docs/upsert', { documents: [{ id: 3, vector: [2, 2], attributes: { title: 'c' } }] }],
@@ -40,6 +41,8 @@ const WRITES: [string, string, unknown?][] = [
   ['POST', '/v1/namespaces/docs/delete', { filter: { field: 'title', op: 'eq', value: 'zzz' } }],
   ['POST', '/v1/namespaces/docs/flush'],
   ['POST', '/v1/namespaces/docs/compact'],
+  ['POST', '/v1/namespaces/docs/restore', { version: 1 }],
+  ['POST', '/v1/namespaces/docs/copy', { to: 'docs-copy' }],
   ['PUT', '/v1/namespaces/other', SCHEMA],
   ['DELETE', '/v1/namespaces/other'],
 ];
