@@ -1,0 +1,341 @@
+// Text format 2 of a segment's full-text index (`text:{field}` section; the table says
+// `text[field].format: 2`): block-compressed postings (block-postings.ts) behind a dictionary
+// laid out so that a query touches only its own terms' bytes.
+//
+//   header, u32 × 12: magic "TXT2", rows, terms, dictBlocks, termIndexOffset, dictOffset,
+//                     dictLength, postingsOffset, postingsLength, lengthsOffset, normsOffset, 0
+//   term index        u32 dictStarts[dictBlocks + 1]  (byte offsets into the dictionary part)
+//                     u32 keyStarts[dictBlocks + 1]   first term of every dictionary block: offsets
+//                     blob                            into this blob (UTF-8)
+//   dictionary        blocks of DICT_BLOCK_TERMS terms (sorted by UTF-8 bytes), each 4-aligned:
+//                     u32 count, u32 docFreq[count], u32 postingStarts[count + 1] (word offsets
+//                     into the postings part), u32 keyStarts[count + 1], blob
+//   postings          every term's words, one after another (block-postings.ts)
+//   lengths           u32 exact token count per row (0 = row not indexed)
+//   norms             u8 Lucene norm byte per row (intToByte4(length))
+//
+// A term costs three reads: the term index (kept in memory, ≈ 12 bytes per 64 terms) names the
+// dictionary block, the block gives docFreq and the postings range, then the postings. Every byte
+// comes through TextSectionBytes, so the loaded section can be swapped for ranged reads.
+import type { AttributeValue } from '../../schema/types.ts';
+import { SectionWriter } from '../binary.ts';
+import type { Analyzer } from './analyzer.ts';
+import { LENGTH_TABLE } from './bm25.ts';
+import { encodePostings, PostingsCursor } from './block-postings.ts';
+import { invertField, type TextStats } from './disk-index.ts';
+import type { Postings, TextIndexView } from './index-view.ts';
+
+export const TEXT_FORMAT_BLOCKS = 2;
+const MAGIC = 0x3254_5854; // "TXT2" little-endian
+const HEADER_WORDS = 12;
+/** Terms per dictionary block: a lookup reads one block (≈ 1–2 KB at 64 terms). */
+export const DICT_BLOCK_TERMS = 64;
+const LOOKUP_MEMO_SIZE = 65_536;
+
+/** Where the index's bytes come from: the loaded section today, ranged reads later. */
+export interface TextSectionBytes {
+  /** Bytes [offset, offset + length) of the section. */
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** A whole section already in memory. */
+export function loadedSection(bytes: Uint8Array): TextSectionBytes {
+  return { read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+export function encodeBlockTextField(
+  analyze: Analyzer,
+  values: ReadonlyArray<AttributeValue | undefined>,
+): { bytes: Buffer; stats: TextStats } {
+  const f = invertField(analyze, values);
+  const terms = f.terms.length;
+  const dictBlocks = Math.ceil(terms / DICT_BLOCK_TERMS);
+
+  const postingParts: Uint32Array[] = [];
+  const wordStarts = new Uint32Array(terms + 1);
+  for (let t = 0; t < terms; t++) {
+    const p = encodePostings(f.postingRows, f.postingTfs, f.norms, f.postingStarts[t]!, f.postingStarts[t + 1]!);
+    postingParts.push(p);
+    wordStarts[t + 1] = wordStarts[t]! + p.length;
+  }
+
+  const dict = new SectionWriter(terms * 16 + 64);
+  const dictStarts = new Uint32Array(dictBlocks + 1);
+  const firstKeys: Buffer[] = [];
+  for (let d = 0; d < dictBlocks; d++) {
+    const a = d * DICT_BLOCK_TERMS;
+    const e = Math.min(terms, a + DICT_BLOCK_TERMS);
+    firstKeys.push(f.terms[a]!);
+    dict.u32(e - a);
+    dict.array(Uint32Array.from({ length: e - a }, (_, i) => f.postingStarts[a + i + 1]! - f.postingStarts[a + i]!));
+    dict.array(wordStarts.subarray(a, e + 1));
+    dict.array(keyStarts(f.terms.slice(a, e)));
+    for (let t = a; t < e; t++) dict.bytes(f.terms[t]!);
+    dict.align(4);
+    dictStarts[d + 1] = dict.length;
+  }
+  const dictBytes = dict.finish();
+
+  const w = new SectionWriter(HEADER_WORDS * 4 + dictBytes.byteLength + wordStarts[terms]! * 4 + f.rows * 5 + 64);
+  const header = new Uint32Array(HEADER_WORDS);
+  w.array(header); // filled in below
+  const termIndexOffset = w.length;
+  w.array(dictStarts);
+  w.array(keyStarts(firstKeys));
+  for (const k of firstKeys) w.bytes(k);
+  w.align(8);
+  const dictOffset = w.length;
+  w.bytes(dictBytes);
+  w.align(8);
+  const postingsOffset = w.length;
+  for (const p of postingParts) w.array(p);
+  const postingsLength = w.length - postingsOffset;
+  w.align(8);
+  const lengthsOffset = w.length;
+  w.array(f.lengths);
+  const normsOffset = w.length;
+  w.array(f.norms);
+  const bytes = w.finish();
+  if (bytes.byteLength > 0xffff_ffff) throw new RangeError('a text section over 4 GiB does not fit u32 offsets');
+  header.set([MAGIC, f.rows, terms, dictBlocks, termIndexOffset, dictOffset, dictBytes.byteLength,
+    postingsOffset, postingsLength, lengthsOffset, normsOffset, 0]);
+  bytes.set(new Uint8Array(header.buffer), 0);
+  return { bytes, stats: f.stats };
+}
+
+function keyStarts(keys: readonly Buffer[]): Uint32Array {
+  const starts = new Uint32Array(keys.length + 1);
+  for (let i = 0; i < keys.length; i++) starts[i + 1] = starts[i]! + keys[i]!.byteLength;
+  return starts;
+}
+
+/** u32 words over bytes, copied when they are not 4-byte aligned (a ranged read may not be). */
+function words(b: Uint8Array): Uint32Array {
+  if (b.byteOffset % 4 !== 0) b = b.slice();
+  return new Uint32Array(b.buffer, b.byteOffset, b.byteLength >>> 2);
+}
+
+/** Where one term's postings are, from its dictionary entry. */
+export interface TermEntry {
+  docFreq: number;
+  /** Word range in the postings part. */
+  wordStart: number;
+  wordEnd: number;
+}
+
+export class BlockTextIndex {
+  readonly rows: number;
+  readonly termCount: number;
+  readonly norms: Uint8Array;
+  private readonly dictBlocks: number;
+  private readonly dictOffset: number;
+  private readonly postingsOffset: number;
+  private readonly lengthsOffset: number;
+  private readonly dictStarts: Uint32Array;
+  private readonly firstKeyStarts: Uint32Array;
+  private readonly firstKeys: Uint8Array;
+  private readonly lookups = new Map<string, TermEntry | null>();
+  private exactLengths: Uint32Array | undefined;
+
+  constructor(private readonly bytes: TextSectionBytes, name: string) {
+    const h = words(bytes.read(0, HEADER_WORDS * 4));
+    if (h.length < HEADER_WORDS || h[0] !== MAGIC) throw new RangeError(`section ${name}: not a text format 2 section`);
+    this.rows = h[1]!;
+    this.termCount = h[2]!;
+    this.dictBlocks = h[3]!;
+    const termIndexOffset = h[4]!;
+    this.dictOffset = h[5]!;
+    this.postingsOffset = h[7]!;
+    this.lengthsOffset = h[9]!;
+    const n = this.dictBlocks + 1;
+    const index = bytes.read(termIndexOffset, this.dictOffset - termIndexOffset);
+    const iw = words(index);
+    this.dictStarts = iw.subarray(0, n);
+    this.firstKeyStarts = iw.subarray(n, 2 * n);
+    this.firstKeys = index.subarray(8 * n, 8 * n + this.firstKeyStarts[n - 1]!);
+    // One byte a row, read by every scored posting: kept in memory with the term index.
+    this.norms = bytes.read(h[10]!, this.rows);
+  }
+
+  /** Exact token counts, read on first use (live statistics, merges). */
+  get lengths(): Uint32Array {
+    this.exactLengths ??= words(this.bytes.read(this.lengthsOffset, this.rows * 4));
+    return this.exactLengths;
+  }
+
+  /** The term's dictionary entry, or null; memoized, since query terms repeat. */
+  lookup(term: string): TermEntry | null {
+    const memo = this.lookups.get(term);
+    if (memo !== undefined) return memo;
+    const entry = this.search(Buffer.from(term, 'utf8'));
+    if (this.lookups.size >= LOOKUP_MEMO_SIZE) this.lookups.clear();
+    this.lookups.set(term, entry);
+    return entry;
+  }
+
+  /** A fresh cursor over the entry's postings (dead rows included). */
+  cursor(entry: TermEntry): PostingsCursor {
+    const at = this.postingsOffset + entry.wordStart * 4;
+    return new PostingsCursor(words(this.bytes.read(at, (entry.wordEnd - entry.wordStart) * 4)), entry.docFreq);
+  }
+
+  liveStats(live: Uint8Array): TextStats {
+    const lengths = this.lengths;
+    let docCount = 0;
+    let sumTotalTermFreq = 0;
+    for (let row = 0; row < this.rows; row++) {
+      const len = lengths[row]!;
+      if (len > 0 && live[row] === 1) {
+        docCount++;
+        sumTotalTermFreq += len;
+      }
+    }
+    return { docCount, sumTotalTermFreq };
+  }
+
+  view(live: Uint8Array, stats?: TextStats): BlockTextView {
+    if (live.length < this.rows) throw new RangeError(`live has ${live.length} entries; the segment has ${this.rows} rows`);
+    return new BlockTextView(this, live, stats);
+  }
+
+  private search(key: Uint8Array): TermEntry | null {
+    // The last dictionary block whose first term is ≤ key.
+    let lo = 0;
+    let hi = this.dictBlocks - 1;
+    let block = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compare(this.firstKeys, this.firstKeyStarts[mid]!, this.firstKeyStarts[mid + 1]!, key);
+      if (c <= 0) {
+        block = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (block < 0) return null;
+    const start = this.dictStarts[block]!;
+    const bytes = this.bytes.read(this.dictOffset + start, this.dictStarts[block + 1]! - start);
+    const w = words(bytes);
+    const count = w[0]!;
+    const docFreqs = w.subarray(1, 1 + count);
+    const wordStarts = w.subarray(1 + count, 2 + 2 * count);
+    const keyStarts = w.subarray(2 + 2 * count, 3 + 3 * count);
+    const blob = bytes.subarray((3 + 3 * count) * 4);
+    lo = 0;
+    hi = count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compare(blob, keyStarts[mid]!, keyStarts[mid + 1]!, key);
+      if (c < 0) lo = mid + 1;
+      else if (c > 0) hi = mid - 1;
+      else return { docFreq: docFreqs[mid]!, wordStart: wordStarts[mid]!, wordEnd: wordStarts[mid + 1]! };
+    }
+    return null;
+  }
+}
+
+/** bytes[start, end) against key, as Buffer.compare orders them (a JS byte loop: no allocation). */
+function compare(bytes: Uint8Array, start: number, end: number, key: Uint8Array): number {
+  const len = end - start;
+  const n = len < key.length ? len : key.length;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[start + i]! - key[i]!;
+    if (c !== 0) return c;
+  }
+  return len - key.length;
+}
+
+/**
+ * A segment's text index where only rows with live[row] === 1 exist, as SegmentTextView is for
+ * format 1. postings() decodes the whole list (the exhaustive scorer's input); block-max top-k
+ * (block-max.ts) reads cursor() instead and checks isLive itself.
+ */
+export class BlockTextView implements TextIndexView {
+  private cachedStats: TextStats | undefined;
+  private allLive: boolean | undefined;
+  private readonly memo = new Map<string, Postings | null>();
+  private readonly liveFreqs = new Map<string, number>();
+
+  constructor(readonly index: BlockTextIndex, private readonly live: Uint8Array, stats?: TextStats) {
+    this.cachedStats = stats;
+  }
+
+  get norms(): Uint8Array {
+    return this.index.norms;
+  }
+
+  isLive(row: number): boolean {
+    return this.live[row] === 1;
+  }
+
+  /** A cursor over the term's postings, dead rows included; undefined when no row has it. */
+  cursor(term: string): PostingsCursor | undefined {
+    const entry = this.index.lookup(term);
+    return entry === null ? undefined : this.index.cursor(entry);
+  }
+
+  postings(term: string): Postings | undefined {
+    let p = this.memo.get(term);
+    if (p === undefined) {
+      p = this.livePostings(term);
+      this.memo.set(term, p);
+    }
+    return p ?? undefined;
+  }
+
+  docLength(row: number): number {
+    return this.live[row] === 1 ? LENGTH_TABLE[this.index.norms[row]!]! : 0;
+  }
+
+  exactLength(row: number): number {
+    return this.live[row] === 1 ? this.index.lengths[row]! : 0;
+  }
+
+  stats(): TextStats {
+    return this.liveStats();
+  }
+
+  liveStats(): TextStats {
+    this.cachedStats ??= this.index.liveStats(this.live);
+    return { ...this.cachedStats };
+  }
+
+  /** From the dictionary when every row is live; else the live postings are counted once. */
+  docFreq(term: string): number {
+    const entry = this.index.lookup(term);
+    if (entry === null) return 0;
+    if (this.everyRowLive()) return entry.docFreq;
+    let n = this.liveFreqs.get(term);
+    if (n === undefined) {
+      n = this.postings(term)?.rows.length ?? 0;
+      this.liveFreqs.set(term, n);
+    }
+    return n;
+  }
+
+  private everyRowLive(): boolean {
+    if (this.allLive === undefined) {
+      this.allLive = true;
+      for (let row = 0; row < this.index.rows; row++) if (this.live[row] !== 1) { this.allLive = false; break; }
+    }
+    return this.allLive;
+  }
+
+  private livePostings(term: string): Postings | null {
+    const entry = this.index.lookup(term);
+    if (entry === null) return null;
+    const all = this.index.cursor(entry).decodeAll();
+    if (this.everyRowLive()) return all;
+    let kept = 0;
+    for (let i = 0; i < all.rows.length; i++) if (this.live[all.rows[i]!] === 1) kept++;
+    if (kept === 0) return null;
+    const rows = new Uint32Array(kept);
+    const tfs = new Uint32Array(kept);
+    let w = 0;
+    for (let i = 0; i < all.rows.length; i++) {
+      if (this.live[all.rows[i]!] !== 1) continue;
+      rows[w] = all.rows[i]!;
+      tfs[w++] = all.tfs[i]!;
+    }
+    return { rows, tfs };
+  }
+}
