@@ -154,7 +154,8 @@ export class BlockTextIndex {
     this.firstKeyStarts = iw.subarray(n, 2 * n);
     this.firstKeys = index.subarray(8 * n, 8 * n + this.firstKeyStarts[n - 1]!);
     // One byte a row, read by every scored posting: kept in memory with the term index.
-    this.norms = bytes.read(h[10]!, this.rows);
+    const norms = bytes.read(h[10]!, this.rows);
+    this.norms = new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength);
   }
 
   /** Exact token counts, read on first use (live statistics, merges). */
