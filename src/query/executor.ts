@@ -4,7 +4,7 @@ import type { FullTextOptions, NamespaceSchema } from '../schema/types.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { BlockTextView } from '../segment/text/block-index.ts';
-import { blockMaxTopK } from '../segment/text/block-max.ts';
+import { blockMaxPays, blockMaxTopK } from '../segment/text/block-max.ts';
 import { combineStats, scoreViewRows } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
 import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/index.ts';
@@ -172,7 +172,16 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
   }));
 }
 
-export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number): Hit[] {
+export interface TextSearchOptions {
+  /**
+   * How segments in text format 2 are scored: 'auto' (block-max top-k when blockMaxPays), or
+   * always / never block-max (tests and benchmarks compare them; the results are identical).
+   */
+  blockMax?: 'auto' | 'always' | 'never';
+}
+
+export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: TextSearchOptions = {}): Hit[] {
+  const mode = opts.blockMax ?? 'auto';
   const ft = q.fullText!;
   const top = new TopK(k);
   const fields = ft.fields.flatMap(({ field, weight }) => {
@@ -190,12 +199,14 @@ export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: Par
     const present = fields.filter((f) => f.views[s] !== undefined);
     if (present.length === 0) return;
     const accept = acceptor(source, q.filter).accept;
-    if (present.every((f) => f.views[s] instanceof BlockTextView)) {
-      blockMaxTopK(present.map((f) => ({ view: f.views[s] as BlockTextView, terms: f.terms, stats: f.stats, params: f.params })),
-        top, s * ROW_SPACE, accept);
-      return;
+    if (mode !== 'never' && present.every((f) => f.views[s] instanceof BlockTextView)) {
+      const blockFields = present.map((f) => ({ view: f.views[s] as BlockTextView, terms: f.terms, stats: f.stats, params: f.params }));
+      if (mode === 'always' || blockMaxPays(blockFields, k)) {
+        blockMaxTopK(blockFields, top, s * ROW_SPACE, accept);
+        return;
+      }
     }
-    // The tail and segments in text format 1: every posting scored. One field goes straight
+    // The tail, segments in text format 1, and short postings: every posting scored. One field goes straight
     // into the heap; several are summed per row first, field by field.
     const totals = present.length > 1 ? new Map<number, number>() : null;
     for (const f of present) {

@@ -22,7 +22,7 @@ import { SectionWriter } from '../binary.ts';
 import type { Analyzer } from './analyzer.ts';
 import { LENGTH_TABLE } from './bm25.ts';
 import { encodePostings, PostingsCursor } from './block-postings.ts';
-import { invertField, type TextStats } from './disk-index.ts';
+import { invertField, type InvertedField, type TextStats } from './disk-index.ts';
 import type { Postings, TextIndexView } from './index-view.ts';
 
 export const TEXT_FORMAT_BLOCKS = 2;
@@ -47,7 +47,11 @@ export function encodeBlockTextField(
   analyze: Analyzer,
   values: ReadonlyArray<AttributeValue | undefined>,
 ): { bytes: Buffer; stats: TextStats } {
-  const f = invertField(analyze, values);
+  return encodeBlockInverted(invertField(analyze, values));
+}
+
+/** The section of an already inverted field (benchmarks build one without analysis). */
+export function encodeBlockInverted(f: InvertedField): { bytes: Buffer; stats: TextStats } {
   const terms = f.terms.length;
   const dictBlocks = Math.ceil(terms / DICT_BLOCK_TERMS);
 

@@ -126,7 +126,11 @@ export function encodeTextField(
   analyze: Analyzer,
   values: ReadonlyArray<AttributeValue | undefined>,
 ): { bytes: Buffer; stats: TextStats } {
-  const f = invertField(analyze, values);
+  return encodeInvertedV1(invertField(analyze, values));
+}
+
+/** Text format 1 of an already inverted field. */
+export function encodeInvertedV1(f: InvertedField): { bytes: Buffer; stats: TextStats } {
   const termOffsets = new Uint32Array(f.terms.length + 1);
   let blobBytes = 0;
   for (let t = 0; t < f.terms.length; t++) {
