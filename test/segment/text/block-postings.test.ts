@@ -105,11 +105,11 @@ test('advance lands on the first row at or after each target, across and inside 
   }
 });
 
-/** A section source that counts what is read, as the storage wrapper will. */
+/** A section source that counts what is read, as the storage wrapper will; unverified, as ranged reads are. */
 function counting(bytes: Uint8Array): TextSectionBytes & { reads: Array<[number, number]> } {
   const inner = loadedSection(bytes);
   const reads: Array<[number, number]> = [];
-  return { reads, read: (offset, length) => (reads.push([offset, length]), inner.read(offset, length)) };
+  return { reads, verified: false, read: (offset, length) => (reads.push([offset, length]), inner.read(offset, length)) };
 }
 
 test('a field with many terms: every term is found with its postings, absent terms are not', () => {
@@ -159,7 +159,7 @@ test('a lookup reads one dictionary block, a cursor only its own postings', () =
   source.reads.length = 0;
   const entry = index.lookup('w1234')!;
   assert.equal(source.reads.length, 1, 'one dictionary block');
-  assert.ok(source.reads[0]![1] <= DICT_BLOCK_TERMS * 12 + DICT_BLOCK_TERMS * 8 + 16);
+  assert.ok(source.reads[0]![1] <= DICT_BLOCK_TERMS * 16 + DICT_BLOCK_TERMS * 8 + 16);
   source.reads.length = 0;
   const cursor = index.cursor(entry);
   assert.deepEqual(source.reads, [[source.reads[0]![0], (entry.wordEnd - entry.wordStart) * 4]], 'one range: the postings');
@@ -168,4 +168,24 @@ test('a lookup reads one dictionary block, a cursor only its own postings', () =
   // Compressed: a posting costs well under the 8 bytes of text format 1.
   const postings = values.length * 20;
   assert.ok(bytes.byteLength < postings * 3, `${bytes.byteLength} bytes for ≤ ${postings} postings`);
+});
+
+test('read by range, a corrupt postings range or dictionary block fails its own CRC, naming the section', () => {
+  const analyze = createAnalyzer(PLAIN);
+  const values = Array.from({ length: 2000 }, (_, row) => `common w${row % 300} r${row % 7}`);
+  const { bytes } = encodeBlockTextField(analyze, values);
+  const header = new Uint32Array(bytes.buffer, bytes.byteOffset, 16);
+  const entry = new BlockTextIndex(loadedSection(bytes), 'text:body').lookup('w123')!;
+
+  const badPostings = Buffer.from(bytes);
+  badPostings[header[7]! + entry.wordStart * 4 + 4]! ^= 0x10;
+  const ranged = new BlockTextIndex(loadedSection(badPostings, false), 'text:body');
+  assert.throws(() => ranged.cursor(ranged.lookup('w123')!), (e: Error) => e.name === 'SegmentCorruptError' && /'text:body'.*postings CRC mismatch/.test(e.message));
+  assert.equal(ranged.cursor(ranged.lookup('w124')!).decodeAll().rows.length, entry.docFreq, 'other terms still read');
+
+  const badDictionary = Buffer.from(bytes);
+  badDictionary[header[5]! + 8]! ^= 0x01; // the first dictionary block, where "common" is
+  const ranged2 = new BlockTextIndex(loadedSection(badDictionary, false), 'text:body');
+  assert.throws(() => ranged2.lookup('common'), /'text:body'.*dictionary CRC mismatch/);
+  assert.ok(ranged2.lookup('w99'), 'other dictionary blocks still read');
 });
