@@ -17,7 +17,7 @@
 //   lengths           u32 exact token count per row (0 = row not indexed)
 //   norms             u8 Lucene norm byte per row (intToByte4(length))
 //
-// A term costs three reads: the term index (kept in memory, ≈ 12 bytes per 64 terms) names the
+// A term costs three reads: the term index (kept in memory, ≈ 20 bytes per 64 terms) names the
 // dictionary block, the block gives docFreq and the postings range, then the postings. Every byte
 // comes through TextSectionBytes, so the loaded section can be swapped for ranged reads; each
 // range a query reads carries its own CRC-32, checked when the section was not checked whole.
