@@ -286,7 +286,6 @@ function compare(bytes: Uint8Array, start: number, end: number, key: Uint8Array)
 export class BlockTextView implements TextIndexView {
   private cachedStats: TextStats | undefined;
   private allLive: boolean | undefined;
-  private readonly memo = new Map<string, Postings | null>();
   private readonly liveFreqs = new Map<string, number>();
 
   constructor(readonly index: BlockTextIndex, private readonly live: Uint8Array, stats?: TextStats) {
@@ -307,13 +306,14 @@ export class BlockTextView implements TextIndexView {
     return entry === null ? undefined : this.index.cursor(entry);
   }
 
+  /**
+   * Decoded on every call, not memoized: a view lives as long as its segment's deletion state,
+   * and decoded copies of every term ever queried would grow without bound (format 1 handed out
+   * zero-copy views instead). Decoding costs about three typed-array additions a value (bitpack.ts),
+   * well under scoring the posting.
+   */
   postings(term: string): Postings | undefined {
-    let p = this.memo.get(term);
-    if (p === undefined) {
-      p = this.livePostings(term);
-      this.memo.set(term, p);
-    }
-    return p ?? undefined;
+    return this.livePostings(term) ?? undefined;
   }
 
   docLength(row: number): number {
