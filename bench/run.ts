@@ -20,6 +20,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'vector', what: 'GloVe-100 50k: recall@10 and latency vs raw hnswlib-node, in process and over HTTP', data: 'glove' },
   { name: 'filtered', what: 'GloVe-100 50k with filters of 1/10/50% selectivity vs unfiltered', data: 'glove' },
   { name: 'fulltext', what: 'SciFact BM25: nDCG@10 and latency, tail vs segments', data: 'scifact' },
+  { name: 'fulltext-zipf', what: '1M synthetic Zipf docs in one segment: 2-term OR top-10 p50, text format 1 (exhaustive) vs 2 (block-max)', data: 'none' },
   { name: 'ingest', what: 'HTTP ingest docs/s, event-loop delay, flush vs raw hnswlib build, peak RSS', data: 'glove' },
   { name: 'cold-start', what: 'first query on a cold namespace: time and object-store requests, local and S3', data: 'glove' },
   { name: 'small-segments', what: 'one segment of 128 to 16k rows: HNSW search vs exact scan latency, RSS per loaded HNSW index', data: 'none' },

@@ -9,7 +9,7 @@ import { assembleSegment, Sections, type ColumnStats, type SegmentMeta } from '.
 import { buildHnswBytes, checkHnswParams, type HnswParams } from './hnsw.ts';
 import { encodeIds } from './ids.ts';
 import { createAnalyzer } from './text/analyzer.ts';
-import { encodeTextField, type TextStats } from './text/disk-index.ts';
+import { encodeBlockTextField, TEXT_FORMAT_BLOCKS } from './text/block-index.ts';
 import { encodeVectors } from './vectors.ts';
 
 export interface SegmentInput {
@@ -80,7 +80,7 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
 
   const sections: Array<[string, Buffer]> = [[Sections.ids, encodeIds(ids)]];
   const columns = nameRecord<ColumnStats | null>();
-  const text = nameRecord<TextStats>();
+  const text = nameRecord<SegmentMeta['text'][string]>();
   for (const name of names) {
     const attr = schema.attributes[name]!;
     const values = attributes.map((a) => ownValue(a, name));
@@ -88,9 +88,9 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
     sections.push([Sections.column(name), col.bytes]);
     columns[name] = col.stats;
     if (attr.full_text) {
-      const field = encodeTextField(createAnalyzer(attr.full_text), values);
+      const field = encodeBlockTextField(createAnalyzer(attr.full_text), values);
       sections.push([Sections.text(name), field.bytes]);
-      text[name] = field.stats;
+      text[name] = { ...field.stats, format: TEXT_FORMAT_BLOCKS };
     }
   }
 

@@ -7,6 +7,7 @@ import { ColumnReader } from './columns.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionRange, type SegmentMeta } from './format.ts';
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
+import { BlockTextIndex, loadedSection, TEXT_FORMAT_BLOCKS, type BlockTextView } from './text/block-index.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { exactNearest, scanNearest, type Neighbours } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
@@ -31,7 +32,7 @@ export class SegmentReader {
     private readonly ids: IdColumn,
     private readonly vectors: VectorColumn,
     private readonly columns: ReadonlyArray<[string, ColumnReader]>,
-    private readonly text: ReadonlyMap<string, DiskTextIndex>,
+    private readonly text: ReadonlyMap<string, DiskTextIndex | BlockTextIndex>,
     private hnsw: HnswIndex | null,
   ) {
     this.rows = meta.rows;
@@ -71,7 +72,11 @@ export class SegmentReader {
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) =>
-      [n, structure(Sections.text(n), () => new DiskTextIndex(textBytes[i]!, Sections.text(n)))]));
+      [n, structure(Sections.text(n), () => (meta.text[n]?.format === TEXT_FORMAT_BLOCKS
+        // Loaded whole for now; BlockTextIndex reads only through TextSectionBytes, so ranged
+        // reads can replace loadedSection without touching the index.
+        ? new BlockTextIndex(loadedSection(textBytes[i]!), Sections.text(n))
+        : new DiskTextIndex(textBytes[i]!, Sections.text(n))))]));
     for (const [section, rows] of [[Sections.ids, ids.rows], [Sections.vectors, vectors.rows],
       ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
       ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
@@ -126,7 +131,7 @@ export class SegmentReader {
    * kept up to date with exactLength as rows die). A view assumes `live` no longer changes:
    * create a new one after killing rows.
    */
-  textView(field: string, live: Uint8Array, stats?: TextStats): SegmentTextView | undefined {
+  textView(field: string, live: Uint8Array, stats?: TextStats): SegmentTextView | BlockTextView | undefined {
     return this.text.get(field)?.view(live, stats);
   }
 
