@@ -35,6 +35,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/namespaces/:ns/delete': 'write',
   'POST /v1/namespaces/:ns/flush': 'write',
   'POST /v1/namespaces/:ns/compact': 'write',
+  'POST /v2/namespaces/:ns/query': 'read',
+  'POST /v1/namespaces/:ns/_debug/recall': 'read',
 };
 
 export interface AuthOptions {
