@@ -97,6 +97,10 @@ function node(json: unknown, schema: NamespaceSchema, path: string, depth: numbe
     throw new FilterError(`${path}[1]`, `'${second}' tests the elements of an array attribute, and '${head}' is ${fieldType}; use Eq, In or Glob`);
   }
   const value = resolveRefs(third, `${path}[2]`, opts);
+  // turbopuffer tests any attribute, arrays included, for a missing value with Eq / NotEq null.
+  if (value === null && third === null && (meaning.op === 'eq' || meaning.op === 'ne') && fieldType !== 'id') {
+    return { kind: 'leaf', field: head, fieldType, op: meaning.op, value: null };
+  }
   // A condition comparing with an attribute the new row leaves unset is false, as in SQL.
   if (value === null && third !== null && ORDERING.has(meaning.op)) return NEVER;
   const leaf = parseOperand(meaning.op, head, fieldType, value, `${path}[2]`, `${path}[1]`);
