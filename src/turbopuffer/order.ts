@@ -97,11 +97,11 @@ export function allMatching(sources: readonly RowSource[], filter: CompiledFilte
  */
 export function orderByAttributes(sources: readonly RowSource[], filter: CompiledFilter | null, keys: readonly OrderKey[]): Picked[] {
   const fields = new Set(keys.map((k) => k.attr).filter((a) => a !== 'id'));
+  const readers = new Map(sources.map((s) => [s, s.attributeReader?.(fields) ?? ((row: number) => s.attributes(row))]));
   const rows = allMatching(sources, filter).map((p) => {
-    const read = p.source.attributeReader?.(fields) ?? ((row: number) => p.source.attributes(row));
-    const attrs = read(p.row);
+    const attrs = fields.size === 0 ? {} : readers.get(p.source)!(p.row);
     const id = p.source.id(p.row);
-    return { ...p, id, values: keys.map((k) => (k.attr === 'id' ? id : attrs[k.attr] ?? null)) };
+    return { source: p.source, row: p.row, id, values: keys.map((k) => (k.attr === 'id' ? id : attrs[k.attr] ?? null)) };
   });
   rows.sort((a, b) => {
     for (let i = 0; i < keys.length; i++) {
