@@ -11,8 +11,8 @@ const words = ['walrus', 'tusk', 'ice', 'arctic', 'seal'];
 const docs: SiltDoc[] = Array.from({ length: 80 }, (_, i) => ({
   id: i, vector: [Math.cos(i / 10), Math.sin(i / 10)], attributes: { text: `${words[i % 5]} ${words[(i * 3) % 5]} ${words[(i * 7) % 4]}` },
 }));
-const vectorQuery = ['vector', 'ANN', [1, 0.3]] as const;
-const textQuery = ['text', 'BM25', 'walrus arctic'] as const;
+const vectorQuery: ['vector', 'ANN', number[]] = ['vector', 'ANN', [1, 0.3]];
+const textQuery: ['text', 'BM25', string] = ['text', 'BM25', 'walrus arctic'];
 
 before(async () => {
   server = await turbopufferServer();
@@ -28,9 +28,9 @@ function rrf(lists: Array<Array<{ id: unknown }>>, k: number, weights: number[],
 
 test('each query of a multi-query answers as it would alone', async () => {
   const ns = server.client.namespace('multi');
-  const res = await ns.multiQuery({ queries: [{ rank_by: [...vectorQuery], top_k: 7 }, { rank_by: [...textQuery], top_k: 5 }, { aggregate_by: { n: ['Count'] } }] });
-  const alone = await ns.query({ rank_by: [...vectorQuery], top_k: 7 });
-  const text = await ns.query({ rank_by: [...textQuery], top_k: 5 });
+  const res = await ns.multiQuery({ queries: [{ rank_by: vectorQuery, top_k: 7 }, { rank_by: textQuery, top_k: 5 }, { aggregate_by: { n: ['Count'] } }] });
+  const alone = await ns.query({ rank_by: vectorQuery, top_k: 7 });
+  const text = await ns.query({ rank_by: textQuery, top_k: 5 });
   assert.equal(res.results.length, 3);
   assert.deepEqual(res.results[0]!.rows, alone.rows);
   assert.deepEqual(res.results[1]!.rows, text.rows);
@@ -39,9 +39,9 @@ test('each query of a multi-query answers as it would alone', async () => {
 
 test('rerank_by RRF fuses the lists with rank_constant and weights', async () => {
   const ns = server.client.namespace('multi');
-  const queries = [{ rank_by: [...vectorQuery], top_k: 20 }, { rank_by: [...textQuery], top_k: 20 }] as never;
-  const v = await ns.query({ rank_by: [...vectorQuery], top_k: 20 });
-  const t = await ns.query({ rank_by: [...textQuery], top_k: 20 });
+  const queries = [{ rank_by: vectorQuery, top_k: 20 }, { rank_by: textQuery, top_k: 20 }] as never;
+  const v = await ns.query({ rank_by: vectorQuery, top_k: 20 });
+  const t = await ns.query({ rank_by: textQuery, top_k: 20 });
   const fused = await ns.multiQuery({ queries, rerank_by: ['RRF', { rank_constant: 10, weights: [1, 2] }] });
   const expected = rrf([v.rows!, t.rows!], 10, [1, 2], 20);
   assert.equal(fused.results.length, 1);
@@ -53,7 +53,7 @@ test('rerank_by RRF fuses the lists with rank_constant and weights', async () =>
 
 test('more than 16 queries, or weights that do not match them, are refused', async () => {
   const ns = server.client.namespace('multi');
-  const q = { rank_by: [...vectorQuery] } as never;
+  const q = { rank_by: vectorQuery } as never;
   await assert.rejects(ns.multiQuery({ queries: Array.from({ length: 17 }, () => q) }), (e: { status?: number }) => e.status === 400);
   await assert.rejects(ns.multiQuery({ queries: [q, q], rerank_by: ['RRF', { weights: [1] }] }), (e: { status?: number; message?: string }) => e.status === 400 && /weights/.test(e.message ?? ''));
 });

@@ -17,21 +17,21 @@ test('turbopuffer queries through a query node, with the owner up and down', asy
   const frontUrl = await front.listen({ host: '127.0.0.1', port: 0 });
   const client = new Turbopuffer({ apiKey: TPUF_KEY, baseURL: frontUrl, region: null, maxRetries: 0 });
   const ns = client.namespace('qn');
-  const ann = { rank_by: ['vector', 'ANN', [1, 0.2]], top_k: 5 } as const;
-  const page = { rank_by: ['id', 'asc'], top_k: 7, filters: ['id', 'Gt', 30] } as const;
+  const ann = (): Parameters<typeof ns.query>[0] => ({ rank_by: ['vector', 'ANN', [1, 0.2]], top_k: 5 });
+  const page = (): NonNullable<Parameters<typeof ns.query>[0]> => ({ rank_by: ['id', 'asc'], top_k: 7, filters: ['id', 'Gt', 30] });
   try {
-    const relayedAnn = await ns.query({ ...ann, rank_by: [...ann.rank_by] });
-    const relayedPage = await ns.query({ ...page, rank_by: [...page.rank_by], filters: [...page.filters] });
+    const relayedAnn = await ns.query(ann());
+    const relayedPage = await ns.query(page());
     assert.deepEqual(relayedPage.rows!.map((r) => r.id), [31, 32, 33, 34, 35, 36, 37]);
-    const eventual = await ns.query({ ...page, rank_by: [...page.rank_by], filters: [...page.filters], consistency: { level: 'eventual' } });
+    const eventual = await ns.query({ ...page(), consistency: { level: 'eventual' } });
     assert.equal((eventual as unknown as { served_from: string }).served_from, 'cache');
     assert.deepEqual(eventual.rows, relayedPage.rows);
 
     await owner.close();
-    const servedAnn = await ns.query({ ...ann, rank_by: [...ann.rank_by] });
+    const servedAnn = await ns.query(ann());
     assert.equal((servedAnn as unknown as { served_from: string }).served_from, 'object_storage');
     assert.deepEqual(servedAnn.rows, relayedAnn.rows);
-    const servedPage = await ns.query({ ...page, rank_by: [...page.rank_by], filters: [...page.filters] });
+    const servedPage = await ns.query(page());
     assert.deepEqual(servedPage.rows, relayedPage.rows);
     const multi = await ns.multiQuery({ queries: [{ rank_by: ['text', 'BM25', 'walrus'], top_k: 3 }, { aggregate_by: { n: ['Count'] } }] });
     assert.equal(multi.results[0]!.rows!.length, 3);
