@@ -119,12 +119,13 @@ function rankRows(ns: ReadableNamespace, q: TurbopufferQuery, rank: Rank): RowJs
       return (row: number) => bits[row] === 1;
     };
     const scores = scoreText(rank.expr, schema, sources, accept);
-    const all: Array<{ source: RowSource; row: number; score: number; key: number }> = [];
+    // Every scored row is kept only when per-value limits may skip some.
+    const top = new TopK(q.per ? Number.MAX_SAFE_INTEGER : q.limit);
     scores.forEach((m, s) => {
-      for (const [row, score] of m) if (score > 0) all.push({ source: sources[s]!, row, score, key: s * ROW_SPACE + row });
+      for (const [row, score] of m) if (score > 0) top.push(s * ROW_SPACE + row, score);
     });
-    all.sort((a, b) => b.score - a.score || a.key - b.key);
-    return limitPer(all, attrsOf, q).map((h) => sourceRow(q, schema, h.source, h.row, h.score));
+    const ranked = top.sorted().map(({ key, score }) => ({ source: sources[Math.floor(key / ROW_SPACE)]!, row: key % ROW_SPACE, score }));
+    return limitPer(ranked, attrsOf, q).map((h) => sourceRow(q, schema, h.source, h.row, h.score));
   }
   const [first] = rank.keys;
   const picked = rank.keys.length === 1 && first!.attr === 'id' && !q.per
