@@ -28,6 +28,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'shutdown-flush', what: '200 small tails on S3 flushed one by one vs flushAll (graceful shutdown): tails/s', data: 'none' },
   { name: 'merge-policy', what: 'merge policy before/after issue 9 over streams of flushes: segment count, write amplification (pure simulation)', data: 'none' },
   { name: 'import-probe', what: '/health latency during an import: JSON batches vs streamed NDJSON (silt import)', data: 'none' },
+  { name: 'id-paging', what: 'a page of 1,000 by id at depths of a 200k-row segment: id-order walk vs scan vs sort (turbopuffer export paging)', data: 'none' },
   { name: 'cluster', what: '3 indexers + query node on S3: forwarding overhead, eventual reads, owner down, cold vs warm cache', data: 'glove' },
 ];
 

@@ -42,6 +42,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /v1/namespaces/:ns/versions': 'read',
   'POST /v1/namespaces/:ns/restore': 'write',
   'POST /v1/namespaces/:ns/copy': 'write',
+  'POST /v2/namespaces/:ns/query': 'read',
+  'POST /v1/namespaces/:ns/_debug/recall': 'read',
 };
 
 export interface AuthOptions {

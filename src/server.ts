@@ -20,6 +20,7 @@ import { NodeMetrics, type Sample } from './metrics.ts';
 import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
 import { isTurbopufferPath, sendTurbopufferError } from './turbopuffer/http.ts';
 import { registerTurbopufferRoutes } from './turbopuffer/routes.ts';
+import { turbopufferRead } from './turbopuffer/read-routes.ts';
 import type { BuildPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
 import { registerConsole } from './console/routes.ts';
@@ -159,7 +160,7 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
       }
     });
 
-    routing = deps.cluster ? registerClusterRouting(app, { ...deps.cluster, metrics }) : null;
+    routing = deps.cluster ? registerClusterRouting(app, { ...deps.cluster, metrics, customReads: turbopufferRead }) : null;
     app.get('/stats', async () => ({ ...deps.stats(), routing }));
     metrics.sampled(() => metricSamples(deps.stats(), routing, nodeTotals(deps.catalog)));
     app.get('/metrics', async (_req, reply) => {
@@ -172,7 +173,7 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     registerWriteRoutes(app, deps);
     registerReadRoutes(app, deps);
     registerCompactionRoutes(app, deps);
-    registerTurbopufferRoutes(app);
+    registerTurbopufferRoutes(app, deps);
     registerHistoryRoutes(app, deps);
     registerConsole(app);
   });

@@ -35,6 +35,11 @@ export interface RoutingOptions {
   clusterToken?: string;
   /** Query durations of the reads answered here from a view. */
   metrics?: NodeMetrics;
+  /**
+   * The reads of other APIs over the same namespaces (the turbopuffer-compatible one): the read a
+   * request asks for, from its method, path (without the query string) and parsed body, or null.
+   */
+  customReads?: (method: string, path: string, body: () => unknown) => NamespaceRead | null;
 }
 
 /** Counters of what routing did, for /metrics and /stats. */
@@ -66,7 +71,9 @@ export function namespaceRoute(url: string): NamespaceRoute | null {
 }
 
 /** The read a request asks for, or null for a write (and any other request). */
-function readOf(method: string, rest: string, body: Buffer, url: string): NamespaceRead | null {
+function readOf(method: string, rest: string, body: Buffer, url: string, custom: RoutingOptions['customReads']): NamespaceRead | null {
+  const read = custom?.(method, url.split('?', 1)[0]!, () => parseJson(body));
+  if (read) return read;
   if (method === 'POST' && rest === '/query') return { kind: 'query', body: parseJson(body) };
   if (method === 'GET' && rest === '/documents') return listRead(Object.fromEntries(new URL(url, 'http://x').searchParams));
   if (method === 'GET' && rest === '') return { kind: 'namespace' };
@@ -149,10 +156,11 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     if (typeof from === 'string') throw Errors.misrouted(route.ns, from, topology.selfId, topology.ownerOf(route.ns).id);
 
     const body = await readBody(req.raw, opts.bodyLimit);
-    const read = readOf(req.method, route.rest, inflated(body, req.headers['content-encoding'], opts.bodyLimit), req.url);
+    const read = readOf(req.method, route.rest, inflated(body, req.headers['content-encoding'], opts.bodyLimit), req.url, opts.customReads);
     const started = performance.now();
     let choice: ViewChoice | null;
-    if (read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual') {
+    const eventual = read?.kind === 'custom' ? read.eventual : read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual';
+    if (eventual) {
       // Answered here without asking the owner, from a view at most eventualMaxStalenessMs old.
       const { view, ageMs } = await views.recent(route.ns, opts.eventualMaxStalenessMs);
       stats.servedEventual++;

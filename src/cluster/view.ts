@@ -11,6 +11,7 @@ import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { SegmentReader } from '../segment/index.ts';
+import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { openSegmentReader } from '../namespace/objects.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
@@ -113,6 +114,10 @@ export class NamespaceView implements ReadableNamespace {
 
   list(after: DocId | null, limit: number): Document[] {
     return this.current.list(after, limit);
+  }
+
+  sources(): RowSource[] {
+    return this.current.sources();
   }
 
   stats() {

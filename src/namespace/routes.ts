@@ -19,7 +19,13 @@ export type NamespaceRead =
   | { kind: 'document'; id: string }
   | { kind: 'query'; body: unknown }
   /** A page of documents in id order: the query string's `after` and `limit`, as given. */
-  | { kind: 'list'; after?: string; limit?: string };
+  | { kind: 'list'; after?: string; limit?: string }
+  /**
+   * A read of another API over the same namespace (the turbopuffer-compatible one,
+   * src/turbopuffer/): `serve` answers it from whichever namespace routing chose; `eventual` when
+   * it may be served from a recent local view without asking the owner.
+   */
+  | { kind: 'custom'; eventual: boolean; serve(ns: ReadableNamespace, started: number, observer?: QueryObserver): object };
 
 /** Documents per page of GET /v1/namespaces/:ns/documents, by default and at most. */
 export const LIST_LIMIT = { default: 1000, max: 10_000 };
@@ -61,6 +67,7 @@ export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: Qu
     return documentJson(doc);
   }
   if (read.kind === 'list') return listPage(ns, read);
+  if (read.kind === 'custom') return read.serve(ns, started, observer);
   const q = parseQuery(read.body, ns.schema, ns.name, limits);
   const results = ns.query(q);
   const took = tookMs(started);

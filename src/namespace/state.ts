@@ -28,6 +28,8 @@ export interface ReadableNamespace {
   /** One page of live documents in id order (read.ts listDocuments). */
   list(after: DocId | null, limit: number): Document[];
   query(q: ParsedQuery): QueryHitJson[];
+  /** The sources a read runs over, newest first (NamespaceState.sources), for reads beyond query(). */
+  sources(): RowSource[];
   stats(): ReturnType<typeof namespaceStats>;
 }
 

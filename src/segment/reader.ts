@@ -92,6 +92,11 @@ export class SegmentReader {
     return this.ids.id(row);
   }
 
+  /** The ids in id order (ids.ts), for ordered scans that start anywhere. */
+  idOrder(): IdColumn {
+    return this.ids;
+  }
+
   /** The row holding id, by binary search over the sorted ids. */
   rowOfId(id: DocId): number | undefined {
     return this.ids.rowOf(id);

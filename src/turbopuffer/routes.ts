@@ -2,7 +2,11 @@
 // Each request is translated into the same namespace operations Silt's own routes use: writes go
 // through the namespace's WAL like /v1 upserts, reads through serveRead (src/namespace/routes.ts).
 import type { FastifyInstance } from 'fastify';
+import type { ReadRouteDeps } from '../namespace/routes.ts';
+import { registerTurbopufferReadRoutes } from './read-routes.ts';
 
-export function registerTurbopufferRoutes(app: FastifyInstance): void {
-  void app;
+export type TurbopufferRouteDeps = ReadRouteDeps;
+
+export function registerTurbopufferRoutes(app: FastifyInstance, deps: TurbopufferRouteDeps): void {
+  registerTurbopufferReadRoutes(app, deps);
 }

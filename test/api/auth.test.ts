@@ -47,8 +47,14 @@ const WRITES: [string, string, unknown?][] = [
   ['DELETE', '/v1/namespaces/other'],
 ];
 
+/** The turbopuffer-compatible reads (docs/turbopuffer.md): its error shape, so tested apart below. */
+const TPUF_READS: [string, string, unknown?][] = [
+  ['POST', '/v2/namespaces/docs/query', { rank_by: ['id', 'asc'] }],
+  ['POST', '/v1/namespaces/docs/_debug/recall', { num: 1, top_k: 1 }],
+];
+
 test('every route is listed in ROUTE_ACCESS, and these tests cover every read and write one', () => {
-  const covered = new Set([...READS, ...WRITES].map(([m, url]) => `${m} ${url.replace('/docs/documents/1', '/:ns/documents/:id').replace(/\/(docs|other)(\/|$)/, '/:ns$2')}`));
+  const covered = new Set([...READS, ...WRITES, ...TPUF_READS].map(([m, url]) => `${m} ${url.replace('/docs/documents/1', '/:ns/documents/:id').replace(/\/(docs|other)(\/|$)/, '/:ns$2')}`));
   for (const [route, access] of Object.entries(ROUTE_ACCESS)) {
     if (access === 'read' || access === 'write') assert.ok(covered.has(route), `${route} is not exercised here`);
   }
@@ -99,6 +105,18 @@ test('a read-only key reads everything and gets 403 on every write, with nothing
   assert.equal((await t.call('GET', '/v1/namespaces/docs/documents/3', undefined, bearer(READ_KEY))).status, 404, 'the upsert was applied');
   assert.equal((await t.call('GET', '/v1/namespaces/other', undefined, bearer(READ_KEY))).status, 404, 'the namespace was created');
   assert.equal((await t.call('GET', '/v1/namespaces/docs/documents/1', undefined, bearer(READ_KEY))).status, 200);
+});
+
+test('turbopuffer reads: 401 in turbopuffer\'s error shape without a key, served for a read-only key', async () => {
+  const t = await seeded();
+  for (const [method, url, body] of TPUF_READS) {
+    const missing = await t.call(method, url, body);
+    assert.equal(missing.status, 401, `${method} ${url}`);
+    assert.equal(missing.body.status, 'error');
+    assert.match(missing.body.error, /SILT_ERR_AUTH_MISSING/);
+    const res = await t.call(method, url, body, bearer(READ_KEY));
+    assert.equal(res.status, 200, `${method} ${url}: ${JSON.stringify(res.body)}`);
+  }
 });
 
 test('a read-write key does everything; the scheme is case-insensitive; either of two keys works (rotation)', async () => {

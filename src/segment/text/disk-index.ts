@@ -239,6 +239,26 @@ export class DiskTextIndex {
     return -1;
   }
 
+  /** Terms starting with `prefix`, in dictionary order: a binary search for the first, then a walk. */
+  termsWithPrefix(prefix: string, max: number): number[] {
+    const key = Buffer.from(prefix, 'utf8');
+    const offs = this.termOffsets;
+    let lo = 0;
+    let hi = this.termCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.blob.compare(key, 0, key.length, offs[mid]!, offs[mid + 1]!) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: number[] = [];
+    for (let t = lo; t < this.termCount && out.length < max; t++) {
+      const start = offs[t]!;
+      if (offs[t + 1]! - start < key.length || this.blob.compare(key, 0, key.length, start, start + key.length) !== 0) break;
+      out.push(t);
+    }
+    return out;
+  }
+
   term(t: number): string {
     return this.blob.toString('utf8', this.termOffsets[t]!, this.termOffsets[t + 1]!);
   }
@@ -318,6 +338,10 @@ export class SegmentTextView implements TextIndexView {
 
   docFreq(term: string): number {
     return this.postings(term)?.rows.length ?? 0;
+  }
+
+  termsWithPrefix(prefix: string, max: number): string[] {
+    return this.index.termsWithPrefix(prefix, max).map((t) => this.index.term(t)).filter((term) => this.postings(term) !== undefined);
   }
 
   private livePostings(term: string): Postings | null {
