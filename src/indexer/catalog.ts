@@ -81,6 +81,25 @@ export class NamespaceCatalog {
     });
   }
 
+  /**
+   * The namespace, created with `schema` first when it does not exist (turbopuffer's implicit
+   * creation on first write). `created` says which; an existing one keeps its own schema.
+   */
+  async ensure(name: string, schema: () => NamespaceSchema): Promise<{ ns: Namespace; created: boolean }> {
+    if (this.ready.has(name)) return { ns: await this.get(name), created: false };
+    const created = await this.exclusive(name, async () => {
+      const existing = await guard(name, () => this.manifests.load(name));
+      if (existing && !existing.manifest.deleted) return false;
+      if (existing) await guard(name, () => this.removeObjects(name, false));
+      await guard(name, () => this.manifests.create(name, schema(), existing));
+      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
+      this.open.delete(name);
+      this.ready.delete(name);
+      return true;
+    });
+    return { ns: await this.get(name), created };
+  }
+
   /** The open namespace; 404 when it does not exist. */
   get(name: string): Promise<Namespace> {
     // Every request takes its namespace here and uses it before yielding to a timer, so a touch

@@ -73,6 +73,13 @@ export class NamespaceState {
     return this.walTail[0]?.createdAt ?? null;
   }
 
+  /** When the newest WAL entry after the watermark up to `seq` was written (ms since the epoch); null when none. */
+  writtenAt(seq = Infinity): number | null {
+    let at: number | null = null;
+    for (const e of this.walTail) if (e.seq <= seq) at = e.createdAt;
+    return at;
+  }
+
   /** Applies every WAL entry after `afterSeq` that is in storage; returns the last seq applied. */
   async replay(source: ObjectSource, onEntry?: () => void, afterSeq = this.lastSeq): Promise<number> {
     try {
