@@ -157,7 +157,7 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     registerWriteRoutes(app, deps);
     registerReadRoutes(app, deps);
     registerCompactionRoutes(app, deps);
-    registerTurbopufferRoutes(app);
+    registerTurbopufferRoutes(app, deps);
   });
   return app;
 }

@@ -118,6 +118,10 @@ export class NamespaceView implements ReadableNamespace {
   stats() {
     return this.current.stats();
   }
+
+  metadata() {
+    return this.current.metadata();
+  }
 }
 
 /**

@@ -189,6 +189,29 @@ export class NamespaceCatalog {
     return [...this.ready.values()];
   }
 
+  /**
+   * One page of namespace names in order, those starting with `prefix`, after `cursor` (the last
+   * name of the previous page): one LIST of the catalog. `next` is null on the last page.
+   */
+  async listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }> {
+    return guard('(catalog)', async () => {
+      const names: string[] = [];
+      let startAfter = cursor !== null && cursor >= prefix ? catalogKey(cursor) : undefined;
+      // Keys that are not namespace markers are skipped, so a page may take more than one LIST.
+      for (;;) {
+        const page = await this.store.list(catalogKey(prefix), { ...(startAfter === undefined ? {} : { startAfter }), maxKeys: Math.min(1000, pageSize + 1) });
+        for (const obj of page.objects) {
+          const ns = namespaceOfCatalogKey(obj.key);
+          if (ns !== null) names.push(ns);
+        }
+        if (names.length > pageSize) return { names: names.slice(0, pageSize), next: names[pageSize - 1]! };
+        const last = page.objects[page.objects.length - 1];
+        if (!page.nextToken || !last) return { names, next: null };
+        startAfter = last.key;
+      }
+    });
+  }
+
   async list(): Promise<string[]> {
     const names: string[] = [];
     await guard('(catalog)', async () => {

@@ -169,6 +169,10 @@ export class Namespace implements ReadableNamespace {
     return this.state.query(q, this.deps.indexing.hnsw_ef_search);
   }
 
+  metadata() {
+    return { ...this.state.metadata(), unindexed_bytes: this.unindexedBytes };
+  }
+
   /** GET /v1/namespaces/:ns's numbers, with the tail's size against its backpressure limit. */
   stats() {
     return { ...this.state.stats(), unindexed_bytes: this.unindexedBytes, unindexed_limit_bytes: this.admission.namespaceLimit };

@@ -41,6 +41,8 @@ export interface NamespaceSchema {
   vector_dim: number;
   vector_metric: VectorMetric;
   attributes: Record<string, AttributeSchema>;
+  /** The id type a turbopuffer client declared or first wrote (ids are u64s or strings either way). */
+  id_type?: 'uint' | 'string' | 'uuid';
 }
 
 /** u64 ids are carried as bigint so ids beyond 2^53 round-trip; string ids are at most 64 bytes. */
