@@ -153,8 +153,8 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
 
     if (req.method === 'GET' && route.rest === '/hint_cache_warm' && req.url.startsWith('/v1/')) {
       // turbopuffer's cache hint warms this node: its view opened (segments read through the
-      // disk tier) and kept; a view refreshed within eventual_max_staleness costs nothing more.
-      await views.recent(route.ns, opts.eventualMaxStalenessMs);
+      // disk tier) and kept; an open view costs nothing more.
+      await views.warm(route.ns);
       return reply.code(202).send({ status: 'ACCEPTED' });
     }
     const body = await readBody(req.raw, opts.bodyLimit);
