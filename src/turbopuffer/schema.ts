@@ -197,7 +197,8 @@ export function addInferred(wanted: WantedSchema, name: string, value: unknown, 
 
 /** True when a value inferred as `b` can be stored in an attribute of type `a`. */
 function sameStorage(a: MappedType, b: MappedType): boolean {
-  return a.type === b.type || (a.type === 'float' && b.type === 'integer');
+  // A datetime may also be sent as milliseconds since 1970 (write-body.ts canonicalDatetime).
+  return a.type === b.type || (a.type === 'float' && b.type === 'integer') || (a.logical === 'datetime' && b.type === 'integer');
 }
 
 /** A new namespace's schema from what its first write wants. */

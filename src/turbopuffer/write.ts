@@ -29,9 +29,16 @@ export async function turbopufferWrite(catalog: NamespaceCatalog, name: string, 
   const started = performance.now();
   checkNamespaceName(name);
   const body = readWriteBody(rawBody);
-  const ns = await namespaceFor(catalog, name, body);
-  const schema = await settleSchema(ns, body);
-  const write = compileWrite(body, schema, name);
+  // The rows are checked against the schema they will be written under before it is committed;
+  // a check is redone only if another request changed the schema meanwhile.
+  let checked: { schema: string; write: CompiledWrite } | null = null;
+  const check = (schema: NamespaceSchema): CompiledWrite => {
+    const key = JSON.stringify(schema);
+    if (checked?.schema !== key) checked = { schema: key, write: compileWrite(body, schema, name) };
+    return checked.write;
+  };
+  const ns = await namespaceFor(catalog, name, body, check);
+  const write = check(await settleSchema(ns, body, check));
   const { result } = await ns.write({ kind: 'resolve', bytes: write.bytes, resolve: (state) => resolveWrite(write, state) });
   if (result.detail instanceof Error) throw result.detail;
   const report = result.detail as WriteReport;
@@ -57,7 +64,7 @@ export async function turbopufferWrite(catalog: NamespaceCatalog, name: string, 
  * The namespace, created when the write upserts into a name that does not exist. The schema is
  * checked whole against the rows first, so a bad row creates nothing.
  */
-async function namespaceFor(catalog: NamespaceCatalog, name: string, body: WriteBody): Promise<Namespace> {
+async function namespaceFor(catalog: NamespaceCatalog, name: string, body: WriteBody, check: (s: NamespaceSchema) => unknown): Promise<Namespace> {
   try {
     return await catalog.get(name);
   } catch (e) {
@@ -65,19 +72,18 @@ async function namespaceFor(catalog: NamespaceCatalog, name: string, body: Write
     if (body.upserts.length === 0 && body.wanted.attributes.size === 0 && body.wanted.vectorDim === undefined) throw e;
   }
   const first = initialSchema({ ...body.wanted, vectorDim: body.wanted.vectorDim ?? body.rowDim ?? undefined }, body.upserts[0]?.id);
-  compileWrite(body, first, name);
+  check(first);
   return (await catalog.ensure(name, () => first)).ns;
 }
 
 /** Adds what the write's values and `schema` need; the schema the write is checked against. */
-async function settleSchema(ns: Namespace, body: WriteBody): Promise<NamespaceSchema> {
+async function settleSchema(ns: Namespace, body: WriteBody, check: (s: NamespaceSchema) => unknown): Promise<NamespaceSchema> {
   const wanted = body.wanted;
   if (body.rowDim !== null && ns.schema.vector_dim === 0) wanted.vectorDim = body.rowDim;
   const change = (current: NamespaceSchema) => extendSchema(ns.name, current, wanted);
   const proposed = change(ns.schema);
   if (proposed === null) return ns.schema;
-  // Checked against the schema it would have before that schema is committed.
-  compileWrite(body, proposed, ns.name);
+  check(proposed);
   return ns.changeSchema(change);
 }
 

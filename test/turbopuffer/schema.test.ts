@@ -65,7 +65,7 @@ test('updateSchema adds attributes and changes filterable; other changes are a 4
     const e = await ns.updateSchema({ schema: schema as Record<string, string> }).catch((err: APIError) => err);
     assert.ok(e instanceof APIError, 'refused');
     assert.equal(e.status, 409);
-    assert.equal(e.headers.get('x-should-retry'), 'false');
+    assert.equal(e.headers?.get('x-should-retry'), 'false');
     assert.match(e.message, message);
   }
   const bad = await ns.updateSchema({ schema: { scores: '[]float' } }).catch((err: APIError) => err);
