@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { APIError } from '@turbopuffer/turbopuffer';
 import { listAll } from '../../src/storage/object-store.ts';
 import { walPrefix } from '../../src/storage/layout.ts';
+import { testApp } from '../support/app.ts';
 import { TPUF_KEY, turbopufferServer, type TurbopufferServer } from '../support/turbopuffer.ts';
 
 let server: TurbopufferServer;
@@ -165,6 +166,11 @@ test('a namespace without vectors (BM25 only) takes rows without a vector, and r
   const e = await failure(ns.write({ upsert_rows: [{ id: 2, vector: [1, 2], text: 'x' }] }));
   assert.equal(e.status, 409);
   assert.match(e.message, /created without vectors/);
+  // Folded into a segment and read back by a fresh node, with its full-text index.
+  assert.equal((await server.silt.call('POST', '/v1/namespaces/w-novec/flush', undefined, auth)).status, 200);
+  const fresh = testApp({ store: server.silt.store });
+  const found = await fresh.call('POST', '/v1/namespaces/w-novec/query', { full_text: { field: 'text', query: 'hello' } });
+  assert.deepEqual(found.body.results.map((r: { id: number }) => r.id), [1]);
 });
 
 test('refused fields get a clear 400: customer-managed keys, sharding, copy and branch', async () => {
