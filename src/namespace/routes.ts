@@ -102,6 +102,10 @@ export async function namespacePage(catalog: ReadRouteDeps['catalog'], query: { 
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > NAMESPACE_PAGE.max) {
     throw Errors.invalidRequest('page_size', `must be an integer from 1 to ${NAMESPACE_PAGE.max}`);
   }
+  // Both become object-key prefixes of the catalog listing: names' characters only.
+  for (const [field, value] of [['prefix', prefix], ['cursor', cursor ?? '']] as const) {
+    if (!/^[A-Za-z0-9_.-]{0,128}$/.test(value)) throw Errors.invalidRequest(field, 'namespace names use [A-Za-z0-9_.-], at most 128 characters');
+  }
   const page = await catalog.listPage(prefix, pageSize, cursor === '' ? null : cursor);
   return { namespaces: page.names.map((id) => ({ id })), next_cursor: page.next };
 }

@@ -24,8 +24,10 @@ test('namespaces() pages through every name with the prefix, in order', async ()
   const all: string[] = [];
   for await (const ns of server.client.namespaces()) all.push(ns.id);
   assert.deepEqual(all, [...names].sort());
-  const bad = await server.silt.call('GET', '/v1/namespaces?page_size=0', undefined, { authorization: `Bearer ${TPUF_KEY}` });
-  assert.equal(bad.status, 400);
+  for (const query of ['page_size=0', 'page_size=1001', 'prefix=../x', 'cursor=a/b']) {
+    const bad = await server.silt.call('GET', `/v1/namespaces?${query}`, undefined, { authorization: `Bearer ${TPUF_KEY}` });
+    assert.equal(bad.status, 400, query);
+  }
 });
 
 test('deleteAll removes the namespace: it is gone from the list and its reads are 404', async () => {
