@@ -3,11 +3,22 @@
 // the owner in the WAL's turn, so concurrent conditional writes cannot both pass on stale state.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import { TPUF_KEY, turbopufferServer, type TurbopufferServer } from '../support/turbopuffer.ts';
+
+/** WAL puts take a while, so that concurrent writes queue up behind one in flight. */
+let slowWal = false;
+class SlowWalStore extends MemoryObjectStore {
+  override async put(...args: Parameters<MemoryObjectStore['put']>): ReturnType<MemoryObjectStore['put']> {
+    if (slowWal && args[0].includes('/wal/')) await new Promise((r) => setTimeout(r, 100));
+    return super.put(...args);
+  }
+}
+const store = new SlowWalStore();
 
 let server: TurbopufferServer;
 before(async () => {
-  server = await turbopufferServer();
+  server = await turbopufferServer({ store });
 });
 after(() => server.close());
 
@@ -57,10 +68,11 @@ test('concurrent conditional upserts are race-free: the highest version wins, ev
   const ns = server.client.namespace('c-race');
   await ns.write({ upsert_rows: [{ id: 1, vector: [1, 0], version: 0 }] });
   const versions = [7, 3, 9, 1, 8, 2, 6, 4, 5];
+  slowWal = true;
   const results = await Promise.all(versions.map((version) => ns.write({
     upsert_rows: [{ id: 1, vector: [1, 0], version }],
     upsert_condition: ['version', 'Lt', { $ref_new: 'version' }],
-  })));
+  }))).finally(() => { slowWal = false; });
   assert.deepEqual(await attrs('c-race', 1), { version: 9 });
   // Each accepted write saw a stored version below its own: the accepted ones, in the order they
   // were decided, rise strictly, so no two accepted writes decided on the same stored row.
