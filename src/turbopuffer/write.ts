@@ -69,7 +69,9 @@ async function namespaceFor(catalog: NamespaceCatalog, name: string, body: Write
     return await catalog.get(name);
   } catch (e) {
     if ((e as { code?: string }).code !== Errors.namespaceNotFound.code) throw e;
-    if (body.upserts.length === 0 && body.wanted.attributes.size === 0 && body.wanted.vectorDim === undefined) throw e;
+    // Only rows or a declared schema make a namespace; patches and deletes of nothing are a 404.
+    const declared = [...body.wanted.attributes.values()].some((a) => a.declared) || body.wanted.vectorDim !== undefined;
+    if (body.upserts.length === 0 && !declared) throw e;
   }
   const first = initialSchema({ ...body.wanted, vectorDim: body.wanted.vectorDim ?? body.rowDim ?? undefined }, body.upserts[0]?.id);
   check(first);

@@ -147,6 +147,9 @@ test('a bad row anywhere in the request applies nothing and creates nothing', as
   assert.equal(e.status, 400);
   assert.match(e.message, /upsert_rows\[1\]\.vector: has 3 dimensions; earlier rows of this write have 2/);
   assert.equal(await server.client.namespace('w-bad').exists(), false);
+  const nothing = await failure(server.client.namespace('w-bad').write({ patch_rows: [{ id: 1, title: 'x' }], deletes: [2] }));
+  assert.equal(nothing.status, 404, 'patches and deletes create no namespace');
+  assert.equal(await server.client.namespace('w-bad').exists(), false);
 
   const ns = server.client.namespace('w-bad2');
   await ns.write({ upsert_rows: [{ id: 1, vector: [1, 0], title: 'keep' }] });
