@@ -194,3 +194,15 @@ test('refused fields get a clear 400: customer-managed keys, sharding, copy and 
   const ok = await ns.write({ upsert_rows: [{ id: 1, vector: [1, 0] }], encryption: { mode: 'default' }, disable_backpressure: true });
   assert.equal(ok.rows_upserted, 1);
 });
+
+test('uuid ids (schema id: "uuid") are stored in one form, so two spellings name one row', async () => {
+  const ns = server.client.namespace('w-uuid');
+  await ns.write({ upsert_rows: [{ id: '0F8FAD5B-D9CB-469F-A165-70867728950E', vector: [1, 0], n: 1 }], schema: { id: 'uuid' } });
+  await ns.write({ upsert_rows: [{ id: '0f8fad5bd9cb469fa16570867728950e', vector: [1, 0], n: 2 }] });
+  const stored = await docs('w-uuid');
+  assert.deepEqual([...stored.keys()], ['0f8fad5b-d9cb-469f-a165-70867728950e']);
+  assert.deepEqual(stored.get('0f8fad5b-d9cb-469f-a165-70867728950e')!.attributes, { n: 2 });
+  assert.equal((await ns.schema()).id!.type, 'uuid');
+  const e = await failure(ns.write({ upsert_rows: [{ id: 'not-a-uuid', vector: [1, 0] }] }));
+  assert.equal(e.status, 400);
+});
