@@ -8,7 +8,7 @@ import type { QueryLimits } from '../query/request.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
 import { turbopufferSchemaJson } from '../schema/turbopuffer.ts';
 import { emptyWanted, extendSchema, parseDeclaredSchema } from './schema.ts';
-import { turbopufferWrite } from './write.ts';
+import { changeSchema, turbopufferWrite } from './write.ts';
 
 type NsParams = { Params: { ns: string } };
 
@@ -44,7 +44,7 @@ export function registerTurbopufferWriteRoutes(app: FastifyInstance, deps: Turbo
   app.post<NsParams>('/v1/namespaces/:ns/schema', async (req) => {
     const ns = await owned(req.params.ns);
     const wanted = parseDeclaredSchema(req.body ?? {}, 'schema', emptyWanted());
-    const schema = await ns.changeSchema((current) => extendSchema(ns.name, current, wanted));
+    const schema = await changeSchema(catalog, ns, (current) => extendSchema(ns.name, current, wanted));
     return turbopufferSchemaJson(schema);
   });
 

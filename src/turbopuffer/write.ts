@@ -38,7 +38,7 @@ export async function turbopufferWrite(catalog: NamespaceCatalog, name: string, 
     return checked.write;
   };
   const ns = await namespaceFor(catalog, name, body, check);
-  const write = check(await settleSchema(ns, body, check));
+  const write = check(await settleSchema(catalog, ns, body, check));
   const { result } = await ns.write({ kind: 'resolve', bytes: write.bytes, resolve: (state) => resolveWrite(write, state) });
   if (result.detail instanceof Error) throw result.detail;
   const report = result.detail as WriteReport;
@@ -79,14 +79,27 @@ async function namespaceFor(catalog: NamespaceCatalog, name: string, body: Write
 }
 
 /** Adds what the write's values and `schema` need; the schema the write is checked against. */
-async function settleSchema(ns: Namespace, body: WriteBody, check: (s: NamespaceSchema) => unknown): Promise<NamespaceSchema> {
+async function settleSchema(catalog: NamespaceCatalog, ns: Namespace, body: WriteBody, check: (s: NamespaceSchema) => unknown): Promise<NamespaceSchema> {
   const wanted = body.wanted;
   if (body.rowDim !== null && ns.schema.vector_dim === 0) wanted.vectorDim = body.rowDim;
   const change = (current: NamespaceSchema) => extendSchema(ns.name, current, wanted);
   const proposed = change(ns.schema);
   if (proposed === null) return ns.schema;
   check(proposed);
-  return ns.changeSchema(change);
+  return changeSchema(catalog, ns, change);
+}
+
+/**
+ * Namespace.changeSchema; when another writer won the manifest (two nodes think they own it),
+ * the namespace is dropped here like a fenced flush drops it, and the 409 goes to the client.
+ */
+export async function changeSchema(catalog: NamespaceCatalog, ns: Namespace, change: (current: NamespaceSchema) => NamespaceSchema | null): Promise<NamespaceSchema> {
+  try {
+    return await ns.changeSchema(change);
+  } catch (e) {
+    if ((e as { code?: string }).code === Errors.writeConflict.code) await catalog.evict(ns);
+    throw e;
+  }
 }
 
 /** Runs on the owner at seal time: the WAL ops of the write, and what it reports. */

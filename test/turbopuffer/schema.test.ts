@@ -98,3 +98,19 @@ test('attributes added after rows were folded into segments: old rows read back,
   const found = await call('POST', '/v1/namespaces/s-seg/query', { full_text: { field: 'text', query: 'text' } });
   assert.deepEqual(found.body.results.map((r: { id: number }) => r.id), [2]);
 });
+
+test('a schema change that loses the manifest to another writer is a 409, and the next one reopens the namespace', async () => {
+  const a = testApp({ auth: TPUF_AUTH });
+  const b = testApp({ store: a.store, auth: TPUF_AUTH });
+  const write = (t: typeof a, body: unknown) => t.call('POST', '/v2/namespaces/s-fenced', body, auth);
+  const grow = (t: typeof a, schema: unknown) => t.call('POST', '/v1/namespaces/s-fenced/schema', schema, auth);
+  assert.equal((await write(a, { upsert_rows: [{ id: 1, vector: [1, 0] }] })).status, 200);
+  assert.equal((await write(b, { upsert_rows: [{ id: 2, vector: [0, 1] }] })).status, 200);
+  assert.equal((await grow(a, { x: 'string' })).status, 200);
+  const lost = await grow(b, { y: 'int' });
+  assert.equal(lost.status, 409);
+  assert.match(lost.body.error, /SILT_ERR_NAMESPACE_WRITE_CONFLICT/);
+  const again = await grow(b, { y: 'int' });
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.deepEqual(Object.keys(again.body).sort(), ['id', 'vector', 'x', 'y']);
+});
