@@ -44,6 +44,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/namespaces/:ns/copy': 'write',
   'POST /v2/namespaces/:ns/query': 'read',
   'POST /v1/namespaces/:ns/_debug/recall': 'read',
+  // The turbopuffer-compatible API (src/turbopuffer/).
+  'POST /v2/namespaces/:ns': 'write',
+  'DELETE /v2/namespaces/:ns': 'write',
+  'GET /v2/namespaces/:ns/metadata': 'read',
+  'GET /v1/namespaces/:ns/schema': 'read',
+  'POST /v1/namespaces/:ns/schema': 'write',
+  'GET /v1/namespaces/:ns/hint_cache_warm': 'read',
 };
 
 export interface AuthOptions {

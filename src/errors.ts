@@ -68,6 +68,8 @@ export const Errors = {
   invalidId: define('SILT_ERR_DOCUMENT_ID', 400, (path: string, what: string) => `${path}: ${what}`),
   invalidFilter: define('SILT_ERR_FILTER_INVALID', 400, (message: string) => message),
   invalidQuery: define('SILT_ERR_QUERY_INVALID', 400, (path: string, what: string) => `${path}: ${what}`),
+  turbopufferUnsupported: define('SILT_ERR_TPUF_UNSUPPORTED', 400, (path: string, what: string) =>
+    `${path}: ${what} (docs/turbopuffer.md lists what Silt supports)`),
   topKTooLarge: define('SILT_ERR_QUERY_TOP_K', 400, (got: number, max: number) =>
     `top_k ${got} exceeds the maximum of ${max}; lower top_k or raise query.max_top_k in the server configuration`),
 
@@ -96,6 +98,8 @@ export const Errors = {
   // 409
   schemaConflict: define('SILT_ERR_NAMESPACE_SCHEMA_CONFLICT', 409, (ns: string, detail: string) =>
     `namespace '${ns}' already exists with a different schema (${detail}); delete it first or use another name`),
+  turbopufferSchemaConflict: define('SILT_ERR_TPUF_SCHEMA_CONFLICT', 409, (ns: string, what: string) =>
+    `namespace '${ns}': ${what}`),
   writeConflict: define('SILT_ERR_NAMESPACE_WRITE_CONFLICT', 409, (ns: string) =>
     `another writer changed namespace '${ns}' concurrently; the write was not applied, retry it`),
 

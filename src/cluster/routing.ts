@@ -78,6 +78,9 @@ function readOf(method: string, rest: string, body: Buffer, url: string, custom:
   if (method === 'GET' && rest === '/documents') return listRead(Object.fromEntries(new URL(url, 'http://x').searchParams));
   if (method === 'GET' && rest === '') return { kind: 'namespace' };
   if (method === 'GET' && /^\/documents\/[^/]+$/.test(rest)) return { kind: 'document', id: documentId(rest) };
+  // turbopuffer's reads (src/turbopuffer/): metadata under /v2, the schema under /v1.
+  if (method === 'GET' && rest === '/metadata' && url.startsWith('/v2/')) return { kind: 'metadata' };
+  if (method === 'GET' && rest === '/schema' && url.startsWith('/v1/')) return { kind: 'schema' };
   return null;
 }
 
@@ -155,6 +158,12 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     const from = req.headers[FORWARDED_BY];
     if (typeof from === 'string') throw Errors.misrouted(route.ns, from, topology.selfId, topology.ownerOf(route.ns).id);
 
+    if (req.method === 'GET' && route.rest === '/hint_cache_warm' && req.url.startsWith('/v1/')) {
+      // turbopuffer's cache hint warms this node: its view opened (segments read through the
+      // disk tier) and kept; an open view costs nothing more.
+      await views.warm(route.ns);
+      return reply.code(202).send({ status: 'ACCEPTED' });
+    }
     const body = await readBody(req.raw, opts.bodyLimit);
     const read = readOf(req.method, route.rest, inflated(body, req.headers['content-encoding'], opts.bodyLimit), req.url, opts.customReads);
     const started = performance.now();
@@ -171,7 +180,9 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     }
     // The body first: a read the view refuses (a bad query, no such document) is an error, unmarked.
     const observer = opts.metrics ? { metrics: opts.metrics, servedFromStorage: choice.servedFrom === 'object_storage' } : undefined;
-    const answer = { ...serveRead(choice.view, read!, opts.queryLimits, started, observer), ...choice.marks };
+    const served = serveRead(choice.view, read!, opts.queryLimits, started, observer);
+    // A schema body is a map of attributes: the marks travel in the header only.
+    const answer = read!.kind === 'schema' ? served : { ...served, ...choice.marks };
     reply.header('x-silt-served-from', choice.servedFrom);
     return reply.code(200).send(answer);
   });

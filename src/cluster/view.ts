@@ -123,6 +123,10 @@ export class NamespaceView implements ReadableNamespace {
   stats() {
     return this.current.stats();
   }
+
+  metadata() {
+    return this.current.metadata();
+  }
 }
 
 /**
@@ -158,6 +162,15 @@ export class ViewCatalog {
     const view = this.viewOf(name);
     if (Date.now() - view.refreshedAt > maxAgeMs) await this.refreshOrForget(view);
     return { view, ageMs: Math.max(0, Date.now() - view.refreshedAt) };
+  }
+
+  /**
+   * The view opened once (its segments read through the cache tiers) and kept: a hint that
+   * reads are coming. A view already open is left as it is; reads refresh it as they need.
+   */
+  async warm(name: string): Promise<void> {
+    const view = this.viewOf(name);
+    if (view.refreshedAt === 0) await this.refreshOrForget(view);
   }
 
   get size(): number {

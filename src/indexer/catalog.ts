@@ -122,6 +122,25 @@ export class NamespaceCatalog {
     });
   }
 
+  /**
+   * The namespace, created with `schema` first when it does not exist (turbopuffer's implicit
+   * creation on first write). `created` says which; an existing one keeps its own schema.
+   */
+  async ensure(name: string, schema: () => NamespaceSchema): Promise<{ ns: Namespace; created: boolean }> {
+    if (this.ready.has(name)) return { ns: await this.get(name), created: false };
+    const created = await this.exclusive(name, async () => {
+      const existing = await guard(name, () => this.manifests.load(name));
+      if (existing && !existing.manifest.deleted) return false;
+      if (existing) await guard(name, () => this.removeObjects(name, false));
+      await guard(name, () => this.manifests.create(name, schema(), existing));
+      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
+      this.open.delete(name);
+      this.ready.delete(name);
+      return true;
+    });
+    return { ns: await this.get(name), created };
+  }
+
   /** The open namespace; 404 when it does not exist. */
   get(name: string): Promise<Namespace> {
     // Every request takes its namespace here and uses it before yielding to a timer, so a touch
@@ -238,6 +257,29 @@ export class NamespaceCatalog {
   /** The namespaces open right now. */
   openNamespaces(): Namespace[] {
     return [...this.ready.values()];
+  }
+
+  /**
+   * One page of namespace names in order, those starting with `prefix`, after `cursor` (the last
+   * name of the previous page): one LIST of the catalog. `next` is null on the last page.
+   */
+  async listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }> {
+    return guard('(catalog)', async () => {
+      const names: string[] = [];
+      let startAfter = cursor !== null && cursor >= prefix ? catalogKey(cursor) : undefined;
+      // Keys that are not namespace markers are skipped, so a page may take more than one LIST.
+      for (;;) {
+        const page = await this.store.list(catalogKey(prefix), { ...(startAfter === undefined ? {} : { startAfter }), maxKeys: Math.min(1000, pageSize + 1) });
+        for (const obj of page.objects) {
+          const ns = namespaceOfCatalogKey(obj.key);
+          if (ns !== null) names.push(ns);
+        }
+        if (names.length > pageSize) return { names: names.slice(0, pageSize), next: names[pageSize - 1]! };
+        const last = page.objects[page.objects.length - 1];
+        if (!page.nextToken || !last) return { names, next: null };
+        startAfter = last.key;
+      }
+    });
   }
 
   async list(): Promise<string[]> {

@@ -41,6 +41,8 @@ export interface Manifest {
   version: number;
   schema: NamespaceSchema;
   created_at: string;
+  /** When the newest write folded into segments was made; absent before the first flush. */
+  updated_at?: string;
   /** Highest WAL seq folded into segments; WAL objects after it are the unindexed tail. */
   wal_watermark: number;
   segments: SegmentRef[];

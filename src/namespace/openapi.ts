@@ -1,15 +1,20 @@
 // The read routes of routes.ts as GET /openapi.json describes them (src/openapi/). Their
 // examples read namespace my-docs as indexer/openapi.ts's examples create it.
 import { NAMESPACE_PARAM, ref, WITH_BODY, type ApiOperation } from '../openapi/types.ts';
-import { LIST_LIMIT } from './routes.ts';
+import { LIST_LIMIT, NAMESPACE_PAGE } from './routes.ts';
 
 const params = { ns: NAMESPACE_PARAM };
 /** A read of a namespace: not there, or relayed to a node whose cluster list disagrees. */
 const READ_ERRORS = [404, 421];
 
 export const READ_OPERATIONS: ApiOperation[] = [
-  { method: 'GET', route: '/v1/namespaces', operationId: 'listNamespaces', tag: 'namespaces', summary: 'The namespaces, by name',
-    responses: { 200: { description: 'names', schema: ref('NamespaceList') } }, errors: [] },
+  { method: 'GET', route: '/v1/namespaces', operationId: 'listNamespaces', tag: 'namespaces', summary: 'The namespaces, by name, a page at a time',
+    query: {
+      prefix: { description: 'only names starting with this', schema: { type: 'string' }, example: 'my-' },
+      page_size: { description: `names per page, 1 to ${NAMESPACE_PAGE.max} (default ${NAMESPACE_PAGE.default})`, schema: { type: 'integer', minimum: 1, maximum: NAMESPACE_PAGE.max }, example: 10 },
+      cursor: { description: 'next_cursor of the previous page', schema: { type: 'string' } },
+    },
+    responses: { 200: { description: 'names', schema: ref('NamespaceList') } }, errors: [400] },
   { method: 'GET', route: '/v1/namespaces/:ns', operationId: 'getNamespace', tag: 'namespaces', summary: 'A namespace\'s schema and stats',
     params, responses: { 200: { description: 'schema and stats', schema: ref('Namespace') } }, errors: READ_ERRORS },
   {

@@ -31,6 +31,17 @@ export interface ReadableNamespace {
   /** The sources a read runs over, newest first (NamespaceState.sources), for reads beyond query(). */
   sources(): RowSource[];
   stats(): ReturnType<typeof namespaceStats>;
+  metadata(): NamespaceMetadata;
+}
+
+export interface NamespaceMetadata {
+  created_at: string;
+  /** When the newest write was made. */
+  updated_at: string;
+  /** Approximate bytes of live data: segments (their live share) and the WAL tail. */
+  logical_bytes: number;
+  /** Bytes written but not yet folded into segments. */
+  unindexed_bytes: number;
 }
 
 export class NamespaceState {
@@ -73,6 +84,13 @@ export class NamespaceState {
   /** When the oldest write not yet folded into a segment was committed (ms since the epoch); null when none. */
   get oldestUnindexedAt(): number | null {
     return this.walTail[0]?.createdAt ?? null;
+  }
+
+  /** When the newest WAL entry after the watermark up to `seq` was written (ms since the epoch); null when none. */
+  writtenAt(seq = Infinity): number | null {
+    let at: number | null = null;
+    for (const e of this.walTail) if (e.seq <= seq) at = e.createdAt;
+    return at;
   }
 
   /** Applies every WAL entry after `afterSeq` that is in storage; returns the last seq applied. */
@@ -123,6 +141,24 @@ export class NamespaceState {
 
   query(q: ParsedQuery, defaultEf: number): QueryHitJson[] {
     return runQuery(this.schema, this.sources(), q, defaultEf);
+  }
+
+  /** What turbopuffer's metadata reports beside the stats (namespace/routes.ts metadataJson). */
+  metadata(): NamespaceMetadata {
+    const { manifest } = this.loaded;
+    const lastWrite = this.writtenAt();
+    // Segment bytes count rows deleted since; scaled by the live share, plus the WAL tail.
+    let logical = this.walTailBytes;
+    for (const s of this.segments) {
+      const ref = manifest.segments.find((r) => r.id === s.segmentId);
+      if (ref && s.rowCount > 0) logical += Math.round(ref.bytes * (s.size / s.rowCount));
+    }
+    return {
+      created_at: manifest.created_at,
+      updated_at: lastWrite !== null ? new Date(lastWrite).toISOString() : manifest.updated_at ?? manifest.created_at,
+      logical_bytes: logical,
+      unindexed_bytes: this.walTailBytes,
+    };
   }
 
   /** GET /v1/namespaces/:ns's numbers. */

@@ -22,7 +22,10 @@ export const TURBOPUFFER_COMPATIBILITY = {
   /** Every route under these prefixes. */
   prefixes: ['/v2/'],
   /** Turbopuffer-only routes outside them, as 'METHOD /fastify/path'. */
-  routes: ['POST /v1/namespaces/:ns/_debug/recall'] as string[],
+  routes: [
+    'POST /v1/namespaces/:ns/_debug/recall', 'GET /v1/namespaces/:ns/schema', 'POST /v1/namespaces/:ns/schema',
+    'GET /v1/namespaces/:ns/hint_cache_warm',
+  ] as string[],
 };
 
 /** Whether a registered route ('GET', '/v1/…') is turbopuffer's, not Silt's native API. */

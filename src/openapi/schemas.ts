@@ -81,7 +81,10 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   CreateNamespaceResponse: object({ namespace: { type: 'string' }, created: { type: 'boolean' }, schema: ref('NamespaceSchema') },
     ['namespace', 'created', 'schema']),
   DeleteNamespaceResponse: object({ namespace: { type: 'string' }, deleted: { const: true } }, ['namespace', 'deleted']),
-  NamespaceList: object({ namespaces: { type: 'array', items: { type: 'string' } } }, ['namespaces']),
+  NamespaceList: object({
+    namespaces: { type: 'array', items: object({ id: { type: 'string' } }, ['id']) },
+    next_cursor: { type: ['string', 'null'], description: 'pass as cursor for the next page; null on the last' },
+  }, ['namespaces', 'next_cursor']),
   Namespace: object({ namespace: { type: 'string' }, schema: ref('NamespaceSchema'), ...namespaceStats, ...servedFrom },
     ['namespace', 'schema', ...STATS_REQUIRED]),
   FlushResponse: object({ namespace: { type: 'string' }, flushed: { type: 'boolean' }, ...namespaceStats }, ['namespace', 'flushed', ...STATS_REQUIRED]),

@@ -49,8 +49,10 @@ export class SegmentReader {
       const bytes = await opts.readSection(name, { offset: entry.offset, length: entry.length });
       return verifySection(name, entry, bytes);
     };
-    const attrNames = Object.keys(schema.attributes);
-    const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null);
+    // An attribute added to the schema after the segment was written has no column here: every
+    // row of the segment lacks it (meta.columns names every attribute the builder saw).
+    const attrNames = Object.keys(schema.attributes).filter((n) => Object.hasOwn(meta.columns, n));
+    const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null && Object.hasOwn(meta.text, n));
     const [idBytes, vectorBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
       load(Sections.ids),
       load(Sections.vectors),

@@ -4,9 +4,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ReadRouteDeps } from '../namespace/routes.ts';
 import { registerTurbopufferReadRoutes } from './read-routes.ts';
+import { registerTurbopufferWriteRoutes, type TurbopufferWriteDeps } from './namespaces.ts';
 
-export type TurbopufferRouteDeps = ReadRouteDeps;
+export type TurbopufferDeps = ReadRouteDeps & TurbopufferWriteDeps;
 
-export function registerTurbopufferRoutes(app: FastifyInstance, deps: TurbopufferRouteDeps): void {
+export function registerTurbopufferRoutes(app: FastifyInstance, deps: TurbopufferDeps): void {
   registerTurbopufferReadRoutes(app, deps);
+  registerTurbopufferWriteRoutes(app, deps);
 }

@@ -87,6 +87,15 @@ test('the console in Chromium: key, namespaces, queries, chart, refused calls', 
     assert.deepEqual(await resultIds(page), ['2', '1']);
     assert.match(await page.textContent('#query-summary') ?? '', /2 hits \(vector\)/);
 
+    // The recall check: the namespace is all tail, searched exactly, so the index finds every hit.
+    await page.selectOption('#r-ns', 'books');
+    await page.fill('#r-num', '3');
+    await page.fill('#r-topk', '2');
+    await page.click('#recall-form button[type=submit]');
+    await page.waitForSelector('#recall-result:not([hidden])', WAIT);
+    assert.match(await page.textContent('#recall-result') ?? '', /Average recall\s*100\.0%/);
+    assert.equal(await page.isHidden('#recall-error'), true, await page.textContent('#recall-error') ?? '');
+
     // The request-rate chart has points and its line is drawn on the canvas.
     await page.waitForFunction(() => Number((document.querySelector('#charts-panel') as HTMLElement).dataset.points ?? 0) >= 2, null, WAIT);
     const linePixels = await page.$eval('#rate-chart canvas', (canvas) => {

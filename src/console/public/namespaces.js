@@ -27,7 +27,9 @@ export async function loadNode(dl, nodeName) {
 
 /** Fills the table; returns the schemas by namespace name. `onPick(ns)` when a row is clicked. */
 export async function loadNamespaces(tbody, empty, onPick) {
-  const { namespaces } = await getJson('/v1/namespaces');
+  // The first page only (up to 1,000 names): the table is for looking, not for listing everything.
+  const page = await getJson('/v1/namespaces?page_size=1000');
+  const namespaces = page.namespaces.map((n) => n.id);
   const described = await Promise.all(namespaces.map((ns) => getJson(nsPath(ns)).catch((error) => ({ namespace: ns, error }))));
   const schemas = new Map();
   tbody.replaceChildren(...described.map((d) => {
