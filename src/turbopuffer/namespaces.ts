@@ -9,12 +9,17 @@ import { checkNamespaceName } from '../schema/parse.ts';
 import { turbopufferSchemaJson } from '../schema/turbopuffer.ts';
 import { emptyWanted, extendSchema, parseDeclaredSchema } from './schema.ts';
 import { changeSchema, turbopufferWrite } from './write.ts';
+import { copySourceOf, type CopyField } from './write-body.ts';
+import { refused } from './schema.ts';
+import { copyNamespace } from '../indexer/copy.ts';
 
 type NsParams = { Params: { ns: string } };
 
 export interface TurbopufferWriteDeps {
   catalog: NamespaceCatalog;
   queryLimits: QueryLimits;
+  /** In a cluster: who owns which namespace (a copy runs on its source's owner). */
+  cluster?: { topology: { owns(ns: string): boolean; ownerOf(ns: string): { id: string } } };
 }
 
 export function registerTurbopufferWriteRoutes(app: FastifyInstance, deps: TurbopufferWriteDeps): void {
@@ -24,8 +29,11 @@ export function registerTurbopufferWriteRoutes(app: FastifyInstance, deps: Turbo
     return catalog.get(name);
   };
 
-  app.post<NsParams>('/v2/namespaces/:ns', async (req) =>
-    turbopufferWrite(catalog, req.params.ns, req.body, Number(req.headers['content-length'] ?? 0) || 0));
+  app.post<NsParams>('/v2/namespaces/:ns', async (req, reply) => {
+    const copy = copySourceOf(req.body);
+    if (copy) return reply.send(await copyInto(deps, req.params.ns, copy.field, copy.source));
+    return turbopufferWrite(catalog, req.params.ns, req.body, Number(req.headers['content-length'] ?? 0) || 0);
+  });
 
   app.delete<NsParams>('/v2/namespaces/:ns', async (req) => {
     checkNamespaceName(req.params.ns);
@@ -54,4 +62,29 @@ export function registerTurbopufferWriteRoutes(app: FastifyInstance, deps: Turbo
     await owned(req.params.ns);
     return reply.status(202).send({ status: 'ACCEPTED' });
   });
+}
+
+/**
+ * copy_from_namespace / branch_from_namespace: `target` becomes a copy-on-write copy of `source`'s
+ * current state, every write acknowledged before the request included (src/indexer/copy.ts).
+ * The request reached `target`'s owner; the copy must run where `source` is owned, so in a
+ * cluster where another indexer owns the source the client is told how to ask that one.
+ */
+async function copyInto(deps: TurbopufferWriteDeps, target: string, field: CopyField, source: string) {
+  const started = performance.now();
+  checkNamespaceName(target);
+  checkNamespaceName(source);
+  const topology = deps.cluster?.topology;
+  if (topology && !topology.owns(source)) {
+    throw refused(field, `'${source}' is owned by ${topology.ownerOf(source).id}, not by the owner of '${target}'; ` +
+      `copy there with POST /v1/namespaces/${source}/copy {"to": "${target}"}`);
+  }
+  const result = await copyNamespace(deps.catalog, source, target);
+  return {
+    status: 'OK',
+    message: `${field === 'branch_from_namespace' ? 'branched' : 'copied'} ${result.documents} documents from '${source}'`,
+    rows_affected: result.documents,
+    billing: { billable_logical_bytes_written: 0 },
+    performance: { server_total_ms: Math.round((performance.now() - started) * 1000) / 1000 },
+  };
 }

@@ -47,12 +47,8 @@ export function readWriteBody(body: unknown): WriteBody {
   for (const key of Object.keys(body)) {
     if (!FIELDS.has(key)) throw Errors.invalidRequest(key, `unknown field; a write has ${[...FIELDS].join(', ')}`);
   }
-  if (body.copy_from_namespace !== undefined) throw refused('copy_from_namespace', 'copying a namespace is not supported yet');
-  if (body.branch_from_namespace !== undefined) throw refused('branch_from_namespace', 'branching a namespace is not supported yet');
   if (body.sharding !== undefined) throw refused('sharding', 'Silt does not shard a namespace; omit sharding');
-  if (body.encryption !== undefined && !(isRecord(body.encryption) && body.encryption.mode === 'default' && Object.keys(body.encryption).length === 1)) {
-    throw refused('encryption', 'only {"mode": "default"} is supported (the object store\'s own encryption); customer-managed keys are not');
-  }
+  checkEncryption(body);
   for (const flag of ['return_affected_ids', 'disable_backpressure', 'delete_by_filter_allow_partial', 'patch_by_filter_allow_partial'] as const) {
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') throw Errors.invalidRequest(flag, 'must be true or false');
   }
@@ -109,6 +105,48 @@ export function readWriteBody(body: unknown): WriteBody {
     wanted, rowDim,
     returnIds: body.return_affected_ids === true,
   };
+}
+
+function checkEncryption(body: Record<string, unknown>): void {
+  if (body.encryption !== undefined && !(isRecord(body.encryption) && body.encryption.mode === 'default' && Object.keys(body.encryption).length === 1)) {
+    throw refused('encryption', 'only {"mode": "default"} is supported (the object store\'s own encryption); customer-managed keys are not');
+  }
+}
+
+export type CopyField = 'copy_from_namespace' | 'branch_from_namespace';
+
+/** Fields a copy or branch may come with: they change nothing about what is copied. */
+const WITH_COPY = new Set(['encryption', 'disable_backpressure', 'return_affected_ids']);
+
+/**
+ * The source of a write that is a `copy_from_namespace` or `branch_from_namespace`, or null for
+ * any other write. Both make the namespace a copy-on-write copy of the source (it shares the
+ * source's segments; docs/storage.md), so a copy costs no data copy either. A copy is the whole
+ * write: other operations come in a second one, so that nothing is half applied.
+ */
+export function copySourceOf(body: unknown): { field: CopyField; source: string } | null {
+  if (!isRecord(body)) return null;
+  const fields = (['copy_from_namespace', 'branch_from_namespace'] as const).filter((f) => body[f] !== undefined);
+  if (fields.length === 0) return null;
+  if (fields.length === 2) throw Errors.invalidRequest('branch_from_namespace', 'give copy_from_namespace or branch_from_namespace, not both');
+  const field = fields[0]!;
+  const other = Object.keys(body).find((k) => k !== field && !WITH_COPY.has(k));
+  if (other !== undefined) {
+    throw refused(other, `${field} makes the namespace from its source alone; send ${other} in a second write once it is made`);
+  }
+  checkEncryption(body);
+  let source = body[field];
+  if (isRecord(source)) {
+    for (const key of Object.keys(source)) {
+      if (key === 'source_api_key' || key === 'source_region') {
+        throw refused(`${field}.${key}`, `Silt copies within one cluster, with the caller's own key; omit ${key}`);
+      }
+      if (key !== 'source_namespace') throw Errors.invalidRequest(`${field}.${key}`, 'unknown field; expected source_namespace');
+    }
+    source = source.source_namespace;
+  }
+  if (typeof source !== 'string') throw Errors.invalidRequest(field, 'must be the source namespace\'s name, or {"source_namespace": "name"}');
+  return { field, source };
 }
 
 function rowOf(raw: unknown, path: string): RawRow {

@@ -176,13 +176,13 @@ test('a namespace without vectors (BM25 only) takes rows without a vector, and r
   assert.deepEqual(found.body.results.map((r: { id: number }) => r.id), [1]);
 });
 
-test('refused fields get a clear 400: customer-managed keys, sharding, copy and branch', async () => {
+test('refused fields get a clear 400: customer-managed keys, sharding, a copy or branch with other operations', async () => {
   const ns = server.client.namespace('w-refused');
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ encryption: { mode: 'customer-managed', key_name: 'k' } }, /encryption: only .*"default.* customer-managed keys are not/],
     [{ sharding: { num_shards: 2 } }, /sharding: Silt does not shard/],
-    [{ copy_from_namespace: 'w-create' }, /copy_from_namespace: copying a namespace is not supported yet/],
-    [{ branch_from_namespace: 'w-create' }, /branch_from_namespace: branching a namespace is not supported yet/],
+    [{ copy_from_namespace: 'w-create' }, /upsert_rows: copy_from_namespace makes the namespace from its source alone/],
+    [{ branch_from_namespace: 'w-create' }, /upsert_rows: branch_from_namespace makes the namespace from its source alone/],
   ];
   for (const [extra, message] of cases) {
     const e = await failure(ns.write({ upsert_rows: [{ id: 1, vector: [1, 0] }], ...extra }));
