@@ -1,0 +1,43 @@
+// What an open namespace holds in memory, estimated cheaply enough to sum over every namespace
+// open on the node: its tail (the memtable's estimate), its segment readers (their objects' size,
+// as the views' memory tier counts them) and a fixed overhead for the rest (manifest, WAL
+// writer, maps, schema, the memtable's initial arrays).
+import type { Namespace } from './namespace.ts';
+
+/**
+ * Measured by bench/namespace-bound.ts: RSS growth per namespace open with an empty tail and
+ * one 100-document segment, minus that segment's bytes, was about 20 KiB (see docs/benchmarks.md).
+ */
+export const NAMESPACE_OVERHEAD_BYTES = 20 * 1024;
+
+export interface OpenMemory {
+  tails: number;
+  segments: number;
+  namespaces_overhead: number;
+  total: number;
+}
+
+export function namespaceMemory(ns: Namespace): OpenMemory {
+  const tails = ns.memtable.bytes;
+  let segments = 0;
+  for (const ref of ns.loaded.manifest.segments) segments += ref.bytes;
+  return { tails, segments, namespaces_overhead: NAMESPACE_OVERHEAD_BYTES, total: tails + segments + NAMESPACE_OVERHEAD_BYTES };
+}
+
+/** /stats "memory": bytes by kind; the first four are estimates, heap and rss are the process's own. */
+export interface MemoryByKind {
+  tails: number;
+  segments: number;
+  views: number;
+  namespaces_overhead: number;
+  heap: number;
+  rss: number;
+}
+
+export function memoryByKind(open: OpenMemory, viewBytes: number): MemoryByKind {
+  const usage = process.memoryUsage();
+  return {
+    tails: open.tails, segments: open.segments, views: viewBytes, namespaces_overhead: open.namespaces_overhead,
+    heap: usage.heapUsed, rss: usage.rss,
+  };
+}
