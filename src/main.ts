@@ -74,8 +74,9 @@ async function main(): Promise<void> {
   }
   catalog.onCloseError = (ns, err) => log.warn({ namespace: ns?.name, err: (err as Error).message }, 'flush before idle close failed; the WAL keeps the tail');
   // One budget for decoded structures: what the views' memory tier holds leaves that much less
-  // for the namespaces this node owns (tails, segments, overhead), closed least recently used first.
-  catalog.memoryBudget = () => Math.max(0, config.cache.memory_size - readers.stats().bytes);
+  // for the namespaces this node owns (tails, segments, overhead), closed least recently used
+  // first; never less than half, or a memory tier full of views would close every owned one.
+  catalog.memoryBudget = () => Math.max(config.cache.memory_size / 2, config.cache.memory_size - readers.stats().bytes);
   // Checked a few times per idle period, at most every 10 s: closing a little late costs nothing.
   const idleTimer = setInterval(() => {
     catalog.closeIdle().then(
