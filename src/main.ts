@@ -15,6 +15,7 @@ import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
 import { BuildPool, buildThreads, type SegmentReader } from './segment/index.ts';
 import { NodeMetrics } from './metrics.ts';
+import { memoryByKind } from './indexer/memory.ts';
 
 function resolvePaths(config: SiltConfig): SiltConfig {
   return {
@@ -72,12 +73,20 @@ async function main(): Promise<void> {
     catalog.onClose = (ns) => maintenance.release(ns);
     maintenance.start();
   }
-  catalog.onCloseError = (ns, err) => log.warn({ namespace: ns.name, err: (err as Error).message }, 'flush before idle close failed; the WAL keeps the tail');
+  catalog.onCloseError = (ns, err) => log.warn({ namespace: ns?.name, err: (err as Error).message }, 'flush before idle close failed; the WAL keeps the tail');
+  // One budget for decoded structures: what the views' memory tier holds leaves that much less
+  // for the namespaces this node owns (tails, segments, overhead), closed least recently used
+  // first; never less than half, or a memory tier full of views would close every owned one.
+  catalog.memoryBudget = () => Math.max(config.cache.memory_size / 2, config.cache.memory_size - readers.stats().bytes);
   // Checked a few times per idle period, at most every 10 s: closing a little late costs nothing.
   const idleTimer = setInterval(() => {
     catalog.closeIdle().then(
       (n) => { if (n > 0) log.info({ namespaces: n }, 'idle namespaces closed'); },
       (e: unknown) => log.error({ err: e }, 'closing idle namespaces failed; will retry'),
+    );
+    catalog.closeOverBudget().then(
+      (n) => { if (n > 0) log.info({ namespaces: n }, 'namespaces closed to stay within cache.memory_size'); },
+      (e: unknown) => log.error({ err: e }, 'closing namespaces over the memory budget failed; will retry'),
     );
   }, Math.min(config.indexing.idle_close_secs * 250, 10_000));
   idleTimer.unref();
@@ -114,6 +123,8 @@ async function main(): Promise<void> {
       cache: { memory: readers.stats(), disk: disk.stats() },
       namespaces_open: catalog.openNamespaces().length,
       namespaces_closed_idle_total: catalog.closedIdleTotal,
+      namespaces_closed_memory_total: catalog.closedMemoryTotal,
+      memory: memoryByKind(catalog.memory(), readers.stats().bytes),
       namespace_views: views.size,
       namespace_views_evicted_total: views.evicted,
       builds: builds.stats(),

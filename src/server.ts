@@ -15,6 +15,7 @@ import { registerCompactionRoutes } from './compaction/routes.ts';
 import { registerHistoryRoutes } from './indexer/history-routes.ts';
 import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
+import type { MemoryByKind } from './indexer/memory.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
 import { NodeMetrics, type Sample } from './metrics.ts';
 import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
@@ -42,6 +43,10 @@ export interface NodeStats {
   namespaces_open: number;
   /** Owned namespaces closed after indexing.idle_close_secs without a request, since start. */
   namespaces_closed_idle_total: number;
+  /** Owned namespaces closed, least recently used first, to stay within cache.memory_size, since start. */
+  namespaces_closed_memory_total: number;
+  /** Bytes by kind: owned namespaces' tails, segments and fixed overhead, views' memory tier, heap, RSS. */
+  memory: MemoryByKind;
   namespace_views: number;
   /** Views dropped to stay within cache.max_views, since start. */
   namespace_views_evicted_total: number;
@@ -209,6 +214,9 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, totals: R
     { name: 'silt_namespaces_open', help: 'Namespaces this node owns and has open.', type: 'gauge', values: stats.namespaces_open },
     { name: 'silt_namespace_views', help: 'Read-only views of namespaces owned by other nodes.', type: 'gauge', values: stats.namespace_views },
     { name: 'silt_namespaces_closed_idle_total', help: 'Owned namespaces closed for idleness (indexing.idle_close_secs).', type: 'counter', values: stats.namespaces_closed_idle_total },
+    { name: 'silt_namespaces_closed_memory_total', help: 'Owned namespaces closed, least recently used first, to stay within cache.memory_size.', type: 'counter', values: stats.namespaces_closed_memory_total },
+    { name: 'silt_memory_bytes', help: 'Memory by kind: owned namespaces\' tails, segments and fixed overhead (estimates), the views\' memory tier, V8 heap used, RSS.', type: 'gauge',
+      values: Object.entries(stats.memory).map(([kind, value]) => ({ labels: { kind }, value })) },
     { name: 'silt_namespace_views_evicted_total', help: 'Views dropped to stay within cache.max_views.', type: 'counter', values: stats.namespace_views_evicted_total },
     { name: 'silt_build_threads', help: 'Segment build threads alive.', type: 'gauge', values: stats.builds.threads },
     { name: 'silt_build_threads_max', help: 'Size of the segment build pool (indexing.build_threads).', type: 'gauge', values: stats.builds.max_threads },

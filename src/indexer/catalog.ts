@@ -19,6 +19,19 @@ import { lendersOf, lentSegments, sweepLender, type RetentionWindow } from '../m
 
 /** compaction.gc_grace_secs and history_retention_secs defaults, for catalogs built without them. */
 const DEFAULT_WINDOW: RetentionWindow = { graceMs: 300_000, retentionMs: 604_800_000 };
+import { NAMESPACE_OVERHEAD_BYTES, namespaceMemory, type OpenMemory } from './memory.ts';
+
+/** After an open, how soon the memory budget is checked: at most one scan of the open namespaces per period. */
+const BUDGET_CHECK_MS = 100;
+/** A budget close goes down to this share of the budget, so the next opens do not each close one. */
+const BUDGET_LOW_WATER = 0.9;
+
+interface Use {
+  /** By the catalog's clock: for idle close. */
+  at: number;
+  /** Counts every get(): a budget close skips a namespace taken again after it was chosen. */
+  seq: number;
+}
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
@@ -35,10 +48,22 @@ export class NamespaceCatalog {
    */
   onClose: ((ns: Namespace) => Promise<void>) | null = null;
   /** Failures of the flush before an idle close (the tail then stays in the WAL). */
-  onCloseError: ((ns: Namespace, err: unknown) => void) | null = null;
-  /** When each open namespace last served a request (read or write), by the catalog's clock. */
-  private readonly lastUsed = new Map<string, number>();
+  onCloseError: ((ns: Namespace | null, err: unknown) => void) | null = null;
+  /**
+   * When each open namespace last served a request (read or write). Re-inserted on every use, so
+   * the map iterates least recently used first.
+   */
+  private readonly lastUsed = new Map<string, Use>();
+  private uses = 0;
   private closedIdle = 0;
+  private closedMemory = 0;
+  /**
+   * Bytes the open namespaces may hold (tails, segments, fixed overhead) before the least recently
+   * used are closed; main.ts derives it from cache.memory_size. Unbounded unless set.
+   */
+  memoryBudget: () => number = () => Infinity;
+  private budgetCheck: ReturnType<typeof setTimeout> | null = null;
+  private budgetClosing: Promise<number> | null = null;
 
   constructor(private readonly deps: NamespaceDeps, readonly now: () => number = Date.now) {
     this.manifests = new ManifestStore(deps.store);
@@ -145,7 +170,8 @@ export class NamespaceCatalog {
   get(name: string): Promise<Namespace> {
     // Every request takes its namespace here and uses it before yielding to a timer, so a touch
     // here is what keeps closeIdle away from a namespace a request is using.
-    this.lastUsed.set(name, this.now());
+    this.lastUsed.delete(name);
+    this.lastUsed.set(name, { at: this.now(), seq: ++this.uses });
     const cached = this.open.get(name);
     if (cached) return cached;
     return this.exclusive(name, () => {
@@ -170,6 +196,7 @@ export class NamespaceCatalog {
     const ns = await guard(name, () => Namespace.open(name, this.deps, loaded, this.admission));
     this.ready.set(name, ns);
     this.onOpen?.(ns);
+    this.scheduleBudgetCheck();
     return ns;
   }
 
@@ -189,33 +216,82 @@ export class NamespaceCatalog {
   }
 
   /**
-   * Closes every namespace without a request for indexing.idle_close_secs: its tail flushed
-   * first (a failed flush leaves it in the WAL, which the next open replays), then its writer
-   * drained, its segments closed. It leaves the maps before anything is awaited, so a request
-   * arriving meanwhile waits on the name's lock and reopens it once the close is done.
+   * Closes every namespace without a request for indexing.idle_close_secs (see closeEach).
    */
   async closeIdle(): Promise<number> {
     const idleMs = this.deps.indexing.idle_close_secs * 1000;
-    const isIdle = (name: string) => this.now() - (this.lastUsed.get(name) ?? 0) >= idleMs;
+    const isIdle = (name: string) => this.now() - (this.lastUsed.get(name)?.at ?? 0) >= idleMs;
+    const closed = await this.closeEach([...this.ready.keys()].filter(isIdle), isIdle);
+    this.closedIdle += closed;
+    return closed;
+  }
+
+  /**
+   * While the open namespaces' estimated memory is over memoryBudget(), closes the least
+   * recently used down to BUDGET_LOW_WATER of it, never the one used last. Runs one at a time:
+   * a call while one runs gets that one's count. Chosen in a task of its own (a timer, or a
+   * caller that awaited), after the requests that took a namespace have used it; one taken again
+   * after being chosen is kept.
+   */
+  closeOverBudget(): Promise<number> {
+    this.budgetClosing ??= this.closeLeastRecent().finally(() => { this.budgetClosing = null; });
+    return this.budgetClosing;
+  }
+
+  private async closeLeastRecent(): Promise<number> {
+    const budget = this.memoryBudget();
+    const total = this.memory().total;
+    if (total <= budget) return 0;
+    let excess = total - budget * BUDGET_LOW_WATER;
+    const chosen = new Map<string, number>();
+    const lastName = [...this.lastUsed.keys()].pop();
+    for (const [name, use] of this.lastUsed) {
+      if (excess <= 0 || name === lastName) break;
+      const ns = this.ready.get(name);
+      if (!ns) continue;
+      chosen.set(name, use.seq);
+      excess -= namespaceMemory(ns).total;
+    }
+    const closed = await this.closeEach([...chosen.keys()], (name) => this.lastUsed.get(name)?.seq === chosen.get(name));
+    this.closedMemory += closed;
+    return closed;
+  }
+
+  private scheduleBudgetCheck(): void {
+    if (this.budgetCheck || this.memoryBudget() === Infinity) return;
+    this.budgetCheck = setTimeout(() => {
+      this.budgetCheck = null;
+      void this.closeOverBudget().catch((e: unknown) => this.onCloseError?.(null, e));
+    }, BUDGET_CHECK_MS);
+    this.budgetCheck.unref();
+  }
+
+  /**
+   * Closes the namespaces named that are still `eligible` once their turn on the name's lock
+   * comes: the tail flushed first (a failed flush leaves it in the WAL, which the next open
+   * replays), then the writer drained, the segments closed. A namespace leaves the maps before
+   * anything is awaited, so a request arriving meanwhile waits on the name's lock and reopens it
+   * once the close is done.
+   */
+  private async closeEach(names: string[], eligible: (name: string) => boolean): Promise<number> {
     let closed = 0;
     const limit = pLimit(SHUTDOWN_FLUSH_CONCURRENCY);
-    await Promise.all([...this.ready.keys()].filter(isIdle).map((name) => limit(() => this.exclusive(name, async () => {
+    await Promise.all(names.map((name) => limit(() => this.exclusive(name, async () => {
       const ns = this.ready.get(name);
-      if (!ns || !isIdle(name)) return;
+      if (!ns || !eligible(name)) return;
       this.ready.delete(name);
       this.open.delete(name);
       this.lastUsed.delete(name);
       await this.onClose?.(ns);
       await flushTail(ns).catch((e: unknown) => this.onCloseError?.(ns, e));
       // Requests use a namespace right after taking it from get(), and that touch made it not
-      // idle, so no request is left holding this instance: the reason is never seen by a client.
+      // eligible, so no request is left holding this instance: the reason is never seen by a client.
       await ns.close(Errors.shuttingDown());
       // After any flush or merge a request queued on it (they all take turns there).
       await ns.exclusive(async () => {
         for (const segment of ns.segments) segment.reader.close();
       });
       closed++;
-      this.closedIdle++;
     }))));
     return closed;
   }
@@ -247,6 +323,24 @@ export class NamespaceCatalog {
       }
       return fn(await this.loadManifest(name));
     });
+  }
+
+  /** What the open namespaces hold, estimated (src/indexer/memory.ts). */
+  memory(): OpenMemory {
+    const sum: OpenMemory = { tails: 0, segments: 0, namespaces_overhead: 0, total: 0 };
+    for (const ns of this.ready.values()) {
+      const m = namespaceMemory(ns);
+      sum.tails += m.tails;
+      sum.segments += m.segments;
+      sum.namespaces_overhead += NAMESPACE_OVERHEAD_BYTES;
+      sum.total += m.total;
+    }
+    return sum;
+  }
+
+  /** Namespaces closed to stay within memoryBudget() since the node started. */
+  get closedMemoryTotal(): number {
+    return this.closedMemory;
   }
 
   /** Namespaces closed for idleness since the node started. */

@@ -167,6 +167,8 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     cache: { type: 'object', properties: { memory: { type: 'object' }, disk: { type: 'object' } } },
     namespaces_open: { type: 'integer' },
     namespaces_closed_idle_total: { type: 'integer' },
+    namespaces_closed_memory_total: { type: 'integer' },
+    memory: { type: 'object', description: 'bytes by kind: tails, segments, views, namespaces_overhead, heap, rss', additionalProperties: { type: 'integer' } },
     namespace_views: { type: 'integer' },
     namespace_views_evicted_total: { type: 'integer' },
     builds: { type: 'object' },

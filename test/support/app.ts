@@ -15,6 +15,7 @@ import type { SegmentReader } from '../../src/segment/index.ts';
 import { BuildPool } from '../../src/segment/index.ts';
 import type { IndexingOptions } from '../../src/indexer/namespace.ts';
 import { NodeMetrics } from '../../src/metrics.ts';
+import { memoryByKind } from '../../src/indexer/memory.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -40,7 +41,7 @@ const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, ev
 
 export function testApp(opts: {
   store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger; http?: HttpLimits;
-  indexing?: Partial<IndexingOptions>; builds?: BuildPool; now?: () => number;
+  indexing?: Partial<IndexingOptions>; builds?: BuildPool; now?: () => number; memoryBudget?: number;
 } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const builds = opts.builds ?? TEST_BUILDS;
@@ -49,6 +50,7 @@ export function testApp(opts: {
   const catalog = new NamespaceCatalog({
     store, maxBatchBytes: 64 << 20, indexing: { ...TEST_INDEXING, ...opts.indexing }, tmpDir: tmpdir(), builds, metrics,
   }, opts.now);
+  if (opts.memoryBudget !== undefined) catalog.memoryBudget = () => opts.memoryBudget!;
   const app = buildServer({
     catalog,
     store,
@@ -63,6 +65,7 @@ export function testApp(opts: {
     stats: () => ({
       node: 'test', role: 'single', object_store_requests: store instanceof CountingObjectStore ? store.counts() : {}, namespaces_open: catalog.openNamespaces().length, namespace_views: 0,
       namespaces_closed_idle_total: catalog.closedIdleTotal, namespace_views_evicted_total: 0,
+      namespaces_closed_memory_total: catalog.closedMemoryTotal, memory: memoryByKind(catalog.memory(), 0),
       cache: { memory: EMPTY_CACHE, disk: EMPTY_CACHE },
       builds: builds.stats(), unindexed: catalog.admission.nodeStats(),
     }),

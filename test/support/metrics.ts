@@ -19,6 +19,8 @@ export const SILT_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   silt_namespace_views: 'gauge',
   silt_namespaces_closed_idle_total: 'counter',
   silt_namespace_views_evicted_total: 'counter',
+  silt_namespaces_closed_memory_total: 'counter',
+  silt_memory_bytes: 'gauge',
   silt_build_threads: 'gauge',
   silt_build_threads_max: 'gauge',
   silt_builds_active: 'gauge',
