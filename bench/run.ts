@@ -25,7 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'cold-start', what: 'first query on a cold namespace: time and object-store requests, local and S3', data: 'glove' },
   { name: 'small-segments', what: 'one segment of 128 to 16k rows: HNSW search vs exact scan latency, RSS per loaded HNSW index', data: 'none' },
   { name: 'many-namespaces', what: '2,000 namespaces × 200 docs flushing at once: threads, RSS, time to flush all, build pool vs a worker per build', data: 'none' },
-  { name: 'namespace-bound', what: '20,000 namespaces × 100 docs under cache.memory_size 1 GiB: RSS, one query to every namespace, before vs after', data: 'none' },
+  { name: 'namespace-bound', what: 'N namespaces × 100 docs under cache.memory_size (1 GiB): RSS, one query to every namespace, before vs after', data: 'none' },
   { name: 'shutdown-flush', what: '200 small tails on S3 flushed one by one vs flushAll (graceful shutdown): tails/s', data: 'none' },
   { name: 'merge-policy', what: 'merge policy before/after issue 9 over streams of flushes: segment count, write amplification (pure simulation)', data: 'none' },
   { name: 'import-probe', what: '/health latency during an import: JSON batches vs streamed NDJSON (silt import)', data: 'none' },
