@@ -70,7 +70,7 @@ function documentAt(schema: NamespaceSchema, source: RowSource, row: number): Do
 }
 
 export function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): QueryHitJson[] {
-  const hits = executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf });
+  const hits = executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf, ...(q.nprobe !== null ? { nprobe: q.nprobe } : {}) });
   return hits.map((h) => hitJson(schema, h, q));
 }
 

@@ -113,6 +113,8 @@ function estimateMatches(source: RowSource, { accept, matches }: Acceptor): numb
 export interface VectorSearchOptions {
   /** HNSW search breadth; raised to k when smaller. */
   ef: number;
+  /** IVF clusters probed per segment; derived from ef when absent (segment/ivf-search.ts). */
+  nprobe?: number;
   /** Matching rows × dimensions up to which a filtered segment is searched exactly. */
   exactBudget?: number;
 }
@@ -129,7 +131,13 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
       const ef = Math.max(opts.ef, k);
       let found: { rows: number[]; distances: number[] } | null = null;
       if (!q.filter) {
-        found = source.annSearch(query, k, ef);
+        found = source.annSearch(query, k, ef, undefined, opts.nprobe);
+      } else if (source.filtersInScan) {
+        // A filter costs nothing extra inside an IVF scan, which widens its probe until enough
+        // accepted rows are found; the exact path stays for filters that accept few rows.
+        if (estimateMatches(source, acc) * query.length > (opts.exactBudget ?? EXACT_BUDGET)) {
+          found = source.annSearch(query, k, ef, accept, opts.nprobe);
+        }
       } else {
         const matches = estimateMatches(source, acc);
         if (matches * query.length > (opts.exactBudget ?? EXACT_BUDGET)) {

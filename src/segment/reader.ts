@@ -8,7 +8,9 @@ import { Sections, SegmentCorruptError, verifySection, type SectionRange, type S
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
-import { exactNearest, scanNearest, type Neighbours } from './vector-search.ts';
+import { decodeCluster, IvfDirectory, IvfVectors, type IvfCluster } from './ivf.ts';
+import { nprobeOfEf, searchIvf } from './ivf-search.ts';
+import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
 export type ReadSection = (name: string, range: SectionRange) => Promise<Buffer>;
@@ -29,7 +31,8 @@ export class SegmentReader {
     readonly meta: SegmentMeta,
     readonly schema: NamespaceSchema,
     private readonly ids: IdColumn,
-    private readonly vectors: VectorColumn,
+    private readonly vectors: VectorAccess,
+    private readonly ivf: { dir: IvfDirectory; cluster: (c: number) => IvfCluster } | null,
     private readonly columns: ReadonlyArray<[string, ColumnReader]>,
     private readonly text: ReadonlyMap<string, DiskTextIndex>,
     private hnsw: HnswIndex | null,
@@ -50,9 +53,11 @@ export class SegmentReader {
     };
     const attrNames = Object.keys(schema.attributes);
     const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null);
-    const [idBytes, vectorBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
+    const clustered = meta.sections[Sections.ivf] !== undefined;
+    const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
       load(Sections.ids),
-      load(Sections.vectors),
+      clustered ? load(Sections.ivfClusters) : load(Sections.vectors),
+      clustered ? load(Sections.ivf) : Promise.resolve(null),
       meta.sections[Sections.hnsw] === undefined ? Promise.resolve(null) : load(Sections.hnsw),
       Promise.all(attrNames.map((n) => load(Sections.column(n)))),
       Promise.all(textNames.map((n) => load(Sections.text(n)))),
@@ -67,12 +72,16 @@ export class SegmentReader {
       }
     };
     const ids = structure(Sections.ids, () => new IdColumn(idBytes));
-    const vectors = structure(Sections.vectors, () => new VectorColumn(vectorBytes));
+    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes));
+    const vectors: VectorAccess = dir === null
+      ? structure(Sections.vectors, () => new VectorColumn(vectorBytes))
+      : structure(Sections.ivfClusters, () => new IvfVectors(dir, vectorBytes));
+    const ivf = dir === null ? null : { dir, cluster: clusterReader(dir, vectorBytes) };
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) =>
       [n, structure(Sections.text(n), () => new DiskTextIndex(textBytes[i]!, Sections.text(n)))]));
-    for (const [section, rows] of [[Sections.ids, ids.rows], [Sections.vectors, vectors.rows],
+    for (const [section, rows] of [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, vectors.rows],
       ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
       ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
       if (rows !== meta.rows) throw new SegmentCorruptError(section, `holds ${rows} rows; the table says ${meta.rows}`);
@@ -80,7 +89,7 @@ export class SegmentReader {
     const hnsw = hnswBytes === null ? null : await HnswIndex.load({
       bytes: hnswBytes, metric: meta.metric, dim: meta.dim, tmpDir: opts.tmpDir,
     });
-    return new SegmentReader(meta, schema, ids, vectors, columns, text, hnsw);
+    return new SegmentReader(meta, schema, ids, vectors, ivf, columns, text, hnsw);
   }
 
   id(row: number): DocId {
@@ -144,11 +153,15 @@ export class SegmentReader {
    * than k rows (a selective filter cuts the graph), the rows are found by exact search over the
    * accepted rows instead, so the result is short only when fewer than k rows are accepted.
    */
-  searchVector(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): Neighbours {
+  searchVector(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Neighbours {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     const hnsw = this.hnsw;
     if (k <= 0) return { rows: [], distances: [] };
+    if (this.ivf !== null) {
+      return searchIvf(this.ivf.dir, this.ivf.cluster, this.vectors, query,
+        { metric: this.meta.metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept });
+    }
     if (hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, k, accept);
     const rows = hnsw.search(query, k, ef, accept);
     if (accept !== undefined && rows.length < Math.min(k, hnsw.count)) {
@@ -163,18 +176,25 @@ export class SegmentReader {
    * search, and no distance is computed for a candidate the filter drops. Without an HNSW index,
    * the exact `wide` nearest of the rows `keep` allows (a superset of what the graph would keep).
    */
-  searchThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): Neighbours {
+  searchThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean, nprobe?: number): Neighbours {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     if (wide <= 0) return { rows: [], distances: [] };
+    // The IVF scan applies the filter as it reads codes, as cheaply as it could afterwards.
+    if (this.ivf !== null) return this.searchVector(query, wide, ef, keep, nprobe);
     if (this.hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, wide, keep);
     const rows = this.hnsw.search(query, wide, ef).filter(keep);
     return this.exactSearch(query, rows.length, rows);
   }
 
-  /** Whether the segment carries an HNSW index (else its vector searches are exact scans). */
+  /** Whether the segment carries an HNSW index (else its vector searches are IVF or exact scans). */
   get hasHnsw(): boolean {
     return this.hnsw !== null;
+  }
+
+  /** Whether the segment carries an IVF index (ivf.ts). */
+  get hasIvf(): boolean {
+    return this.ivf !== null;
   }
 
   /** Exact k nearest among the given distinct rows (rows without a vector are skipped). */
@@ -199,4 +219,17 @@ export class SegmentReader {
       throw new RangeError(`query vector has ${query.length} dimensions; the segment holds ${this.meta.dim}`);
     }
   }
+}
+
+/** Cluster blocks decoded from a loaded `ivf.clusters` section, each once. */
+function clusterReader(dir: IvfDirectory, section: Buffer): (c: number) => IvfCluster {
+  const decoded = new Array<IvfCluster | undefined>(dir.clusters);
+  return (c) => {
+    let hit = decoded[c];
+    if (hit === undefined) {
+      const { offset, length } = dir.blockRange(c);
+      hit = decoded[c] = decodeCluster(dir, c, section.subarray(offset, offset + length));
+    }
+    return hit;
+  };
 }
