@@ -94,7 +94,7 @@ export async function upsertAll(ns: Namespace, docs: readonly Document[], batch 
 }
 
 /** ns.query(parseQuery(body)): what the query route does minus HTTP. */
-export function query(ns: Namespace, body: Record<string, unknown>): QueryHitJson[] {
+export function query(ns: Namespace, body: Record<string, unknown>): Promise<QueryHitJson[]> {
   return ns.query(parseQuery(body, ns.schema, ns.name, QUERY_LIMITS));
 }
 

@@ -161,7 +161,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     }
     // The body first: a read the view refuses (a bad query, no such document) is an error, unmarked.
     const observer = opts.metrics ? { metrics: opts.metrics, servedFromStorage: choice.servedFrom === 'object_storage' } : undefined;
-    const answer = { ...serveRead(choice.view, read!, opts.queryLimits, started, observer), ...choice.marks };
+    const answer = { ...await serveRead(choice.view, read!, opts.queryLimits, started, observer), ...choice.marks };
     reply.header('x-silt-served-from', choice.servedFrom);
     return reply.code(200).send(answer);
   });

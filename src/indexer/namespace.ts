@@ -136,15 +136,15 @@ export class Namespace implements ReadableNamespace {
     return this.state.sources();
   }
 
-  get(id: DocId): Document | null {
+  get(id: DocId): Promise<Document | null> {
     return this.state.get(id);
   }
 
-  list(after: DocId | null, limit: number): Document[] {
+  list(after: DocId | null, limit: number): Promise<Document[]> {
     return this.state.list(after, limit);
   }
 
-  query(q: ParsedQuery): QueryHitJson[] {
+  query(q: ParsedQuery): Promise<QueryHitJson[]> {
     return this.state.query(q, this.deps.indexing.hnsw_ef_search);
   }
 
@@ -178,7 +178,7 @@ export class Namespace implements ReadableNamespace {
     const overlay = new Map<string, Document | null>();
     const exists = (id: DocId): boolean => {
       const o = overlay.get(idKey(id));
-      return o === undefined ? this.get(id) !== null : o !== null;
+      return o === undefined ? this.state.has(id) : o !== null;
     };
     const results = payloads.map((p): WriteResult => {
       if (p.kind === 'upsert') {

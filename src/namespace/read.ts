@@ -20,13 +20,14 @@ export interface QueryHitJson {
 }
 
 /** The newest live version of `id`, or null when it does not exist (or was deleted). */
-export function getDocument(schema: NamespaceSchema, sources: readonly RowSource[], id: DocId): Document | null {
+export async function getDocument(schema: NamespaceSchema, sources: readonly RowSource[], id: DocId): Promise<Document | null> {
   for (const source of sources) {
     const row = source instanceof Memtable ? source.rowOf(id) : (source as LiveSegment).liveRowOf(id);
     if (row === undefined) {
       if (source instanceof Memtable && source.isDeleted(id)) return null;
       continue;
     }
+    await source.loadVectors?.();
     return documentAt(schema, source, row);
   }
   return null;
@@ -45,7 +46,7 @@ export function compareIds(a: DocId, b: DocId): number {
  * the older row), so no source needs to shadow another. A page scans every row once and keeps at
  * most 2·limit candidates.
  */
-export function listDocuments(schema: NamespaceSchema, sources: readonly RowSource[], after: DocId | null, limit: number): Document[] {
+export async function listDocuments(schema: NamespaceSchema, sources: readonly RowSource[], after: DocId | null, limit: number): Promise<Document[]> {
   let best: Array<{ id: DocId; source: RowSource; row: number }> = [];
   const byId = (x: { id: DocId }, y: { id: DocId }) => compareIds(x.id, y.id);
   for (const source of sources) {
@@ -57,7 +58,9 @@ export function listDocuments(schema: NamespaceSchema, sources: readonly RowSour
       if (best.length >= 2 * limit) best = best.sort(byId).slice(0, limit);
     }
   }
-  return best.sort(byId).slice(0, limit).map(({ source, row }) => documentAt(schema, source, row));
+  const page = best.sort(byId).slice(0, limit);
+  await Promise.all([...new Set(page.map((d) => d.source))].map((s) => s.loadVectors?.()));
+  return page.map(({ source, row }) => documentAt(schema, source, row));
 }
 
 function documentAt(schema: NamespaceSchema, source: RowSource, row: number): Document {
@@ -69,8 +72,9 @@ function documentAt(schema: NamespaceSchema, source: RowSource, row: number): Do
   };
 }
 
-export function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): QueryHitJson[] {
-  const hits = executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf, ...(q.nprobe !== null ? { nprobe: q.nprobe } : {}) });
+export async function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): Promise<QueryHitJson[]> {
+  const hits = await executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf, ...(q.nprobe !== null ? { nprobe: q.nprobe } : {}) });
+  if (q.includeVector) await Promise.all([...new Set(hits.map((h) => h.source))].map((s) => s.loadVectors?.()));
   return hits.map((h) => hitJson(schema, h, q));
 }
 

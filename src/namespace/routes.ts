@@ -52,29 +52,29 @@ export interface QueryObserver {
 }
 
 /** The response body of `read` served from `ns`; `started` is when the request arrived. */
-export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: QueryLimits, started: number, observer?: QueryObserver): object {
+export async function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: QueryLimits, started: number, observer?: QueryObserver): Promise<object> {
   if (read.kind === 'namespace') return { namespace: ns.name, schema: ns.schema, ...ns.stats() };
   if (read.kind === 'document') {
     const id = parseDocId(read.id, 'id');
-    const doc = ns.get(id);
+    const doc = await ns.get(id);
     if (!doc) throw Errors.documentNotFound(ns.name, formatId(id));
     return documentJson(doc);
   }
   if (read.kind === 'list') return listPage(ns, read);
   const q = parseQuery(read.body, ns.schema, ns.name, limits);
-  const results = ns.query(q);
+  const results = await ns.query(q);
   const took = tookMs(started);
   observer?.metrics.queryDuration.observe({ kind: queryKind(q, observer.servedFromStorage ?? false) }, took / 1000);
   return { results, took_ms: took };
 }
 
-function listPage(ns: ReadableNamespace, read: { after?: string; limit?: string }) {
+async function listPage(ns: ReadableNamespace, read: { after?: string; limit?: string }) {
   const limit = read.limit === undefined ? LIST_LIMIT.default : Number(read.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
     throw Errors.invalidRequest('limit', `must be an integer from 1 to ${LIST_LIMIT.max}`);
   }
   const after = read.after === undefined ? null : parseDocId(read.after, 'after');
-  const docs = ns.list(after, limit);
+  const docs = await ns.list(after, limit);
   const last = docs.length === limit ? docs[docs.length - 1]! : null;
   return { documents: docs.map(documentJson), next_after: last ? idToJson(last.id) : null };
 }

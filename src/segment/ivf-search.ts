@@ -1,9 +1,9 @@
 // Searches a segment's IVF index (ivf.ts): ranks the centroids, scans the codes of the nearest
 // clusters, re-ranks the best code estimates exactly from the float32 vectors.
 import type { VectorMetric } from '../schema/types.ts';
-import { norm } from './distance.ts';
+import { distance, norm } from './distance.ts';
 import { rotatedDim, rotation, type IvfCluster, type IvfDirectory } from './ivf.ts';
-import { exactNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
+import type { Neighbours } from './vector-search.ts';
 
 /**
  * Clusters probed for a query that names `ef` but no `nprobe`: ef keeps meaning "search breadth",
@@ -28,17 +28,20 @@ export interface IvfSearchOptions {
   accept?: ((row: number) => boolean) | undefined;
 }
 
+/** The blocks of the given clusters, in that order (one ranged read each, made together). */
+export type LoadClusters = (clusters: readonly number[]) => Promise<IvfCluster[]>;
+
 /**
  * The k nearest rows (exact distances, nearest first) among the clusters probed. Without a
- * filter: the nprobe nearest clusters. With one, probing goes on past nprobe until as many
- * accepted vectors have been scanned as the unfiltered probe would scan (and at least the
- * re-rank depth), so a filter costs about the same distance computations and keeps recall;
- * the result is short only when fewer than k rows are accepted in the whole segment.
+ * filter: the nprobe nearest clusters, fetched together (one round trip). With one, probing goes
+ * on, nprobe more clusters a round trip, until as many accepted vectors have been scanned as the
+ * unfiltered probe would scan (and at least the re-rank depth), so a filter costs about the same
+ * distance computations and keeps recall; the result is short only when fewer than k rows are
+ * accepted in the whole segment. Candidates are re-ranked from the probed blocks' float32
+ * vectors, so nothing but the directory and those blocks is read.
  */
-export function searchIvf(dir: IvfDirectory, cluster: (c: number) => IvfCluster, vectors: VectorAccess,
-  query: Float32Array, opts: IvfSearchOptions): Neighbours {
+export async function searchIvf(dir: IvfDirectory, load: LoadClusters, query: Float32Array, opts: IvfSearchOptions): Promise<Neighbours> {
   const { metric, k, accept } = opts;
-  const dim = dir.dim;
   if (k <= 0 || dir.clusters === 0) return { rows: [], distances: [] };
   const qNorm = norm(query);
   const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
@@ -51,22 +54,44 @@ export function searchIvf(dir: IvfDirectory, cluster: (c: number) => IvfCluster,
 
   const score = dir.codes === 'u8' ? u8Scorer(dir, qv) : bitsScorer(dir, qv);
   const heap = new CandidateHeap(depth);
+  const probed = new Map<number, IvfCluster>();
   let scanned = 0;
-  for (let i = 0; i < dir.clusters && (i < nprobe || scanned < budget); i++) {
-    const c = order[i]!;
-    const block = cluster(c);
-    const { rows } = block;
-    const dots = score(c, block, accept);
-    for (let j = 0; j < rows.length; j++) {
-      const dot = dots[j]!;
-      if (Number.isNaN(dot)) continue;
-      scanned++;
-      const row = rows[j]!;
-      // Lower is nearer; for l2, ‖x‖² − 2 q·x orders rows as ‖q − x‖² does.
-      heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
-    }
+  for (let i = 0; i < dir.clusters && (i < nprobe || scanned < budget);) {
+    const batch = Array.from(order.subarray(i, i + nprobe));
+    i += batch.length;
+    const blocks = await load(batch);
+    batch.forEach((c, b) => {
+      const block = blocks[b]!;
+      probed.set(c, block);
+      const { rows } = block;
+      const dots = score(c, block, accept);
+      for (let j = 0; j < rows.length; j++) {
+        const dot = dots[j]!;
+        if (Number.isNaN(dot)) continue;
+        scanned++;
+        const row = rows[j]!;
+        // Lower is nearer; for l2, ‖x‖² − 2 q·x orders rows as ‖q − x‖² does.
+        heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
+      }
+    });
   }
-  return exactNearest(metric, query, vectors, k, heap.rows());
+  return rerank(dir, probed, metric, query, qNorm, k, heap.rows());
+}
+
+/** The k nearest candidates by exact distance (ties by row), from their blocks' vectors. */
+function rerank(dir: IvfDirectory, probed: ReadonlyMap<number, IvfCluster>, metric: VectorMetric,
+  query: Float32Array, qNorm: number, k: number, candidates: Uint32Array): Neighbours {
+  const rows = Array.from(candidates);
+  const dist = new Map<number, number>();
+  for (const row of rows) {
+    const slot = dir.slotOf[row]!;
+    const c = dir.clusterOfSlot(slot);
+    const block = probed.get(c)!;
+    dist.set(row, distance(metric, query, qNorm, block.vectors, (slot - dir.slotStart[c]!) * dir.dim, dir.norms[row]!));
+  }
+  rows.sort((a, b) => dist.get(a)! - dist.get(b)! || a - b);
+  const top = rows.slice(0, k);
+  return { rows: top, distances: top.map((r) => dist.get(r)!) };
 }
 
 /** Cluster numbers, nearest centroid first: Euclidean for l2 and cosine, inner product for dot. */

@@ -5,6 +5,7 @@
 //                   f32[clusters × dim]  centroids (of the normalized vectors, for cosine)
 //                   f64[clusters + 1]    byte offset of each cluster block in `ivf.clusters`
 //                   u32[clusters + 1]    first slot of each cluster (slots: rows in cluster order)
+//                   u32[clusters]        CRC-32 of each cluster block (a block is read alone)
 //                   f32[dim] min, f32[dim] step   the u8 quantizer, per dimension (bits: unused)
 //                   f32[rows]            norms (0 for rows without a vector)
 //                   u32[rows]            slot of each row (0xffffffff: no vector)
@@ -20,6 +21,7 @@
 // The float32 vectors live only in the blocks (no `vectors` section): each vector is stored once,
 // next to its code. A search ranks the centroids, scans the codes of the nearest `nprobe`
 // clusters, and re-ranks the best candidates exactly from the float32 vectors of the same blocks.
+import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { SectionCursor, SectionWriter } from './binary.ts';
 import { norm } from './distance.ts';
@@ -124,6 +126,8 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; clusters:
   });
   const clusterBytes = blocks.finish();
   blockOffsets[clusters] = clusterBytes.byteLength;
+  const crcs = new Uint32Array(clusters);
+  for (let c = 0; c < clusters; c++) crcs[c] = crc32(clusterBytes.subarray(blockOffsets[c]!, blockOffsets[c + 1]!));
   slotStart[clusters] = slot;
 
   const dir = new SectionWriter(16 + centroids.byteLength + blockOffsets.byteLength + slotStart.byteLength + dim * 8 + rows * 8 + 16);
@@ -133,7 +137,7 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; clusters:
   dir.u32(vectorRows.length);
   dir.u32(CODE_KINDS.indexOf(opts.codes));
   dir.u32(opts.seed >>> 0);
-  for (const a of [centroids, blockOffsets, slotStart, min, step, norms, slotOf]) dir.array(a);
+  for (const a of [centroids, blockOffsets, slotStart, crcs, min, step, norms, slotOf]) dir.array(a);
   return { directory: dir.finish(), clusters: clusterBytes };
 }
 
@@ -202,6 +206,7 @@ export class IvfDirectory {
   readonly centroids: Float32Array;
   readonly blockOffsets: Float64Array;
   readonly slotStart: Uint32Array;
+  readonly crcs: Uint32Array;
   readonly min: Float32Array;
   readonly step: Float32Array;
   readonly norms: Float32Array;
@@ -221,6 +226,7 @@ export class IvfDirectory {
     this.centroids = c.f32s(this.clusters * this.dim);
     this.blockOffsets = c.f64s(this.clusters + 1);
     this.slotStart = c.u32s(this.clusters + 1);
+    this.crcs = c.u32s(this.clusters);
     this.min = c.f32s(this.dim);
     this.step = c.f32s(this.dim);
     this.norms = c.f32s(this.rows);
@@ -292,7 +298,7 @@ export class IvfVectors implements VectorAccess {
   readonly data: Float32Array;
   readonly norms: Float32Array;
 
-  constructor(private readonly dir: IvfDirectory, section: Buffer) {
+  constructor(private readonly dir: IvfDirectory, private readonly section: Buffer) {
     if (section.byteOffset % 4 !== 0) throw new Error('section ivf.clusters: buffer is not 4-byte aligned');
     if (section.byteLength !== dir.blockOffsets[dir.clusters]) {
       throw new RangeError(`section ivf.clusters: ${section.byteLength} bytes, the directory says ${dir.blockOffsets[dir.clusters]}`);
@@ -300,6 +306,12 @@ export class IvfVectors implements VectorAccess {
     this.rows = dir.rows;
     this.data = new Float32Array(section.buffer, section.byteOffset, section.byteLength >>> 2);
     this.norms = dir.norms;
+  }
+
+  /** Cluster c's block, a view of the section. */
+  block(c: number): Buffer {
+    const { offset, length } = this.dir.blockRange(c);
+    return this.section.subarray(offset, offset + length);
   }
 
   has(row: number): boolean {

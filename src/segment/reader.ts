@@ -8,8 +8,9 @@ import { Sections, SegmentCorruptError, verifySection, type SectionRange, type S
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
-import { decodeCluster, IvfDirectory, IvfVectors, type IvfCluster } from './ivf.ts';
-import { nprobeOfEf, searchIvf } from './ivf-search.ts';
+import { IvfDirectory } from './ivf.ts';
+import { IvfIndex } from './ivf-reader.ts';
+import type { ClusterCache } from './ivf-reader.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
@@ -21,6 +22,8 @@ export interface OpenSegmentOptions {
   readSection: ReadSection;
   /** Where the HNSW section is materialized for hnswlib (deleted as soon as it is loaded). */
   tmpDir: string;
+  /** Decoded IVF cluster blocks; the process-wide cache (ivf-reader.ts) unless given. */
+  clusterCache?: ClusterCache;
 }
 
 export class SegmentReader {
@@ -31,8 +34,8 @@ export class SegmentReader {
     readonly meta: SegmentMeta,
     readonly schema: NamespaceSchema,
     private readonly ids: IdColumn,
-    private readonly vectors: VectorAccess,
-    private readonly ivf: { dir: IvfDirectory; cluster: (c: number) => IvfCluster } | null,
+    private readonly flat: VectorAccess | null,
+    private readonly ivf: IvfIndex | null,
     private readonly columns: ReadonlyArray<[string, ColumnReader]>,
     private readonly text: ReadonlyMap<string, DiskTextIndex>,
     private hnsw: HnswIndex | null,
@@ -56,7 +59,8 @@ export class SegmentReader {
     const clustered = meta.sections[Sections.ivf] !== undefined;
     const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
       load(Sections.ids),
-      clustered ? load(Sections.ivfClusters) : load(Sections.vectors),
+      // IVF blocks are read by cluster when a query probes them (ivf-reader.ts), not at open.
+      clustered ? Promise.resolve(null) : load(Sections.vectors),
       clustered ? load(Sections.ivf) : Promise.resolve(null),
       meta.sections[Sections.hnsw] === undefined ? Promise.resolve(null) : load(Sections.hnsw),
       Promise.all(attrNames.map((n) => load(Sections.column(n)))),
@@ -73,15 +77,15 @@ export class SegmentReader {
     };
     const ids = structure(Sections.ids, () => new IdColumn(idBytes));
     const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes));
-    const vectors: VectorAccess = dir === null
-      ? structure(Sections.vectors, () => new VectorColumn(vectorBytes))
-      : structure(Sections.ivfClusters, () => new IvfVectors(dir, vectorBytes));
-    const ivf = dir === null ? null : { dir, cluster: clusterReader(dir, vectorBytes) };
+    const flat = vectorBytes === null ? null : structure(Sections.vectors, () => new VectorColumn(vectorBytes));
+    const ivf = dir === null ? null : new IvfIndex(dir, meta.sections[Sections.ivfClusters]
+      ?? (() => { throw new SegmentCorruptError(Sections.ivfClusters, 'section missing from the table'); })(),
+      opts.readSection, opts.clusterCache);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) =>
       [n, structure(Sections.text(n), () => new DiskTextIndex(textBytes[i]!, Sections.text(n)))]));
-    for (const [section, rows] of [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, vectors.rows],
+    for (const [section, rows] of [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, (flat ?? dir)!.rows],
       ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
       ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
       if (rows !== meta.rows) throw new SegmentCorruptError(section, `holds ${rows} rows; the table says ${meta.rows}`);
@@ -89,7 +93,7 @@ export class SegmentReader {
     const hnsw = hnswBytes === null ? null : await HnswIndex.load({
       bytes: hnswBytes, metric: meta.metric, dim: meta.dim, tmpDir: opts.tmpDir,
     });
-    return new SegmentReader(meta, schema, ids, vectors, ivf, columns, text, hnsw);
+    return new SegmentReader(meta, schema, ids, flat, ivf, columns, text, hnsw);
   }
 
   id(row: number): DocId {
@@ -99,6 +103,20 @@ export class SegmentReader {
   /** The row holding id, by binary search over the sorted ids. */
   rowOfId(id: DocId): number | undefined {
     return this.ids.rowOf(id);
+  }
+
+  /**
+   * Makes vectorOffset/vectorData/exactSearch usable: an IVF segment reads its vectors only when
+   * something needs any row's vector (the whole `ivf.clusters` section, kept until close).
+   */
+  async loadVectors(): Promise<void> {
+    await this.ivf?.loadVectors();
+  }
+
+  private get vectors(): VectorAccess {
+    const v = this.flat ?? this.ivf?.loaded;
+    if (!v) throw new Error('segment vectors not loaded: call loadVectors() first');
+    return v;
   }
 
   /** Offset of the row's vector in vectorData(), or -1 when the row has no vector. */
@@ -111,7 +129,7 @@ export class SegmentReader {
   }
 
   vectorNorm(row: number): number {
-    return this.vectors.norms[row]!;
+    return (this.flat?.norms ?? this.ivf!.dir.norms)[row]!;
   }
 
   /** The row's attributes, decoded from the columns; null values are left out. */
@@ -158,10 +176,7 @@ export class SegmentReader {
     if (this.closed) throw new Error('segment reader used after close()');
     const hnsw = this.hnsw;
     if (k <= 0) return { rows: [], distances: [] };
-    if (this.ivf !== null) {
-      return searchIvf(this.ivf.dir, this.ivf.cluster, this.vectors, query,
-        { metric: this.meta.metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept });
-    }
+    if (this.ivf !== null) throw new Error('an IVF segment is searched with search()');
     if (hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, k, accept);
     const rows = hnsw.search(query, k, ef, accept);
     if (accept !== undefined && rows.length < Math.min(k, hnsw.count)) {
@@ -180,8 +195,7 @@ export class SegmentReader {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     if (wide <= 0) return { rows: [], distances: [] };
-    // The IVF scan applies the filter as it reads codes, as cheaply as it could afterwards.
-    if (this.ivf !== null) return this.searchVector(query, wide, ef, keep, nprobe);
+    if (this.ivf !== null) throw new Error('an IVF segment is searched with search()');
     if (this.hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, wide, keep);
     const rows = this.hnsw.search(query, wide, ef).filter(keep);
     return this.exactSearch(query, rows.length, rows);
@@ -190,6 +204,17 @@ export class SegmentReader {
   /** Whether the segment carries an HNSW index (else its vector searches are IVF or exact scans). */
   get hasHnsw(): boolean {
     return this.hnsw !== null;
+  }
+
+  /**
+   * searchVector for every kind of segment; an IVF segment reads the blocks of the clusters it
+   * probes (nprobe, else derived from ef) and applies `accept` while it scans.
+   */
+  async search(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
+    if (this.ivf === null) return this.searchVector(query, k, ef, accept);
+    this.checkQuery(query);
+    if (this.closed) throw new Error('segment reader used after close()');
+    return this.ivf.search(this.meta.metric, query, k, ef, accept, nprobe);
   }
 
   /** Whether the segment carries an IVF index (ivf.ts). */
@@ -208,10 +233,12 @@ export class SegmentReader {
     this.closed = true;
     this.hnsw?.close();
     this.hnsw = null;
+    this.ivf?.close();
   }
 
   private *acceptedVectorRows(accept: (row: number) => boolean): Generator<number> {
-    for (let row = 0; row < this.rows; row++) if (this.vectors.has(row) && accept(row)) yield row;
+    const vectors = this.vectors;
+    for (let row = 0; row < this.rows; row++) if (vectors.has(row) && accept(row)) yield row;
   }
 
   private checkQuery(query: Float32Array): void {
@@ -221,15 +248,3 @@ export class SegmentReader {
   }
 }
 
-/** Cluster blocks decoded from a loaded `ivf.clusters` section, each once. */
-function clusterReader(dir: IvfDirectory, section: Buffer): (c: number) => IvfCluster {
-  const decoded = new Array<IvfCluster | undefined>(dir.clusters);
-  return (c) => {
-    let hit = decoded[c];
-    if (hit === undefined) {
-      const { offset, length } = dir.blockRange(c);
-      hit = decoded[c] = decodeCluster(dir, c, section.subarray(offset, offset + length));
-    }
-    return hit;
-  };
-}

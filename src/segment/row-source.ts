@@ -37,7 +37,10 @@ export interface RowSource {
    * allows, with exact distances. Present exactly when annSearch is.
    */
   annThenFilter?(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): { rows: number[]; distances: number[] };
-  annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): { rows: number[]; distances: number[] };
+  annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number):
+    { rows: number[]; distances: number[] } | Promise<{ rows: number[]; distances: number[] }>;
+  /** Sources that read vectors on demand (IVF segments): call before vectorData()/vectorOffset(). */
+  loadVectors?(): Promise<void>;
   /** The index applies a filter while it scans (IVF), so annThenFilter would gain nothing. */
   readonly filtersInScan?: boolean;
 }

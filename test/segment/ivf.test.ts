@@ -53,6 +53,7 @@ test('an IVF segment round-trips every id, attribute and vector, and stores each
   assert.ok(meta.sections['ivf.clusters']!.length <= withVector * (12 * 4 + 10) + 8 * 64, `clusters section is ${meta.sections['ivf.clusters']!.length} bytes`);
   const reader = await openBytes(bytes, input.schema);
   assert.equal(reader.hasIvf, true);
+  await reader.loadVectors();
   for (let row = 0; row < input.ids.length; row++) {
     assert.equal(reader.id(row), input.ids[row]);
     assert.deepEqual(reader.attributes(row), withoutNulls(input.attributes[row]!));
@@ -71,7 +72,8 @@ test('an IVF segment round-trips every id, attribute and vector, and stores each
   }
   // A probe of every cluster finds the exact nearest rows.
   const q = new Float32Array(12).map((_, i) => Math.sin(i));
-  assert.deepEqual(reader.searchVector(q, K, 128, undefined, 1_000), reader.exactSearch(q, K, allRows(reader)));
+  await reader.loadVectors();
+  assert.deepEqual(await reader.search(q, K, 128, undefined, 1_000), reader.exactSearch(q, K, allRows(reader)));
 });
 
 for (const metric of ['cosine', 'l2', 'dot'] as const) {
@@ -79,6 +81,7 @@ for (const metric of ['cosine', 'l2', 'dot'] as const) {
     const input = clustered({ rows: 4000, dim: 24, metric, seed: metric.length });
     const reader = await openBytes((await buildSegment(input)).bytes, input.schema);
     assert.equal(reader.hasIvf, true);
+    await reader.loadVectors(); // for exactSearch, the reference
     const rand = rng(99);
     let found = 0;
     const queries = 50;
@@ -86,7 +89,7 @@ for (const metric of ['cosine', 'l2', 'dot'] as const) {
       const base = Math.floor(rand() * 4000) * 24;
       const q = input.vectors.slice(base, base + 24).map((x) => x + (rand() - 0.5) * 0.5);
       const exact = reader.exactSearch(q, K, allRows(reader));
-      const got = reader.searchVector(q, K, 64);
+      const got = await reader.search(q, K, 64);
       assert.deepEqual(got.distances, reader.exactSearch(q, K, got.rows).distances, 'distances are exact, nearest first');
       found += got.rows.filter((r) => exact.rows.includes(r)).length;
     }
@@ -98,6 +101,7 @@ test('filtered IVF search keeps recall@10 ≥ 0.95 at 1, 10 and 50 % selectivity
   const input = clustered({ rows: 6000, dim: 16, metric: 'cosine', seed: 4 });
   const reader = await openBytes((await buildSegment(input)).bytes, input.schema);
   const segment = new LiveSegment('s', reader, []);
+  await reader.loadVectors(); // for exactSearch, the reference
   const rand = rng(5);
   for (const pct of [1, 10, 50]) {
     let found = 0;
@@ -107,7 +111,7 @@ test('filtered IVF search keeps recall@10 ≥ 0.95 at 1, 10 and 50 % selectivity
       const body = { vector: q, top_k: K, filter: { field: 'pct', op: 'lt', value: pct } };
       const parsed = parseQuery(body, input.schema, 'ns', LIMITS);
       // exactBudget 0: every filter goes through the index, not the exact path for few matches.
-      const hits = executeQuery(input.schema, [segment], parsed, { ef: 128, exactBudget: 0 });
+      const hits = await executeQuery(input.schema, [segment], parsed, { ef: 128, exactBudget: 0 });
       const accepted = allRows(reader).filter((r) => (input.attributes[r]!.pct as number) < pct);
       const exact = reader.exactSearch(Float32Array.from(q), K, accepted);
       assert.equal(hits.length, K, `${pct} %: refilled to top_k`);
@@ -122,10 +126,11 @@ test('nprobe is the recall knob: more probes never find fewer true neighbours; b
   const input = clustered({ rows: 3000, dim: 16, metric: 'l2', seed: 8 });
   const reader = await openBytes((await buildSegment(input)).bytes, input.schema);
   const q = input.vectors.slice(0, 16);
+  await reader.loadVectors();
   const exact = reader.exactSearch(q, K, allRows(reader));
-  const recallAt = (nprobe: number) => reader.searchVector(q, K, 128, undefined, nprobe).rows.filter((r) => exact.rows.includes(r)).length;
-  assert.ok(recallAt(1) <= recallAt(8) && recallAt(8) <= recallAt(10_000));
-  assert.equal(recallAt(10_000), K);
+  const recallAt = async (nprobe: number) => (await reader.search(q, K, 128, undefined, nprobe)).rows.filter((r) => exact.rows.includes(r)).length;
+  assert.ok(await recallAt(1) <= await recallAt(8) && await recallAt(8) <= await recallAt(10_000));
+  assert.equal(await recallAt(10_000), K);
   const schema = input.schema;
   assert.equal(parseQuery({ vector: Array.from(q), nprobe: 4 }, schema, 'ns', LIMITS).nprobe, 4);
   for (const nprobe of [0, 1.5, '4', 100_001]) {
