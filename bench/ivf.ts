@@ -1,8 +1,8 @@
 // ivf: GloVe-100 50k (cosine and l2) in one segment, built with the IVF index at several cluster
 // sizes, against the HNSW segment main builds (M=16, efConstruction=200). For each setting:
 // build time, segment bytes, recall@10 against the exact ground truth, p50 of one
-// SegmentReader.searchVector call (in process, no HTTP), and the share of the segment's vectors a
-// query scans. Chooses IVF_CLUSTER_ROWS and the ef → nprobe mapping (docs/benchmarks.md).
+// SegmentReader.search call (in process, no HTTP), and what a cold first query reads (open, then
+// one query). Chooses IVF_CLUSTER_ROWS and the ef → nprobe mapping (docs/benchmarks.md).
 //
 //   npm run bench -- ivf          (or: npx tsx bench/ivf.ts)
 
@@ -24,12 +24,17 @@ const EFS = [64, 128, 256];
 const CODES = (process.env.IVF_CODES ?? 'u8,bits').split(',') as CodeKind[];
 const METRICS: VectorMetric[] = (process.env.IVF_METRICS ?? 'cosine,l2').split(',') as VectorMetric[];
 
-async function open(bytes: Buffer, schema: NamespaceSchema, tmpDir: string): Promise<SegmentReader> {
+/** Opens the segment from its bytes; `reads` counts every ranged read and its bytes. */
+async function open(bytes: Buffer, schema: NamespaceSchema, tmpDir: string, reads = { n: 0, bytes: 0 }): Promise<SegmentReader> {
   return SegmentReader.open({
     meta: readSegmentMeta(bytes),
     schema,
     tmpDir,
-    readSection: async (_name, r) => bytes.subarray(r.offset, r.offset + r.length),
+    readSection: async (_name, r) => {
+      reads.n++;
+      reads.bytes += r.length;
+      return bytes.subarray(r.offset, r.offset + r.length);
+    },
   });
 }
 
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
   const qs = Array.from({ length: nq }, (_, q) => glove.queries.data.subarray(q * dim, q * dim + dim));
   const rows: Array<Array<string | number>> = [];
   const results: Record<string, unknown>[] = [];
+  const cold: Array<Array<string | number>> = [];
   for (const metric of METRICS) {
     const gt = metric === 'cosine' ? glove.groundTruth : readIvecs(join(GLOVE_DIR, 'groundtruth.l2.ivecs'));
     const truth = Array.from({ length: nq }, (_, q) => truthTopK(gt, q, K));
@@ -65,16 +71,23 @@ async function main(): Promise<void> {
         ? { ...input, ivfFrom: Infinity }
         : { ...input, ivfFrom: 0, ivfClusterRows: s.clusterRows, ivfCodes: s.codes });
       const buildMs = since(t0);
-      const reader = await open(built.bytes, schema, tmp);
+      // A cold first query: open (every section it needs) and one query, reads counted.
+      const reads = { n: 0, bytes: 0 };
+      const reader = await open(built.bytes, schema, tmp, reads);
+      const opened = { ...reads };
+      await reader.search(qs[0]!, K, 128);
+      cold.push([metric, s.name, opened.n, fmt(opened.bytes / 2 ** 20, 2), reads.n - opened.n, fmt((reads.bytes - opened.bytes) / 2 ** 20, 2),
+        `${fmt((100 * reads.bytes) / built.bytes.byteLength, 1)} %`]);
+      results.push({ metric, index: s.name, cold: { openReads: opened.n, openBytes: opened.bytes, queryReads: reads.n - opened.n, queryBytes: reads.bytes - opened.bytes, segmentBytes: built.bytes.byteLength } });
       const knobs = s.clusterRows === null ? EFS.map((ef) => ({ label: `ef ${ef}`, ef, nprobe: undefined }))
         : NPROBES.map((p) => ({ label: `nprobe ${p}`, ef: 128, nprobe: p }));
       for (const knob of knobs) {
-        for (let q = 0; q < Math.min(50, nq); q++) reader.searchVector(qs[q]!, K, knob.ef, undefined, knob.nprobe); // warm-up
+        for (let q = 0; q < Math.min(50, nq); q++) await reader.search(qs[q]!, K, knob.ef, undefined, knob.nprobe); // warm-up
         const ms: number[] = [];
         let hit = 0;
         for (let q = 0; q < nq; q++) {
           const t = performance.now();
-          const got = reader.searchVector(qs[q]!, K, knob.ef, undefined, knob.nprobe);
+          const got = await reader.search(qs[q]!, K, knob.ef, undefined, knob.nprobe);
           ms.push(since(t));
           hit += recall(got.rows, truth[q]!) * K;
         }
@@ -88,6 +101,8 @@ async function main(): Promise<void> {
   }
   printTable(`ivf: GloVe-100 ${n} × ${dim}-d, one segment, ${nq} queries, top ${K}, SegmentReader.searchVector in process`,
     ['metric', 'index', 'knob', 'recall@10', 'p50 ms', 'p99 ms', 'build s', 'segment MiB'], rows);
+  printTable('cold first query: sections read by open, then blocks read by one query at ef 128 (ranged reads, MiB)',
+    ['metric', 'index', 'open reads', 'open MiB', 'query reads', 'query MiB', 'of the segment'], cold);
   console.log(`raw vectors: ${fmt((n * dim * 4) / 2 ** 20, 1)} MiB`);
   writeResult('ivf', { results });
 }

@@ -1,6 +1,7 @@
 // Opens a segment from its table (readSegmentMeta) and a section fetcher (ranged reads behind a
-// cache), verifying every section's CRC as it arrives. Everything is loaded at open, in
-// parallel, so that the per-row methods the query executor calls are synchronous.
+// cache), verifying every section's CRC as it arrives. Everything but the IVF cluster blocks is
+// loaded at open, in parallel, so that the per-row methods the query executor calls are
+// synchronous; IVF blocks are read as queries probe them (ivf-reader.ts).
 import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { ColumnReader } from './columns.ts';
