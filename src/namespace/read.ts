@@ -27,8 +27,7 @@ export async function getDocument(schema: NamespaceSchema, sources: readonly Row
       if (source instanceof Memtable && source.isDeleted(id)) return null;
       continue;
     }
-    await source.loadVectors?.();
-    return documentAt(schema, source, row);
+    return (await documentsAt(schema, source, [row]))[0]!;
   }
   return null;
 }
@@ -59,26 +58,51 @@ export async function listDocuments(schema: NamespaceSchema, sources: readonly R
     }
   }
   const page = best.sort(byId).slice(0, limit);
-  await Promise.all([...new Set(page.map((d) => d.source))].map((s) => s.loadVectors?.()));
-  return page.map(({ source, row }) => documentAt(schema, source, row));
+  const bySource = new Map<RowSource, number[]>();
+  for (const { source, row } of page) bySource.set(source, [...(bySource.get(source) ?? []), row]);
+  const docs = new Map<RowSource, Document[]>();
+  for (const [source, rows] of bySource) docs.set(source, await documentsAt(schema, source, rows));
+  const next = new Map<RowSource, number>();
+  return page.map(({ source }) => {
+    const i = next.get(source) ?? 0;
+    next.set(source, i + 1);
+    return docs.get(source)![i]!;
+  });
 }
 
-function documentAt(schema: NamespaceSchema, source: RowSource, row: number): Document {
-  const off = source.vectorOffset(row);
+/** The documents at `rows` of one source, in that order; vectors read only for those rows. */
+async function documentsAt(schema: NamespaceSchema, source: RowSource, rows: readonly number[]): Promise<Document[]> {
+  const vectors = await vectorAccess(source, rows);
+  return rows.map((row) => documentAt(schema, source, row, vectors));
+}
+
+type RowVectors = { data: Float32Array; offset(row: number): number };
+
+function vectorAccess(source: RowSource, rows: readonly number[]): Promise<RowVectors> | RowVectors {
+  return source.vectorsOf ? source.vectorsOf(rows) : { data: source.vectorData(), offset: (row) => source.vectorOffset(row) };
+}
+
+function documentAt(schema: NamespaceSchema, source: RowSource, row: number, vectors: RowVectors): Document {
+  const off = vectors.offset(row);
   return {
     id: source.id(row),
-    vector: off < 0 ? null : source.vectorData().slice(off, off + schema.vector_dim),
+    vector: off < 0 ? null : vectors.data.slice(off, off + schema.vector_dim),
     attributes: source.attributes(row),
   };
 }
 
 export async function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): Promise<QueryHitJson[]> {
   const hits = await executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf, ...(q.nprobe !== null ? { nprobe: q.nprobe } : {}) });
-  if (q.includeVector) await Promise.all([...new Set(hits.map((h) => h.source))].map((s) => s.loadVectors?.()));
-  return hits.map((h) => hitJson(schema, h, q));
+  const vectors = new Map<RowSource, RowVectors>();
+  if (q.includeVector) {
+    const bySource = new Map<RowSource, number[]>();
+    for (const h of hits) bySource.set(h.source, [...(bySource.get(h.source) ?? []), h.row]);
+    for (const [source, rows] of bySource) vectors.set(source, await vectorAccess(source, rows));
+  }
+  return hits.map((h) => hitJson(schema, h, q, vectors.get(h.source)));
 }
 
-function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery): QueryHitJson {
+function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery, vectors: RowVectors | undefined): QueryHitJson {
   const out: QueryHitJson = { id: idToJson(h.source.id(h.row)), score: h.score };
   if (h.distance !== undefined) out.distance = h.distance;
   if (h.bm25 !== undefined) out.bm25 = h.bm25;
@@ -93,8 +117,8 @@ function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery): QueryHitJson 
     }
   }
   if (q.includeVector) {
-    const off = h.source.vectorOffset(h.row);
-    out.vector = off < 0 ? [] : Array.from(h.source.vectorData().subarray(off, off + schema.vector_dim));
+    const off = vectors!.offset(h.row);
+    out.vector = off < 0 ? [] : Array.from(vectors!.data.subarray(off, off + schema.vector_dim));
   }
   return out;
 }

@@ -158,20 +158,24 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
         continue;
       }
     }
-    await source.loadVectors?.();
-    const data = source.vectorData();
+    const candidates: number[] = [];
+    if (acc.rows) {
+      for (const row of acc.rows) if (source.isLive(row)) candidates.push(row);
+    } else {
+      for (let row = 0; row < source.rowCount; row++) if (accept(row)) candidates.push(row);
+    }
+    // An IVF segment reads only the clusters holding the candidates.
+    const vectors = source.vectorsOf ? await source.vectorsOf(candidates) : null;
+    const data = vectors?.data ?? source.vectorData();
+    const offsetOf = vectors ? (row: number) => vectors.offset(row) : (row: number) => source.vectorOffset(row);
     const visit = (row: number) => {
-      const off = source.vectorOffset(row);
+      const off = offsetOf(row);
       if (off < 0) return;
       const d = distance(schema.vector_metric, query, qNorm, data, off, source.vectorNorm(row));
       // Negated distance as the heap score keeps "closest first" for every metric.
       top.push(s * ROW_SPACE + row, -d);
     };
-    if (acc.rows) {
-      for (const row of acc.rows) if (source.isLive(row)) visit(row);
-    } else {
-      for (let row = 0; row < source.rowCount; row++) if (accept(row)) visit(row);
-    }
+    for (const row of candidates) visit(row);
   }
   return top.sorted().map(({ key, score }) => ({
     source: sources[Math.floor(key / ROW_SPACE)]!,

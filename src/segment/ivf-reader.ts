@@ -1,15 +1,17 @@
 // A segment's IVF index as a reader holds it: the directory (read at open) and cluster blocks read
 // on demand, each by one ranged read of the `ivf.clusters` section (through the store's cache
-// wrapper, storage/cached.ts) and kept decoded in a memory cache bounded by bytes. Random access
-// to any row's vector (get, list, include_vector, exact filtered search, compaction) loads the
-// whole section once instead: loadVectors().
+// wrapper, storage/cached.ts) and kept decoded in a memory cache bounded by bytes. Some rows'
+// vectors (get, list, include_vector, exact filtered search) come from their blocks the same way
+// (vectorsOf); compaction, which needs them all, loads the whole section once (loadVectors).
 import { crc32 } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
 import { decodeCluster, IvfVectors, type IvfCluster, type IvfDirectory } from './ivf.ts';
 import { nprobeOfEf, searchIvf } from './ivf-search.ts';
-import type { Neighbours } from './vector-search.ts';
+import type { Neighbours, VectorAccess } from './vector-search.ts';
+
+const NONE_SLOT = 0xffffffff;
 
 type ReadRange = (name: string, range: { offset: number; length: number }) => Promise<Buffer>;
 
@@ -81,6 +83,29 @@ export class IvfIndex {
       return this.vectors;
     })().finally(() => { this.loading = null; });
     return this.loading;
+  }
+
+  /**
+   * The vectors of the given rows only, read through their clusters' blocks (the cache), as a
+   * compact copy: what get, list and include_vector need without the whole section.
+   */
+  async vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
+    if (this.vectors !== null) return this.vectors;
+    const { dir } = this;
+    const dim = dir.dim;
+    const wanted = rows.filter((r) => dir.slotOf[r] !== NONE_SLOT);
+    const cs = [...new Set(wanted.map((r) => dir.clusterOfSlot(dir.slotOf[r]!)))];
+    const blocks = new Map((await this.clusters(cs)).map((b, i) => [cs[i]!, b]));
+    const data = new Float32Array(wanted.length * dim);
+    const at = new Map<number, number>();
+    wanted.forEach((row, i) => {
+      const slot = dir.slotOf[row]!;
+      const c = dir.clusterOfSlot(slot);
+      const p = (slot - dir.slotStart[c]!) * dim;
+      data.set(blocks.get(c)!.vectors.subarray(p, p + dim), i * dim);
+      at.set(row, i * dim);
+    });
+    return { rows: dir.rows, data, norms: dir.norms, offset: (row) => at.get(row) ?? -1, has: (row) => at.has(row) };
   }
 
   /** The blocks of the given clusters, from the loaded section or by one ranged read each. */

@@ -138,6 +138,10 @@ export class LiveSegment implements RowSource {
     return this.reader.loadVectors();
   }
 
+  vectorsOf(rows: readonly number[]) {
+    return this.reader.vectorsOf(rows);
+  }
+
   get filtersInScan(): boolean {
     return this.reader.hasIvf;
   }

@@ -114,6 +114,12 @@ export class SegmentReader {
     await this.ivf?.loadVectors();
   }
 
+  /** Random access to the given rows' vectors: the whole column, or (IVF) just their clusters'. */
+  vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
+    const v = this.flat ?? this.ivf?.loaded;
+    return v ? Promise.resolve(v) : this.ivf!.vectorsOf(rows);
+  }
+
   private get vectors(): VectorAccess {
     const v = this.flat ?? this.ivf?.loaded;
     if (!v) throw new Error('segment vectors not loaded: call loadVectors() first');

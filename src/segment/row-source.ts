@@ -41,6 +41,8 @@ export interface RowSource {
     { rows: number[]; distances: number[] } | Promise<{ rows: number[]; distances: number[] }>;
   /** Sources that read vectors on demand (IVF segments): call before vectorData()/vectorOffset(). */
   loadVectors?(): Promise<void>;
+  /** Sources that read vectors on demand: the given rows' vectors only (data + offset(row)). */
+  vectorsOf?(rows: readonly number[]): Promise<{ data: Float32Array; offset(row: number): number }>;
   /** The index applies a filter while it scans (IVF), so annThenFilter would gain nothing. */
   readonly filtersInScan?: boolean;
 }

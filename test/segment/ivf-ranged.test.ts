@@ -62,6 +62,15 @@ test('an IVF segment opens without its cluster blocks; a query reads only the bl
   const blocks = meta.sections['ivf.clusters']!;
   const inBlocks = (g: { offset: number }) => g.offset >= blocks.offset && g.offset < blocks.offset + blocks.length;
   assert.deepEqual(store.gets.filter(inBlocks), [], 'nothing of ivf.clusters is read at open');
+  // One row's vector (get, list, include_vector): only the block that holds it (on a reader of
+  // its own, so that the query below starts from an empty cache).
+  const other = await open(store, meta, schema);
+  const before = store.gets.length;
+  const one = await other.vectorsOf([4321]);
+  assert.equal(store.gets.length - before, 1, 'one ranged read for one row');
+  assert.deepEqual(one.data.subarray(one.offset(4321), one.offset(4321) + DIM), vectors.subarray(4321 * DIM, 4322 * DIM));
+  store.gets.splice(before);
+
   const opened = store.gets.length;
 
   const q = vectors.slice(0, DIM);
