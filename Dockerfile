@@ -1,25 +1,31 @@
-# Silt's container image: `docker build -t silt:latest .`
+# Silt's container image: `docker build -t silt:0.1.0 .`
 #
-# Two stages: the build stage has the compiler toolchain that hnswlib-node (a native addon) needs
-# to compile; the runtime stage gets only the installed node_modules and the sources, and runs
-# them with tsx (a runtime dependency) as the unprivileged `node` user.
+# Two stages on Node 22 LTS. The build stage has the compiler toolchain that hnswlib-node (a
+# native addon) needs, installs every dependency, compiles src/ to dist/ (`npm run build`, tsc)
+# and then drops the development dependencies (typescript, tsx, the test tools). The runtime
+# stage gets only those production node_modules and the compiled JavaScript, and runs it with
+# plain node as the unprivileged `node` user: no tsx, no TypeScript at run time.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 RUN apt-get update \
     && apt-get install -y --no-install-recommends python3 make g++ \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only (typescript, yaml and s3rver are for development and tests);
-# tsx, which runs the TypeScript sources, is a production dependency.
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.mjs ./scripts/
+COPY src ./src
+RUN npm run build && npm prune --omit=dev && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 COPY package.json package-lock.json ./
-COPY src ./src
+# bin/silt.mjs runs dist/ (there is no src/ here): `docker exec … npx silt stats` works too.
+COPY bin ./bin
 COPY config ./config
 # /etc/silt/config.toml: a single-node configuration that works in a container (listen on every
 # interface, objects under /var/lib/silt/data). Deployments mount their own file over it
@@ -50,4 +56,4 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["node", "-e", "fetch('http://127.0.0.1:3000/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node is PID 1 and receives SIGTERM itself; `npm start` would not forward it.
-CMD ["node", "--import", "tsx", "src/main.ts", "--config", "/etc/silt/config.toml"]
+CMD ["node", "dist/main.js", "--config", "/etc/silt/config.toml"]

@@ -22,6 +22,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'vector-index', what: 'GloVe-100 50k over HTTP, HNSW (main) vs IVF segment in one run: recall@10, p50, RSS, segment bytes, cold first query', data: 'glove' },
   { name: 'filtered', what: 'GloVe-100 50k with filters of 1/10/50% selectivity vs unfiltered', data: 'glove' },
   { name: 'fulltext', what: 'SciFact BM25: nDCG@10 and latency, tail vs segments', data: 'scifact' },
+  { name: 'fulltext-zipf', what: '1M synthetic Zipf docs in one segment: 2-term OR top-10 p50, text format 1 (exhaustive) vs 2 (block-max)', data: 'none' },
   { name: 'ingest', what: 'HTTP ingest docs/s, event-loop delay, flush vs raw hnswlib build, peak RSS', data: 'glove' },
   { name: 'cold-start', what: 'first query on a cold namespace: time and object-store requests, local and S3', data: 'glove' },
   { name: 'small-segments', what: 'one segment of 128 to 16k rows: HNSW search vs exact scan latency, RSS per loaded HNSW index', data: 'none' },
@@ -29,6 +30,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'shutdown-flush', what: '200 small tails on S3 flushed one by one vs flushAll (graceful shutdown): tails/s', data: 'none' },
   { name: 'merge-policy', what: 'merge policy before/after issue 9 over streams of flushes: segment count, write amplification (pure simulation)', data: 'none' },
   { name: 'import-probe', what: '/health latency during an import: JSON batches vs streamed NDJSON (silt import)', data: 'none' },
+  { name: 'id-paging', what: 'a page of 1,000 by id at depths of a 200k-row segment: id-order walk vs scan vs sort (turbopuffer export paging)', data: 'none' },
   { name: 'cluster', what: '3 indexers + query node on S3: forwarding overhead, eventual reads, owner down, cold vs warm cache', data: 'glove' },
 ];
 

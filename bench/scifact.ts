@@ -5,13 +5,18 @@
 // Reads ../shared/data/scifact relative to the repository root (exits 0 with a message when it
 // is absent), prints a table and writes bench/results/scifact.json. evaluate() takes any
 // `search(queryText, k) => Promise<string[]>`, so the same evaluation can be pointed at the full
-// engine or the HTTP API; here it runs directly over MemTextIndex + scoreView.
+// engine or the HTTP API; here it runs directly over MemTextIndex + scoreView, and (config
+// english-segment) over one text format 2 segment with block-max top-k, whose top-100 rows and
+// scores are also checked to be bit for bit the tail's on every query.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FullTextOptions } from '../src/schema/types.ts';
 import { createAnalyzer, type Analyzer } from '../src/segment/text/analyzer.ts';
+import { TopK } from '../src/query/topk.ts';
+import { BlockTextIndex, encodeBlockTextField, loadedSection, type BlockTextView } from '../src/segment/text/block-index.ts';
+import { blockMaxTopK } from '../src/segment/text/block-max.ts';
 import { combineStats, scoreViewRows } from '../src/segment/text/index-view.ts';
 import { MemTextIndex } from '../src/segment/text/mem-index.ts';
 import { TopKCollector } from '../src/segment/text/top-k.ts';
@@ -36,6 +41,8 @@ interface Config {
   fields: 'combined' | { title: number; text: number };
   /** Split the corpus over this many views (segments + tail) scored with combined statistics. */
   views?: number;
+  /** 'segment': one text format 2 section searched by block-max top-k (combined field only). */
+  index?: 'tail' | 'segment';
 }
 
 const CONFIGS: Config[] = [
@@ -46,6 +53,7 @@ const CONFIGS: Config[] = [
   { name: 'english-nostem', description: 'english analyzer without stemming (possessives, stop words), one field', options: { ...ENGLISH, stemming: false }, fields: 'combined' },
   { name: 'plain', description: "language 'none' (lower-case only), one field, k1=1.2 b=0.75", options: PLAIN, fields: 'combined' },
   { name: 'plain-anserini', description: "language 'none', one field, k1=0.9 b=0.4", options: { ...PLAIN, k1: 0.9, b: 0.4 }, fields: 'combined' },
+  { name: 'english-segment', description: 'as english, one segment: block postings (text format 2), block-max top-k', options: ENGLISH, fields: 'combined', index: 'segment' },
   { name: 'english-5views', description: 'as english, corpus split over 5 views scored with combined stats', options: ENGLISH, fields: 'combined', views: 5 },
   { name: 'english-regex', description: 'as english, tokenized with the UAX29_WORD regex instead of the scanner', options: ENGLISH, tokenizer: 'regex', fields: 'combined' },
   { name: 'english-segmenter', description: 'as english, tokenized with Intl.Segmenter instead of the scanner', options: ENGLISH, tokenizer: 'segmenter', fields: 'combined' },
@@ -57,10 +65,45 @@ interface Built {
 }
 
 /** Indexes the corpus into MemTextIndex views and returns a search over them. */
+function segmentView(corpus: readonly BeirDoc[], analyze: Analyzer): BlockTextView {
+  const { bytes } = encodeBlockTextField(analyze, corpus.map((d) => `${d.title} ${d.text}`));
+  return new BlockTextIndex(loadedSection(bytes), 'text:text').view(new Uint8Array(corpus.length).fill(1));
+}
+
+function blockTop(view: BlockTextView, terms: string[], params: { k1: number; b: number }, k: number) {
+  const top = new TopK(k);
+  blockMaxTopK([{ view, terms, stats: combineStats([view]), params }], top, 0);
+  return top.sorted();
+}
+
+/** Queries whose top k through the segment (rows and scores) differ from the tail's. */
+function scoreMismatches(corpus: readonly BeirDoc[], queries: ReadonlyArray<{ text: string }>, k: number): number {
+  const analyze = createAnalyzer(ENGLISH);
+  const params = { k1: ENGLISH.k1, b: ENGLISH.b };
+  const tail = new MemTextIndex(analyze);
+  corpus.forEach((d, row) => tail.add(row, `${d.title} ${d.text}`));
+  const view = segmentView(corpus, analyze);
+  let differ = 0;
+  for (const q of queries) {
+    const terms = analyze(q.text);
+    const want = new TopK(k);
+    const { rows, scores } = scoreViewRows(tail, terms, combineStats([tail]), params);
+    rows.forEach((row, i) => want.push(row, scores[i]!));
+    if (JSON.stringify(blockTop(view, terms, params, k)) !== JSON.stringify(want.sorted())) differ++;
+  }
+  return differ;
+}
+
 function buildMemSearch(corpus: readonly BeirDoc[], cfg: Config): Built {
   const analyze = createAnalyzer(cfg.options, { tokenizer: cfg.tokenizer ?? 'scan' });
   const params = { k1: cfg.options.k1, b: cfg.options.b };
   const t0 = performance.now();
+  if (cfg.index === 'segment') {
+    const view = segmentView(corpus, analyze);
+    const indexMs = performance.now() - t0;
+    const search: SearchFn = async (q, k) => blockTop(view, analyze(q), params, k).map(({ key }) => corpus[key]!.id);
+    return { search, indexMs };
+  }
   if (cfg.fields !== 'combined') {
     const { title: wt, text: wx } = cfg.fields;
     const titles = new MemTextIndex(analyze);
@@ -180,6 +223,7 @@ async function main(): Promise<void> {
     results.push({ name: cfg.name, description: cfg.description, indexMs, ...(await evaluate(search, data, 100)) });
   }
   const analysis = timeAnalysis(data.corpus);
+  const mismatches = { top10: scoreMismatches(data.corpus, data.queries, 10), top100: scoreMismatches(data.corpus, data.queries, 100) };
 
   const rows = results.map((r) => [
     r.name, r.ndcg10.toFixed(4), r.recall100.toFixed(4), r.latencyMs.p50.toFixed(3),
@@ -191,6 +235,7 @@ async function main(): Promise<void> {
     console.log(`  ${name.padEnd(10)} ${a.ms.toFixed(0).padStart(6)} ms  ${a.tokens} tokens  ` +
       `${(a.tokens / a.ms / 1000).toFixed(2)}M tokens/s  ${a.docsDifferingFromScan} docs differ from scan`);
   }
+  console.log(`\nsegment (block-max) vs tail, rows and scores bit for bit: ${mismatches.top10} of ${data.queries.length} queries differ at top 10, ${mismatches.top100} at top 100`);
   console.log('\nreference: BEIR BM25 (Anserini) 0.665; LanceDB FTS 0.684 (english) / 0.662 (plain)');
 
   mkdirSync(dirname(OUT), { recursive: true });
@@ -204,6 +249,7 @@ async function main(): Promise<void> {
     metrics: 'nDCG@10 (pytrec_eval ndcg_cut_10), Recall@100; query ids dropped from results as BEIR does',
     results,
     analysis,
+    segmentVsTailMismatches: mismatches,
     reference: { beir_bm25_anserini: 0.665, lancedb_fts_english: 0.684, lancedb_fts_plain: 0.662 },
   }, null, 2) + '\n');
   console.log(`\nwrote ${OUT}`);

@@ -23,7 +23,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /health': 'open',
   'GET /ready': 'open',
   'GET /metrics': 'metrics',
+  // The console's static files: no data in them; the page sends the key on its API calls (src/console/).
+  'GET /console': 'open',
+  'GET /console/*': 'open',
   'GET /stats': 'read',
+  'GET /openapi.json': 'read',
   'GET /v1/namespaces': 'read',
   'GET /v1/namespaces/:ns': 'read',
   'GET /v1/namespaces/:ns/documents': 'read',
@@ -35,6 +39,18 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /v1/namespaces/:ns/delete': 'write',
   'POST /v1/namespaces/:ns/flush': 'write',
   'POST /v1/namespaces/:ns/compact': 'write',
+  'GET /v1/namespaces/:ns/versions': 'read',
+  'POST /v1/namespaces/:ns/restore': 'write',
+  'POST /v1/namespaces/:ns/copy': 'write',
+  'POST /v2/namespaces/:ns/query': 'read',
+  'POST /v1/namespaces/:ns/_debug/recall': 'read',
+  // The turbopuffer-compatible API (src/turbopuffer/).
+  'POST /v2/namespaces/:ns': 'write',
+  'DELETE /v2/namespaces/:ns': 'write',
+  'GET /v2/namespaces/:ns/metadata': 'read',
+  'GET /v1/namespaces/:ns/schema': 'read',
+  'POST /v1/namespaces/:ns/schema': 'write',
+  'GET /v1/namespaces/:ns/hint_cache_warm': 'read',
 };
 
 export interface AuthOptions {

@@ -50,8 +50,12 @@ export const Errors = {
   // 400: the request is wrong; the message names the field.
   invalidJson: define('SILT_ERR_REQUEST_INVALID_JSON', 400, (detail: string) =>
     `request body is not valid JSON: ${detail}`),
+  bodyEncoding: define('SILT_ERR_REQUEST_BODY_ENCODING', 400, (encoding: string) =>
+    `the body is not valid ${encoding} data; compress the whole body, or leave out content-encoding`),
   invalidRequest: define('SILT_ERR_REQUEST_INVALID', 400, (path: string, what: string) =>
     `${path}: ${what}`),
+  versionBeforeHistory: define('SILT_ERR_VERSION_BEFORE_HISTORY', 400, (ns: string, when: string, first: string) =>
+    `namespace '${ns}' did not exist at ${when}; its first version was committed at ${first}`),
   invalidNamespaceName: define('SILT_ERR_NAMESPACE_NAME', 400, (name: string) =>
     `namespace name '${name}' is invalid; use 1-128 characters from [A-Za-z0-9_.-], not starting with '.'`),
   invalidSchema: define('SILT_ERR_SCHEMA_INVALID', 400, (path: string, what: string) =>
@@ -64,6 +68,8 @@ export const Errors = {
   invalidId: define('SILT_ERR_DOCUMENT_ID', 400, (path: string, what: string) => `${path}: ${what}`),
   invalidFilter: define('SILT_ERR_FILTER_INVALID', 400, (message: string) => message),
   invalidQuery: define('SILT_ERR_QUERY_INVALID', 400, (path: string, what: string) => `${path}: ${what}`),
+  turbopufferUnsupported: define('SILT_ERR_TPUF_UNSUPPORTED', 400, (path: string, what: string) =>
+    `${path}: ${what} (docs/turbopuffer.md lists what Silt supports)`),
   topKTooLarge: define('SILT_ERR_QUERY_TOP_K', 400, (got: number, max: number) =>
     `top_k ${got} exceeds the maximum of ${max}; lower top_k or raise query.max_top_k in the server configuration`),
 
@@ -82,6 +88,8 @@ export const Errors = {
   // 404
   namespaceNotFound: define('SILT_ERR_NAMESPACE_NOT_FOUND', 404, (ns: string) =>
     `namespace '${ns}' does not exist; create it with PUT /v1/namespaces/${ns}`),
+  versionNotFound: define('SILT_ERR_VERSION_NOT_FOUND', 404, (ns: string, version: number) =>
+    `namespace '${ns}' has no version ${version} in its history; GET /v1/namespaces/${ns}/versions lists the versions it can be restored to`),
   documentNotFound: define('SILT_ERR_DOCUMENT_NOT_FOUND', 404, (ns: string, id: string) =>
     `document ${id} does not exist in namespace '${ns}'`),
   routeNotFound: define('SILT_ERR_ROUTE_NOT_FOUND', 404, (method: string, url: string) =>
@@ -90,8 +98,17 @@ export const Errors = {
   // 409
   schemaConflict: define('SILT_ERR_NAMESPACE_SCHEMA_CONFLICT', 409, (ns: string, detail: string) =>
     `namespace '${ns}' already exists with a different schema (${detail}); delete it first or use another name`),
+  turbopufferSchemaConflict: define('SILT_ERR_TPUF_SCHEMA_CONFLICT', 409, (ns: string, what: string) =>
+    `namespace '${ns}': ${what}`),
   writeConflict: define('SILT_ERR_NAMESPACE_WRITE_CONFLICT', 409, (ns: string) =>
     `another writer changed namespace '${ns}' concurrently; the write was not applied, retry it`),
+
+  namespaceExists: define('SILT_ERR_NAMESPACE_EXISTS', 409, (ns: string) =>
+    `namespace '${ns}' already exists; copy to a new name, or delete '${ns}' first`),
+
+  // 410
+  versionExpired: define('SILT_ERR_VERSION_EXPIRED', 410, (ns: string, what: string, oldest: number) =>
+    `${what} of namespace '${ns}' is older than the history kept (compaction.history_retention_secs); the oldest version kept is ${oldest}`),
 
   // 421
   misrouted: define('SILT_ERR_ROUTING_MISMATCH', 421, (ns: string, from: string, self: string, owner: string) =>

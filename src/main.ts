@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads) });
   const catalog = new NamespaceCatalog({
     store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, metrics,
+    history: { graceMs: config.compaction.gc_grace_secs * 1000, retentionMs: config.compaction.history_retention_secs * 1000 },
   });
   // Only indexers (and a single node) fold tails into segments and compact: query nodes own nothing.
   const maintenance = role === 'query'
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
     queryLimits: config.query,
     nodeId,
     compaction: config.compaction,
+    historyRetentionSecs: config.compaction.history_retention_secs,
     ...(cluster ? { cluster } : {}),
     auth: authOptions(config.auth),
     metrics,

@@ -68,6 +68,12 @@ export class NodeMetrics {
     labelNames: ['kind'], buckets: BUILD_BUCKETS, registers: [this.registry],
   });
 
+  /** The last recall measured by POST /v1/namespaces/:ns/_debug/recall, by namespace. */
+  readonly annRecall = new Gauge({
+    name: 'silt_ann_recall', help: 'Recall of approximate vector search against exhaustive search, as last measured by _debug/recall, by namespace.',
+    labelNames: ['namespace'], registers: [this.registry],
+  });
+
   private read: () => Sample[] = () => [];
 
   /**

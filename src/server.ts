@@ -1,9 +1,10 @@
 // The HTTP server: fastify with Silt's error mapping, body limits, health, and the routes of
 // the roles this node plays.
+import fastifyCompress from '@fastify/compress';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Errors, SiltError } from './errors.ts';
 import { parseConfig } from './config/index.ts';
-import { edgeOptions, envelope, guardConnections, httpLimits, NDJSON_TYPE, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
+import { edgeOptions, envelope, inflateRequestBodies, guardConnections, httpLimits, NDJSON_TYPE, refusedBody, REQUEST_ID, type HttpLimits } from './http-edge.ts';
 import type { ObjectStore } from './storage/object-store.ts';
 import { isStorageError } from './storage/errors.ts';
 import { CATALOG_PREFIX } from './storage/layout.ts';
@@ -11,13 +12,26 @@ import type { NamespaceCatalog } from './indexer/catalog.ts';
 import { registerWriteRoutes, UPSERT_ROUTE } from './indexer/routes.ts';
 import { registerReadRoutes } from './namespace/routes.ts';
 import { registerCompactionRoutes } from './compaction/routes.ts';
+import { registerHistoryRoutes } from './indexer/history-routes.ts';
 import type { QueryLimits } from './query/request.ts';
 import type { DiskCacheStats, MemoryCacheStats } from './cache/index.ts';
 import { registerClusterRouting, type RoutingOptions, type RoutingStats } from './cluster/routing.ts';
 import { NodeMetrics, type Sample } from './metrics.ts';
 import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
+import { isTurbopufferPath, sendTurbopufferError } from './turbopuffer/http.ts';
+import { registerTurbopufferRoutes } from './turbopuffer/routes.ts';
+import { turbopufferRead } from './turbopuffer/read-routes.ts';
 import type { BuildPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
+import { registerConsole } from './console/routes.ts';
+import { NODE_OPERATIONS, openApiDocument } from './openapi/document.ts';
+import { WRITE_OPERATIONS } from './indexer/openapi.ts';
+import { READ_OPERATIONS } from './namespace/openapi.ts';
+import { COMPACTION_OPERATIONS } from './compaction/openapi.ts';
+import { HISTORY_OPERATIONS } from './indexer/history-openapi.ts';
+
+/** GET /openapi.json: every native route's description, written beside its routes (src/openapi/). */
+export const API_DOCUMENT = openApiDocument([...NODE_OPERATIONS, ...WRITE_OPERATIONS, ...READ_OPERATIONS, ...COMPACTION_OPERATIONS, ...HISTORY_OPERATIONS]);
 
 /** What GET /stats reports and GET /metrics exposes. */
 export interface NodeStats {
@@ -56,6 +70,8 @@ export interface ServerDeps {
   http?: HttpLimits;
   /** The node's metrics registry (src/metrics.ts); a new one when absent. */
   metrics?: NodeMetrics;
+  /** compaction.history_retention_secs: how far back restores may go; the default when absent. */
+  historyRetentionSecs?: number;
 }
 
 export function buildServer(serverDeps: ServerDeps): FastifyInstance {
@@ -73,6 +89,12 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
   app.addHook('onClose', async () => {
     closing = true;
   });
+
+  // Responses of 1 KiB or more are gzip-compressed for clients that accept it (brotli is not
+  // offered: it costs more CPU per response than it saves on these JSON bodies); compressed
+  // request bodies are inflated before the parsers below.
+  inflateRequestBodies(app);
+  void app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], threshold: 1024 });
 
   // Bodies are JSON, whatever the content type, unless it says they are something else (refusedBody).
   app.removeAllContentTypeParsers();
@@ -111,39 +133,50 @@ export function buildServer(serverDeps: ServerDeps): FastifyInstance {
     const silt = toSiltError(error, request, deps.bodyLimit);
     // The client's message names the namespace; object keys and storage errors go here only.
     if (silt.statusCode >= 500) request.log.error({ err: error, ...silt.logFields }, 'request failed');
+    if (isTurbopufferPath(request.url)) return sendTurbopufferError(reply, silt);
     void reply.status(silt.statusCode).send(envelope(silt));
   });
   app.setNotFoundHandler((request, reply) => {
     const e = Errors.routeNotFound(request.method, request.url);
+    if (isTurbopufferPath(request.url)) return sendTurbopufferError(reply, e);
     void reply.status(404).send(envelope(e));
   });
 
   // Before every route (each must be classified) and before cluster routing (checked, then relayed).
   registerAuth(app, deps.auth ?? NO_AUTH);
-  app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
-  // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
-  app.get('/ready', async () => {
-    try {
-      await deps.store.list(CATALOG_PREFIX, { maxKeys: 1 });
-      await deps.store.checkWritable?.();
-      return { status: 'ready', node: deps.nodeId };
-    } catch (e) {
-      const operation = isStorageError(e) ? e.operation : 'list';
-      throw Errors.storageUnavailable(null, { operation, key: isStorageError(e) ? e.key : CATALOG_PREFIX, message: (e as Error).message });
-    }
-  });
+  let routing: RoutingStats | null = null;
+  // Routes are added once the compression plugin has loaded, so that its onRoute hook sees each.
+  void app.after(() => {
+    app.get('/health', async () => ({ status: closing ? 'stopping' : 'ok', node: deps.nodeId }));
+    // Ready when object storage answers and can take writes: a node that cannot reach it can acknowledge nothing.
+    app.get('/ready', async () => {
+      try {
+        await deps.store.list(CATALOG_PREFIX, { maxKeys: 1 });
+        await deps.store.checkWritable?.();
+        return { status: 'ready', node: deps.nodeId };
+      } catch (e) {
+        const operation = isStorageError(e) ? e.operation : 'list';
+        throw Errors.storageUnavailable(null, { operation, key: isStorageError(e) ? e.key : CATALOG_PREFIX, message: (e as Error).message });
+      }
+    });
 
-  const routing = deps.cluster ? registerClusterRouting(app, { ...deps.cluster, metrics }) : null;
-  app.get('/stats', async () => ({ ...deps.stats(), routing }));
-  metrics.sampled(() => metricSamples(deps.stats(), routing, nodeTotals(deps.catalog)));
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metrics.contentType);
-    return metrics.render();
-  });
+    routing = deps.cluster ? registerClusterRouting(app, { ...deps.cluster, metrics, customReads: turbopufferRead }) : null;
+    app.get('/stats', async () => ({ ...deps.stats(), routing }));
+    metrics.sampled(() => metricSamples(deps.stats(), routing, nodeTotals(deps.catalog)));
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', metrics.contentType);
+      return metrics.render();
+    });
+    // Behind the API keys like the API it describes (any key): it says which routes exist, nothing more.
+    app.get('/openapi.json', async () => API_DOCUMENT);
 
-  registerWriteRoutes(app, deps);
-  registerReadRoutes(app, deps);
-  registerCompactionRoutes(app, deps);
+    registerWriteRoutes(app, deps);
+    registerReadRoutes(app, deps);
+    registerCompactionRoutes(app, deps);
+    registerTurbopufferRoutes(app, deps);
+    registerHistoryRoutes(app, deps);
+    registerConsole(app);
+  });
   return app;
 }
 

@@ -1,4 +1,5 @@
-// `silt`: the command line. Each command is one file; all but `serve` talk to a node over HTTP.
+// `silt`: the command line. Each command is one file; all but `serve`, `backup` and `restore`
+// (which work on object storage) talk to a node over HTTP.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './client.ts';
 import { serveCommand } from './serve.ts';
@@ -7,12 +8,13 @@ import { exportCommand } from './export.ts';
 import { queryCommand } from './query.ts';
 import { namespacesCommand } from './namespaces.ts';
 import { statsCommand } from './stats.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
 
 const program = new Command('silt')
   .description('Vector and full-text search on object storage')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
-for (const make of [serveCommand, importCommand, exportCommand, queryCommand, namespacesCommand, statsCommand]) program.addCommand(make());
+for (const make of [serveCommand, importCommand, exportCommand, queryCommand, namespacesCommand, statsCommand, backupCommand, restoreCommand]) program.addCommand(make());
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,8 @@ export interface ForwardRequest {
   path: string;
   body: Buffer | null;
   contentType: string | undefined;
+  /** The client's content-encoding: the body is relayed as it arrived, compressed or not. */
+  contentEncoding?: string | undefined;
   timeoutMs: number;
   /** This node's id, sent so the receiver can tell a forwarded request from a client's. */
   from: string;
@@ -50,6 +52,7 @@ export function forward(baseUrl: string, req: ForwardRequest): Promise<ForwardRe
   const secure = url.protocol === 'https:';
   const headers: Record<string, string | number> = { [FORWARDED_BY]: req.from };
   if (req.contentType) headers['content-type'] = req.contentType;
+  if (req.contentEncoding) headers['content-encoding'] = req.contentEncoding;
   if (req.authorization) headers.authorization = req.authorization;
   if (req.clusterToken) headers[CLUSTER_TOKEN] = req.clusterToken;
   if (req.requestId) headers[REQUEST_ID] = req.requestId;

@@ -12,6 +12,7 @@
 // chooses who answers (the owner, by forwarding, or a view); a view's read is served by the same
 // serveRead as the owner's routes, with served_from and its marks added.
 import type { IncomingMessage } from 'node:http';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
@@ -34,6 +35,11 @@ export interface RoutingOptions {
   clusterToken?: string;
   /** Query durations of the reads answered here from a view. */
   metrics?: NodeMetrics;
+  /**
+   * The reads of other APIs over the same namespaces (the turbopuffer-compatible one): the read a
+   * request asks for, from its method, path (without the query string) and parsed body, or null.
+   */
+  customReads?: (method: string, path: string, body: () => unknown) => NamespaceRead | null;
 }
 
 /** Counters of what routing did, for /metrics and /stats. */
@@ -52,7 +58,8 @@ interface NamespaceRoute {
 
 export function namespaceRoute(url: string): NamespaceRoute | null {
   const path = url.split('?', 1)[0]!;
-  const m = /^\/v1\/namespaces\/([^/]+)(\/.*)?$/.exec(path);
+  // /v2 is the turbopuffer-compatible API (src/turbopuffer/): its namespaces are routed alike.
+  const m = /^\/v[12]\/namespaces\/([^/]+)(\/.*)?$/.exec(path);
   if (!m) return null;
   let ns: string;
   try {
@@ -64,11 +71,16 @@ export function namespaceRoute(url: string): NamespaceRoute | null {
 }
 
 /** The read a request asks for, or null for a write (and any other request). */
-function readOf(method: string, rest: string, body: Buffer, url: string): NamespaceRead | null {
+function readOf(method: string, rest: string, body: Buffer, url: string, custom: RoutingOptions['customReads']): NamespaceRead | null {
+  const read = custom?.(method, url.split('?', 1)[0]!, () => parseJson(body));
+  if (read) return read;
   if (method === 'POST' && rest === '/query') return { kind: 'query', body: parseJson(body) };
   if (method === 'GET' && rest === '/documents') return listRead(Object.fromEntries(new URL(url, 'http://x').searchParams));
   if (method === 'GET' && rest === '') return { kind: 'namespace' };
   if (method === 'GET' && /^\/documents\/[^/]+$/.test(rest)) return { kind: 'document', id: documentId(rest) };
+  // turbopuffer's reads (src/turbopuffer/): metadata under /v2, the schema under /v1.
+  if (method === 'GET' && rest === '/metadata' && url.startsWith('/v2/')) return { kind: 'metadata' };
+  if (method === 'GET' && rest === '/schema' && url.startsWith('/v1/')) return { kind: 'schema' };
   return null;
 }
 
@@ -105,7 +117,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     try {
       stats.forwarded++;
       res = await forward(owner.url, {
-        method: req.method, path: req.url, body, contentType: req.headers['content-type'], timeoutMs, from: topology.selfId,
+        method: req.method, path: req.url, body, contentType: req.headers['content-type'], contentEncoding: req.headers['content-encoding'], timeoutMs, from: topology.selfId,
         authorization: req.headers.authorization, clusterToken: opts.clusterToken, requestId: req.id,
       });
     } catch (e) {
@@ -146,11 +158,18 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     const from = req.headers[FORWARDED_BY];
     if (typeof from === 'string') throw Errors.misrouted(route.ns, from, topology.selfId, topology.ownerOf(route.ns).id);
 
+    if (req.method === 'GET' && route.rest === '/hint_cache_warm' && req.url.startsWith('/v1/')) {
+      // turbopuffer's cache hint warms this node: its view opened (segments read through the
+      // disk tier) and kept; an open view costs nothing more.
+      await views.warm(route.ns);
+      return reply.code(202).send({ status: 'ACCEPTED' });
+    }
     const body = await readBody(req.raw, opts.bodyLimit);
-    const read = readOf(req.method, route.rest, body, req.url);
+    const read = readOf(req.method, route.rest, inflated(body, req.headers['content-encoding'], opts.bodyLimit), req.url, opts.customReads);
     const started = performance.now();
     let choice: ViewChoice | null;
-    if (read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual') {
+    const eventual = read?.kind === 'custom' ? read.eventual : read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual';
+    if (eventual) {
       // Answered here without asking the owner, from a view at most eventualMaxStalenessMs old.
       const { view, ageMs } = await views.recent(route.ns, opts.eventualMaxStalenessMs);
       stats.servedEventual++;
@@ -161,7 +180,9 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     }
     // The body first: a read the view refuses (a bad query, no such document) is an error, unmarked.
     const observer = opts.metrics ? { metrics: opts.metrics, servedFromStorage: choice.servedFrom === 'object_storage' } : undefined;
-    const answer = { ...await serveRead(choice.view, read!, opts.queryLimits, started, observer), ...choice.marks };
+    const served = await serveRead(choice.view, read!, opts.queryLimits, started, observer);
+    // A schema body is a map of attributes: the marks travel in the header only.
+    const answer = read!.kind === 'schema' ? served : { ...served, ...choice.marks };
     reply.header('x-silt-served-from', choice.servedFrom);
     return reply.code(200).send(answer);
   });
@@ -179,6 +200,20 @@ async function readBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** The body as the routes would parse it: gzip and deflate bodies inflated, up to `limit` bytes. */
+function inflated(body: Buffer, encoding: string | undefined, limit: number): Buffer {
+  const name = encoding?.trim().toLowerCase();
+  if (body.length === 0 || !name || name === 'identity') return body;
+  try {
+    if (name === 'gzip') return gunzipSync(body, { maxOutputLength: limit });
+    if (name === 'deflate') return inflateSync(body, { maxOutputLength: limit });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw Errors.bodyTooLarge(limit);
+    throw Errors.bodyEncoding(name);
+  }
+  throw Errors.contentType(`content-encoding '${name.slice(0, 40)}' is not supported; send gzip, deflate or identity`);
 }
 
 function parseJson(body: Buffer): unknown {

@@ -11,6 +11,7 @@ import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { SegmentReader } from '../segment/index.ts';
+import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { openSegmentReader } from '../namespace/objects.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
@@ -115,8 +116,16 @@ export class NamespaceView implements ReadableNamespace {
     return this.current.list(after, limit);
   }
 
+  sources(): RowSource[] {
+    return this.current.sources();
+  }
+
   stats() {
     return this.current.stats();
+  }
+
+  metadata() {
+    return this.current.metadata();
   }
 }
 
@@ -153,6 +162,15 @@ export class ViewCatalog {
     const view = this.viewOf(name);
     if (Date.now() - view.refreshedAt > maxAgeMs) await this.refreshOrForget(view);
     return { view, ageMs: Math.max(0, Date.now() - view.refreshedAt) };
+  }
+
+  /**
+   * The view opened once (its segments read through the cache tiers) and kept: a hint that
+   * reads are coming. A view already open is left as it is; reads refresh it as they need.
+   */
+  async warm(name: string): Promise<void> {
+    const view = this.viewOf(name);
+    if (view.refreshedAt === 0) await this.refreshOrForget(view);
   }
 
   get size(): number {

@@ -48,7 +48,7 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
         // The rows are read out of the inputs only once a build thread is free.
         const { bytes, meta } = (await ns.deps.builds.build(() => ({
           ...mergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
-            { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }),
+            { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }, ns.schema),
           ivfFrom: ns.deps.indexing.ivf_min_rows,
         }), { transfer: true }))!;
         output = await uploadSegment(ns, newSegmentId(), bytes, meta);

@@ -14,7 +14,7 @@ export interface MaintenanceOptions {
   flush_docs: number;
   flush_bytes: number;
   flush_interval_secs: number;
-  compaction: { enabled: boolean; interval_secs: number; max_segments: number; max_total_docs: number; gc_grace_secs: number };
+  compaction: { enabled: boolean; interval_secs: number; max_segments: number; max_total_docs: number; gc_grace_secs: number; history_retention_secs?: number };
 }
 
 interface State {
@@ -131,7 +131,7 @@ export class Maintenance {
       }
       if (this.gcDue(ns, s)) {
         const started = this.now();
-        const removed = await ns.exclusive(() => collectGarbage(ns.deps.store, ns.name, ns.loaded.manifest, compaction.gc_grace_secs * 1000, started));
+        const removed = await ns.exclusive(() => collectGarbage(ns.deps.store, ns.name, ns.loaded.manifest, compaction.gc_grace_secs * 1000, started, (compaction.history_retention_secs ?? 0) * 1000));
         s.lastGc = this.now();
         s.gcDue = false;
         if (started - s.changedAt >= compaction.gc_grace_secs * 1000) s.ageOutDue = false;

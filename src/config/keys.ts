@@ -195,6 +195,10 @@ const KEYS: KeyDefinitions = {
     type: int(0), default: 300,
     doc: 'How long an object no manifest refers to is kept for queries still reading it before it is deleted.',
   },
+  'compaction.history_retention_secs': {
+    type: int(0), default: 604_800,
+    doc: 'How far back manifest versions (and the segments they name) are kept, so a namespace can be restored to any of them; 0 keeps only the current one.',
+  },
   'query.default_top_k': {
     type: positiveInt, default: 10,
     doc: 'Results returned when a query does not give top_k.',

@@ -51,6 +51,7 @@ export interface SiltConfig {
     max_segments: number;
     max_total_docs: number;
     gc_grace_secs: number;
+    history_retention_secs: number;
   };
   query: { default_top_k: number; max_top_k: number };
   logging: { level: LogLevel; format: LogFormat };

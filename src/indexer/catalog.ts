@@ -6,7 +6,7 @@ import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
 import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
-import { CATALOG_PREFIX, catalogKey, manifestPointerKey, manifestPrefix, namespaceOfCatalogKey, namespacePrefix } from '../storage/layout.ts';
+import { CATALOG_PREFIX, catalogKey, manifestPointerKey, manifestPrefix, namespaceOfCatalogKey, namespacePrefix, parseKey } from '../storage/layout.ts';
 import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
@@ -15,6 +15,10 @@ import { WriteAdmission } from './backpressure.ts';
 import pLimit from 'p-limit';
 import { flushTail } from './flush.ts';
 import { SHUTDOWN_FLUSH_CONCURRENCY } from './flush-all.ts';
+import { lendersOf, lentSegments, sweepLender, type RetentionWindow } from '../manifest/shared.ts';
+
+/** compaction.gc_grace_secs and history_retention_secs defaults, for catalogs built without them. */
+const DEFAULT_WINDOW: RetentionWindow = { graceMs: 300_000, retentionMs: 604_800_000 };
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
@@ -36,7 +40,7 @@ export class NamespaceCatalog {
   private readonly lastUsed = new Map<string, number>();
   private closedIdle = 0;
 
-  constructor(private readonly deps: NamespaceDeps, private readonly now: () => number = Date.now) {
+  constructor(private readonly deps: NamespaceDeps, readonly now: () => number = Date.now) {
     this.manifests = new ManifestStore(deps.store);
     // Summed at each write: 2,000 open namespaces cost a few microseconds, and no counter can drift.
     this.admission = new WriteAdmission(deps.indexing, () => {
@@ -46,8 +50,45 @@ export class NamespaceCatalog {
     });
   }
 
-  private get store(): ObjectStore {
+  get store(): ObjectStore {
     return this.deps.store;
+  }
+
+  get window(): RetentionWindow {
+    return this.deps.history ?? DEFAULT_WINDOW;
+  }
+
+  /**
+   * Runs fn after every earlier operation (create, open, delete, restore, copy) on each of `names`
+   * has finished, holding them all. They are taken in one order, so two calls never deadlock.
+   */
+  serialized<T>(names: string[], fn: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = [...new Set(names)].sort();
+    if (first === undefined) return fn();
+    return this.exclusive(first, () => this.serialized(rest, fn));
+  }
+
+  /** Removes what a deleted incarnation of `name` left, before a new first manifest is written. */
+  clearForCreate(name: string): Promise<void> {
+    return this.removeObjects(name, false);
+  }
+
+  /** Drops any open instance of `name` without touching storage: another path just created it. */
+  forget(name: string): void {
+    this.open.delete(name);
+    this.ready.delete(name);
+  }
+
+  /** The namespace's current manifest, read from storage; 404 when it does not exist. */
+  async loadManifest(name: string): Promise<LoadedManifest> {
+    const loaded = await guard(name, () => this.manifests.load(name));
+    if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
+    return loaded;
+  }
+
+  /** fn with storage errors translated as every catalog operation translates them. */
+  guarded<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return guard(name, fn);
   }
 
   /** Runs fn after every earlier operation on `name` has finished. */
@@ -79,6 +120,25 @@ export class NamespaceCatalog {
       this.ready.delete(name);
       return true;
     });
+  }
+
+  /**
+   * The namespace, created with `schema` first when it does not exist (turbopuffer's implicit
+   * creation on first write). `created` says which; an existing one keeps its own schema.
+   */
+  async ensure(name: string, schema: () => NamespaceSchema): Promise<{ ns: Namespace; created: boolean }> {
+    if (this.ready.has(name)) return { ns: await this.get(name), created: false };
+    const created = await this.exclusive(name, async () => {
+      const existing = await guard(name, () => this.manifests.load(name));
+      if (existing && !existing.manifest.deleted) return false;
+      if (existing) await guard(name, () => this.removeObjects(name, false));
+      await guard(name, () => this.manifests.create(name, schema(), existing));
+      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
+      this.open.delete(name);
+      this.ready.delete(name);
+      return true;
+    });
+    return { ns: await this.get(name), created };
   }
 
   /** The open namespace; 404 when it does not exist. */
@@ -160,6 +220,35 @@ export class NamespaceCatalog {
     return closed;
   }
 
+  /**
+   * Runs fn with the namespace closed and every acknowledged write folded into its current
+   * manifest (a restore or copy commits on top of that). Writes that arrive meanwhile wait on
+   * the name's lock; one already holding the closed instance gets a 409 and is retried by the
+   * client. The next request reopens the namespace from whatever fn committed. A failed flush
+   * fails the whole call, with nothing changed.
+   */
+  quiesce<T>(name: string, fn: (loaded: LoadedManifest) => Promise<T>): Promise<T> {
+    return this.exclusive(name, async () => {
+      let ns = this.ready.get(name);
+      // Not open here: open it, so that a tail left in the WAL is flushed like any other.
+      if (!ns) ns = await this.load(name);
+      this.ready.delete(name);
+      this.open.delete(name);
+      this.lastUsed.delete(name);
+      await this.onClose?.(ns);
+      await ns.close(Errors.writeConflict(name));
+      const closing = ns;
+      try {
+        await guard(name, () => flushTail(closing));
+      } finally {
+        await ns.exclusive(async () => {
+          for (const segment of closing.segments) segment.reader.close();
+        });
+      }
+      return fn(await this.loadManifest(name));
+    });
+  }
+
   /** Namespaces closed for idleness since the node started. */
   get closedIdleTotal(): number {
     return this.closedIdle;
@@ -168,6 +257,29 @@ export class NamespaceCatalog {
   /** The namespaces open right now. */
   openNamespaces(): Namespace[] {
     return [...this.ready.values()];
+  }
+
+  /**
+   * One page of namespace names in order, those starting with `prefix`, after `cursor` (the last
+   * name of the previous page): one LIST of the catalog. `next` is null on the last page.
+   */
+  async listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }> {
+    return guard('(catalog)', async () => {
+      const names: string[] = [];
+      let startAfter = cursor !== null && cursor >= prefix ? catalogKey(cursor) : undefined;
+      // Keys that are not namespace markers are skipped, so a page may take more than one LIST.
+      for (;;) {
+        const page = await this.store.list(catalogKey(prefix), { ...(startAfter === undefined ? {} : { startAfter }), maxKeys: Math.min(1000, pageSize + 1) });
+        for (const obj of page.objects) {
+          const ns = namespaceOfCatalogKey(obj.key);
+          if (ns !== null) names.push(ns);
+        }
+        if (names.length > pageSize) return { names: names.slice(0, pageSize), next: names[pageSize - 1]! };
+        const last = page.objects[page.objects.length - 1];
+        if (!page.nextToken || !last) return { names, next: null };
+        startAfter = last.key;
+      }
+    });
   }
 
   async list(): Promise<string[]> {
@@ -205,6 +317,10 @@ export class NamespaceCatalog {
         await guard(name, () => this.manifests.commit(name, current, { deleted: true }));
       }
       await guard(name, () => this.removeObjects(name, true));
+      // Namespaces it borrowed segments from that are gone too: their prefix is nobody else's to clean.
+      for (const lender of lendersOf(name, current?.manifest ?? loaded.manifest)) {
+        await guard(name, () => sweepLender(this.store, lender, this.window, this.now()));
+      }
     });
   }
 
@@ -217,7 +333,12 @@ export class NamespaceCatalog {
     const manifests = manifestPrefix(name);
     const data: string[] = [];
     const versions: string[] = [];
+    // Segments that copies still name stay, with their borrowers' markers; whoever sweeps the
+    // prefix later (manifest/shared.ts) deletes them once no copy needs them.
+    const lent = await lentSegments(this.store, name, this.window, this.now());
+    const stale = new Set(lent.staleMarkers);
     for await (const obj of listAll(this.store, namespacePrefix(name))) {
+      if (lent.keys.has(obj.key) || (parseKey(obj.key)?.kind === 'borrower' && !stale.has(obj.key))) continue;
       if (!obj.key.startsWith(manifests)) data.push(obj.key);
       else if (obj.key !== manifestPointerKey(name)) versions.push(obj.key);
     }

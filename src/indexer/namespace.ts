@@ -4,7 +4,7 @@
 // only once their WAL object is durable.
 import type { SiltConfig } from '../config/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
+import { ManifestStore, type LoadedManifest, type SegmentRef } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import { idKey } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
@@ -22,17 +22,40 @@ import { openSegmentReader } from '../namespace/objects.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
 import type { WriteAdmission } from './backpressure.ts';
 import type { NodeMetrics } from '../metrics.ts';
+import type { RetentionWindow } from '../manifest/shared.ts';
 
 export type { QueryHitJson } from '../namespace/state.ts';
 
 export type WriteRequest =
   | { kind: 'upsert'; docs: Document[] }
   | { kind: 'delete'; ids: DocId[] }
-  | { kind: 'delete_filter'; filter: CompiledFilter };
+  | { kind: 'delete_filter'; filter: CompiledFilter }
+  /**
+   * A write decided on the owner when its turn comes (conditional writes, patches): `resolve`
+   * reads the state as of every earlier write and returns the ops to log. `bytes` estimates
+   * its size for backpressure.
+   */
+  | { kind: 'resolve'; bytes: number; resolve: (state: WriteState) => Promise<ResolvedWrite> };
+
+/** The state a resolved write sees: every write applied or sealed before it, in order. */
+export interface WriteState {
+  /** A Promise: the stored version's vector may live in IVF blocks read on demand. */
+  get(id: DocId): Promise<Document | null>;
+  /** Ids of the live documents passing `filter`. */
+  matching(filter: CompiledFilter): DocId[];
+}
+
+export interface ResolvedWrite {
+  ops: WalOp[];
+  /** What the request reports back; its ops are all applied or none. */
+  detail: unknown;
+}
 
 export interface WriteResult {
   /** Documents written (upsert) or deleted (delete, delete by filter). */
   count: number;
+  /** A resolved write's own report. */
+  detail?: unknown;
 }
 
 export type IndexingOptions = SiltConfig['indexing'];
@@ -47,6 +70,8 @@ export interface NamespaceDeps {
   builds: BuildPool;
   /** The node's metrics (WAL commit and build durations); absent in tests that do not look. */
   metrics?: NodeMetrics;
+  /** GC grace and history retention, for deletes of namespaces whose segments copies share; the config defaults when absent. */
+  history?: RetentionWindow;
 }
 
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */
@@ -124,7 +149,7 @@ export class Namespace implements ReadableNamespace {
     }
     const bytes = request.kind === 'upsert'
       ? request.docs.length * (this.schema.vector_dim * 4 + 128)
-      : request.kind === 'delete' ? request.ids.length * 32 : 64;
+      : request.kind === 'delete' ? request.ids.length * 32 : request.kind === 'resolve' ? request.bytes : 64;
     this.pendingBytes += bytes;
     return this.writer.append(request, bytes).finally(() => {
       this.pendingBytes -= bytes;
@@ -148,6 +173,10 @@ export class Namespace implements ReadableNamespace {
     return this.state.query(q, this.deps.indexing.hnsw_ef_search);
   }
 
+  metadata() {
+    return { ...this.state.metadata(), unindexed_bytes: this.unindexedBytes };
+  }
+
   /** GET /v1/namespaces/:ns's numbers, with the tail's size against its backpressure limit. */
   stats() {
     return { ...this.state.stats(), unindexed_bytes: this.unindexedBytes, unindexed_limit_bytes: this.admission.namespaceLimit };
@@ -163,6 +192,24 @@ export class Namespace implements ReadableNamespace {
     return run;
   }
 
+  /**
+   * Commits the schema `change` makes of the current one (null: nothing to change; it throws to
+   * refuse) to the manifest, then serves it: the tail is rebuilt under it so new full-text
+   * fields are indexed. Takes the maintenance turn, so it never races a flush's or merge's
+   * manifest commit, and `change` sees the schema as every earlier change left it.
+   */
+  changeSchema(change: (current: NamespaceSchema) => NamespaceSchema | null): Promise<NamespaceSchema> {
+    return this.exclusive(async () => {
+      const next = change(this.schema);
+      if (next === null) return this.schema;
+      const loaded = await new ManifestStore(this.deps.store).commit(this.name, this.loaded, { schema: next })
+        .catch((e: unknown) => { throw storageFailure(e, this.name); });
+      this.state.loaded = loaded;
+      this.state.memtable = this.state.memtable.retainAfter(-1, next);
+      return next;
+    });
+  }
+
   /** Stops accepting writes and waits for queued ones. */
   close(reason: Error): Promise<void> {
     return this.writer.close(reason);
@@ -173,14 +220,49 @@ export class Namespace implements ReadableNamespace {
    * against the applied state plus the earlier requests of the same batch, so replaying the WAL
    * needs no filter evaluation and gives exactly the acknowledged outcome.
    */
-  private seal(payloads: WriteRequest[]): { ops: WalOp[]; results: WriteResult[] } {
+  private async seal(payloads: WriteRequest[]): Promise<{ ops: WalOp[]; results: WriteResult[] }> {
     const ops: WalOp[] = [];
     const overlay = new Map<string, Document | null>();
     const exists = (id: DocId): boolean => {
       const o = overlay.get(idKey(id));
       return o === undefined ? this.state.has(id) : o !== null;
     };
-    const results = payloads.map((p): WriteResult => {
+    const state: WriteState = {
+      get: async (id) => {
+        const o = overlay.get(idKey(id));
+        return o === undefined ? this.get(id) : o;
+      },
+      matching: (filter) => matchingIds(filter),
+    };
+    const matchingIds = (filter: CompiledFilter): DocId[] => {
+      const matched: DocId[] = [];
+      for (const source of this.sources()) {
+        for (const row of matchingRows(source, filter)) {
+          const id = source.id(row);
+          if (!overlay.has(idKey(id))) matched.push(id);
+        }
+      }
+      for (const doc of overlay.values()) {
+        if (doc && filter.match(doc)) matched.push(doc.id);
+      }
+      return matched;
+    };
+    // One payload at a time: each sees the overlay of those before it.
+    const sealOne = async (p: WriteRequest): Promise<WriteResult> => {
+      if (p.kind === 'resolve') {
+        // Checked before it was queued; a throw here fails this request alone, never its batch.
+        let resolved: ResolvedWrite;
+        try {
+          resolved = await p.resolve(state);
+        } catch (e) {
+          return { count: 0, detail: e instanceof Error ? e : new Error(String(e)) };
+        }
+        for (const op of resolved.ops) {
+          ops.push(op);
+          overlay.set(idKey(op.kind === 'upsert' ? op.doc.id : op.id), op.kind === 'upsert' ? op.doc : null);
+        }
+        return { count: resolved.ops.length, detail: resolved.detail };
+      }
       if (p.kind === 'upsert') {
         for (const doc of p.docs) {
           ops.push({ kind: 'upsert', doc });
@@ -197,22 +279,15 @@ export class Namespace implements ReadableNamespace {
         }
         return { count };
       }
-      const matched: DocId[] = [];
-      for (const source of this.sources()) {
-        for (const row of matchingRows(source, p.filter)) {
-          const id = source.id(row);
-          if (!overlay.has(idKey(id))) matched.push(id);
-        }
-      }
-      for (const doc of overlay.values()) {
-        if (doc && p.filter.match(doc)) matched.push(doc.id);
-      }
+      const matched = matchingIds(p.filter);
       for (const id of matched) {
         ops.push({ kind: 'delete', id });
         overlay.set(idKey(id), null);
       }
       return { count: matched.length };
-    });
+    };
+    const results: WriteResult[] = [];
+    for (const p of payloads) results.push(await sealOne(p));
     return { ops, results };
   }
 

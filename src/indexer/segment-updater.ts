@@ -56,8 +56,12 @@ export async function commitSegments(ns: Namespace, change: SegmentChange): Prom
     const { segment, maxSeq, deadRows } = added;
     refs.push(segmentRef(segment.id, segment.key, segment.reader.meta, maxSeq, deadRows()));
   }
+  // The time of the newest write leaving the tail, so a namespace's updated_at survives the fold.
+  const foldedAt = watermark === undefined ? null : ns.state.writtenAt(watermark);
   const next = await new ManifestStore(ns.deps.store).commit(ns.name, ns.loaded, {
-    segments: refs, ...(watermark === undefined ? {} : { wal_watermark: watermark }),
+    segments: refs,
+    ...(watermark === undefined ? {} : { wal_watermark: watermark, wal_ops: (ns.loaded.manifest.wal_ops ?? 0) + ns.state.opsThrough(watermark) }),
+    ...(foldedAt === null ? {} : { updated_at: new Date(foldedAt).toISOString() }),
   });
   // Swap synchronously: writes applied while the commit was in flight are accounted for here.
   const state = ns.state;

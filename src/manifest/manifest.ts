@@ -41,6 +41,8 @@ export interface Manifest {
   version: number;
   schema: NamespaceSchema;
   created_at: string;
+  /** When the newest write folded into segments was made; absent before the first flush. */
+  updated_at?: string;
   /** Highest WAL seq folded into segments; WAL objects after it are the unindexed tail. */
   wal_watermark: number;
   segments: SegmentRef[];
@@ -48,6 +50,18 @@ export interface Manifest {
   deleted: boolean;
   /** Random per commit, also in the pointer: names the writer, so its bytes are never another's. */
   commit?: string;
+  /** When this version was committed (ISO-8601, the writer's clock): the point-in-time history. */
+  committed_at?: string;
+  /** The version this one was committed on top of; the chain from the pointer is the history (orphans are off it). */
+  parent?: number;
+  /** Operations (upserts and deletes) folded into segments or dropped by a restore, cumulative: restore counts what it drops from it. */
+  wal_ops?: number;
+  /** Set by a restore: the version whose state this one makes current again. */
+  restored_from?: number;
+  /** Set by a copy (indexer/copy.ts): the namespace and version this one started from. */
+  copied_from?: { namespace: string; version: number };
+  /** Namespaces whose segments this one's history may reference (copy-on-write); their GC asks this one. */
+  lenders?: string[];
 }
 
 export interface LoadedManifest {
@@ -111,14 +125,25 @@ export class ManifestStore {
     return this.write(ns, manifest, previous?.pointerEtag ?? null);
   }
 
+  /** The first manifest of a namespace that starts from another's state (a copy); fields as given. */
+  async createFrom(ns: string, manifest: Omit<Manifest, 'version' | 'format' | 'namespace' | 'created_at'>, previous: LoadedManifest | null): Promise<LoadedManifest> {
+    return this.write(ns, {
+      ...manifest,
+      format: MANIFEST_FORMAT,
+      namespace: ns,
+      version: previous ? previous.manifest.version + 1 : (await this.highestVersion(ns)) + 1,
+      created_at: new Date().toISOString(),
+    }, previous?.pointerEtag ?? null);
+  }
+
   /** Commits a new version on top of `base`; throws ManifestConflictError when another writer won. */
   async commit(ns: string, base: LoadedManifest, change: Partial<Omit<Manifest, 'version' | 'format' | 'namespace'>>): Promise<LoadedManifest> {
-    const manifest: Manifest = { ...base.manifest, ...change, version: base.manifest.version + 1 };
+    const manifest: Manifest = { ...base.manifest, restored_from: undefined, ...change, version: base.manifest.version + 1, parent: base.manifest.version };
     return this.write(ns, manifest, base.pointerEtag);
   }
 
   private async write(ns: string, proposed: Manifest, baseEtag: string | null): Promise<LoadedManifest> {
-    let manifest = { ...proposed, commit: randomBytes(8).toString('hex') };
+    let manifest: Manifest = { ...proposed, commit: randomBytes(8).toString('hex'), committed_at: new Date().toISOString() };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.store.put(manifestVersionKey(ns, manifest.version), Buffer.from(JSON.stringify(manifest), 'utf8'), { ifNoneMatch: '*' });

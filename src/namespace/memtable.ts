@@ -148,9 +148,12 @@ export class Memtable implements RowSource {
     return { ids: rows.map((r) => this.ids[r]!), vectors, hasVector, attributes: rows.map((r) => this.attrs[r]!), maxSeq };
   }
 
-  /** A memtable holding only what was written after `seq` (rows and tombstones). */
-  retainAfter(seq: number): Memtable {
-    const fresh = new Memtable(this.schema);
+  /**
+   * A memtable holding only what was written after `seq` (rows and tombstones), under `schema`
+   * (a superset of this one's after attributes were added: new full-text fields get an index).
+   */
+  retainAfter(seq: number, schema: NamespaceSchema = this.schema): Memtable {
+    const fresh = new Memtable(schema);
     const dim = this.schema.vector_dim;
     for (let row = 0; row < this.ids.length; row++) {
       if (!this.isLive(row) || this.seqs[row]! <= seq) continue;

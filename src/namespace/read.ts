@@ -76,9 +76,10 @@ async function documentsAt(schema: NamespaceSchema, source: RowSource, rows: rea
   return rows.map((row) => documentAt(schema, source, row, vectors));
 }
 
-type RowVectors = { data: Float32Array; offset(row: number): number };
+export type RowVectors = { data: Float32Array; offset(row: number): number };
 
-function vectorAccess(source: RowSource, rows: readonly number[]): Promise<RowVectors> | RowVectors {
+/** The given rows' vectors: IVF segments read only those rows' clusters (vectorsOf), other sources hold them all. */
+export function vectorAccess(source: RowSource, rows: readonly number[]): Promise<RowVectors> | RowVectors {
   return source.vectorsOf ? source.vectorsOf(rows) : { data: source.vectorData(), offset: (row) => source.vectorOffset(row) };
 }
 

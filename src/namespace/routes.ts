@@ -9,6 +9,7 @@ import type { Document } from '../schema/types.ts';
 import { parseQuery, type ParsedQuery, type QueryLimits } from '../query/request.ts';
 import type { NodeMetrics, QueryKind } from '../metrics.ts';
 import type { ReadableNamespace } from './state.ts';
+import { turbopufferSchemaJson } from '../schema/turbopuffer.ts';
 
 type NsParams = { Params: { ns: string } };
 
@@ -19,7 +20,17 @@ export type NamespaceRead =
   | { kind: 'document'; id: string }
   | { kind: 'query'; body: unknown }
   /** A page of documents in id order: the query string's `after` and `limit`, as given. */
-  | { kind: 'list'; after?: string; limit?: string };
+  | { kind: 'list'; after?: string; limit?: string }
+  /**
+   * A read of another API over the same namespace (the turbopuffer-compatible one,
+   * src/turbopuffer/): `serve` answers it from whichever namespace routing chose; `eventual` when
+   * it may be served from a recent local view without asking the owner.
+   */
+  | { kind: 'custom'; eventual: boolean; serve(ns: ReadableNamespace, started: number, observer?: QueryObserver): Promise<object> }
+  /** turbopuffer's GET /v2/namespaces/:ns/metadata. */
+  | { kind: 'metadata' }
+  /** turbopuffer's GET /v1/namespaces/:ns/schema: the flat schema, nothing else in the body. */
+  | { kind: 'schema' };
 
 /** Documents per page of GET /v1/namespaces/:ns/documents, by default and at most. */
 export const LIST_LIMIT = { default: 1000, max: 10_000 };
@@ -61,11 +72,49 @@ export async function serveRead(ns: ReadableNamespace, read: NamespaceRead, limi
     return documentJson(doc);
   }
   if (read.kind === 'list') return listPage(ns, read);
+  if (read.kind === 'custom') return read.serve(ns, started, observer);
+  if (read.kind === 'schema') return turbopufferSchemaJson(ns.schema);
+  if (read.kind === 'metadata') return metadataJson(ns);
   const q = parseQuery(read.body, ns.schema, ns.name, limits);
   const results = await ns.query(q);
   const took = tookMs(started);
   observer?.metrics.queryDuration.observe({ kind: queryKind(q, observer.servedFromStorage ?? false) }, took / 1000);
   return { results, took_ms: took };
+}
+
+/** turbopuffer's namespace metadata, from the owner's state or a view's alike. */
+function metadataJson(ns: ReadableNamespace) {
+  const meta = ns.metadata();
+  return {
+    approx_row_count: ns.stats().documents,
+    approx_logical_bytes: meta.logical_bytes,
+    created_at: meta.created_at,
+    updated_at: meta.updated_at,
+    index: meta.unindexed_bytes > 0 ? { status: 'updating', unindexed_bytes: meta.unindexed_bytes } : { status: 'up-to-date' },
+    schema: turbopufferSchemaJson(ns.schema),
+    encryption: { mode: 'default' },
+  };
+}
+
+/** Namespaces per page of GET /v1/namespaces, by default and at most. */
+export const NAMESPACE_PAGE = { default: 100, max: 1000 };
+
+/** GET /v1/namespaces: `{namespaces: [{id}], next_cursor}`, the shape of both APIs. */
+export async function namespacePage(catalog: ReadRouteDeps['catalog'], query: { prefix?: unknown; page_size?: unknown; cursor?: unknown }) {
+  const one = (v: unknown) => (Array.isArray(v) ? v[0] : v) as string | undefined;
+  const prefix = one(query.prefix) ?? '';
+  const cursor = one(query.cursor) ?? null;
+  const rawSize = one(query.page_size);
+  const pageSize = rawSize === undefined ? NAMESPACE_PAGE.default : Number(rawSize);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > NAMESPACE_PAGE.max) {
+    throw Errors.invalidRequest('page_size', `must be an integer from 1 to ${NAMESPACE_PAGE.max}`);
+  }
+  // Both become object-key prefixes of the catalog listing: names' characters only.
+  for (const [field, value] of [['prefix', prefix], ['cursor', cursor ?? '']] as const) {
+    if (!/^[A-Za-z0-9_.-]{0,128}$/.test(value)) throw Errors.invalidRequest(field, 'namespace names use [A-Za-z0-9_.-], at most 128 characters');
+  }
+  const page = await catalog.listPage(prefix, pageSize, cursor === '' ? null : cursor);
+  return { namespaces: page.names.map((id) => ({ id })), next_cursor: page.next };
 }
 
 async function listPage(ns: ReadableNamespace, read: { after?: string; limit?: string }) {
@@ -89,7 +138,10 @@ export function listRead(query: Record<string, unknown>): NamespaceRead {
 
 export interface ReadRouteDeps {
   /** The namespaces this node owns (the indexer's catalog). */
-  catalog: { list(): Promise<string[]>; get(name: string): Promise<ReadableNamespace> };
+  catalog: {
+    listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }>;
+    get(name: string): Promise<ReadableNamespace>;
+  };
   queryLimits: QueryLimits;
   metrics?: NodeMetrics;
 }
@@ -102,7 +154,7 @@ export function registerReadRoutes(app: FastifyInstance, deps: ReadRouteDeps): v
     return catalog.get(name);
   };
 
-  app.get('/v1/namespaces', async () => ({ namespaces: await catalog.list() }));
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/namespaces', async (req) => namespacePage(catalog, req.query));
 
   app.get<NsParams>('/v1/namespaces/:ns', async (req) =>
     serveRead(await owned(req.params.ns), { kind: 'namespace' }, deps.queryLimits, performance.now()));

@@ -29,7 +29,20 @@ export interface ReadableNamespace {
   list(after: DocId | null, limit: number): Promise<Document[]>;
   /** A Promise: IVF segments read the clusters a query probes from storage (through the cache). */
   query(q: ParsedQuery): Promise<QueryHitJson[]>;
+  /** The sources a read runs over, newest first (NamespaceState.sources), for reads beyond query(). */
+  sources(): RowSource[];
   stats(): ReturnType<typeof namespaceStats>;
+  metadata(): NamespaceMetadata;
+}
+
+export interface NamespaceMetadata {
+  created_at: string;
+  /** When the newest write was made. */
+  updated_at: string;
+  /** Approximate bytes of live data: segments (their live share) and the WAL tail. */
+  logical_bytes: number;
+  /** Bytes written but not yet folded into segments. */
+  unindexed_bytes: number;
 }
 
 export class NamespaceState {
@@ -40,7 +53,7 @@ export class NamespaceState {
   /** The seq of the last WAL entry applied. */
   lastSeq: number;
   /** Sizes (and write times, for the index lag) of the WAL objects after the watermark, oldest first, and their sum. */
-  private walTail: Array<{ seq: number; bytes: number; createdAt: number }> = [];
+  private walTail: Array<{ seq: number; bytes: number; createdAt: number; ops: number }> = [];
   private walTailBytes = 0;
 
   private constructor(readonly name: string, loaded: LoadedManifest, segments: LiveSegment[]) {
@@ -74,6 +87,13 @@ export class NamespaceState {
     return this.walTail[0]?.createdAt ?? null;
   }
 
+  /** When the newest WAL entry after the watermark up to `seq` was written (ms since the epoch); null when none. */
+  writtenAt(seq = Infinity): number | null {
+    let at: number | null = null;
+    for (const e of this.walTail) if (e.seq <= seq) at = e.createdAt;
+    return at;
+  }
+
   /** Applies every WAL entry after `afterSeq` that is in storage; returns the last seq applied. */
   async replay(source: ObjectSource, onEntry?: () => void, afterSeq = this.lastSeq): Promise<number> {
     try {
@@ -91,9 +111,14 @@ export class NamespaceState {
   apply(entry: WalEntry, bytes: number): void {
     applyOps(this.memtable, this.segments, entry);
     this.lastSeq = entry.seq;
-    this.walTail.push({ seq: entry.seq, bytes, createdAt: entry.createdAt });
+    this.walTail.push({ seq: entry.seq, bytes, createdAt: entry.createdAt, ops: entry.ops.length });
     this.walTailBytes += bytes;
     if (this.memtable.shouldRebuild()) this.memtable = this.memtable.rebuilt();
+  }
+
+  /** Operations in the tail's WAL entries up to `watermark` (what a flush to there folds). */
+  opsThrough(watermark: number): number {
+    return this.walTail.reduce((n, e) => (e.seq <= watermark ? n + e.ops : n), 0);
   }
 
   /** Called once a manifest covering the WAL up to `watermark` is committed. */
@@ -130,6 +155,24 @@ export class NamespaceState {
 
   query(q: ParsedQuery, defaultEf: number): Promise<QueryHitJson[]> {
     return runQuery(this.schema, this.sources(), q, defaultEf);
+  }
+
+  /** What turbopuffer's metadata reports beside the stats (namespace/routes.ts metadataJson). */
+  metadata(): NamespaceMetadata {
+    const { manifest } = this.loaded;
+    const lastWrite = this.writtenAt();
+    // Segment bytes count rows deleted since; scaled by the live share, plus the WAL tail.
+    let logical = this.walTailBytes;
+    for (const s of this.segments) {
+      const ref = manifest.segments.find((r) => r.id === s.segmentId);
+      if (ref && s.rowCount > 0) logical += Math.round(ref.bytes * (s.size / s.rowCount));
+    }
+    return {
+      created_at: manifest.created_at,
+      updated_at: lastWrite !== null ? new Date(lastWrite).toISOString() : manifest.updated_at ?? manifest.created_at,
+      logical_bytes: logical,
+      unindexed_bytes: this.walTailBytes,
+    };
   }
 
   /** GET /v1/namespaces/:ns's numbers. */

@@ -3,6 +3,8 @@
 import type { FullTextOptions, NamespaceSchema } from '../schema/types.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
+import { BlockTextView } from '../segment/text/block-index.ts';
+import { blockMaxPays, blockMaxTopK } from '../segment/text/block-max.ts';
 import { combineStats, scoreViewRows } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
 import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/index.ts';
@@ -185,29 +187,53 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
   }));
 }
 
-export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number): Hit[] {
+export interface TextSearchOptions {
+  /**
+   * How segments in text format 2 are scored: 'auto' (block-max top-k when blockMaxPays), or
+   * always / never block-max (tests and benchmarks compare them; the results are identical).
+   */
+  blockMax?: 'auto' | 'always' | 'never';
+}
+
+export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: TextSearchOptions = {}): Hit[] {
+  const mode = opts.blockMax ?? 'auto';
   const ft = q.fullText!;
   const top = new TopK(k);
-  // One field (the common case) goes straight into the heap; several are summed per row first.
-  const totals = ft.fields.length > 1 ? new Map<number, number>() : null;
-  for (const { field, weight } of ft.fields) {
+  const fields = ft.fields.flatMap(({ field, weight }) => {
     const opts = schema.attributes[field]!.full_text!;
     const terms = analyzerFor(opts)(ft.query);
-    if (terms.length === 0) continue;
+    if (terms.length === 0) return [];
     const views = sources.map((s) => s.textIndex(field));
     const stats = combineStats(views.filter((v) => v !== undefined));
-    sources.forEach((source, s) => {
-      const view = views[s];
-      if (!view || !mayMatch(source, q.filter)) return;
-      const { rows, scores } = scoreViewRows(view, terms, stats, { k1: opts.k1, b: opts.b, boost: weight }, acceptor(source, q.filter).accept);
+    return [{ terms, views, stats, params: { k1: opts.k1, b: opts.b, boost: weight } }];
+  });
+  // Sources in order and, within a segment, rows ascending: block-max top-k relies on it to
+  // break ties exactly as the heap does (lower key first).
+  sources.forEach((source, s) => {
+    if (!mayMatch(source, q.filter)) return;
+    const present = fields.filter((f) => f.views[s] !== undefined);
+    if (present.length === 0) return;
+    const accept = acceptor(source, q.filter).accept;
+    if (mode !== 'never' && present.every((f) => f.views[s] instanceof BlockTextView)) {
+      const blockFields = present.map((f) => ({ view: f.views[s] as BlockTextView, terms: f.terms, stats: f.stats, params: f.params }));
+      if (mode === 'always' || blockMaxPays(blockFields, k)) {
+        blockMaxTopK(blockFields, top, s * ROW_SPACE, accept);
+        return;
+      }
+    }
+    // The tail, segments in text format 1, and short postings: every posting scored. One field goes straight
+    // into the heap; several are summed per row first, field by field.
+    const totals = present.length > 1 ? new Map<number, number>() : null;
+    for (const f of present) {
+      const { rows, scores } = scoreViewRows(f.views[s]!, f.terms, f.stats, f.params, accept);
       for (let i = 0; i < rows.length; i++) {
         const key = s * ROW_SPACE + rows[i]!;
         if (totals) totals.set(key, (totals.get(key) ?? 0) + scores[i]!);
         else top.push(key, scores[i]!);
       }
-    });
-  }
-  if (totals) for (const [key, score] of totals) top.push(key, score);
+    }
+    if (totals) for (const [key, score] of totals) top.push(key, score);
+  });
   return top.sorted().map(({ key, score }) => ({
     source: sources[Math.floor(key / ROW_SPACE)]!,
     row: key % ROW_SPACE,

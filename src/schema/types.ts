@@ -21,17 +21,28 @@ export interface FullTextOptions {
   b: number;
 }
 
+/**
+ * A turbopuffer type stored as a wider Silt type (docs/turbopuffer.md): uint as integer (never
+ * negative), uuid and datetime as strings in one canonical form, so equality and order hold.
+ */
+export type LogicalType = 'uint' | 'uuid' | 'datetime';
+
 export interface AttributeSchema {
   type: AttributeType;
+  /** Set only for attributes declared through the turbopuffer API with such a type. */
+  logical?: LogicalType;
   /** null when the attribute is not full-text indexed. */
   full_text: FullTextOptions | null;
   filterable: boolean;
 }
 
 export interface NamespaceSchema {
+  /** 0 only for a namespace created without vectors through the turbopuffer API. */
   vector_dim: number;
   vector_metric: VectorMetric;
   attributes: Record<string, AttributeSchema>;
+  /** The id type a turbopuffer client declared or first wrote (ids are u64s or strings either way). */
+  id_type?: 'uint' | 'string' | 'uuid';
 }
 
 /** u64 ids are carried as bigint so ids beyond 2^53 round-trip; string ids are at most 64 bytes. */

@@ -27,7 +27,9 @@ import type { HnswParams } from './hnsw.ts';
 const TARGET_POST_MS = 2;
 const FIRST_CHUNK_ROWS = 256;
 const MAX_CHUNK_ROWS = 16_384;
-const WORKER_FILE = new URL('./build-worker.mjs', import.meta.url);
+// Compiled (dist/, npm run build) this module is .js and so is the worker; from the sources the
+// worker's entry is the .mjs that loads build-worker.ts through tsx.
+const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './build-worker.js' : './build-worker.mjs', import.meta.url);
 /** An idle thread exits after this long: an idle node holds no build threads. */
 const IDLE_TIMEOUT_MS = 30_000;
 

@@ -10,7 +10,7 @@ import { buildHnswBytes, checkHnswParams, DEFAULT_HNSW_SEED, type HnswParams } f
 import { encodeIds } from './ids.ts';
 import { encodeIvf, type CodeKind } from './ivf.ts';
 import { createAnalyzer } from './text/analyzer.ts';
-import { encodeTextField, type TextStats } from './text/disk-index.ts';
+import { encodeBlockTextField, TEXT_FORMAT_BLOCKS } from './text/block-index.ts';
 import { checkedVectors, encodeVectors } from './vectors.ts';
 
 export interface SegmentInput {
@@ -96,7 +96,7 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
 
   const sections: Array<[string, Buffer]> = [[Sections.ids, encodeIds(ids)]];
   const columns = nameRecord<ColumnStats | null>();
-  const text = nameRecord<TextStats>();
+  const text = nameRecord<SegmentMeta['text'][string]>();
   for (const name of names) {
     const attr = schema.attributes[name]!;
     const values = attributes.map((a) => ownValue(a, name));
@@ -104,9 +104,9 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
     sections.push([Sections.column(name), col.bytes]);
     columns[name] = col.stats;
     if (attr.full_text) {
-      const field = encodeTextField(createAnalyzer(attr.full_text), values);
+      const field = encodeBlockTextField(createAnalyzer(attr.full_text), values);
       sections.push([Sections.text(name), field.bytes]);
-      text[name] = field.stats;
+      text[name] = { ...field.stats, format: TEXT_FORMAT_BLOCKS };
     }
   }
 

@@ -50,8 +50,11 @@ export interface SegmentMeta {
   sections: Record<string, SectionEntry>;
   /** Per attribute; null when the column holds no value at all (every row null or missing). */
   columns: Record<string, ColumnStats | null>;
-  /** Per full-text attribute, over all rows of the segment (deletions not applied). */
-  text: Record<string, { docCount: number; sumTotalTermFreq: number }>;
+  /**
+   * Per full-text attribute, over all rows of the segment (deletions not applied). format is the
+   * text section's format: 2 = block postings (text/block-index.ts); absent = 1 (disk-index.ts).
+   */
+  text: Record<string, { docCount: number; sumTotalTermFreq: number; format?: number }>;
 }
 
 /** Section names: fixed ones, plus one per attribute column and one per full-text field. */

@@ -118,4 +118,36 @@ export class IdColumn {
     }
     return undefined;
   }
+
+  /** The row at position `i` of id order: u64 ids ascending, then string ids by UTF-8 bytes. */
+  rowInIdOrder(i: number): number {
+    return this.sorted[i]!;
+  }
+
+  /** The first position of id order whose id is greater than `id` (or not less, when `inclusive`). */
+  positionAfter(id: DocId, inclusive: boolean): number {
+    const sorted = this.sorted;
+    let lo = 0;
+    let hi = this.rows;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = this.compareAt(sorted[mid]!, id);
+      if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The id of `row` compared with `id`, in id order. */
+  private compareAt(row: number, id: DocId): number {
+    const isU64 = this.kinds[row] === KIND_U64;
+    if (typeof id === 'bigint') {
+      if (!isU64) return 1;
+      const v = this.values[row]!;
+      return v < id ? -1 : v > id ? 1 : 0;
+    }
+    if (isU64) return -1;
+    const key = Buffer.from(id, 'utf8');
+    return this.blob.compare(key, 0, key.byteLength, this.offsets[row]!, this.offsets[row + 1]!);
+  }
 }

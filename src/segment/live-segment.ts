@@ -130,6 +130,10 @@ export class LiveSegment implements RowSource {
     return this.ranges;
   }
 
+  idOrder() {
+    return this.reader.idOrder();
+  }
+
   annThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean) {
     return this.reader.searchThenFilter(query, wide, ef, keep);
   }

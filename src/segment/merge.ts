@@ -1,21 +1,23 @@
 // Compaction input: the live rows of several segments, concatenated in the given order.
-import type { AttributeValue, DocId } from '../schema/types.ts';
+import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import type { SegmentInput } from './builder.ts';
 import type { HnswParams } from './hnsw.ts';
 import type { SegmentReader } from './reader.ts';
 
 /**
  * Concatenates the rows with live[row] === 1 of each reader, in reader order then row order,
- * into the input of one new segment. The readers must share a schema (the first one's is used);
+ * into the input of one new segment. The readers must share vector dimension and metric;
  * ids must be unique across the live rows (the caller's deletions guarantee it).
  */
 export function mergeInputs(
   readers: ReadonlyArray<{ reader: SegmentReader; live: Uint8Array }>,
   hnsw: HnswParams,
+  /** The namespace's schema now: attributes added since some inputs were opened are kept. */
+  current?: NamespaceSchema,
 ): SegmentInput {
   const first = readers[0];
   if (first === undefined) throw new RangeError('mergeInputs needs at least one segment');
-  const schema = first.reader.schema;
+  const schema = current ?? first.reader.schema;
   const dim = schema.vector_dim;
   let total = 0;
   for (const { reader, live } of readers) {

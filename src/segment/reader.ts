@@ -8,6 +8,7 @@ import { ColumnReader } from './columns.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionRange, type SegmentMeta } from './format.ts';
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
+import { BlockTextIndex, loadedSection, TEXT_FORMAT_BLOCKS, type BlockTextView } from './text/block-index.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { IvfDirectory } from './ivf.ts';
 import { IvfIndex } from './ivf-reader.ts';
@@ -38,7 +39,7 @@ export class SegmentReader {
     private readonly flat: VectorAccess | null,
     private readonly ivf: IvfIndex | null,
     private readonly columns: ReadonlyArray<[string, ColumnReader]>,
-    private readonly text: ReadonlyMap<string, DiskTextIndex>,
+    private readonly text: ReadonlyMap<string, DiskTextIndex | BlockTextIndex>,
     private hnsw: HnswIndex | null,
   ) {
     this.rows = meta.rows;
@@ -55,8 +56,10 @@ export class SegmentReader {
       const bytes = await opts.readSection(name, { offset: entry.offset, length: entry.length });
       return verifySection(name, entry, bytes);
     };
-    const attrNames = Object.keys(schema.attributes);
-    const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null);
+    // An attribute added to the schema after the segment was written has no column here: every
+    // row of the segment lacks it (meta.columns names every attribute the builder saw).
+    const attrNames = Object.keys(schema.attributes).filter((n) => Object.hasOwn(meta.columns, n));
+    const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null && Object.hasOwn(meta.text, n));
     const clustered = meta.sections[Sections.ivf] !== undefined;
     const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
       load(Sections.ids),
@@ -85,7 +88,11 @@ export class SegmentReader {
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) =>
-      [n, structure(Sections.text(n), () => new DiskTextIndex(textBytes[i]!, Sections.text(n)))]));
+      [n, structure(Sections.text(n), () => (meta.text[n]?.format === TEXT_FORMAT_BLOCKS
+        // Loaded whole for now; BlockTextIndex reads only through TextSectionBytes, so ranged
+        // reads can replace loadedSection without touching the index.
+        ? new BlockTextIndex(loadedSection(textBytes[i]!), Sections.text(n))
+        : new DiskTextIndex(textBytes[i]!, Sections.text(n))))]));
     for (const [section, rows] of [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, (flat ?? dir)!.rows],
       ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
       ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
@@ -99,6 +106,11 @@ export class SegmentReader {
 
   id(row: number): DocId {
     return this.ids.id(row);
+  }
+
+  /** The ids in id order (ids.ts), for ordered scans that start anywhere. */
+  idOrder(): IdColumn {
+    return this.ids;
   }
 
   /** The row holding id, by binary search over the sorted ids. */
@@ -160,7 +172,7 @@ export class SegmentReader {
    * kept up to date with exactLength as rows die). A view assumes `live` no longer changes:
    * create a new one after killing rows.
    */
-  textView(field: string, live: Uint8Array, stats?: TextStats): SegmentTextView | undefined {
+  textView(field: string, live: Uint8Array, stats?: TextStats): SegmentTextView | BlockTextView | undefined {
     return this.text.get(field)?.view(live, stats);
   }
 

@@ -28,6 +28,12 @@ export interface RowSource {
   /** Per-attribute [min, max] over the source's rows, for skipping it under a filter. */
   columnRanges?(): Map<string, { min: number | string; max: number | string; hasNull: boolean }>;
   /**
+   * Rows in id order (u64 ids ascending, then string ids by UTF-8 bytes), dead ones included:
+   * `rowInIdOrder(i)` for i in [0, rowCount), and the first position after an id. Sources that keep no
+   * such order (the in-memory tail) leave this undefined.
+   */
+  idOrder?(): { rowInIdOrder(i: number): number; positionAfter(id: DocId, inclusive: boolean): number };
+  /**
    * Approximate nearest neighbours through the source's vector index, among rows `accept` allows
    * (without it, among the live rows), with exact distances. Sources without an index (the
    * in-memory tail) leave this undefined.

@@ -4,6 +4,7 @@
 //   {ns}/manifest/{version:020}.json     one manifest version; created once
 //   {ns}/manifest/current                the pointer to the current version; replaced by CAS
 //   {ns}/seg/{id}.seg                    one segment; id is random (indexer/flush.ts newSegmentId)
+//   {ns}/borrowers/{other}               empty marker: namespace {other} (a copy) may reference {ns}'s segments
 //   .catalog/{ns}                        empty marker: the namespace exists (listing)
 //   .silt-tmp/                           local-fs only: temp files of puts in flight, never a key
 //
@@ -37,6 +38,10 @@ export const manifestVersionKey = (ns: string, version: number) => `${manifestPr
 export const segmentPrefix = (ns: string) => `${ns}/seg/`;
 export const segmentKey = (ns: string, id: string) => `${segmentPrefix(ns)}${id}.seg`;
 
+/** Written before a copy's manifest (indexer/copy.ts); the lender's GC asks the borrower it names. */
+export const borrowerPrefix = (lender: string) => `${lender}/borrowers/`;
+export const borrowerKey = (lender: string, borrower: string) => `${borrowerPrefix(lender)}${borrower}`;
+
 export const catalogKey = (ns: string) => `${CATALOG_PREFIX}${ns}`;
 
 /** What a key is, with its parts; the inverse of the builders above. */
@@ -45,11 +50,12 @@ export type ParsedKey =
   | { kind: 'manifest_version'; ns: string; version: number }
   | { kind: 'manifest_pointer'; ns: string }
   | { kind: 'segment'; ns: string; id: string }
+  | { kind: 'borrower'; ns: string; borrower: string }
   | { kind: 'catalog'; ns: string };
 
 // Segment ids are what newSegmentId makes (base-36 time, '-', hex) or, in tests, any name
 // without '/'. A namespace part never starts with '.' and never holds '/'.
-const NAMESPACE_KEY = /^([^./][^/]*)\/(wal|manifest|seg)\/([^/]+)$/;
+const NAMESPACE_KEY = /^([^./][^/]*)\/(wal|manifest|seg|borrowers)\/([^/]+)$/;
 const NUMBER = /^\d{20}$/;
 
 /** Parses a key Silt builds; null for anything else (foreign objects, temp files, typos). */
@@ -72,6 +78,7 @@ export function parseKey(key: string): ParsedKey | null {
     const digits = name.slice(0, -'.json'.length);
     return name.endsWith('.json') && NUMBER.test(digits) ? { kind: 'manifest_version', ns, version: Number(digits) } : null;
   }
+  if (area === 'borrowers') return name.startsWith('.') ? null : { kind: 'borrower', ns, borrower: name };
   const id = name.slice(0, -'.seg'.length);
   return name.endsWith('.seg') && id !== '' ? { kind: 'segment', ns, id } : null;
 }
@@ -86,6 +93,18 @@ export function walSeqOfKey(key: string): number | null {
 export function manifestVersionOfKey(key: string): number | null {
   const parsed = parseKey(key);
   return parsed?.kind === 'manifest_version' ? parsed.version : null;
+}
+
+/** The borrower a borrower marker names; null for other keys. */
+export function borrowerOfKey(key: string): string | null {
+  const parsed = parseKey(key);
+  return parsed?.kind === 'borrower' ? parsed.borrower : null;
+}
+
+/** The namespace whose prefix holds `key` (a segment another namespace's manifest may name); null for other keys. */
+export function namespaceOfKey(key: string): string | null {
+  const parsed = parseKey(key);
+  return parsed && parsed.kind !== 'catalog' ? parsed.ns : null;
 }
 
 /** The namespace a catalog marker names; null for other keys. */

@@ -32,6 +32,11 @@ const READS: [string, string, unknown?][] = [
   ['GET', '/v1/namespaces/docs/documents'],
   ['POST', '/v1/namespaces/docs/query', { vector: [0, 0], top_k: 1 }],
   ['GET', '/stats'],
+  ['GET', '/openapi.json'],
+  ['GET', '/v1/namespaces/docs/versions'],
+  ['GET', '/v2/namespaces/docs/metadata'],
+  ['GET', '/v1/namespaces/docs/schema'],
+  ['GET', '/v1/namespaces/docs/hint_cache_warm'],
 ];
 const WRITES: [string, string, unknown?][] = [
   ['POST', '/v1/namespaces/docs/upsert', { documents: [{ id: 3, vector: [2, 2], attributes: { title: 'c' } }] }],
@@ -39,12 +44,30 @@ const WRITES: [string, string, unknown?][] = [
   ['POST', '/v1/namespaces/docs/delete', { filter: { field: 'title', op: 'eq', value: 'zzz' } }],
   ['POST', '/v1/namespaces/docs/flush'],
   ['POST', '/v1/namespaces/docs/compact'],
+  ['POST', '/v1/namespaces/docs/restore', { version: 1 }],
+  ['POST', '/v1/namespaces/docs/copy', { to: 'docs-copy' }],
   ['PUT', '/v1/namespaces/other', SCHEMA],
   ['DELETE', '/v1/namespaces/other'],
+  ['POST', '/v2/namespaces/docs', { upsert_rows: [{ id: 4, vector: [3, 3], title: 'd' }] }],
+  ['POST', '/v1/namespaces/docs/schema', { title: { type: 'string', filterable: true } }],
+  ['POST', '/v2/namespaces/other', { upsert_rows: [{ id: 1, vector: [1, 1] }] }],
+  ['DELETE', '/v2/namespaces/other'],
 ];
 
+/** The turbopuffer-compatible reads (docs/turbopuffer.md): its error shape, so tested apart below. */
+const TPUF_READS: [string, string, unknown?][] = [
+  ['POST', '/v2/namespaces/docs/query', { rank_by: ['id', 'asc'] }],
+  ['POST', '/v1/namespaces/docs/_debug/recall', { num: 1, top_k: 1 }],
+];
+/** The error of a response, in Silt's envelope or (on turbopuffer's routes) turbopuffer's body. */
+function errorOf(body: { error: { code: string; message: string } | string }): { code: string; message: string } {
+  if (typeof body.error !== 'string') return body.error;
+  return { code: /\((SILT_ERR_[A-Z_0-9]+)\)$/.exec(body.error)?.[1] ?? '', message: body.error };
+}
+const ok = (status: number) => status >= 200 && status < 300;
+
 test('every route is listed in ROUTE_ACCESS, and these tests cover every read and write one', () => {
-  const covered = new Set([...READS, ...WRITES].map(([m, url]) => `${m} ${url.replace('/docs/documents/1', '/:ns/documents/:id').replace(/\/(docs|other)(\/|$)/, '/:ns$2')}`));
+  const covered = new Set([...READS, ...WRITES, ...TPUF_READS].map(([m, url]) => `${m} ${url.replace('/docs/documents/1', '/:ns/documents/:id').replace(/\/(docs|other)(\/|$)/, '/:ns$2')}`));
   for (const [route, access] of Object.entries(ROUTE_ACCESS)) {
     if (access === 'read' || access === 'write') assert.ok(covered.has(route), `${route} is not exercised here`);
   }
@@ -61,15 +84,15 @@ test('without a key, or with a wrong one, every non-open route answers 401 in Si
   for (const [method, url, body] of [...READS, ...WRITES, ['GET', '/v1/namespaces/docs/nope'] as [string, string]]) {
     const missing = await t.call(method, url, body);
     assert.equal(missing.status, 401, `${method} ${url}`);
-    assert.equal(missing.body.error.code, 'SILT_ERR_AUTH_MISSING');
-    assert.match(missing.body.error.message, /Authorization: Bearer <key>.*auth\.api_keys \/ SILT_AUTH_API_KEYS/);
+    assert.equal(errorOf(missing.body).code, 'SILT_ERR_AUTH_MISSING');
+    assert.match(errorOf(missing.body).message, /Authorization: Bearer <key>.*auth\.api_keys \/ SILT_AUTH_API_KEYS/);
     assert.equal(missing.headers['www-authenticate'], 'Bearer realm="silt"');
     assert.equal(missing.headers['x-silt-node'], 'test');
 
     for (const header of [`Bearer ${WRITE_KEY}x`, `Bearer ${WRITE_KEY.slice(0, -1)}`, 'Bearer short', `Basic ${WRITE_KEY}`, WRITE_KEY, 'Bearer ']) {
       const wrong = await t.call(method, url, body, { authorization: header });
       assert.equal(wrong.status, 401, `${method} ${url} with ${header}`);
-      assert.equal(wrong.body.error.code, 'SILT_ERR_AUTH_INVALID');
+      assert.equal(errorOf(wrong.body).code, 'SILT_ERR_AUTH_INVALID');
       assert.match(String(wrong.headers['www-authenticate']), /^Bearer realm="silt", error="invalid_(token|request)"$/);
       assert.ok(!JSON.stringify(wrong.body).includes(WRITE_KEY.slice(0, 10)), 'the message repeats the key');
     }
@@ -83,25 +106,39 @@ test('a read-only key reads everything and gets 403 on every write, with nothing
   const t = await seeded();
   for (const [method, url, body] of READS) {
     const res = await t.call(method, url, body, bearer(READ_KEY));
-    assert.equal(res.status, 200, `${method} ${url}: ${JSON.stringify(res.body)}`);
+    assert.ok(ok(res.status), `${method} ${url}: ${JSON.stringify(res.body)}`);
   }
   for (const [method, url, body] of WRITES) {
     const res = await t.call(method, url, body, bearer(READ_KEY));
     assert.equal(res.status, 403, `${method} ${url}`);
-    assert.equal(res.body.error.code, 'SILT_ERR_AUTH_FORBIDDEN');
-    assert.ok(res.body.error.message.includes(`${method} ${url}`) && res.body.error.message.includes('auth.api_keys'), res.body.error.message);
+    const error = errorOf(res.body);
+    assert.equal(error.code, 'SILT_ERR_AUTH_FORBIDDEN');
+    assert.ok(error.message.includes(`${method} ${url}`) && error.message.includes('auth.api_keys'), error.message);
     assert.equal(res.headers['x-silt-node'], 'test');
   }
   assert.equal((await t.call('GET', '/v1/namespaces/docs/documents/3', undefined, bearer(READ_KEY))).status, 404, 'the upsert was applied');
+  assert.equal((await t.call('GET', '/v1/namespaces/docs/documents/4', undefined, bearer(READ_KEY))).status, 404, 'the turbopuffer write was applied');
   assert.equal((await t.call('GET', '/v1/namespaces/other', undefined, bearer(READ_KEY))).status, 404, 'the namespace was created');
   assert.equal((await t.call('GET', '/v1/namespaces/docs/documents/1', undefined, bearer(READ_KEY))).status, 200);
+});
+
+test('turbopuffer reads: 401 in turbopuffer\'s error shape without a key, served for a read-only key', async () => {
+  const t = await seeded();
+  for (const [method, url, body] of TPUF_READS) {
+    const missing = await t.call(method, url, body);
+    assert.equal(missing.status, 401, `${method} ${url}`);
+    assert.equal(missing.body.status, 'error');
+    assert.match(missing.body.error, /SILT_ERR_AUTH_MISSING/);
+    const res = await t.call(method, url, body, bearer(READ_KEY));
+    assert.equal(res.status, 200, `${method} ${url}: ${JSON.stringify(res.body)}`);
+  }
 });
 
 test('a read-write key does everything; the scheme is case-insensitive; either of two keys works (rotation)', async () => {
   const t = await seeded({ ...KEYS, apiKeys: ['old-key-0123456789abcdef', WRITE_KEY] });
   for (const [method, url, body] of [...READS, ...WRITES]) {
     const res = await t.call(method, url, body, bearer(WRITE_KEY));
-    assert.ok(res.status === 200 || res.status === 201, `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
+    assert.ok(ok(res.status), `${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   assert.equal((await t.call('GET', '/v1/namespaces', undefined, { authorization: `bearer ${WRITE_KEY}` })).status, 200);
   assert.equal((await t.call('GET', '/v1/namespaces', undefined, bearer('old-key-0123456789abcdef'))).status, 200);

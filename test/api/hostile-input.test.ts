@@ -174,7 +174,7 @@ test('a namespace name that local storage once reserved (x.silt-tmp) works end t
       assert.equal((await t.call('POST', `/v1/namespaces/${name}/upsert`, { documents: [{ id: 1, vector: [1, 2] }] })).status, 200);
       assert.equal((await t.call('POST', `/v1/namespaces/${name}/flush`)).status, 200);
     }
-    const listed = (await testApp({ store }).call('GET', '/v1/namespaces')).body.namespaces;
+    const listed = ((await testApp({ store }).call('GET', '/v1/namespaces')).body.namespaces as Array<{ id: string }>).map((n) => n.id);
     assert.ok(listed.includes('x.silt-tmp') && listed.includes('a..b'), JSON.stringify(listed));
     const got = await testApp({ store }).call('GET', '/v1/namespaces/x.silt-tmp/documents/1');
     assert.deepEqual(got.body, { id: 1, vector: [1, 2], attributes: {} });

@@ -49,14 +49,14 @@ test('bad schemas and names are 400s naming the field', async () => {
     assert.equal(res.status, 400, JSON.stringify(body));
     assert.match(res.body.error.message, message);
   }
-  assert.deepEqual((await call('GET', '/v1/namespaces')).body, { namespaces: [] });
+  assert.deepEqual((await call('GET', '/v1/namespaces')).body, { namespaces: [], next_cursor: null });
 });
 
 test('list, describe and delete namespaces', async () => {
   const { call } = testApp();
   await call('PUT', '/v1/namespaces/one', schema);
   await call('PUT', '/v1/namespaces/two', schema);
-  assert.deepEqual((await call('GET', '/v1/namespaces')).body.namespaces, ['one', 'two']);
+  assert.deepEqual((await call('GET', '/v1/namespaces')).body.namespaces, [{ id: 'one' }, { id: 'two' }]);
   await call('POST', '/v1/namespaces/one/upsert', { documents: [{ id: 1, vector: [1, 0, 0], attributes: { title: 'x' } }] });
   const info = await call('GET', '/v1/namespaces/one');
   assert.equal(info.status, 200);
@@ -69,7 +69,7 @@ test('list, describe and delete namespaces', async () => {
   assert.equal((await call('DELETE', '/v1/namespaces/one')).status, 200);
   assert.equal((await call('GET', '/v1/namespaces/one')).status, 404);
   assert.equal((await call('DELETE', '/v1/namespaces/one')).status, 404);
-  assert.deepEqual((await call('GET', '/v1/namespaces')).body.namespaces, ['two']);
+  assert.deepEqual((await call('GET', '/v1/namespaces')).body.namespaces, [{ id: 'two' }]);
   const missing = await call('POST', '/v1/namespaces/one/query', { vector: [1, 0, 0] });
   assert.equal(missing.status, 404);
   assert.equal(missing.body.error.code, 'SILT_ERR_NAMESPACE_NOT_FOUND');
@@ -84,7 +84,7 @@ test('malformed JSON, unknown routes and oversized bodies get JSON errors', asyn
   const bad = await call('PUT', '/v1/namespaces/x', '{"vector_dim": 3');
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.code, 'SILT_ERR_REQUEST_INVALID_JSON');
-  const nope = await call('GET', '/v2/nothing');
+  const nope = await call('GET', '/v9/nothing');
   assert.equal(nope.status, 404);
   assert.equal(nope.body.error.code, 'SILT_ERR_ROUTE_NOT_FOUND');
   await call('PUT', '/v1/namespaces/x', schema);

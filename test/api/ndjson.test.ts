@@ -76,7 +76,7 @@ test('NDJSON is accepted by the upsert route only; others still answer 415', asy
   assert.equal(res.statusCode, 415);
   assert.equal(JSON.parse(res.body).error.code, 'SILT_ERR_REQUEST_CONTENT_TYPE');
   const gz = await t.app.inject({
-    method: 'POST', url: '/v1/namespaces/nd/upsert', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' }, payload: 'x',
+    method: 'POST', url: '/v1/namespaces/nd/upsert', headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'br' }, payload: 'x',
   });
   assert.equal(gz.statusCode, 415);
 });

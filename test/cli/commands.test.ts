@@ -32,7 +32,7 @@ after(async () => {
 });
 
 test('every command has --help', async () => {
-  for (const command of [[], ['serve'], ['import'], ['export'], ['query'], ['namespaces'], ['stats']]) {
+  for (const command of [[], ['serve'], ['import'], ['export'], ['query'], ['namespaces'], ['stats'], ['backup'], ['restore']]) {
     const run = await silt([...command, '--help']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`^Usage: silt${command.length ? ` ${command[0]}` : ''} `));

@@ -36,7 +36,14 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
-const compose = parseYaml(readFileSync(COMPOSE_FILE, 'utf8')) as ComposeFile;
+const COMPOSE_TEXT = readFileSync(COMPOSE_FILE, 'utf8');
+// `<<` merge keys, as docker-compose resolves them (YAML 1.2 itself has none).
+const compose = parseYaml(COMPOSE_TEXT, { merge: true }) as ComposeFile;
+const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  version: string; engines: { node: string }; dependencies: Record<string, string>; devDependencies: Record<string, string>;
+};
+/** The image every Silt service runs: the package's version, never a moving tag. */
+const SILT_IMAGE = `silt:${PACKAGE.version}`;
 const services = compose.services;
 
 function service(name: string): ComposeService {
@@ -89,7 +96,7 @@ function configPathInImage(): string {
   return cmd[at + 1]!;
 }
 
-const siltServices = Object.keys(services).filter((name) => service(name).image === 'silt:latest');
+const siltServices = Object.keys(services).filter((name) => service(name).image === SILT_IMAGE);
 const indexerServices = siltServices.filter((name) => envOf(service(name)).SILT_NODE_ROLE === 'indexer');
 const queryServices = siltServices.filter((name) => envOf(service(name)).SILT_NODE_ROLE === 'query');
 
@@ -154,7 +161,21 @@ describe('docker-compose.yml', () => {
     for (const name of siltServices) {
       const build = service(name).build;
       const context = typeof build === 'string' ? build : build?.context;
-      assert.equal(path.resolve(DIR, context ?? ''), ROOT, `${name} builds silt:latest from the repository root`);
+      assert.equal(path.resolve(DIR, context ?? ''), ROOT, `${name} builds ${SILT_IMAGE} from the repository root`);
+    }
+  });
+
+  it('pins every image to a version, and writes what the three indexers share once (YAML anchors)', () => {
+    for (const [name, s] of Object.entries(services)) {
+      const tag = /^[^:]+:(.+)$/.exec(s.image ?? '')?.[1];
+      assert.ok(tag && tag !== 'latest' && !/^(alpine|stable)$/.test(tag), `${name}: image ${s.image} is not pinned`);
+    }
+    assert.equal(siltServices.length, 4);
+    // Read without resolving merges: each indexer is the x-indexer anchor plus its own fields.
+    const raw = parseYaml(COMPOSE_TEXT) as { 'x-indexer': unknown; services: Record<string, Record<string, unknown>> };
+    for (const name of indexerServices) {
+      assert.deepEqual(raw.services[name]!['<<'], raw['x-indexer'], `${name} does not merge *indexer`);
+      assert.deepEqual(Object.keys(raw.services[name]!).sort(), ['<<', 'environment', 'ports', 'volumes'], `${name} repeats shared settings`);
     }
   });
 
@@ -242,18 +263,27 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
 
-  it('runs node directly (PID 1 gets SIGTERM) on the config path the examples mount', () => {
-    assert.deepEqual(imageCommand(), ['node', '--import', 'tsx', 'src/main.ts', '--config', '/etc/silt/config.toml']);
+  const stages = text.split(/^FROM /m).slice(1);
+
+  it('runs the compiled JavaScript with node directly (PID 1 gets SIGTERM) on the config path the examples mount', () => {
+    assert.deepEqual(imageCommand(), ['node', 'dist/main.js', '--config', '/etc/silt/config.toml']);
     assert.match(text, /^STOPSIGNAL SIGTERM$/m);
     assert.match(text, /^USER node$/m);
     assert.match(text, /^HEALTHCHECK .*\n?.*http:\/\/127\.0\.0\.1:3000\/health/m);
     assert.match(text, /^EXPOSE 3000$/m);
   });
 
-  it('installs only production dependencies, which must include tsx', () => {
-    assert.match(text, /npm ci --omit=dev/);
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    assert.ok(pkg.dependencies.tsx, 'tsx runs the sources in the image: it must be a dependency, not a devDependency');
+  it('builds on Node 22 LTS in two stages, and ships dist/ with production dependencies only (no tsx, no sources)', () => {
+    assert.equal(stages.length, 2);
+    for (const stage of stages) assert.match(stage, /^node:22-bookworm-slim\b/);
+    const [build = '', runtime = ''] = stages;
+    assert.match(build, /^RUN npm run build && npm prune --omit=dev/m);
+    assert.match(runtime, /^COPY --from=build \/app\/node_modules \.\/node_modules$/m);
+    assert.match(runtime, /^COPY --from=build \/app\/dist \.\/dist$/m);
+    assert.doesNotMatch(runtime, /^COPY .*\bsrc\b/m, 'the runtime stage runs dist/, not the sources');
+    assert.equal(PACKAGE.dependencies.tsx, undefined, 'tsx must be a devDependency, pruned from the image');
+    assert.ok(PACKAGE.devDependencies.tsx);
+    assert.equal(PACKAGE.engines.node, '^20.15.0 || >=22.2.0', 'zlib.crc32 (WAL checksums) is in Node 20.15 and 22.2');
   });
 });
 

@@ -1,171 +1,26 @@
 // The Kubernetes manifests (examples/distributed/k8s/), parsed, with the fields that decide whether
 // the cluster works checked against each other and against Silt's config loader: node ids and
-// DNS names, ports, probes, mounts, shutdown timing, selectors, Ingress routing. No cluster needed.
+// DNS names, ports, probes, mounts, shutdown timing, selectors, Ingress routing, scraping and the
+// kustomization. No cluster needed (kubectl kustomize renders offline).
 
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
-import { checkExposure, parseConfig, type SiltConfig } from '../../src/config/index.ts';
+import { spawnSync } from 'node:child_process';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { checkExposure, parseConfig } from '../../src/config/index.ts';
 import { ALL_METRICS } from '../support/metrics.ts';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const K8S = path.join(ROOT, 'examples/distributed/k8s');
-
-type Labels = Record<string, string>;
-interface Meta { name: string; namespace?: string; labels?: Labels; annotations?: Record<string, string> }
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
-}
-interface Probe { httpGet?: { path: string; port: string | number } }
-interface Mount { name: string; mountPath: string; readOnly?: boolean; subPath?: string }
-interface Container {
-  name: string;
-  image: string;
-  command?: string[];
-  env?: EnvVar[];
-  ports?: { name?: string; containerPort: number }[];
-  startupProbe?: Probe;
-  readinessProbe?: Probe;
-  livenessProbe?: Probe;
-  lifecycle?: { preStop?: { exec?: { command: string[] } } };
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: { readOnlyRootFilesystem?: boolean };
-  volumeMounts?: Mount[];
-}
-interface Volume {
-  name: string;
-  configMap?: { name: string; items?: { key: string; path: string }[] };
-  emptyDir?: { sizeLimit?: string };
-}
-interface Workload {
-  kind: 'StatefulSet' | 'Deployment';
-  metadata: Meta;
-  spec: {
-    replicas: number;
-    serviceName?: string;
-    selector: { matchLabels: Labels };
-    template: {
-      metadata: { labels: Labels };
-      spec: {
-        containers: Container[];
-        volumes?: Volume[];
-        terminationGracePeriodSeconds?: number;
-        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; fsGroup?: number };
-      };
-    };
-    volumeClaimTemplates?: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }[];
-  };
-}
-interface Service {
-  metadata: Meta;
-  spec: { clusterIP?: string; publishNotReadyAddresses?: boolean; selector: Labels; ports: { name?: string; port: number; targetPort?: number | string }[] };
-}
-interface Backend { service: { name: string; port: { name?: string; number?: number } } }
-interface Ingress {
-  metadata: Meta;
-  spec: { ingressClassName?: string; rules: { http: { paths: { path: string; pathType: string; backend: Backend }[] } }[] };
-}
-interface Pdb { metadata: Meta; spec: { selector: { matchLabels: Labels }; maxUnavailable?: number; minAvailable?: number } }
-interface ConfigMap { metadata: Meta; data: Record<string, string> }
-interface Secret { metadata: Meta; type?: string; stringData?: Record<string, string>; data?: Record<string, string> }
-interface K8sObject { apiVersion: string; kind: string; metadata: Meta; file: string }
-
-const objects: K8sObject[] = readdirSync(K8S).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
-  parseAllDocuments(readFileSync(path.join(K8S, file), 'utf8')).map((doc) => {
-    assert.deepEqual(doc.errors.map(String), [], `${file} does not parse`);
-    return { ...(doc.toJS() as Omit<K8sObject, 'file'>), file };
-  }));
-
-function one<T>(kind: string, name: string): T {
-  const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
-  assert.equal(found.length, 1, `expected one ${kind} ${name}, found ${found.length}`);
-  return found[0] as unknown as T;
-}
-const all = <T>(kind: string): T[] => objects.filter((o) => o.kind === kind) as unknown as T[];
-
-const indexers = one<Workload>('StatefulSet', 'silt-indexer');
-const queries = one<Workload>('Deployment', 'silt-query');
-const WORKLOADS: [role: 'indexer' | 'query', w: Workload][] = [['indexer', indexers], ['query', queries]];
-
-const containerOf = (w: Workload): Container => {
-  assert.equal(w.spec.template.spec.containers.length, 1, `${w.metadata.name}: one container`);
-  return w.spec.template.spec.containers[0]!;
-};
-
-/** Pod names the workload's pods get (all of a StatefulSet's; a typical one of a Deployment's). */
-const podNames = (w: Workload): string[] =>
-  w.kind === 'StatefulSet'
-    ? Array.from({ length: w.spec.replicas }, (_, i) => `${w.metadata.name}-${i}`)
-    : [`${w.metadata.name}-6c9d8f7b5d-x2k4q`];
-
-/** The container's environment as the kubelet would give it, with fake values for Secrets. */
-function envOf(c: Container, podName: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const v of c.env ?? []) {
-    if (v.value !== undefined) env[v.name] = v.value;
-    else if (v.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[v.name] = podName;
-    else if (v.valueFrom?.secretKeyRef) env[v.name] = `fake-${v.valueFrom.secretKeyRef.key}`;
-    else assert.fail(`${c.name}: cannot evaluate env ${v.name}`);
-  }
-  return env;
-}
-
-/** The --config path in the container's command, which must be the image's command. */
-function configPath(c: Container): string {
-  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
-  assert.ok(cmd, 'Dockerfile has no exec-form CMD');
-  const command = c.command ?? (JSON.parse(cmd) as string[]);
-  assert.deepEqual(command, JSON.parse(cmd), 'the manifest runs the image\'s command');
-  const at = command.indexOf('--config');
-  assert.ok(at >= 0 && command[at + 1]);
-  return command[at + 1]!;
-}
-
-/** The TOML the container sees at its --config path, followed through its mount and ConfigMap. */
-function configText(w: Workload): string {
-  const c = containerOf(w);
-  const file = configPath(c);
-  const mount = (c.volumeMounts ?? []).find((m) => m.mountPath === path.dirname(file) && m.subPath === undefined);
-  assert.ok(mount, `${w.metadata.name}: nothing mounted at ${path.dirname(file)}`);
-  assert.ok(mount.readOnly);
-  const volume = (w.spec.template.spec.volumes ?? []).find((v) => v.name === mount.name);
-  assert.ok(volume?.configMap, `${w.metadata.name}: volume ${mount.name} is not a ConfigMap`);
-  const key = volume.configMap.items?.find((i) => i.path === path.basename(file))?.key ?? path.basename(file);
-  const text = one<ConfigMap>('ConfigMap', volume.configMap.name).data[key];
-  assert.ok(text, `ConfigMap ${volume.configMap.name} has no key ${key}`);
-  return text;
-}
-
-function configFor(w: Workload, podName: string): SiltConfig {
-  return parseConfig(configText(w), envOf(containerOf(w), podName), `${w.metadata.name} (${podName})`);
-}
-
-function bytes(quantity: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
-  assert.ok(m, `cannot read quantity ${quantity}`);
-  const unit = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2] ?? ''] ?? NaN;
-  return Number(m[1]) * unit;
-}
-
-const selects = (selector: Labels, labels: Labels): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
-
-/** A named or numbered port of the container, as a number. */
-function portNumber(c: Container, port: string | number | undefined): number {
-  if (typeof port === 'number') return port;
-  const found = (c.ports ?? []).find((p) => p.name === port);
-  assert.ok(found, `${c.name} has no port named ${String(port)}`);
-  return found.containerPort;
-}
+import {
+  all, bytes, configFor, configText, containerOf, envOf, indexers, K8S, KUSTOMIZATION, MANIFESTS, objects, one, podNames, portNumber,
+  queries, ROOT, selects, WORKLOADS, type ConfigMap, type Labels, type Ingress, type Pdb, type Secret, type Service, type Workload,
+} from './k8s-manifests.ts';
 
 describe('Kubernetes manifests', () => {
   it('parse, and leave the namespace to kubectl', () => {
     assert.deepEqual(objects.map((o) => o.kind).sort(),
-      ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PrometheusRule', 'Secret', 'Service', 'Service', 'Service', 'StatefulSet']);
+      ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PrometheusRule', 'Secret', 'Service', 'Service', 'Service',
+        'ServiceMonitor', 'StatefulSet']);
     for (const o of objects) {
       assert.ok(o.apiVersion && o.metadata.name, `${o.file}: an object without apiVersion or name`);
       assert.equal(o.metadata.namespace, undefined, `${o.file}: ${o.kind} ${o.metadata.name} names a namespace`);
@@ -245,7 +100,7 @@ describe('Kubernetes manifests', () => {
           assert.ok(bytes(emptyDir.sizeLimit) > config.cache.disk_size, 'exceeding sizeLimit evicts the pod');
         }
         if (c.securityContext?.readOnlyRootFilesystem) {
-          assert.ok((c.volumeMounts ?? []).some((m) => m.mountPath === '/tmp'), 'tsx needs a writable /tmp');
+          assert.ok((c.volumeMounts ?? []).some((m) => m.mountPath === '/tmp'), 'libraries write to os.tmpdir(): /tmp must be writable');
         }
         const pod = w.spec.template.spec.securityContext;
         assert.ok(pod?.runAsNonRoot && pod.runAsUser === pod.fsGroup, 'the volumes must be writable by the image\'s user');
@@ -374,5 +229,46 @@ describe('Kubernetes manifests', () => {
       }
     }
     assert.ok(used.size >= 8);
+  });
+
+  it('are scraped by Prometheus: pod annotations, and a ServiceMonitor that reaches every pod once, on a public /metrics', () => {
+    interface Monitor { spec: { selector: { matchLabels: Labels }; endpoints: { port: string; path?: string }[] } }
+    const monitor = one<Monitor>('ServiceMonitor', 'silt');
+    const scraped = all<Service>('Service').filter((s) => selects(monitor.spec.selector.matchLabels, s.metadata.labels ?? {}));
+    for (const [, w] of WORKLOADS) {
+      const c = containerOf(w);
+      const config = configFor(w, podNames(w)[0]!);
+      assert.equal(config.auth.metrics_public, true, `${w.metadata.name}: Prometheus sends no key`);
+      const annotations = w.spec.template.metadata.annotations ?? {};
+      assert.equal(annotations['prometheus.io/scrape'], 'true', w.metadata.name);
+      assert.equal(Number(annotations['prometheus.io/port']), config.server.port, w.metadata.name);
+      assert.equal(annotations['prometheus.io/path'], '/metrics', w.metadata.name);
+      const through = scraped.filter((s) => selects(s.spec.selector, w.spec.template.metadata.labels));
+      assert.equal(through.length, 1, `${w.metadata.name}: scraped through ${through.length} Services, not one`);
+      for (const e of monitor.spec.endpoints) {
+        assert.equal(e.path ?? '/metrics', '/metrics');
+        const port = through[0]!.spec.ports.find((p) => p.name === e.port);
+        assert.ok(port, `Service ${through[0]!.metadata.name} has no port ${e.port}`);
+        assert.equal(portNumber(c, port.targetPort ?? port.port), config.server.port);
+      }
+    }
+  });
+
+  it('are listed in kustomization.yaml (all but the empty Secret), which renders them with the pinned image', () => {
+    const k = parseYaml(readFileSync(path.join(K8S, KUSTOMIZATION), 'utf8')) as { resources: string[]; images: { name: string; newTag: string }[] };
+    assert.deepEqual([...k.resources].sort(), MANIFESTS.filter((f) => f !== 'secret.yaml'), 'a manifest is missing from kustomization.yaml');
+    const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.deepEqual(k.images, [{ name: 'silt', newTag: version }]);
+    const run = spawnSync('kubectl', ['kustomize', K8S], { encoding: 'utf8' });
+    assert.ok(!run.error, 'kubectl is not installed; this test needs it (kubectl kustomize renders offline)');
+    assert.equal(run.status, 0, run.stderr);
+    const rendered = parseAllDocuments(run.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+    const expected = objects.filter((o) => o.file !== 'secret.yaml');
+    assert.deepEqual(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort(), expected.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+    for (const [, w] of WORKLOADS) {
+      const r = rendered.find((o) => o.kind === w.kind && o.metadata.name === w.metadata.name) as unknown as Workload;
+      assert.equal(containerOf(r).image, `silt:${version}`);
+      assert.equal(containerOf(w).image, `silt:${version}`, 'the manifests pin the same version without kustomize');
+    }
   });
 });

@@ -29,6 +29,7 @@ export const SILT_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   silt_unindexed_documents: 'gauge',
   silt_segments: 'gauge',
   silt_index_lag_seconds: 'gauge',
+  silt_ann_recall: 'gauge',
 };
 
 /** Exposed only by a node with cluster routing (distributed.enabled). */

@@ -18,9 +18,18 @@ export interface SiltProcess {
   kill(): Promise<void>;
 }
 
-export async function startSilt(env: Record<string, string>, args: string[] = []): Promise<SiltProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], {
+/** How the server is started: the sources through tsx unless a test runs another entry (dist/, npm start). */
+export interface StartOptions {
+  command?: [string, ...string[]];
+  /** Its own process group, so that a test can clean up whatever the command left behind. */
+  detached?: boolean;
+}
+
+export async function startSilt(env: Record<string, string>, args: string[] = [], opts: StartOptions = {}): Promise<SiltProcess> {
+  const [command, ...commandArgs] = opts.command ?? [process.execPath, '--import', 'tsx', join(ROOT, 'src/main.ts')];
+  const child = spawn(command, [...commandArgs, ...args], {
     cwd: ROOT,
+    detached: opts.detached ?? false,
     env: { PATH: process.env.PATH ?? '', SILT_SERVER_HOST: '127.0.0.1', SILT_SERVER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,7 +2,7 @@
 // Every leaf carries a value already checked against the attribute's type, so compiling and
 // segment pruning never need to re-validate or guess.
 
-import type { AttributeType } from '../../schema/types.ts';
+import type { AttributeType, FullTextOptions } from '../../schema/types.ts';
 
 export const FILTER_OPS = [
   'eq',
@@ -41,10 +41,13 @@ export interface EqualityLeaf extends LeafBase {
   value: ScalarValue | null;
 }
 
-/** gt / gte / lt / lte over numbers, or strings ordered by UTF-16 code units. */
+/**
+ * gt / gte / lt / lte over numbers, or strings ordered by UTF-16 code units; a bigint or string
+ * bound on the document id (turbopuffer's syntax only) compares with ids of its own kind.
+ */
 export interface RangeLeaf extends LeafBase {
   op: 'gt' | 'gte' | 'lt' | 'lte';
-  value: number | string;
+  value: number | string | bigint;
 }
 
 /** in / nin; the list holds values of the field's scalar type (possibly none). */
@@ -71,13 +74,48 @@ export interface GlobLeaf extends LeafBase {
   value: string;
 }
 
+/**
+ * Leaves only turbopuffer's syntax produces (src/turbopuffer/filters.ts); Silt's own syntax keeps
+ * FILTER_OPS. anygt… test whether some element of an array attribute compares so.
+ */
+export interface AnyRangeLeaf extends LeafBase {
+  op: 'anygt' | 'anygte' | 'anylt' | 'anylte';
+  value: number | string;
+}
+
+/** iglob: glob matched case-insensitively (both sides lower-cased). */
+export interface IGlobLeaf extends LeafBase {
+  op: 'iglob';
+  value: string;
+}
+
+/** regex: a JavaScript regular expression (u flag) found anywhere in the string attribute. */
+export interface RegexLeaf extends LeafBase {
+  op: 'regex';
+  value: string;
+}
+
+/**
+ * Tokens of a full-text attribute, analyzed with its analyzer (`options`): all of them, any of
+ * them, or all in sequence. `prefix`: the last token matches any token it begins.
+ */
+export interface TokenLeaf extends LeafBase {
+  op: 'tokens_all' | 'tokens_any' | 'token_seq';
+  value: readonly string[];
+  prefix: boolean;
+  options: FullTextOptions;
+}
+
+export type ExtendedLeaf = AnyRangeLeaf | IGlobLeaf | RegexLeaf | TokenLeaf;
+
 export type LeafNode =
   | EqualityLeaf
   | RangeLeaf
   | MembershipLeaf
   | ContainsLeaf
   | ContainsAnyLeaf
-  | GlobLeaf;
+  | GlobLeaf
+  | ExtendedLeaf;
 
 export type FilterNode =
   | { kind: 'and'; children: FilterNode[] }

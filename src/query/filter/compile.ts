@@ -4,6 +4,7 @@
 
 import type { FilterNode, LeafNode, ScalarValue } from './ast.ts';
 import { compileGlob } from './glob.ts';
+import { compileExtended } from './extended.ts';
 
 /** What a filter reads from a document: its id and its attributes (absent or null = missing). */
 export interface FilterableDoc {
@@ -124,6 +125,8 @@ function compileLeaf(leaf: LeafNode): Predicate {
         return typeof value === 'string' && glob.test(value);
       };
     }
+    default:
+      return compileExtended(leaf, read);
   }
 }
 
@@ -133,7 +136,7 @@ function compileLeaf(leaf: LeafNode): Predicate {
  */
 function compileOrder(
   op: 'gt' | 'gte' | 'lt' | 'lte',
-  bound: number | string,
+  bound: number | string | bigint,
   read: (doc: FilterableDoc) => unknown,
 ): Predicate {
   const type = typeof bound;
@@ -141,22 +144,22 @@ function compileOrder(
     case 'gt':
       return (doc) => {
         const value = read(doc);
-        return typeof value === type && (value as number | string) > bound;
+        return typeof value === type && (value as typeof bound) > bound;
       };
     case 'gte':
       return (doc) => {
         const value = read(doc);
-        return typeof value === type && (value as number | string) >= bound;
+        return typeof value === type && (value as typeof bound) >= bound;
       };
     case 'lt':
       return (doc) => {
         const value = read(doc);
-        return typeof value === type && (value as number | string) < bound;
+        return typeof value === type && (value as typeof bound) < bound;
       };
     case 'lte':
       return (doc) => {
         const value = read(doc);
-        return typeof value === type && (value as number | string) <= bound;
+        return typeof value === type && (value as typeof bound) <= bound;
       };
   }
 }

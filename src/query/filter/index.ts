@@ -38,6 +38,11 @@ export interface CompiledFilter {
   ast: FilterNode;
 }
 
+/** Compiles a tree another parser validated (turbopuffer's array syntax, src/turbopuffer/filters.ts). */
+export function compileFilterNode(ast: FilterNode): CompiledFilter {
+  return { match: compileNode(ast), fields: collectFields(ast), ast };
+}
+
 /**
  * Validates `json` against `schema` and compiles it. Throws FilterError (a client error) naming
  * the offending place, e.g. `filter.and[1].value`; `path` is the name of the filter in the request.

@@ -146,6 +146,22 @@ function analyseLeaf(leaf: LeafNode, lo: number | string, hi: number | string, h
       if (glob.isLiteral) return equality(glob.literalPrefix, within, onlyValue, hasNull);
       return { canBeTrue: hasValues && mayHavePrefix(glob.literalPrefix, lo as string, hi as string), canBeFalse: true };
     }
+    // An element of the array must itself compare so.
+    case 'anygt':
+      return { canBeTrue: hasValues && hi > leaf.value, canBeFalse: true };
+    case 'anygte':
+      return { canBeTrue: hasValues && hi >= leaf.value, canBeFalse: true };
+    case 'anylt':
+      return { canBeTrue: hasValues && lo < leaf.value, canBeFalse: true };
+    case 'anylte':
+      return { canBeTrue: hasValues && lo <= leaf.value, canBeFalse: true };
+    // Case folding, patterns and analysis do not follow code-unit order.
+    case 'iglob':
+    case 'regex':
+    case 'tokens_all':
+    case 'tokens_any':
+    case 'token_seq':
+      return { canBeTrue: hasValues, canBeFalse: true };
   }
 }
 

@@ -1,5 +1,6 @@
-// The immutable full-text index of one attribute in a segment (`text:{field}` section): what
-// MemTextIndex holds for the tail, frozen into arrays.
+// The first format of a segment's full-text index (`text:{field}` section, text format 1): what
+// MemTextIndex holds for the tail, frozen into arrays. Segments are written in text format 2 now
+// (block-index.ts); this reader stays for segments written before, which are scored exhaustively.
 //
 //   u32 rows, u32 terms, u32 postings
 //   u32 termOffsets[terms + 1]    into the blob; terms sorted by UTF-8 bytes
@@ -38,16 +39,26 @@ export function tokensOf(analyze: Analyzer, value: AttributeValue | undefined): 
   return tokens;
 }
 
+/** A field inverted: terms in dictionary order (UTF-8 bytes) and their postings, row order. */
+export interface InvertedField {
+  rows: number;
+  terms: Buffer[];
+  /** Term t owns postings [postingStarts[t], postingStarts[t + 1]). */
+  postingStarts: Uint32Array;
+  postingRows: Uint32Array;
+  postingTfs: Uint32Array;
+  lengths: Uint32Array;
+  norms: Uint8Array;
+  stats: TextStats;
+}
+
 /**
- * Builds a field's section. Postings are gathered as (term id, row, tf) triples in growable
+ * Inverts a field's values. Postings are gathered as (term id, row, tf) triples in growable
  * typed arrays and bucketed by a counting sort, rather than as a JavaScript array per term: on
  * 50k SciFact abstracts that keeps ~5M postings off the garbage-collected heap (the per-term
  * arrays grew the heap to ~300 MB and cost repeated 20–30 ms mark-compacts).
  */
-export function encodeTextField(
-  analyze: Analyzer,
-  values: ReadonlyArray<AttributeValue | undefined>,
-): { bytes: Buffer; stats: TextStats } {
+export function invertField(analyze: Analyzer, values: ReadonlyArray<AttributeValue | undefined>): InvertedField {
   const rows = values.length;
   const lengths = new Uint32Array(rows);
   const norms = new Uint8Array(rows);
@@ -84,14 +95,10 @@ export function encodeTextField(
   const encoded = terms.map((t) => Buffer.from(t, 'utf8'));
   const order = Array.from({ length: terms.length }, (_, i) => i);
   order.sort((x, y) => Buffer.compare(encoded[x]!, encoded[y]!));
-  const termOffsets = new Uint32Array(terms.length + 1);
   const postingStarts = new Uint32Array(terms.length + 1);
   const cursor = new Uint32Array(terms.length); // by term id: next free posting slot
-  let blobBytes = 0;
   for (let t = 0; t < order.length; t++) {
     const id = order[t]!;
-    blobBytes += encoded[id]!.byteLength;
-    termOffsets[t + 1] = blobBytes;
     cursor[id] = postingStarts[t]!;
     postingStarts[t + 1] = postingStarts[t]! + counts[id]!;
   }
@@ -104,19 +111,45 @@ export function encodeTextField(
     postingRows[at] = triples.rows[i]!;
     postingTfs[at] = triples.tfs[i]!;
   }
+  return {
+    rows, terms: order.map((id) => encoded[id]!), postingStarts, postingRows, postingTfs, lengths, norms,
+    stats: { docCount, sumTotalTermFreq },
+  };
+}
 
-  const w = new SectionWriter(32 + terms.length * 8 + postings * 8 + rows * 5 + blobBytes);
-  w.u32(rows);
-  w.u32(terms.length);
+/**
+ * Builds a field's section in the first text format (plain u32 postings). Segments are written
+ * in the block format now (block-index.ts); this stays so that old segments can be compared
+ * against and tests can write one.
+ */
+export function encodeTextField(
+  analyze: Analyzer,
+  values: ReadonlyArray<AttributeValue | undefined>,
+): { bytes: Buffer; stats: TextStats } {
+  return encodeInvertedV1(invertField(analyze, values));
+}
+
+/** Text format 1 of an already inverted field. */
+export function encodeInvertedV1(f: InvertedField): { bytes: Buffer; stats: TextStats } {
+  const termOffsets = new Uint32Array(f.terms.length + 1);
+  let blobBytes = 0;
+  for (let t = 0; t < f.terms.length; t++) {
+    blobBytes += f.terms[t]!.byteLength;
+    termOffsets[t + 1] = blobBytes;
+  }
+  const postings = f.postingRows.length;
+  const w = new SectionWriter(32 + f.terms.length * 8 + postings * 8 + f.rows * 5 + blobBytes);
+  w.u32(f.rows);
+  w.u32(f.terms.length);
   w.u32(postings);
   w.array(termOffsets);
-  w.array(postingStarts);
-  w.array(postingRows);
-  w.array(postingTfs);
-  w.array(lengths);
-  w.array(norms);
-  for (const id of order) w.bytes(encoded[id]!);
-  return { bytes: w.finish(), stats: { docCount, sumTotalTermFreq } };
+  w.array(f.postingStarts);
+  w.array(f.postingRows);
+  w.array(f.postingTfs);
+  w.array(f.lengths);
+  w.array(f.norms);
+  for (const t of f.terms) w.bytes(t);
+  return { bytes: w.finish(), stats: f.stats };
 }
 
 function grow(a: Uint32Array): Uint32Array {
@@ -206,6 +239,26 @@ export class DiskTextIndex {
     return -1;
   }
 
+  /** Terms starting with `prefix`, in dictionary order: a binary search for the first, then a walk. */
+  termsWithPrefix(prefix: string, max: number): number[] {
+    const key = Buffer.from(prefix, 'utf8');
+    const offs = this.termOffsets;
+    let lo = 0;
+    let hi = this.termCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.blob.compare(key, 0, key.length, offs[mid]!, offs[mid + 1]!) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: number[] = [];
+    for (let t = lo; t < this.termCount && out.length < max; t++) {
+      const start = offs[t]!;
+      if (offs[t + 1]! - start < key.length || this.blob.compare(key, 0, key.length, start, start + key.length) !== 0) break;
+      out.push(t);
+    }
+    return out;
+  }
+
   term(t: number): string {
     return this.blob.toString('utf8', this.termOffsets[t]!, this.termOffsets[t + 1]!);
   }
@@ -285,6 +338,10 @@ export class SegmentTextView implements TextIndexView {
 
   docFreq(term: string): number {
     return this.postings(term)?.rows.length ?? 0;
+  }
+
+  termsWithPrefix(prefix: string, max: number): string[] {
+    return this.index.termsWithPrefix(prefix, max).map((t) => this.index.term(t)).filter((term) => this.postings(term) !== undefined);
   }
 
   private livePostings(term: string): Postings | null {

@@ -25,6 +25,8 @@ export interface TextIndexView {
   /** docCount counts rows with at least one indexed token; sumTotalTermFreq sums their lengths. */
   stats(): { docCount: number; sumTotalTermFreq: number };
   docFreq(term: string): number;
+  /** Up to `max` indexed terms starting with `prefix` (for a query's last token typed as a prefix). */
+  termsWithPrefix?(prefix: string, max: number): string[];
 }
 
 /** Namespace-wide statistics, summed over views. */

@@ -213,6 +213,16 @@ export class MemTextIndex implements TextIndexView {
     return id === undefined ? 0 : this.lists[id]!.live;
   }
 
+  /** A scan of the dictionary: the tail is bounded by write backpressure, and prefix queries are rare. */
+  termsWithPrefix(prefix: string, max: number): string[] {
+    const out: string[] = [];
+    for (const term of this.terms()) {
+      if (out.length >= max) break;
+      if (term.startsWith(prefix)) out.push(term);
+    }
+    return out;
+  }
+
   /** Terms with at least one live posting, in no particular order (e.g. to write a segment). */
   *terms(): IterableIterator<string> {
     for (const [term, id] of this.termIds) if (this.lists[id]!.live > 0) yield term;
