@@ -81,7 +81,7 @@ async function measure(store: ObjectStore, tmpDir: string, glove: Glove): Promis
     const t0 = performance.now();
     const ns = await catalog.get(NS);
     const openMs = performance.now() - t0;
-    const hits = query(ns, { vector: rowArray(glove.queries, q), top_k: 10 });
+    const hits = await query(ns, { vector: rowArray(glove.queries, q), top_k: 10 });
     const ms = performance.now() - t0;
     if (hits.length !== 10) throw new Error(`expected 10 hits, got ${hits.length}`);
     return {

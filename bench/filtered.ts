@@ -136,13 +136,13 @@ async function main(): Promise<void> {
     vector: qs[q]!, top_k: K, ef, include_attributes: false,
     ...(c.threshold === null ? {} : { filter: filterOf(c) }),
   });
-  for (const c of CASES) for (let q = 0; q < nq; q++) query(ns, bodyOf(c, q, 128)); // warm-up
+  for (const c of CASES) for (let q = 0; q < nq; q++) await query(ns, bodyOf(c, q, 128)); // warm-up
 
   const perEf: Array<{ ef: number; cases: CaseResult[] }> = [];
   for (const ef of EFS) {
     const recalls = CASES.map(() => 0);
-    const { passes } = interleave(CASES.length, { queries: nq, passes: PASSES, block: BLOCK },
-      (c, q) => hitIds(query(ns, bodyOf(CASES[c]!, q, ef))),
+    const { passes } = await interleave(CASES.length, { queries: nq, passes: PASSES, block: BLOCK },
+      async (c, q) => hitIds(await query(ns, bodyOf(CASES[c]!, q, ef))),
       (c, q, ids, pass) => {
         if (pass === 0) recalls[c]! += recall(ids, truth[q]![c]!);
       });

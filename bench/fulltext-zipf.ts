@@ -131,7 +131,7 @@ function source(view: TextIndexView): RowSource {
 
 function parsed(query: string): ParsedQuery {
   return {
-    vector: null, topK: K, filter: null, vectorWeight: 1, includeVector: false, includeAttributes: false, ef: null,
+    vector: null, topK: K, filter: null, vectorWeight: 1, includeVector: false, includeAttributes: false, ef: null, nprobe: null,
     consistency: 'strong', fullText: { fields: [{ field: 'body', weight: 1 }], query, weight: 1 },
   };
 }

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   }
 
   const searchOf = (ns: Namespace) => async (text: string, k: number) =>
-    query(ns, { full_text: { field: 'text', query: text }, top_k: k, include_attributes: false }).map((h) => String(h.id));
+    (await query(ns, { full_text: { field: 'text', query: text }, top_k: k, include_attributes: false })).map((h) => String(h.id));
 
   // Passes rotate through the layouts; evaluate() runs every query once to warm up, once timed.
   const runs: EvalResult[][] = layouts.map(() => []);
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
 async function rankingDifferences(namespaces: Namespace[], data: BeirDataset): Promise<Array<{ differ: number; tiesOnly: number }>> {
   const out = namespaces.map(() => ({ differ: 0, tiesOnly: 0 }));
   for (const q of data.queries) {
-    const lists = namespaces.map((ns) => query(ns, { full_text: { field: 'text', query: q.text }, top_k: 10, include_attributes: false }));
+    const lists = await Promise.all(namespaces.map((ns) => query(ns, { full_text: { field: 'text', query: q.text }, top_k: 10, include_attributes: false })));
     const ids0 = lists[0]!.map((h) => String(h.id)).join(',');
     const scores0 = lists[0]!.map((h) => h.score);
     lists.forEach((list, i) => {

@@ -36,11 +36,12 @@ const meta = readSegmentMeta(bytes.subarray(Math.max(0, bytes.length - 65_536)),
 const reader = await SegmentReader.open({ meta, schema, tmpDir: tmpdir(), readSection: async (_n, { offset, length }) => bytes.subarray(offset, offset + length) });
 const sources = [new LiveSegment('bench', reader, [])];
 
-function time(run: () => unknown): number[] {
+// Awaited: listDocuments is async (IVF segments read vectors on demand).
+async function time(run: () => unknown): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < PAGES; i++) {
     const t = performance.now();
-    run();
+    await run();
     ms.push(performance.now() - t);
   }
   return ms;
@@ -51,9 +52,9 @@ const results: Record<string, unknown>[] = [];
 for (const depth of [0, 0.25, 0.5, 0.99]) {
   const after = BigInt(Math.floor(depth * ROWS) * 3);
   const filter = parseFilters(['id', 'Gt', Number(after)], schema, 'filters');
-  const walk = summarize(time(() => pageById(sources, filter, false, PAGE)));
-  const scan = summarize(time(() => listDocuments(schema, sources, after, PAGE)));
-  const sort = summarize(time(() => orderByAttributes(sources, filter, [{ attr: 'id', desc: false }]).slice(0, PAGE)));
+  const walk = summarize(await time(() => pageById(sources, filter, false, PAGE)));
+  const scan = summarize(await time(() => listDocuments(schema, sources, after, PAGE)));
+  const sort = summarize(await time(() => orderByAttributes(sources, filter, [{ attr: 'id', desc: false }]).slice(0, PAGE)));
   rows.push([`${depth * 100}%`, fmt(walk.p50), fmt(scan.p50), fmt(sort.p50)]);
   results.push({ depth, walk_p50_ms: walk.p50, scan_p50_ms: scan.p50, sort_p50_ms: sort.p50 });
 }

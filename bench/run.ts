@@ -18,6 +18,8 @@ interface Benchmark {
 
 const BENCHMARKS: Benchmark[] = [
   { name: 'vector', what: 'GloVe-100 50k: recall@10 and latency vs raw hnswlib-node, in process and over HTTP', data: 'glove' },
+  { name: 'ivf', what: 'GloVe-100 50k in one segment: IVF (cluster sizes × u8/bits codes × nprobe) vs HNSW, recall@10 and latency', data: 'glove' },
+  { name: 'vector-index', what: 'GloVe-100 50k over HTTP, HNSW (main) vs IVF segment in one run: recall@10, p50, RSS, segment bytes, cold first query', data: 'glove' },
   { name: 'filtered', what: 'GloVe-100 50k with filters of 1/10/50% selectivity vs unfiltered', data: 'glove' },
   { name: 'fulltext', what: 'SciFact BM25: nDCG@10 and latency, tail vs segments', data: 'scifact' },
   { name: 'fulltext-zipf', what: '1M synthetic Zipf docs in one segment: 2-term OR top-10 p50, text format 1 (exhaustive) vs 2 (block-max)', data: 'none' },

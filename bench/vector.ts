@@ -33,7 +33,7 @@ interface Contender {
   name: string;
   /** Diagnostics explain the gap; only silt and raw are compared against the target. */
   diagnostic: boolean;
-  search: (q: number, ef: number) => number[];
+  search: (q: number, ef: number) => number[] | Promise<number[]>;
 }
 
 async function main(): Promise<void> {
@@ -81,19 +81,19 @@ async function main(): Promise<void> {
     if (ef !== rawEf) raw.setEf((rawEf = ef));
   };
   const contenders: Contender[] = [
-    { name: 'silt', diagnostic: false, search: (q, ef) => hitIds(query(ns, { vector: qs[q]!, top_k: K, ef, include_attributes: false })) },
+    { name: 'silt', diagnostic: false, search: async (q, ef) => hitIds(await query(ns, { vector: qs[q]!, top_k: K, ef, include_attributes: false })) },
     { name: 'raw', diagnostic: false, search: (q, ef) => (setRawEf(ef), raw.searchKnn(qs[q]!, K).neighbors) },
-    { name: 'segment', diagnostic: true, search: (q, ef) => segment.searchVector(qf[q]!, K, ef).rows },
+    { name: 'segment', diagnostic: true, search: async (q, ef) => (await segment.search(qf[q]!, K, ef)).rows },
     { name: 'raw+callback', diagnostic: true, search: (q, ef) => (setRawEf(ef), raw.searchKnn(qs[q]!, K, accept).neighbors) },
   ];
 
   // Warm up the JIT and both indexes.
-  for (const c of contenders) for (let q = 0; q < Math.min(200, nq); q++) c.search(q, 128);
+  for (const c of contenders) for (let q = 0; q < Math.min(200, nq); q++) await c.search(q, 128);
 
   const perEf = [];
   for (const ef of EFS) {
     const recalls = contenders.map(() => 0);
-    const { passes } = interleave(contenders.length, { queries: nq, passes: PASSES, block: BLOCK },
+    const { passes } = await interleave(contenders.length, { queries: nq, passes: PASSES, block: BLOCK },
       (c, q) => contenders[c]!.search(q, ef),
       (c, q, ids, pass) => {
         if (pass === 0) recalls[c]! += recall(ids, truth[q]!);

@@ -29,12 +29,12 @@ export interface InterleaveResult {
  * q for contender c (its result handling, e.g. recall, belongs to the caller but is not timed
  * when done in `after`).
  */
-export function interleave<T>(
+export async function interleave<T>(
   contenders: number,
   opts: InterleaveOptions,
-  run: (c: number, q: number) => T,
+  run: (c: number, q: number) => T | Promise<T>,
   after?: (c: number, q: number, result: T, pass: number) => void,
-): InterleaveResult {
+): Promise<InterleaveResult> {
   const { queries, passes, block } = opts;
   const blocks = Math.ceil(queries / block);
   const out: Latency[][] = Array.from({ length: contenders }, () => []);
@@ -47,7 +47,9 @@ export function interleave<T>(
         const end = Math.min(queries, (b + 1) * block);
         for (let q = b * block; q < end; q++) {
           const start = performance.now();
-          const result = run(c, q);
+          // Silt's query path is async (IVF segments read clusters); awaiting a plain value costs
+          // one microtask turn, the same for every contender.
+          const result = await run(c, q);
           times[c]!.push(performance.now() - start);
           after?.(c, q, result, pass);
         }

@@ -26,6 +26,7 @@ export function indexingOptions(over: Partial<IndexingOptions> = {}): IndexingOp
     hnsw_m: 16,
     hnsw_ef_construction: 200,
     hnsw_ef_search: 128,
+    ivf_min_rows: 10_000,
     build_threads: 0,
     unindexed_limit_bytes: 2 ** 50,
     node_unindexed_limit_bytes: 2 ** 50,
@@ -93,7 +94,7 @@ export async function upsertAll(ns: Namespace, docs: readonly Document[], batch 
 }
 
 /** ns.query(parseQuery(body)): what the query route does minus HTTP. */
-export function query(ns: Namespace, body: Record<string, unknown>): QueryHitJson[] {
+export function query(ns: Namespace, body: Record<string, unknown>): Promise<QueryHitJson[]> {
   return ns.query(parseQuery(body, ns.schema, ns.name, QUERY_LIMITS));
 }
 

@@ -180,7 +180,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     }
     // The body first: a read the view refuses (a bad query, no such document) is an error, unmarked.
     const observer = opts.metrics ? { metrics: opts.metrics, servedFromStorage: choice.servedFrom === 'object_storage' } : undefined;
-    const served = serveRead(choice.view, read!, opts.queryLimits, started, observer);
+    const served = await serveRead(choice.view, read!, opts.queryLimits, started, observer);
     // A schema body is a map of attributes: the marks travel in the header only.
     const answer = read!.kind === 'schema' ? served : { ...served, ...choice.marks };
     reply.header('x-silt-served-from', choice.servedFrom);

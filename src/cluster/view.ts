@@ -104,15 +104,15 @@ export class NamespaceView implements ReadableNamespace {
     return this.current.schema;
   }
 
-  query(q: ParsedQuery): QueryHitJson[] {
+  query(q: ParsedQuery): Promise<QueryHitJson[]> {
     return this.current.query(q, this.deps.defaultEf);
   }
 
-  get(id: DocId): Document | null {
+  get(id: DocId): Promise<Document | null> {
     return this.current.get(id);
   }
 
-  list(after: DocId | null, limit: number): Document[] {
+  list(after: DocId | null, limit: number): Promise<Document[]> {
     return this.current.list(after, limit);
   }
 

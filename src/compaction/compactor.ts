@@ -43,9 +43,14 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
       const started = performance.now();
       let output = null;
       if (origin.length > 0) {
+        // IVF inputs read their vectors on demand; the build callback below is synchronous.
+        await Promise.all(inputs.map((s) => s.reader.loadVectors()));
         // The rows are read out of the inputs only once a build thread is free.
-        const { bytes, meta } = (await ns.deps.builds.build(() => mergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
-          { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }, ns.schema), { transfer: true }))!;
+        const { bytes, meta } = (await ns.deps.builds.build(() => ({
+          ...mergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
+            { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }, ns.schema),
+          ivfFrom: ns.deps.indexing.ivf_min_rows,
+        }), { transfer: true }))!;
         output = await uploadSegment(ns, newSegmentId(), bytes, meta);
       }
       // Deletions that happen during the commit are carried over by the updater.

@@ -151,6 +151,10 @@ const KEYS: KeyDefinitions = {
     type: positiveInt, default: 128,
     doc: 'HNSW query-time candidate list size (raised to top_k when smaller); 128 gives recall@10 ~0.96 on GloVe-100.',
   },
+  'indexing.ivf_min_rows': {
+    type: positiveInt, default: 10_000,
+    doc: 'Segments with at least this many vectors get the clustered (IVF) index, read by cluster; smaller ones HNSW (256 and up) or an exact scan.',
+  },
   'indexing.build_threads': {
     type: int(0), default: 0,
     doc: 'Threads that build and merge segments, shared by every namespace; 0 = one less than the cores (at least 1), so HTTP keeps a core.',

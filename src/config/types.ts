@@ -38,6 +38,7 @@ export interface SiltConfig {
     hnsw_m: number;
     hnsw_ef_construction: number;
     hnsw_ef_search: number;
+    ivf_min_rows: number;
     build_threads: number;
     unindexed_limit_bytes: number;
     node_unindexed_limit_bytes: number;

@@ -46,6 +46,7 @@ export function flushTail(ns: Namespace): Promise<boolean> {
         hasVector: snap.hasVector,
         attributes: snap.attributes,
         hnsw: { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction },
+        ivfFrom: ns.deps.indexing.ivf_min_rows,
       };
     }, { transfer: true });
     const built = segment ? await uploadSegment(ns, newSegmentId(), segment.bytes, segment.meta) : null;

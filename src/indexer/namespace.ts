@@ -35,11 +35,12 @@ export type WriteRequest =
    * reads the state as of every earlier write and returns the ops to log. `bytes` estimates
    * its size for backpressure.
    */
-  | { kind: 'resolve'; bytes: number; resolve: (state: WriteState) => ResolvedWrite };
+  | { kind: 'resolve'; bytes: number; resolve: (state: WriteState) => Promise<ResolvedWrite> };
 
 /** The state a resolved write sees: every write applied or sealed before it, in order. */
 export interface WriteState {
-  get(id: DocId): Document | null;
+  /** A Promise: the stored version's vector may live in IVF blocks read on demand. */
+  get(id: DocId): Promise<Document | null>;
   /** Ids of the live documents passing `filter`. */
   matching(filter: CompiledFilter): DocId[];
 }
@@ -160,15 +161,15 @@ export class Namespace implements ReadableNamespace {
     return this.state.sources();
   }
 
-  get(id: DocId): Document | null {
+  get(id: DocId): Promise<Document | null> {
     return this.state.get(id);
   }
 
-  list(after: DocId | null, limit: number): Document[] {
+  list(after: DocId | null, limit: number): Promise<Document[]> {
     return this.state.list(after, limit);
   }
 
-  query(q: ParsedQuery): QueryHitJson[] {
+  query(q: ParsedQuery): Promise<QueryHitJson[]> {
     return this.state.query(q, this.deps.indexing.hnsw_ef_search);
   }
 
@@ -219,15 +220,15 @@ export class Namespace implements ReadableNamespace {
    * against the applied state plus the earlier requests of the same batch, so replaying the WAL
    * needs no filter evaluation and gives exactly the acknowledged outcome.
    */
-  private seal(payloads: WriteRequest[]): { ops: WalOp[]; results: WriteResult[] } {
+  private async seal(payloads: WriteRequest[]): Promise<{ ops: WalOp[]; results: WriteResult[] }> {
     const ops: WalOp[] = [];
     const overlay = new Map<string, Document | null>();
     const exists = (id: DocId): boolean => {
       const o = overlay.get(idKey(id));
-      return o === undefined ? this.get(id) !== null : o !== null;
+      return o === undefined ? this.state.has(id) : o !== null;
     };
     const state: WriteState = {
-      get: (id) => {
+      get: async (id) => {
         const o = overlay.get(idKey(id));
         return o === undefined ? this.get(id) : o;
       },
@@ -246,12 +247,13 @@ export class Namespace implements ReadableNamespace {
       }
       return matched;
     };
-    const results = payloads.map((p): WriteResult => {
+    // One payload at a time: each sees the overlay of those before it.
+    const sealOne = async (p: WriteRequest): Promise<WriteResult> => {
       if (p.kind === 'resolve') {
         // Checked before it was queued; a throw here fails this request alone, never its batch.
         let resolved: ResolvedWrite;
         try {
-          resolved = p.resolve(state);
+          resolved = await p.resolve(state);
         } catch (e) {
           return { count: 0, detail: e instanceof Error ? e : new Error(String(e)) };
         }
@@ -283,7 +285,9 @@ export class Namespace implements ReadableNamespace {
         overlay.set(idKey(id), null);
       }
       return { count: matched.length };
-    });
+    };
+    const results: WriteResult[] = [];
+    for (const p of payloads) results.push(await sealOne(p));
     return { ops, results };
   }
 

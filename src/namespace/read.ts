@@ -20,14 +20,14 @@ export interface QueryHitJson {
 }
 
 /** The newest live version of `id`, or null when it does not exist (or was deleted). */
-export function getDocument(schema: NamespaceSchema, sources: readonly RowSource[], id: DocId): Document | null {
+export async function getDocument(schema: NamespaceSchema, sources: readonly RowSource[], id: DocId): Promise<Document | null> {
   for (const source of sources) {
     const row = source instanceof Memtable ? source.rowOf(id) : (source as LiveSegment).liveRowOf(id);
     if (row === undefined) {
       if (source instanceof Memtable && source.isDeleted(id)) return null;
       continue;
     }
-    return documentAt(schema, source, row);
+    return (await documentsAt(schema, source, [row]))[0]!;
   }
   return null;
 }
@@ -45,7 +45,7 @@ export function compareIds(a: DocId, b: DocId): number {
  * the older row), so no source needs to shadow another. A page scans every row once and keeps at
  * most 2·limit candidates.
  */
-export function listDocuments(schema: NamespaceSchema, sources: readonly RowSource[], after: DocId | null, limit: number): Document[] {
+export async function listDocuments(schema: NamespaceSchema, sources: readonly RowSource[], after: DocId | null, limit: number): Promise<Document[]> {
   let best: Array<{ id: DocId; source: RowSource; row: number }> = [];
   const byId = (x: { id: DocId }, y: { id: DocId }) => compareIds(x.id, y.id);
   for (const source of sources) {
@@ -57,24 +57,53 @@ export function listDocuments(schema: NamespaceSchema, sources: readonly RowSour
       if (best.length >= 2 * limit) best = best.sort(byId).slice(0, limit);
     }
   }
-  return best.sort(byId).slice(0, limit).map(({ source, row }) => documentAt(schema, source, row));
+  const page = best.sort(byId).slice(0, limit);
+  const bySource = new Map<RowSource, number[]>();
+  for (const { source, row } of page) bySource.set(source, [...(bySource.get(source) ?? []), row]);
+  const docs = new Map<RowSource, Document[]>();
+  for (const [source, rows] of bySource) docs.set(source, await documentsAt(schema, source, rows));
+  const next = new Map<RowSource, number>();
+  return page.map(({ source }) => {
+    const i = next.get(source) ?? 0;
+    next.set(source, i + 1);
+    return docs.get(source)![i]!;
+  });
 }
 
-function documentAt(schema: NamespaceSchema, source: RowSource, row: number): Document {
-  const off = source.vectorOffset(row);
+/** The documents at `rows` of one source, in that order; vectors read only for those rows. */
+async function documentsAt(schema: NamespaceSchema, source: RowSource, rows: readonly number[]): Promise<Document[]> {
+  const vectors = await vectorAccess(source, rows);
+  return rows.map((row) => documentAt(schema, source, row, vectors));
+}
+
+export type RowVectors = { data: Float32Array; offset(row: number): number };
+
+/** The given rows' vectors: IVF segments read only those rows' clusters (vectorsOf), other sources hold them all. */
+export function vectorAccess(source: RowSource, rows: readonly number[]): Promise<RowVectors> | RowVectors {
+  return source.vectorsOf ? source.vectorsOf(rows) : { data: source.vectorData(), offset: (row) => source.vectorOffset(row) };
+}
+
+function documentAt(schema: NamespaceSchema, source: RowSource, row: number, vectors: RowVectors): Document {
+  const off = vectors.offset(row);
   return {
     id: source.id(row),
-    vector: off < 0 ? null : source.vectorData().slice(off, off + schema.vector_dim),
+    vector: off < 0 ? null : vectors.data.slice(off, off + schema.vector_dim),
     attributes: source.attributes(row),
   };
 }
 
-export function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): QueryHitJson[] {
-  const hits = executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf });
-  return hits.map((h) => hitJson(schema, h, q));
+export async function runQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, defaultEf: number): Promise<QueryHitJson[]> {
+  const hits = await executeQuery(schema, sources, q, { ef: q.ef ?? defaultEf, ...(q.nprobe !== null ? { nprobe: q.nprobe } : {}) });
+  const vectors = new Map<RowSource, RowVectors>();
+  if (q.includeVector) {
+    const bySource = new Map<RowSource, number[]>();
+    for (const h of hits) bySource.set(h.source, [...(bySource.get(h.source) ?? []), h.row]);
+    for (const [source, rows] of bySource) vectors.set(source, await vectorAccess(source, rows));
+  }
+  return hits.map((h) => hitJson(schema, h, q, vectors.get(h.source)));
 }
 
-function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery): QueryHitJson {
+function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery, vectors: RowVectors | undefined): QueryHitJson {
   const out: QueryHitJson = { id: idToJson(h.source.id(h.row)), score: h.score };
   if (h.distance !== undefined) out.distance = h.distance;
   if (h.bm25 !== undefined) out.bm25 = h.bm25;
@@ -89,8 +118,8 @@ function hitJson(schema: NamespaceSchema, h: Hit, q: ParsedQuery): QueryHitJson 
     }
   }
   if (q.includeVector) {
-    const off = h.source.vectorOffset(h.row);
-    out.vector = off < 0 ? [] : Array.from(h.source.vectorData().subarray(off, off + schema.vector_dim));
+    const off = vectors!.offset(h.row);
+    out.vector = off < 0 ? [] : Array.from(vectors!.data.subarray(off, off + schema.vector_dim));
   }
   return out;
 }

@@ -26,7 +26,7 @@ export type NamespaceRead =
    * src/turbopuffer/): `serve` answers it from whichever namespace routing chose; `eventual` when
    * it may be served from a recent local view without asking the owner.
    */
-  | { kind: 'custom'; eventual: boolean; serve(ns: ReadableNamespace, started: number, observer?: QueryObserver): object }
+  | { kind: 'custom'; eventual: boolean; serve(ns: ReadableNamespace, started: number, observer?: QueryObserver): Promise<object> }
   /** turbopuffer's GET /v2/namespaces/:ns/metadata. */
   | { kind: 'metadata' }
   /** turbopuffer's GET /v1/namespaces/:ns/schema: the flat schema, nothing else in the body. */
@@ -63,11 +63,11 @@ export interface QueryObserver {
 }
 
 /** The response body of `read` served from `ns`; `started` is when the request arrived. */
-export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: QueryLimits, started: number, observer?: QueryObserver): object {
+export async function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: QueryLimits, started: number, observer?: QueryObserver): Promise<object> {
   if (read.kind === 'namespace') return { namespace: ns.name, schema: ns.schema, ...ns.stats() };
   if (read.kind === 'document') {
     const id = parseDocId(read.id, 'id');
-    const doc = ns.get(id);
+    const doc = await ns.get(id);
     if (!doc) throw Errors.documentNotFound(ns.name, formatId(id));
     return documentJson(doc);
   }
@@ -76,7 +76,7 @@ export function serveRead(ns: ReadableNamespace, read: NamespaceRead, limits: Qu
   if (read.kind === 'schema') return turbopufferSchemaJson(ns.schema);
   if (read.kind === 'metadata') return metadataJson(ns);
   const q = parseQuery(read.body, ns.schema, ns.name, limits);
-  const results = ns.query(q);
+  const results = await ns.query(q);
   const took = tookMs(started);
   observer?.metrics.queryDuration.observe({ kind: queryKind(q, observer.servedFromStorage ?? false) }, took / 1000);
   return { results, took_ms: took };
@@ -117,13 +117,13 @@ export async function namespacePage(catalog: ReadRouteDeps['catalog'], query: { 
   return { namespaces: page.names.map((id) => ({ id })), next_cursor: page.next };
 }
 
-function listPage(ns: ReadableNamespace, read: { after?: string; limit?: string }) {
+async function listPage(ns: ReadableNamespace, read: { after?: string; limit?: string }) {
   const limit = read.limit === undefined ? LIST_LIMIT.default : Number(read.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
     throw Errors.invalidRequest('limit', `must be an integer from 1 to ${LIST_LIMIT.max}`);
   }
   const after = read.after === undefined ? null : parseDocId(read.after, 'after');
-  const docs = ns.list(after, limit);
+  const docs = await ns.list(after, limit);
   const last = docs.length === limit ? docs[docs.length - 1]! : null;
   return { documents: docs.map(documentJson), next_after: last ? idToJson(last.id) : null };
 }

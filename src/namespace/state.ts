@@ -24,10 +24,11 @@ export type { QueryHitJson } from './read.ts';
 export interface ReadableNamespace {
   readonly name: string;
   readonly schema: NamespaceSchema;
-  get(id: DocId): Document | null;
+  get(id: DocId): Promise<Document | null>;
   /** One page of live documents in id order (read.ts listDocuments). */
-  list(after: DocId | null, limit: number): Document[];
-  query(q: ParsedQuery): QueryHitJson[];
+  list(after: DocId | null, limit: number): Promise<Document[]>;
+  /** A Promise: IVF segments read the clusters a query probes from storage (through the cache). */
+  query(q: ParsedQuery): Promise<QueryHitJson[]>;
   /** The sources a read runs over, newest first (NamespaceState.sources), for reads beyond query(). */
   sources(): RowSource[];
   stats(): ReturnType<typeof namespaceStats>;
@@ -131,15 +132,28 @@ export class NamespaceState {
     return [this.memtable, ...[...this.segments].reverse()];
   }
 
-  get(id: DocId): Document | null {
+  get(id: DocId): Promise<Document | null> {
     return getDocument(this.schema, this.sources(), id);
   }
 
-  list(after: DocId | null, limit: number): Document[] {
+  /** Whether `id` has a live version (no vector read, unlike get). */
+  has(id: DocId): boolean {
+    for (const source of this.sources()) {
+      if (source instanceof Memtable) {
+        if (source.rowOf(id) !== undefined) return true;
+        if (source.isDeleted(id)) return false;
+      } else if ((source as LiveSegment).liveRowOf(id) !== undefined) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  list(after: DocId | null, limit: number): Promise<Document[]> {
     return listDocuments(this.schema, this.sources(), after, limit);
   }
 
-  query(q: ParsedQuery, defaultEf: number): QueryHitJson[] {
+  query(q: ParsedQuery, defaultEf: number): Promise<QueryHitJson[]> {
     return runQuery(this.schema, this.sources(), q, defaultEf);
   }
 

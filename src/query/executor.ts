@@ -115,23 +115,32 @@ function estimateMatches(source: RowSource, { accept, matches }: Acceptor): numb
 export interface VectorSearchOptions {
   /** HNSW search breadth; raised to k when smaller. */
   ef: number;
+  /** IVF clusters probed per segment; derived from ef when absent (segment/ivf-search.ts). */
+  nprobe?: number;
   /** Matching rows × dimensions up to which a filtered segment is searched exactly. */
   exactBudget?: number;
 }
 
-export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: VectorSearchOptions): Hit[] {
+export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: VectorSearchOptions): Promise<Hit[]> {
   const query = q.vector!;
   const qNorm = norm(query);
   const top = new TopK(k);
-  sources.forEach((source, s) => {
-    if (source.rowCount === 0 || !mayMatch(source, q.filter)) return;
+  for (let s = 0; s < sources.length; s++) {
+    const source = sources[s]!;
+    if (source.rowCount === 0 || !mayMatch(source, q.filter)) continue;
     const acc = acceptor(source, q.filter);
     const accept = acc.accept;
     if (source.annSearch) {
       const ef = Math.max(opts.ef, k);
       let found: { rows: number[]; distances: number[] } | null = null;
       if (!q.filter) {
-        found = source.annSearch(query, k, ef);
+        found = await source.annSearch(query, k, ef, undefined, opts.nprobe);
+      } else if (source.filtersInScan) {
+        // A filter costs nothing extra inside an IVF scan, which widens its probe until enough
+        // accepted rows are found; the exact path stays for filters that accept few rows.
+        if (estimateMatches(source, acc) * query.length > (opts.exactBudget ?? EXACT_BUDGET)) {
+          found = await source.annSearch(query, k, ef, accept, opts.nprobe);
+        }
       } else {
         const matches = estimateMatches(source, acc);
         if (matches * query.length > (opts.exactBudget ?? EXACT_BUDGET)) {
@@ -140,30 +149,36 @@ export function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: P
             const kept = source.annThenFilter!(query, wide, Math.max(ef, wide), accept);
             if (kept.rows.length >= k) found = kept;
           }
-          found ??= source.annSearch(query, k, ef, accept);
+          found ??= await source.annSearch(query, k, ef, accept);
         }
       }
       if (found) {
-        found.rows.forEach((row, i) => {
-          if (i < k) top.push(s * ROW_SPACE + row, -found.distances[i]!);
+        const { rows, distances } = found;
+        rows.forEach((row, i) => {
+          if (i < k) top.push(s * ROW_SPACE + row, -distances[i]!);
         });
-        return;
+        continue;
       }
     }
-    const data = source.vectorData();
+    const candidates: number[] = [];
+    if (acc.rows) {
+      for (const row of acc.rows) if (source.isLive(row)) candidates.push(row);
+    } else {
+      for (let row = 0; row < source.rowCount; row++) if (accept(row)) candidates.push(row);
+    }
+    // An IVF segment reads only the clusters holding the candidates.
+    const vectors = source.vectorsOf ? await source.vectorsOf(candidates) : null;
+    const data = vectors?.data ?? source.vectorData();
+    const offsetOf = vectors ? (row: number) => vectors.offset(row) : (row: number) => source.vectorOffset(row);
     const visit = (row: number) => {
-      const off = source.vectorOffset(row);
+      const off = offsetOf(row);
       if (off < 0) return;
       const d = distance(schema.vector_metric, query, qNorm, data, off, source.vectorNorm(row));
       // Negated distance as the heap score keeps "closest first" for every metric.
       top.push(s * ROW_SPACE + row, -d);
     };
-    if (acc.rows) {
-      for (const row of acc.rows) if (source.isLive(row)) visit(row);
-    } else {
-      for (let row = 0; row < source.rowCount; row++) if (accept(row)) visit(row);
-    }
-  });
+    for (const row of candidates) visit(row);
+  }
   return top.sorted().map(({ key, score }) => ({
     source: sources[Math.floor(key / ROW_SPACE)]!,
     row: key % ROW_SPACE,
@@ -254,13 +269,13 @@ export function fuse(vectorHits: Hit[], textHits: Hit[], vectorWeight: number, t
   return all.slice(0, k);
 }
 
-export function executeQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, opts: VectorSearchOptions): Hit[] {
+export async function executeQuery(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, opts: VectorSearchOptions): Promise<Hit[]> {
   if (q.vector && !q.fullText) return vectorSearch(schema, sources, q, q.topK, opts);
   if (!q.vector && q.fullText) return textSearch(schema, sources, q, q.topK);
   // Each list goes deeper than top_k so documents ranked well by only one side still fuse in.
   const depth = Math.max(q.topK * 2, 100);
   return fuse(
-    vectorSearch(schema, sources, q, depth, opts),
+    await vectorSearch(schema, sources, q, depth, opts),
     textSearch(schema, sources, q, depth),
     q.vectorWeight,
     q.fullText!.weight,

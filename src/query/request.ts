@@ -21,6 +21,8 @@ export interface ParsedQuery {
   includeAttributes: boolean | string[];
   /** HNSW search breadth override (segments only). */
   ef: number | null;
+  /** IVF clusters probed per segment (segments only); derived from ef when null. */
+  nprobe: number | null;
   consistency: 'strong' | 'eventual';
 }
 
@@ -31,7 +33,7 @@ export interface QueryLimits {
 
 const KEYS = [
   'vector', 'top_k', 'filter', 'filters', 'full_text', 'include_vector', 'include_attributes',
-  'vector_weight', 'ef', 'consistency',
+  'vector_weight', 'ef', 'nprobe', 'consistency',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -144,6 +146,13 @@ export function parseQuery(body: unknown, schema: NamespaceSchema, ns: string, l
     }
     ef = body.ef;
   }
+  let nprobe: number | null = null;
+  if (body.nprobe !== undefined) {
+    if (typeof body.nprobe !== 'number' || !Number.isInteger(body.nprobe) || body.nprobe < 1 || body.nprobe > 100_000) {
+      throw Errors.invalidQuery('nprobe', 'must be an integer from 1 to 100000');
+    }
+    nprobe = body.nprobe;
+  }
   const consistency = body.consistency ?? 'strong';
   if (consistency !== 'strong' && consistency !== 'eventual') {
     throw Errors.invalidQuery('consistency', 'must be "strong" or "eventual"');
@@ -160,6 +169,7 @@ export function parseQuery(body: unknown, schema: NamespaceSchema, ns: string, l
     includeVector: flag('include_vector', false),
     includeAttributes,
     ef,
+    nprobe,
     consistency,
   };
 }

@@ -43,6 +43,7 @@ export type ToWorker =
     hasVector: Uint8Array;
     hnsw: HnswParams;
     tmpDir?: string;
+    ivfFrom?: number;
   }
   | { type: 'rows'; ids: DocId[]; attributes: Record<string, AttributeValue>[]; vectors?: Float32Array }
   | { type: 'end' };
@@ -182,6 +183,7 @@ export class BuildPool {
         hnsw: input.hnsw,
         ...(transferVectors ? { vectors } : {}),
         ...(input.tmpDir !== undefined ? { tmpDir: input.tmpDir } : {}),
+        ...(input.ivfFrom !== undefined ? { ivfFrom: input.ivfFrom } : {}),
       }, transferVectors ? [hasVector.buffer, vectors.buffer as ArrayBuffer] : [hasVector.buffer]);
       let chunk = FIRST_CHUNK_ROWS;
       for (let from = 0, to = 0; from < rows && !failed; from = to) {

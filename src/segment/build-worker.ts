@@ -35,6 +35,7 @@ export default function build(task: { port: MessagePort }): Promise<void> {
             attributes,
             hnsw: start.hnsw,
             ...(start.tmpDir !== undefined ? { tmpDir: start.tmpDir } : {}),
+            ...(start.ivfFrom !== undefined ? { ivfFrom: start.ivfFrom } : {}),
           };
           const { bytes, meta } = buildSegmentSync(input);
           // A Buffer may share a pooled ArrayBuffer; only a buffer of its own can be transferred.

@@ -6,11 +6,12 @@ import { nameRecord, ownValue } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { encodeColumn } from './columns.ts';
 import { assembleSegment, Sections, type ColumnStats, type SegmentMeta } from './format.ts';
-import { buildHnswBytes, checkHnswParams, type HnswParams } from './hnsw.ts';
+import { buildHnswBytes, checkHnswParams, DEFAULT_HNSW_SEED, type HnswParams } from './hnsw.ts';
 import { encodeIds } from './ids.ts';
+import { encodeIvf, type CodeKind } from './ivf.ts';
 import { createAnalyzer } from './text/analyzer.ts';
 import { encodeBlockTextField, TEXT_FORMAT_BLOCKS } from './text/block-index.ts';
-import { encodeVectors } from './vectors.ts';
+import { checkedVectors, encodeVectors } from './vectors.ts';
 
 export interface SegmentInput {
   schema: NamespaceSchema;
@@ -26,6 +27,12 @@ export interface SegmentInput {
   tmpDir?: string;
   /** Segments with fewer vector rows get no HNSW index; EXACT_SCAN_ROWS unless given (tests, benchmarks). */
   exactScanBelow?: number;
+  /** Segments with at least this many vector rows get the IVF index instead of HNSW; IVF_ROWS unless given. */
+  ivfFrom?: number;
+  /** Target rows per IVF cluster; IVF_CLUSTER_ROWS unless given. */
+  ivfClusterRows?: number;
+  /** The IVF scan codes; IVF_CODES unless given (benchmarks compare them). */
+  ivfCodes?: CodeKind;
 }
 
 // Below this many vector rows a segment carries no HNSW index and is searched by an exact scan
@@ -37,6 +44,15 @@ export interface SegmentInput {
 // at 1,024 rows. With a filter keeping half the rows the scan wins up to ≈ 1k rows, but the
 // unfiltered case decides: 256 is where the scan stops being as fast as the graph.
 export const EXACT_SCAN_ROWS = 256;
+
+// From this many vector rows a segment is indexed by clusters (ivf.ts) instead of HNSW: its
+// vectors are stored once, and a query touches only the clusters it probes, so nothing needs the
+// whole segment in memory. Below it, an in-memory HNSW graph is still the faster search and
+// costs little (docs/architecture.md, "Vector index").
+export const IVF_ROWS = 10_000;
+// Rows per cluster: GloVe-100 50k, docs/benchmarks.md ("vector").
+export const IVF_CLUSTER_ROWS = 256;
+export const IVF_CODES: CodeKind = 'bits';
 
 export interface BuiltSegment {
   bytes: Buffer;
@@ -96,6 +112,20 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
 
   const vectorRows: number[] = [];
   for (let row = 0; row < rows; row++) if (input.hasVector[row] === 1) vectorRows.push(row);
+  if (vectorRows.length > 0 && vectorRows.length >= (input.ivfFrom ?? IVF_ROWS)) {
+    const ivf = encodeIvf({
+      metric: schema.vector_metric,
+      dim,
+      rows,
+      data: input.vectors,
+      hasVector: checkedVectors(rows, dim, input.vectors, input.hasVector),
+      clusterRows: input.ivfClusterRows ?? IVF_CLUSTER_ROWS,
+      codes: input.ivfCodes ?? IVF_CODES,
+      seed: input.hnsw.seed ?? DEFAULT_HNSW_SEED,
+    });
+    sections.push([Sections.ivf, ivf.directory], [Sections.ivfClusters, ivf.clusters]);
+    return assembleSegment(sections, { rows, dim, metric: schema.vector_metric, columns, text });
+  }
   sections.push([Sections.vectors, encodeVectors(rows, dim, input.vectors, input.hasVector)]);
   if (vectorRows.length > 0 && vectorRows.length >= (input.exactScanBelow ?? EXACT_SCAN_ROWS)) {
     sections.push([Sections.hnsw, buildHnswBytes({

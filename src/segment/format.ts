@@ -62,6 +62,9 @@ export const Sections = {
   ids: 'ids',
   vectors: 'vectors',
   hnsw: 'hnsw',
+  /** The IVF directory and cluster blocks (ivf.ts); a segment with them has no `vectors` section. */
+  ivf: 'ivf',
+  ivfClusters: 'ivf.clusters',
   column: (name: string) => `attr:${name}`,
   text: (field: string) => `text:${field}`,
 } as const;

@@ -138,10 +138,22 @@ export class LiveSegment implements RowSource {
     return this.reader.searchThenFilter(query, wide, ef, keep);
   }
 
-  annSearch(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean) {
+  loadVectors(): Promise<void> {
+    return this.reader.loadVectors();
+  }
+
+  vectorsOf(rows: readonly number[]) {
+    return this.reader.vectorsOf(rows);
+  }
+
+  get filtersInScan(): boolean {
+    return this.reader.hasIvf;
+  }
+
+  annSearch(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number) {
     // hnswlib calls a filter back into JS for every candidate: skip it when every row is live.
     const filter = accept ?? (this.liveRows < this.reader.rows ? (row: number) => this.live[row] === 1 : undefined);
-    return this.reader.searchVector(query, k, ef, filter);
+    return this.reader.hasIvf ? this.reader.search(query, k, ef, filter, nprobe) : this.reader.searchVector(query, k, ef, filter);
   }
 
   /** Views are rebuilt after kills so their statistics count live rows only. */

@@ -1,6 +1,7 @@
 // Opens a segment from its table (readSegmentMeta) and a section fetcher (ranged reads behind a
-// cache), verifying every section's CRC as it arrives. Everything is loaded at open, in
-// parallel, so that the per-row methods the query executor calls are synchronous.
+// cache), verifying every section's CRC as it arrives. Everything but the IVF cluster blocks is
+// loaded at open, in parallel, so that the per-row methods the query executor calls are
+// synchronous; IVF blocks are read as queries probe them (ivf-reader.ts).
 import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { ColumnReader } from './columns.ts';
@@ -9,7 +10,10 @@ import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
 import { BlockTextIndex, loadedSection, TEXT_FORMAT_BLOCKS, type BlockTextView } from './text/block-index.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
-import { exactNearest, scanNearest, type Neighbours } from './vector-search.ts';
+import { IvfDirectory } from './ivf.ts';
+import { IvfIndex } from './ivf-reader.ts';
+import type { ClusterCache } from './ivf-reader.ts';
+import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
 export type ReadSection = (name: string, range: SectionRange) => Promise<Buffer>;
@@ -20,6 +24,8 @@ export interface OpenSegmentOptions {
   readSection: ReadSection;
   /** Where the HNSW section is materialized for hnswlib (deleted as soon as it is loaded). */
   tmpDir: string;
+  /** Decoded IVF cluster blocks; the process-wide cache (ivf-reader.ts) unless given. */
+  clusterCache?: ClusterCache;
 }
 
 export class SegmentReader {
@@ -30,7 +36,8 @@ export class SegmentReader {
     readonly meta: SegmentMeta,
     readonly schema: NamespaceSchema,
     private readonly ids: IdColumn,
-    private readonly vectors: VectorColumn,
+    private readonly flat: VectorAccess | null,
+    private readonly ivf: IvfIndex | null,
     private readonly columns: ReadonlyArray<[string, ColumnReader]>,
     private readonly text: ReadonlyMap<string, DiskTextIndex | BlockTextIndex>,
     private hnsw: HnswIndex | null,
@@ -53,9 +60,12 @@ export class SegmentReader {
     // row of the segment lacks it (meta.columns names every attribute the builder saw).
     const attrNames = Object.keys(schema.attributes).filter((n) => Object.hasOwn(meta.columns, n));
     const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null && Object.hasOwn(meta.text, n));
-    const [idBytes, vectorBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
+    const clustered = meta.sections[Sections.ivf] !== undefined;
+    const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
       load(Sections.ids),
-      load(Sections.vectors),
+      // IVF blocks are read by cluster when a query probes them (ivf-reader.ts), not at open.
+      clustered ? Promise.resolve(null) : load(Sections.vectors),
+      clustered ? load(Sections.ivf) : Promise.resolve(null),
       meta.sections[Sections.hnsw] === undefined ? Promise.resolve(null) : load(Sections.hnsw),
       Promise.all(attrNames.map((n) => load(Sections.column(n)))),
       Promise.all(textNames.map((n) => load(Sections.text(n)))),
@@ -70,7 +80,11 @@ export class SegmentReader {
       }
     };
     const ids = structure(Sections.ids, () => new IdColumn(idBytes));
-    const vectors = structure(Sections.vectors, () => new VectorColumn(vectorBytes));
+    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes));
+    const flat = vectorBytes === null ? null : structure(Sections.vectors, () => new VectorColumn(vectorBytes));
+    const ivf = dir === null ? null : new IvfIndex(dir, meta.sections[Sections.ivfClusters]
+      ?? (() => { throw new SegmentCorruptError(Sections.ivfClusters, 'section missing from the table'); })(),
+      opts.readSection, opts.clusterCache);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) =>
@@ -79,7 +93,7 @@ export class SegmentReader {
         // reads can replace loadedSection without touching the index.
         ? new BlockTextIndex(loadedSection(textBytes[i]!), Sections.text(n))
         : new DiskTextIndex(textBytes[i]!, Sections.text(n))))]));
-    for (const [section, rows] of [[Sections.ids, ids.rows], [Sections.vectors, vectors.rows],
+    for (const [section, rows] of [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, (flat ?? dir)!.rows],
       ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
       ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
       if (rows !== meta.rows) throw new SegmentCorruptError(section, `holds ${rows} rows; the table says ${meta.rows}`);
@@ -87,7 +101,7 @@ export class SegmentReader {
     const hnsw = hnswBytes === null ? null : await HnswIndex.load({
       bytes: hnswBytes, metric: meta.metric, dim: meta.dim, tmpDir: opts.tmpDir,
     });
-    return new SegmentReader(meta, schema, ids, vectors, columns, text, hnsw);
+    return new SegmentReader(meta, schema, ids, flat, ivf, columns, text, hnsw);
   }
 
   id(row: number): DocId {
@@ -104,6 +118,26 @@ export class SegmentReader {
     return this.ids.rowOf(id);
   }
 
+  /**
+   * Makes vectorOffset/vectorData/exactSearch usable: an IVF segment reads its vectors only when
+   * something needs any row's vector (the whole `ivf.clusters` section, kept until close).
+   */
+  async loadVectors(): Promise<void> {
+    await this.ivf?.loadVectors();
+  }
+
+  /** Random access to the given rows' vectors: the whole column, or (IVF) just their clusters'. */
+  vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
+    const v = this.flat ?? this.ivf?.loaded;
+    return v ? Promise.resolve(v) : this.ivf!.vectorsOf(rows);
+  }
+
+  private get vectors(): VectorAccess {
+    const v = this.flat ?? this.ivf?.loaded;
+    if (!v) throw new Error('segment vectors not loaded: call loadVectors() first');
+    return v;
+  }
+
   /** Offset of the row's vector in vectorData(), or -1 when the row has no vector. */
   vectorOffset(row: number): number {
     return this.vectors.offset(row);
@@ -114,7 +148,7 @@ export class SegmentReader {
   }
 
   vectorNorm(row: number): number {
-    return this.vectors.norms[row]!;
+    return (this.flat?.norms ?? this.ivf!.dir.norms)[row]!;
   }
 
   /** The row's attributes, decoded from the columns; null values are left out. */
@@ -156,11 +190,12 @@ export class SegmentReader {
    * than k rows (a selective filter cuts the graph), the rows are found by exact search over the
    * accepted rows instead, so the result is short only when fewer than k rows are accepted.
    */
-  searchVector(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): Neighbours {
+  searchVector(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Neighbours {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     const hnsw = this.hnsw;
     if (k <= 0) return { rows: [], distances: [] };
+    if (this.ivf !== null) throw new Error('an IVF segment is searched with search()');
     if (hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, k, accept);
     const rows = hnsw.search(query, k, ef, accept);
     if (accept !== undefined && rows.length < Math.min(k, hnsw.count)) {
@@ -175,18 +210,35 @@ export class SegmentReader {
    * search, and no distance is computed for a candidate the filter drops. Without an HNSW index,
    * the exact `wide` nearest of the rows `keep` allows (a superset of what the graph would keep).
    */
-  searchThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): Neighbours {
+  searchThenFilter(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean, nprobe?: number): Neighbours {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     if (wide <= 0) return { rows: [], distances: [] };
+    if (this.ivf !== null) throw new Error('an IVF segment is searched with search()');
     if (this.hnsw === null) return scanNearest(this.meta.metric, query, this.vectors, wide, keep);
     const rows = this.hnsw.search(query, wide, ef).filter(keep);
     return this.exactSearch(query, rows.length, rows);
   }
 
-  /** Whether the segment carries an HNSW index (else its vector searches are exact scans). */
+  /** Whether the segment carries an HNSW index (else its vector searches are IVF or exact scans). */
   get hasHnsw(): boolean {
     return this.hnsw !== null;
+  }
+
+  /**
+   * searchVector for every kind of segment; an IVF segment reads the blocks of the clusters it
+   * probes (nprobe, else derived from ef) and applies `accept` while it scans.
+   */
+  async search(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
+    if (this.ivf === null) return this.searchVector(query, k, ef, accept);
+    this.checkQuery(query);
+    if (this.closed) throw new Error('segment reader used after close()');
+    return this.ivf.search(this.meta.metric, query, k, ef, accept, nprobe);
+  }
+
+  /** Whether the segment carries an IVF index (ivf.ts). */
+  get hasIvf(): boolean {
+    return this.ivf !== null;
   }
 
   /** Exact k nearest among the given distinct rows (rows without a vector are skipped). */
@@ -200,10 +252,12 @@ export class SegmentReader {
     this.closed = true;
     this.hnsw?.close();
     this.hnsw = null;
+    this.ivf?.close();
   }
 
   private *acceptedVectorRows(accept: (row: number) => boolean): Generator<number> {
-    for (let row = 0; row < this.rows; row++) if (this.vectors.has(row) && accept(row)) yield row;
+    const vectors = this.vectors;
+    for (let row = 0; row < this.rows; row++) if (vectors.has(row) && accept(row)) yield row;
   }
 
   private checkQuery(query: Float32Array): void {
@@ -212,3 +266,4 @@ export class SegmentReader {
     }
   }
 }
+

@@ -43,5 +43,12 @@ export interface RowSource {
    * allows, with exact distances. Present exactly when annSearch is.
    */
   annThenFilter?(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): { rows: number[]; distances: number[] };
-  annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean): { rows: number[]; distances: number[] };
+  annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number):
+    { rows: number[]; distances: number[] } | Promise<{ rows: number[]; distances: number[] }>;
+  /** Sources that read vectors on demand (IVF segments): call before vectorData()/vectorOffset(). */
+  loadVectors?(): Promise<void>;
+  /** Sources that read vectors on demand: the given rows' vectors only (data + offset(row)). */
+  vectorsOf?(rows: readonly number[]): Promise<{ data: Float32Array; offset(row: number): number }>;
+  /** The index applies a filter while it scans (IVF), so annThenFilter would gain nothing. */
+  readonly filtersInScan?: boolean;
 }

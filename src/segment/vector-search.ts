@@ -2,7 +2,16 @@
 // cosine 1 − cos, l2 Euclidean, dot −q·v) so that segment and tail results merge by one order.
 import { distance, norm } from './distance.ts';
 import type { VectorMetric } from '../schema/types.ts';
-import type { VectorColumn } from './vectors.ts';
+
+/** Random access to a segment's float32 vectors: the `vectors` section, or the IVF blocks. */
+export interface VectorAccess {
+  readonly rows: number;
+  readonly data: Float32Array;
+  readonly norms: Float32Array;
+  /** Offset of the row's vector in data, or -1 when the row has none. */
+  offset(row: number): number;
+  has(row: number): boolean;
+}
 
 export interface Neighbours {
   rows: number[];
@@ -16,7 +25,7 @@ export interface Neighbours {
 export function exactNearest(
   metric: VectorMetric,
   query: Float32Array,
-  vectors: VectorColumn,
+  vectors: VectorAccess,
   k: number,
   rows: Iterable<number>,
 ): Neighbours {
@@ -33,7 +42,7 @@ export function exactNearest(
 export function scanNearest(
   metric: VectorMetric,
   query: Float32Array,
-  vectors: VectorColumn,
+  vectors: VectorAccess,
   k: number,
   accept?: (row: number) => boolean,
 ): Neighbours {
@@ -57,7 +66,7 @@ class Nearest {
   constructor(
     private readonly metric: VectorMetric,
     private readonly query: Float32Array,
-    private readonly vectors: VectorColumn,
+    private readonly vectors: VectorAccess,
     private readonly k: number,
   ) {
     this.qNorm = norm(query);

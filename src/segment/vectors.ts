@@ -7,7 +7,20 @@
 //   has-vector bitmap (bit set = the row has a vector)
 import { vectorProblem } from '../schema/limits.ts';
 import { norm } from './distance.ts';
+import type { VectorAccess } from './vector-search.ts';
 import { bitmapBytes, getBit, SectionCursor, SectionWriter, setBit } from './binary.ts';
+
+/** hasVector, once every flagged row passed the write path's rule (schema/limits.ts). */
+export function checkedVectors(rows: number, dim: number, vectors: Float32Array, hasVector: Uint8Array): Uint8Array {
+  for (let row = 0; row < rows; row++) {
+    if (hasVector[row] !== 1) continue;
+    const bad = vectorProblem(vectors, row * dim, dim);
+    if (bad !== null) {
+      throw new RangeError(`row ${row}: vector ${bad.component === null ? '' : `component ${bad.component} `}${bad.problem}`);
+    }
+  }
+  return hasVector;
+}
 
 export function encodeVectors(
   rows: number,
@@ -39,7 +52,7 @@ export function encodeVectors(
   return w.finish();
 }
 
-export class VectorColumn {
+export class VectorColumn implements VectorAccess {
   readonly rows: number;
   readonly dim: number;
   readonly data: Float32Array;

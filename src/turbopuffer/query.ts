@@ -17,7 +17,8 @@ import { aggregate } from './aggregate.ts';
 import { allMatching, orderByAttributes, pageById } from './order.ts';
 import { isRecord, parseConsistency, parseTurbopufferQuery, RANKED_MAX, type Rank, type TurbopufferQuery } from './query-parse.ts';
 import { scoreText } from './rank-text.ts';
-import { limitPer, rowJson, sourceRow, turbopufferDist, type RowJson } from './rows.ts';
+import { limitPer, rowJson, sourceRows, turbopufferDist, type RowJson } from './rows.ts';
+import { vectorAccess } from '../namespace/read.ts';
 import { fuseRrf, parseRerank } from './rerank.ts';
 
 /** Sub-queries of one multi-query, at most (turbopuffer's limit). */
@@ -33,17 +34,17 @@ interface Answer {
 }
 
 /** The body of the query endpoint, single or multi, served from `ns`. */
-export function serveTurbopufferQuery(ns: ReadableNamespace, body: unknown, started: number, observer?: QueryObserver): object {
+export async function serveTurbopufferQuery(ns: ReadableNamespace, body: unknown, started: number, observer?: QueryObserver): Promise<object> {
   const multi = isRecord(body) && Object.hasOwn(body, 'queries');
   let kind: QueryKind;
   let result: object;
   if (multi) {
     kind = 'hybrid';
-    result = { results: multiQuery(ns, body) };
+    result = { results: await multiQuery(ns, body) };
   } else {
     const q = parseTurbopufferQuery(body, ns.schema, ns.name);
     kind = q.filter ? 'filtered' : q.rank?.kind === 'text' ? 'text' : q.rank?.kind === 'vector' ? 'vector' : 'filtered';
-    result = runQuery(ns, q);
+    result = await runQuery(ns, q);
   }
   const took = tookMs(started);
   observer?.metrics.queryDuration.observe({ kind: observer.servedFromStorage ? 'served_from_storage' : kind }, took / 1000);
@@ -72,7 +73,7 @@ export function wantsEventual(body: unknown): boolean {
   }
 }
 
-function multiQuery(ns: ReadableNamespace, body: Record<string, unknown>): Answer[] {
+async function multiQuery(ns: ReadableNamespace, body: Record<string, unknown>): Promise<Answer[]> {
   const { queries } = body;
   for (const key of Object.keys(body)) {
     if (!['queries', 'rerank_by', 'consistency', 'vector_encoding'].includes(key)) {
@@ -88,27 +89,27 @@ function multiQuery(ns: ReadableNamespace, body: Record<string, unknown>): Answe
     return parseTurbopufferQuery(withShared, ns.schema, ns.name, `queries[${i}].`);
   });
   const rerank = body.rerank_by === undefined ? null : parseRerank(body.rerank_by, parsed.length);
-  const answers = parsed.map((q) => runQuery(ns, q));
+  const answers = await Promise.all(parsed.map((q) => runQuery(ns, q)));
   if (!rerank) return answers;
   const limit = Math.max(...parsed.map((q) => q.limit));
   return [{ rows: fuseRrf(answers.map((a) => a.rows ?? []), rerank, limit) }];
 }
 
-export function runQuery(ns: ReadableNamespace, q: TurbopufferQuery): Answer {
+export async function runQuery(ns: ReadableNamespace, q: TurbopufferQuery): Promise<Answer> {
   const out: Answer = {};
-  if (q.rank) out.rows = rankRows(ns, q, q.rank);
+  if (q.rank) out.rows = await rankRows(ns, q, q.rank);
   if (q.aggregates) Object.assign(out, aggregate(ns.sources(), q.filter, q.aggregates, q.groupBy, q.limit));
   return out;
 }
 
-function rankRows(ns: ReadableNamespace, q: TurbopufferQuery, rank: Rank): RowJson[] {
+async function rankRows(ns: ReadableNamespace, q: TurbopufferQuery, rank: Rank): Promise<RowJson[]> {
   const schema = ns.schema;
   if (rank.kind === 'vector' && !rank.exact) return annRows(ns, q, rank.vector);
   const sources = ns.sources();
   const attrsOf = (p: { source: RowSource; row: number }) => (q.per ? p.source.attributes(p.row) : {});
   if (rank.kind === 'vector') {
-    const hits = exactNeighbours(schema, sources, q.filter, rank.vector, q.per ? Number.MAX_SAFE_INTEGER : q.limit);
-    return limitPer(hits, attrsOf, q).map((h) => sourceRow(q, schema, h.source, h.row, turbopufferDist(schema.vector_metric, h.distance)));
+    const hits = await exactNeighbours(schema, sources, q.filter, rank.vector, q.per ? Number.MAX_SAFE_INTEGER : q.limit);
+    return sourceRows(q, schema, limitPer(hits, attrsOf, q), (h) => turbopufferDist(schema.vector_metric, h.distance));
   }
   if (rank.kind === 'text') {
     const accept = (s: number) => {
@@ -125,28 +126,30 @@ function rankRows(ns: ReadableNamespace, q: TurbopufferQuery, rank: Rank): RowJs
       for (const [row, score] of m) if (score > 0) top.push(s * ROW_SPACE + row, score);
     });
     const ranked = top.sorted().map(({ key, score }) => ({ source: sources[Math.floor(key / ROW_SPACE)]!, row: key % ROW_SPACE, score }));
-    return limitPer(ranked, attrsOf, q).map((h) => sourceRow(q, schema, h.source, h.row, h.score));
+    return sourceRows(q, schema, limitPer(ranked, attrsOf, q), (h) => h.score);
   }
   const [first] = rank.keys;
   const picked = rank.keys.length === 1 && first!.attr === 'id' && !q.per
     ? pageById(sources, q.filter, first!.desc, q.limit)
     : limitPer(orderByAttributes(sources, q.filter, rank.keys), attrsOf, q);
-  return picked.map((p) => sourceRow(q, schema, p.source, p.row));
+  return sourceRows(q, schema, picked);
 }
 
 /** The `k` nearest live rows matching `filter`, compared with every one (kNN, and recall's truth). */
-export function exactNeighbours(schema: NamespaceSchema, sources: readonly RowSource[], filter: TurbopufferQuery['filter'], vector: Float32Array, k: number) {
+export async function exactNeighbours(schema: NamespaceSchema, sources: readonly RowSource[], filter: TurbopufferQuery['filter'], vector: Float32Array, k: number) {
   const qNorm = norm(vector);
   const top = new TopK(k);
-  sources.forEach((source, s) => {
-    const data = source.vectorData();
-    for (const { row } of allMatching([source], filter)) {
-      const off = source.vectorOffset(row);
+  for (const [s, source] of sources.entries()) {
+    const rows = allMatching([source], filter).map((p) => p.row);
+    // An IVF segment reads the clusters holding the matching rows (through the cluster cache).
+    const vectors = await vectorAccess(source, rows);
+    for (const row of rows) {
+      const off = vectors.offset(row);
       if (off < 0) continue;
       // Negated: TopK keeps the highest scores.
-      top.push(s * ROW_SPACE + row, -distance(schema.vector_metric, vector, qNorm, data, off, source.vectorNorm(row)));
+      top.push(s * ROW_SPACE + row, -distance(schema.vector_metric, vector, qNorm, vectors.data, off, source.vectorNorm(row)));
     }
-  });
+  }
   return top.sorted().map(({ key, score }) => ({ source: sources[Math.floor(key / ROW_SPACE)]!, row: key % ROW_SPACE, distance: -score }));
 }
 
@@ -154,11 +157,11 @@ export function exactNeighbours(schema: NamespaceSchema, sources: readonly RowSo
  * Silt's approximate search. With per-value limits it asks for more neighbours until enough
  * distinct values are found or the namespace has no more.
  */
-export function annRows(ns: ReadableNamespace, q: TurbopufferQuery, vector: Float32Array): RowJson[] {
+export async function annRows(ns: ReadableNamespace, q: TurbopufferQuery, vector: Float32Array): Promise<RowJson[]> {
   const includeAttributes: ParsedQuery['includeAttributes'] = q.per || q.attributes === true ? true : q.attributes;
   for (let fetch = q.limit; ; fetch *= 4) {
-    const hits = ns.query({
-      vector, topK: fetch, filter: q.filter, fullText: null, vectorWeight: 1, includeVector: q.vector, includeAttributes, ef: null, consistency: 'strong',
+    const hits = await ns.query({
+      vector, topK: fetch, filter: q.filter, fullText: null, vectorWeight: 1, includeVector: q.vector, includeAttributes, ef: null, nprobe: null, consistency: 'strong',
     });
     const kept = limitPer(hits, (h) => h.attributes ?? {}, q);
     if (!q.per || kept.length >= q.limit || hits.length < fetch || fetch >= RANKED_MAX * 16) {

@@ -11,12 +11,13 @@ import { isRecord, parseFilters, type TurbopufferQuery } from './query-parse.ts'
 import { annRows, exactNeighbours } from './query.ts';
 import { allMatching } from './order.ts';
 import { turbopufferDist } from './rows.ts';
+import { vectorAccess } from '../namespace/read.ts';
 
 /** Sampled queries per call, by default and at most: each one is an exhaustive search. */
 export const RECALL_NUM = { default: 25, max: 1000 };
 const RECALL_TOP_K = { default: 10, max: 1200 };
 
-export function serveRecall(ns: ReadableNamespace, body: unknown, observer?: QueryObserver): object {
+export async function serveRecall(ns: ReadableNamespace, body: unknown, observer?: QueryObserver): Promise<object> {
   const b = body ?? {};
   if (!isRecord(b)) throw Errors.invalidQuery('body', 'must be a JSON object');
   for (const key of Object.keys(b)) {
@@ -41,7 +42,7 @@ export function serveRecall(ns: ReadableNamespace, body: unknown, observer?: Que
     queries = [parseVector(r[2], ns.schema, ns.name, 'rank_by[2]')];
     num = 1;
   } else {
-    queries = sampleVectors(ns, num);
+    queries = await sampleVectors(ns, num);
   }
   const q: TurbopufferQuery = {
     rank: null, filter, limit: topK, per: null, attributes: [], vector: false, vectorEncoding: 'float', aggregates: null, groupBy: null, eventual: false,
@@ -51,8 +52,8 @@ export function serveRecall(ns: ReadableNamespace, body: unknown, observer?: Que
   let exactCount = 0;
   const truth: object[] = [];
   for (const vector of queries) {
-    const exact = exactNeighbours(ns.schema, sources, filter, vector, topK);
-    const ann = annRows(ns, q, vector);
+    const exact = await exactNeighbours(ns.schema, sources, filter, vector, topK);
+    const ann = await annRows(ns, q, vector);
     const expected = new Set(exact.map((h) => String(idToJson(h.source.id(h.row)))));
     const found = ann.filter((r) => expected.has(String(r.id))).length;
     recall += expected.size === 0 ? 1 : found / expected.size;
@@ -77,13 +78,21 @@ export function serveRecall(ns: ReadableNamespace, body: unknown, observer?: Que
 }
 
 /** `num` stored vectors drawn at random from the live rows (with repeats when there are fewer). */
-function sampleVectors(ns: ReadableNamespace, num: number): Float32Array[] {
-  const withVector = allMatching(ns.sources(), null).filter((p) => p.source.vectorOffset(p.row) >= 0);
-  if (withVector.length === 0) return [];
+async function sampleVectors(ns: ReadableNamespace, num: number): Promise<Float32Array[]> {
   const dim = ns.schema.vector_dim;
+  const withVector: Array<{ data: Float32Array; off: number }> = [];
+  for (const source of ns.sources()) {
+    const rows = allMatching([source], null).map((p) => p.row);
+    // An IVF segment reads the clusters of those rows (through the cluster cache).
+    const vectors = await vectorAccess(source, rows);
+    for (const row of rows) {
+      const off = vectors.offset(row);
+      if (off >= 0) withVector.push({ data: vectors.data, off });
+    }
+  }
+  if (withVector.length === 0) return [];
   return Array.from({ length: num }, () => {
-    const p = withVector[Math.floor(Math.random() * withVector.length)]!;
-    const off = p.source.vectorOffset(p.row);
-    return p.source.vectorData().slice(off, off + dim);
+    const { data, off } = withVector[Math.floor(Math.random() * withVector.length)]!;
+    return data.slice(off, off + dim);
   });
 }

@@ -5,6 +5,7 @@
 import { idToJson } from '../schema/document.ts';
 import type { DocId, NamespaceSchema, VectorMetric } from '../schema/types.ts';
 import type { RowSource } from '../segment/row-source.ts';
+import { vectorAccess, type RowVectors } from '../namespace/read.ts';
 import type { TurbopufferQuery } from './query-parse.ts';
 
 export type RowJson = { id: number | string; $dist?: number } & Record<string, unknown>;
@@ -31,12 +32,28 @@ export function rowJson(q: TurbopufferQuery, id: DocId | number | string, dist: 
   return out;
 }
 
-/** The row `row` of `source`. */
-export function sourceRow(q: TurbopufferQuery, schema: NamespaceSchema, source: RowSource, row: number, dist?: number): RowJson {
+/** The row `row` of `source`; `vectors` holds its vector when the query returns vectors. */
+function sourceRow(q: TurbopufferQuery, schema: NamespaceSchema, source: RowSource, row: number, dist: number | undefined, vectors: RowVectors | undefined): RowJson {
   const wantsAttrs = q.attributes === true || q.attributes.length > 0;
-  const off = q.vector ? source.vectorOffset(row) : -1;
-  const vector = off < 0 ? null : source.vectorData().subarray(off, off + schema.vector_dim);
+  const off = vectors ? vectors.offset(row) : -1;
+  const vector = off < 0 ? null : vectors!.data.subarray(off, off + schema.vector_dim);
   return rowJson(q, source.id(row), dist, wantsAttrs ? source.attributes(row) : {}, vector);
+}
+
+/**
+ * The picked rows as turbopuffer rows, in order. A Promise: with `include_vector`, the vectors
+ * of the picked rows are read first (an IVF segment reads just their clusters).
+ */
+export async function sourceRows<T extends { source: RowSource; row: number }>(
+  q: TurbopufferQuery, schema: NamespaceSchema, picks: readonly T[], dist: (p: T) => number | undefined = () => undefined,
+): Promise<RowJson[]> {
+  const vectors = new Map<RowSource, RowVectors>();
+  if (q.vector) {
+    const bySource = new Map<RowSource, number[]>();
+    for (const p of picks) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p.row]);
+    for (const [source, rows] of bySource) vectors.set(source, await vectorAccess(source, rows));
+  }
+  return picks.map((p) => sourceRow(q, schema, p.source, p.row, dist(p), vectors.get(p.source)));
 }
 
 /** Keeps at most `per.limit` rows per distinct value of `per.attributes`, in order, up to `limit`. */

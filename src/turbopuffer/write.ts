@@ -103,9 +103,9 @@ export async function changeSchema(catalog: NamespaceCatalog, ns: Namespace, cha
 }
 
 /** Runs on the owner at seal time: the WAL ops of the write, and what it reports. */
-export function resolveWrite(write: CompiledWrite, state: WriteState): ResolvedWrite {
+export async function resolveWrite(write: CompiledWrite, state: WriteState): Promise<ResolvedWrite> {
   const mine = new Map<string, Document | null>();
-  const current = (id: DocId): Document | null => {
+  const current = async (id: DocId): Promise<Document | null> => {
     const k = idKey(id);
     return mine.has(k) ? mine.get(k)! : state.get(id);
   };
@@ -136,7 +136,7 @@ export function resolveWrite(write: CompiledWrite, state: WriteState): ResolvedW
   }
   if (write.patchByFilter) {
     for (const id of state.matching(write.patchByFilter.filter)) {
-      const doc = current(id);
+      const doc = await current(id);
       if (!doc) continue;
       put(patch(doc, write.patchByFilter.attributes));
       report.patched.push(id);
@@ -144,20 +144,20 @@ export function resolveWrite(write: CompiledWrite, state: WriteState): ResolvedW
   }
   for (const { doc, condition } of write.upserts) {
     // A condition is tested against the stored row; a row that does not exist yet is written.
-    const stored = condition ? current(doc.id) : null;
+    const stored = condition ? await current(doc.id) : null;
     if (stored && condition && !condition.match(stored)) continue;
     put(doc);
     report.upserted.push(doc.id);
   }
   for (const { id, attributes, condition } of write.patches) {
-    const stored = current(id);
+    const stored = await current(id);
     // Patches never create rows (turbopuffer ignores patches of missing ids).
     if (!stored || (condition && !condition.match(stored))) continue;
     put(patch(stored, attributes));
     report.patched.push(id);
   }
   for (const { id, condition } of write.deletes) {
-    const stored = current(id);
+    const stored = await current(id);
     if (!stored || (condition && !condition.match(stored))) continue;
     remove(id);
     report.deleted.push(id);

@@ -11,7 +11,8 @@ import { encodeWalEntry, type WalEntry, type WalOp } from './format.ts';
 
 export interface WalWriterHooks<P, R> {
   /** Turns a batch of requests into WAL ops, synchronously, against the state as applied so far. */
-  seal(payloads: P[]): { ops: WalOp[]; results: R[] };
+  /** May be async (a resolved write reads stored documents); batches are still sealed one at a time. */
+  seal(payloads: P[]): { ops: WalOp[]; results: R[] } | Promise<{ ops: WalOp[]; results: R[] }>;
   /** Applies a durable entry to in-memory state. */
   apply(entry: WalEntry, bytes: number): void;
   /** Replays WAL objects from `fromSeq` on; returns the next free seq. */
@@ -98,7 +99,7 @@ export class WalWriter<P, R> {
       const batch = this.takeBatch();
       let sealed: { ops: WalOp[]; results: R[] };
       try {
-        sealed = this.hooks.seal(batch.map((p) => p.payload));
+        sealed = await this.hooks.seal(batch.map((p) => p.payload));
       } catch (e) {
         for (const p of batch) p.reject(e);
         continue;

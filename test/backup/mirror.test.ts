@@ -15,7 +15,7 @@ import { TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { v: { type: 'string' } } });
 const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
-const docs = (ns: Namespace) => Object.fromEntries(ns.list(null, 1000).map((d) => [Number(d.id), d.attributes.v]));
+const docs = async (ns: Namespace) => Object.fromEntries((await ns.list(null, 1000)).map((d) => [Number(d.id), d.attributes.v]));
 const write = (ns: Namespace, ids: number[], v: string) =>
   ns.write({ kind: 'upsert', docs: ids.map((id) => ({ id: BigInt(id), vector: Float32Array.of(1, id), attributes: { v } })) });
 
@@ -48,19 +48,19 @@ test('a backup holds segments, history and the WAL tail; a second one copies onl
 
   const fresh = new MemoryObjectStore();
   await mirrorNamespaces(backup, fresh, { namespaces: ['b'], refuseExisting: true });
-  assert.deepEqual(docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' });
+  assert.deepEqual(await docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' });
   const restoredB = await catalogOver(fresh).get('b');
   // Its lender 'a' is not there: b's GC sweeps a's prefix, and the restored marker keeps what b names.
   await restoredB.exclusive(() => collectGarbage(fresh, 'b', restoredB.loaded.manifest, 0, Date.now() + 1000));
-  assert.deepEqual(docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' }, 'b alone, after its GC');
+  assert.deepEqual(await docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' }, 'b alone, after its GC');
   await flushTail(restoredB);
   await compactOnce(restoredB, { max_segments: 1, max_total_docs: 1e6 });
   await restoredB.exclusive(() => collectGarbage(fresh, 'b', restoredB.loaded.manifest, 0, Date.now() + 1000));
-  assert.deepEqual(docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' }, 'b alone, after GC');
+  assert.deepEqual(await docs(await catalogOver(fresh).get('b')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two', 9: 'b' }, 'b alone, after GC');
 
   await mirrorNamespaces(backup, fresh, { namespaces: ['a'], refuseExisting: true });
   const restored = catalogOver(fresh);
-  assert.deepEqual(docs(await restored.get('a')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two' });
+  assert.deepEqual(await docs(await restored.get('a')), { 1: 'one', 2: 'tail2', 3: 'tail', 4: 'two' });
   assert.deepEqual((await restored.list()).sort(), ['a', 'b']);
   await assert.rejects(mirrorNamespaces(backup, fresh, { namespaces: ['a'], refuseExisting: true }), /already exists at the destination/);
   await assert.rejects(mirrorNamespaces(backup, new MemoryObjectStore(), { namespaces: ['zz'] }), /'zz' does not exist/);

@@ -31,7 +31,7 @@ test('an old owner that still runs is fenced and loses nothing; the new owner ta
 
   // The new owner opens from object storage: the segment plus the WAL after the watermark.
   const b = await newOwner.get('t');
-  assert.deepEqual([1, 2, 3].map((id) => b.get(BigInt(id))?.attributes.who), ['old', 'old', 'old']);
+  assert.deepEqual(await Promise.all([1, 2, 3].map(async (id) => (await b.get(BigInt(id)))?.attributes.who)), ['old', 'old', 'old']);
   await b.write({ kind: 'upsert', docs: [doc(2, 'new'), doc(4, 'new')] });
   await flushTail(b);
 
@@ -40,7 +40,7 @@ test('an old owner that still runs is fenced and loses nothing; the new owner ta
   // wrote, and a retry lands after it.
   await assert.rejects(a.write({ kind: 'upsert', docs: [doc(5, 'lost')] }), { code: 'SILT_ERR_NAMESPACE_WRITE_CONFLICT' });
   await a.write({ kind: 'upsert', docs: [doc(5, 'old')] });
-  assert.equal(a.get(4n)?.attributes.who, 'new', 'the old owner replayed what the new one wrote');
+  assert.equal((await a.get(4n))?.attributes.who, 'new', 'the old owner replayed what the new one wrote');
   // Its manifest commit loses the compare-and-swap: fenced.
   await assert.rejects(flushTail(a), ManifestConflictError);
 
@@ -59,7 +59,7 @@ test('an old owner that still runs is fenced and loses nothing; the new owner ta
 
   // Whatever either acknowledged is there, newest version first, for any reader.
   const reader = await new NamespaceCatalog(deps).get('t');
-  assert.deepEqual([1, 2, 3, 4, 5].map((id) => reader.get(BigInt(id))?.attributes.who), ['old', 'new', 'old', 'new', 'old']);
-  assert.equal(reader.get(6n), null, 'the write refused with 409 was not applied');
+  assert.deepEqual(await Promise.all([1, 2, 3, 4, 5].map(async (id) => (await reader.get(BigInt(id)))?.attributes.who)), ['old', 'new', 'old', 'new', 'old']);
+  assert.equal(await reader.get(6n), null, 'the write refused with 409 was not applied');
   assert.equal(reader.stats().documents, 5);
 });

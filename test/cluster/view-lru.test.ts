@@ -36,7 +36,7 @@ test('views stay within cache.max_views, and an evicted view answers correctly a
   }
   const ids = async (name: string) => {
     const view = await views.fresh(name);
-    return view.query(parseQuery({ vector: [1, 1], top_k: 100, include_attributes: ['v'] }, view.schema, name, LIMITS))
+    return (await view.query(parseQuery({ vector: [1, 1], top_k: 100, include_attributes: ['v'] }, view.schema, name, LIMITS)))
       .map((h) => `${h.id}:${(h.attributes as { v: string }).v}`).sort();
   };
   const expected = (i: number) => [`1:n${i}-seg`, `2:n${i}-seg`, `${3 + i}:n${i}-tail`];

@@ -38,8 +38,8 @@ test('views built from object storage', async (t) => {
     const owner = new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
     const disk = await DiskCache.open({ dir: join(dir, 'cache'), maxBytes: 1 << 30 });
     const views = new ViewCatalog({ store: new CachedObjectStore(store, disk), tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 30), defaultEf: 64 });
-    const ids = (name: string, view: Awaited<ReturnType<ViewCatalog['fresh']>>) =>
-      view.query(parseQuery({ vector: [1, 1], top_k: 100, include_attributes: ['v'] }, view.schema, name, LIMITS))
+    const ids = async (name: string, view: Awaited<ReturnType<ViewCatalog['fresh']>>) =>
+      (await view.query(parseQuery({ vector: [1, 1], top_k: 100, include_attributes: ['v'] }, view.schema, name, LIMITS)))
         .map((h) => `${h.id}:${(h.attributes as { v: string }).v}`).sort();
 
     await owner.create('n', schema);
@@ -51,23 +51,23 @@ test('views built from object storage', async (t) => {
 
     await t.test('a strong refresh sees segments, the tail, re-upserts and deletes', async () => {
       const view = await views.fresh('n');
-      assert.deepEqual(ids('n', view), ['1:a', '2:b', '4:b']);
-      assert.equal(view.get(3n), null);
+      assert.deepEqual(await ids('n', view), ['1:a', '2:b', '4:b']);
+      assert.equal(await view.get(3n), null);
       assert.equal(view.stats().documents, 3);
       await ns.write({ kind: 'upsert', docs: [doc(5, 'c')] });
       await flushTail(ns);
       await ns.write({ kind: 'upsert', docs: [doc(1, 'c')] });
-      assert.deepEqual(ids('n', await views.fresh('n')), ['1:c', '2:b', '4:b', '5:c']);
+      assert.deepEqual(await ids('n', await views.fresh('n')), ['1:c', '2:b', '4:b', '5:c']);
     });
 
     await t.test('an eventual read refreshes only when older than allowed', async () => {
       await views.fresh('n');
       await ns.write({ kind: 'upsert', docs: [doc(6, 'd')] });
       const stale = await views.recent('n', 60_000);
-      assert.ok(!ids('n', stale.view).includes('6:d'), 'within the staleness bound, no refresh');
+      assert.ok(!(await ids('n', stale.view)).includes('6:d'), 'within the staleness bound, no refresh');
       assert.ok(stale.ageMs < 60_000);
       const recent = await views.recent('n', 0);
-      assert.ok(ids('n', recent.view).includes('6:d'));
+      assert.ok((await ids('n', recent.view)).includes('6:d'));
     });
 
     await t.test('concurrent strong reads share refreshes', async () => {
@@ -82,13 +82,13 @@ test('views built from object storage', async (t) => {
       // bytes tell them apart.
       await owner.create('m', schema);
       await (await owner.get('m')).write({ kind: 'upsert', docs: [doc(1, 'old'), doc(2, 'old')] });
-      assert.deepEqual(ids('m', await views.fresh('m')), ['1:old', '2:old']);
+      assert.deepEqual(await ids('m', await views.fresh('m')), ['1:old', '2:old']);
       await owner.delete('m');
       await owner.create('m', schema);
       const again = await owner.get('m');
       await again.write({ kind: 'upsert', docs: [doc(9, 'new')] });
       await again.write({ kind: 'upsert', docs: [doc(8, 'new')] });
-      assert.deepEqual(ids('m', await views.fresh('m')), ['8:new', '9:new']);
+      assert.deepEqual(await ids('m', await views.fresh('m')), ['8:new', '9:new']);
       await owner.delete('m');
       await assert.rejects(views.fresh('m'), { code: 'SILT_ERR_NAMESPACE_NOT_FOUND' });
     });

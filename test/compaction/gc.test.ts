@@ -50,6 +50,6 @@ test('GC removes folded WAL, replaced segments and old manifests, never what the
   // A fresh process sees everything: 198 documents, the deletes from the tail applied.
   const reopened = await new NamespaceCatalog(deps).get('g');
   assert.equal(reopened.stats().documents, 198);
-  assert.equal(reopened.get(0n), null);
-  assert.deepEqual({ ...reopened.get(199n)?.attributes }, { n: 49 });
+  assert.equal(await reopened.get(0n), null);
+  assert.deepEqual({ ...(await reopened.get(199n))?.attributes }, { n: 49 });
 });

@@ -28,7 +28,7 @@ async function clone(from: ObjectStore): Promise<MemoryObjectStore> {
   return to;
 }
 
-const docs = (ns: Namespace) => Object.fromEntries(ns.list(null, 1000).map((d) => [Number(d.id), d.attributes.v]));
+const docs = async (ns: Namespace) => Object.fromEntries((await ns.list(null, 1000)).map((d) => [Number(d.id), d.attributes.v]));
 
 test('a crash at any put of a copy: the source is whole, GC breaks nothing, the retry finishes the copy', async () => {
   const base = new MemoryObjectStore();
@@ -60,11 +60,11 @@ test('a crash at any put of a copy: the source is whole, GC breaks nothing, the 
 
     // A new process: the source merges and collects garbage, markers of an unfinished copy included.
     const src = await catalogOver(inner).get('src');
-    assert.deepEqual(docs(src), expected, `${where}: the source`);
+    assert.deepEqual(await docs(src), expected, `${where}: the source`);
     await flushTail(src);
     await compactOnce(src, { max_segments: 1, max_total_docs: 1e6 });
     await src.exclusive(() => collectGarbage(inner, 'src', src.loaded.manifest, 0, later(), 0));
-    assert.deepEqual(docs(await catalogOver(inner).get('src')), expected, `${where}: the source after GC`);
+    assert.deepEqual(await docs(await catalogOver(inner).get('src')), expected, `${where}: the source after GC`);
     const markers: string[] = [];
     for await (const o of listAll(inner, 'src/borrowers/')) markers.push(o.key);
     assert.deepEqual(markers, nth < points.length ? [] : ['src/borrowers/dst'], `${where}: a marker stays only while its copy exists`);
@@ -76,6 +76,6 @@ test('a crash at any put of a copy: the source is whole, GC breaks nothing, the 
     assert.ok((await catalog.list()).includes('dst'), `${where}: listed`);
     const again = await catalogOver(inner).get('src');
     await again.exclusive(() => collectGarbage(inner, 'src', again.loaded.manifest, 0, later(), 0));
-    assert.deepEqual(docs(await catalogOver(inner).get('dst')), expected, `${where}: the copy`);
+    assert.deepEqual(await docs(await catalogOver(inner).get('dst')), expected, `${where}: the copy`);
   }
 });

@@ -31,8 +31,8 @@ async function upsert(ns: Namespace, ids: number[], v: string) {
   await ns.write({ kind: 'upsert', docs: ids.map((id) => ({ id: BigInt(id), vector: Float32Array.of(1, id), attributes: { v } })) });
 }
 
-function values(ns: Namespace): Record<number, string> {
-  return Object.fromEntries(ns.list(null, 1000).map((d) => [Number(d.id), d.attributes.v as string]));
+async function values(ns: Namespace): Promise<Record<number, string>> {
+  return Object.fromEntries((await ns.list(null, 1000)).map((d) => [Number(d.id), d.attributes.v as string]));
 }
 
 /** GC as the background indexer runs it, long after every change, with no history kept. */
@@ -55,10 +55,10 @@ test('a copy shares the source\'s segments, and each side\'s writes stay its own
   const dst = await catalog.get('dst');
   await upsert(dst, [1], 'dst');
   await upsert(await catalog.get('src'), [2], 'src');
-  assert.deepEqual(values(dst), { 1: 'dst', 2: 'a', 3: 'tail' });
-  assert.deepEqual(values(await catalog.get('src')), { 1: 'a', 2: 'src', 3: 'tail' });
+  assert.deepEqual(await values(dst), { 1: 'dst', 2: 'a', 3: 'tail' });
+  assert.deepEqual(await values(await catalog.get('src')), { 1: 'a', 2: 'src', 3: 'tail' });
   const fresh = catalogOver(store);
-  assert.deepEqual(values(await fresh.get('dst')), { 1: 'dst', 2: 'a', 3: 'tail' });
+  assert.deepEqual(await values(await fresh.get('dst')), { 1: 'dst', 2: 'a', 3: 'tail' });
 
   await assert.rejects(copyNamespace(catalog, 'src', 'dst'), { code: 'SILT_ERR_NAMESPACE_EXISTS' });
   await assert.rejects(copyNamespace(catalog, 'src', 'src'), { code: 'SILT_ERR_REQUEST_INVALID' });
@@ -82,17 +82,17 @@ test('GC, compaction and deletes of either side never break the other; the last 
     // The source merges its segments away and collects garbage: the copy still needs them.
     await compactOnce(src, MERGE_ALL);
     await gc(store, src);
-    assert.deepEqual(values(await catalogOver(store).get('dst')), expected, `${first}: the copy after the source's GC`);
+    assert.deepEqual(await values(await catalogOver(store).get('dst')), expected, `${first}: the copy after the source's GC`);
 
     const other = first === 'src' ? 'dst' : 'src';
     await catalog.delete(first);
     const survivor = await catalogOver(store).get(other);
-    assert.deepEqual(values(survivor), expected, `${first} deleted: ${other} still reads everything`);
+    assert.deepEqual(await values(survivor), expected, `${first} deleted: ${other} still reads everything`);
     await upsert(survivor, [99], 'new');
     await flushTail(survivor);
     await compactOnce(survivor, MERGE_ALL);
     await gc(store, survivor);
-    assert.deepEqual(values(await catalogOver(store).get(other)), { ...expected, 99: 'new' }, `${first} deleted: ${other} after compaction and GC`);
+    assert.deepEqual(await values(await catalogOver(store).get(other)), { ...expected, 99: 'new' }, `${first} deleted: ${other} after compaction and GC`);
     assert.deepEqual(await keys(store, `${first}/`), [], `${first}: nothing of it is left once ${other} no longer needs it`);
 
     await catalog.delete(other);

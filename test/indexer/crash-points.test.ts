@@ -47,9 +47,9 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
-function assertModel(ns: Namespace, model: Model, where: string) {
+async function assertModel(ns: Namespace, model: Model, where: string) {
   for (const [id, v] of model) {
-    assert.equal(ns.get(BigInt(id))?.attributes.v ?? null, v, `${where}: document ${id}`);
+    assert.equal((await ns.get(BigInt(id)))?.attributes.v ?? null, v, `${where}: document ${id}`);
   }
   assert.equal(ns.stats().documents, [...model.values()].filter((v) => v !== null).length, `${where}: document count`);
 }
@@ -57,7 +57,7 @@ function assertModel(ns: Namespace, model: Model, where: string) {
 /** After the crash: a new process sees everything, and every maintenance step works again. */
 async function recoverAndCheck(inner: MemoryObjectStore, model: Model, where: string, name = 'k', compact = true) {
   const ns = await catalogOver(inner).get(name);
-  assertModel(ns, model, `${where}, after restart`);
+  await assertModel(ns, model, `${where}, after restart`);
   await upsert(ns, model, [1000], 'after');
   assert.equal(await flushTail(ns), true, `${where}: flushes again`);
   assert.equal(ns.stats().unindexed_documents, 0);
@@ -67,7 +67,7 @@ async function recoverAndCheck(inner: MemoryObjectStore, model: Model, where: st
   }
   await collectGarbage(inner, name, ns.loaded.manifest, 0, Date.now() + 1000);
   const again = await catalogOver(inner).get(name);
-  assertModel(again, model, `${where}, after recovery and GC`);
+  await assertModel(again, model, `${where}, after recovery and GC`);
 }
 
 type Action = (ctx: { store: FaultyObjectStore; catalog: NamespaceCatalog; ns: Namespace }) => Promise<unknown>;

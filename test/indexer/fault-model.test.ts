@@ -76,10 +76,10 @@ test(`randomized writes, maintenance, restarts and storage faults lose no acknow
   };
   const open = (name: string): Promise<Namespace | null> => proc.catalog.get(name).catch(() => null);
 
-  const observe = (name: string, ns: Namespace, where: string) => {
+  const observe = async (name: string, ns: Namespace, where: string) => {
     for (let id = 0; id < IDS; id++) {
       const possible = model.get(slot(name, id)) ?? [null];
-      const got = (ns.get(BigInt(id))?.attributes.v as string | undefined) ?? null;
+      const got = ((await ns.get(BigInt(id)))?.attributes.v as string | undefined) ?? null;
       const at = possible.indexOf(got);
       assert.ok(at >= 0, `${where}: ${name}/${id} is ${got}, expected one of ${possible.map(String).join(', ')}`);
       model.set(slot(name, id), possible.slice(at));
@@ -140,7 +140,7 @@ test(`randomized writes, maintenance, restarts and storage faults lose no acknow
       await restart();
     }
     const ns = await open(name);
-    if (ns) observe(name, ns, `step ${step}`);
+    if (ns) await observe(name, ns, `step ${step}`);
     if (process.env.DEBUG_MODEL) console.log('step', step, roll.toFixed(2), Date.now() - t0, 'ms');
   }
 
@@ -149,7 +149,7 @@ test(`randomized writes, maintenance, restarts and storage faults lose no acknow
   const clean = catalogOver(inner);
   for (const name of NAMESPACES) {
     let ns = await clean.get(name);
-    observe(name, ns, 'settle');
+    await observe(name, ns, 'settle');
     const flushed = await flushTail(ns).catch(async (e: unknown) => {
       // One fencing is allowed: the last commit's outcome was unknown and it had in fact landed.
       if (!(e instanceof ManifestConflictError)) throw e;
@@ -165,7 +165,7 @@ test(`randomized writes, maintenance, restarts and storage faults lose no acknow
   const final = catalogOver(inner);
   for (const name of NAMESPACES) {
     const ns = await final.get(name);
-    observe(name, ns, 'after the final restart');
+    await observe(name, ns, 'after the final restart');
     const live = [...model.entries()].filter(([k, v]) => k.startsWith(`${name}/`) && v[0] !== null).length;
     assert.equal(ns.stats().documents, live, `${name}: document count`);
   }

@@ -69,7 +69,7 @@ test('randomized operations agree with an in-memory model across flushes, merges
     assert.equal(stats.documents, live.length, `step ${step}: document count`);
     for (let i = 0; i < 5; i++) {
       const id = BigInt(Math.floor(r() * 400));
-      const got = ns.get(id);
+      const got = await ns.get(id);
       const want = model.get(id);
       assert.equal(got === null, want === undefined, `step ${step}: get ${id}`);
       if (got && want) {
@@ -84,7 +84,7 @@ test('randomized operations agree with an in-memory model across flushes, merges
     const dist = (d: ModelDoc) => Math.sqrt(d.vector.reduce((s, x, i) => s + (Math.fround(x) - Math.fround(q[i]!)) ** 2, 0));
     const expected = filtered.map((d) => ({ id: d.id, d: dist(d) })).sort((a, b) => a.d - b.d).slice(0, 10);
     const pq = parseQuery({ vector: q, top_k: 10, filter: { field: 'cat', op: 'ne', value: cat }, ef: 1000 }, schema, 'm', { default_top_k: 10, max_top_k: 1000 });
-    const hits = ns.query(pq);
+    const hits = await ns.query(pq);
     assert.deepEqual(hits.map((h) => BigInt(h.id)), expected.map((e) => e.id), `step ${step}: vector results`);
     hits.forEach((h) => assert.deepEqual({ ...h.attributes }, model.get(BigInt(h.id))!.attributes));
     // The same through HNSW paths only (overfetch-then-filter, filter-aware traversal): with ef
@@ -96,14 +96,14 @@ test('randomized operations agree with an in-memory model across flushes, merges
     ];
     for (const [filter, keepDoc] of graphCases) {
       const wide = parseQuery({ vector: q, top_k: 10, filter }, schema, 'm', { default_top_k: 10, max_top_k: 1000 });
-      const viaGraph = executeQuery(schema, ns.sources(), wide, { ef: 1000, exactBudget: 0 });
+      const viaGraph = await executeQuery(schema, ns.sources(), wide, { ef: 1000, exactBudget: 0 });
       const keep = live.filter(keepDoc);
       const exact = keep.map((d) => ({ id: d.id, d: dist(d) })).sort((a, b) => a.d - b.d).slice(0, 10);
       assert.deepEqual(viaGraph.map((h) => BigInt(h.source.id(h.row) as bigint)), exact.map((e) => e.id), `step ${step}: HNSW-path results`);
     }
     // Full text: every match with its BM25 score from namespace-wide statistics.
     const query = `${pick(WORDS)} ${pick(WORDS)}`;
-    const textHits = ns.query(parseQuery({ full_text: { field: 'text', query }, top_k: 1000 }, schema, 'm', { default_top_k: 10, max_top_k: 1000 }));
+    const textHits = await ns.query(parseQuery({ full_text: { field: 'text', query }, top_k: 1000 }, schema, 'm', { default_top_k: 10, max_top_k: 1000 }));
     const want = modelBm25(live, query);
     const got = textHits.map((h) => ({ id: BigInt(h.id), score: h.score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     assert.equal(got.length, want.length, `step ${step}: text match count for "${query}"`);

@@ -16,7 +16,7 @@ import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const schema = parseNamespaceSchema({ vector_dim: 2, attributes: { v: { type: 'string' } } });
 const catalogOver = (store: ObjectStore) => new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
-const docs = (ns: Namespace) => Object.fromEntries(ns.list(null, 1000).map((d) => [Number(d.id), d.attributes.v]));
+const docs = async (ns: Namespace) => Object.fromEntries((await ns.list(null, 1000)).map((d) => [Number(d.id), d.attributes.v]));
 const DAY = 86_400_000;
 
 async function clone(from: ObjectStore): Promise<MemoryObjectStore> {
@@ -52,13 +52,13 @@ test('a crash at any put of a restore leaves the old state or the restored one; 
       const store = new FaultyObjectStore(inner, { random: rng(nth) });
       store.inject({ ops: ['put', 'delete'], nth, fault: { type: 'crash', when } });
       await assert.rejects(restoreNamespace(catalogOver(store), 'r', { version: point }, { retentionMs: DAY }), /injected crash|unavailable/, where);
-      const after = docs(await catalogOver(inner).get('r'));
+      const after = await docs(await catalogOver(inner).get('r'));
       const landed = when === 'after';
       assert.deepEqual(after, landed ? restored : before, `${where}: the state after a restart`);
       // The client saw a failure and retries, also when the pointer swap had landed: a restore to the same version is the same state.
       const retry = await restoreNamespace(catalogOver(inner), 'r', { version: point }, { retentionMs: DAY });
       assert.equal(retry.restored_from, point);
-      assert.deepEqual(docs(await catalogOver(inner).get('r')), restored, `${where}: after the retry`);
+      assert.deepEqual(await docs(await catalogOver(inner).get('r')), restored, `${where}: after the retry`);
     }
   }
 });

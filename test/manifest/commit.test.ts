@@ -57,7 +57,7 @@ async function crashBeforePointer(inner: MemoryObjectStore) {
 
 async function assertAllThere(store: ObjectStore, ids: number[]) {
   const ns = await catalogOver(store).get('c');
-  for (const id of ids) assert.ok(ns.get(BigInt(id)), `document ${id} is there`);
+  for (const id of ids) assert.ok(await ns.get(BigInt(id)), `document ${id} is there`);
   return ns;
 }
 
@@ -144,7 +144,7 @@ test('a stale owner still loses with ManifestConflictError, also when its versio
   await assert.rejects(flushTail(stale), ManifestConflictError);
   assert.equal((await new ManifestStore(inner).loadPointer('c'))?.version, winner, 'the pointer still names the winner');
   const reader = await catalogOver(inner).get('c');
-  assert.equal(reader.get(4n)?.attributes.v, 'new');
+  assert.equal((await reader.get(4n))?.attributes.v, 'new');
 });
 
 test('GC removes an orphan version and its segment after the grace period, and keeps the current chain', async () => {

@@ -1,0 +1,238 @@
+// Searches a segment's IVF index (ivf.ts): ranks the centroids, scans the codes of the nearest
+// clusters, re-ranks the best code estimates exactly from the float32 vectors.
+import type { VectorMetric } from '../schema/types.ts';
+import { distance, norm } from './distance.ts';
+import { rotatedDim, rotation, type IvfCluster, type IvfDirectory } from './ivf.ts';
+import type { Neighbours } from './vector-search.ts';
+
+/**
+ * Clusters probed for a query that names `ef` but no `nprobe`: ef keeps meaning "search breadth",
+ * ef/2 probes of ~256-row clusters (the default ef 128 → 64: recall@10 ≥ 0.95 on GloVe-100 50k,
+ * docs/api.md).
+ */
+export function nprobeOfEf(ef: number): number {
+  return Math.max(1, Math.ceil(ef / 2));
+}
+
+// Code estimates re-ranked exactly: at least RERANK_MIN, or RERANK_FACTOR per result wanted. One
+// sign bit per dimension ranks coarsely: on GloVe-100 50k (256-row clusters, nprobe 48) recall@10
+// is 0.72 with 40 candidates re-ranked, 0.86 with 100 and 0.94 with 400, where u8 codes reach
+// 0.947 with 40 but scan 2–3× slower (docs/benchmarks.md, "ivf").
+const RERANK_MIN = 400;
+const RERANK_FACTOR = 4;
+
+export interface IvfSearchOptions {
+  metric: VectorMetric;
+  k: number;
+  nprobe: number;
+  accept?: ((row: number) => boolean) | undefined;
+}
+
+/** The blocks of the given clusters, in that order (one ranged read each, made together). */
+export type LoadClusters = (clusters: readonly number[]) => Promise<IvfCluster[]>;
+
+/**
+ * The k nearest rows (exact distances, nearest first) among the clusters probed. Without a
+ * filter: the nprobe nearest clusters, fetched together (one round trip). With one, probing goes
+ * on, nprobe more clusters a round trip, until as many accepted vectors have been scanned as the
+ * unfiltered probe would scan (and at least the re-rank depth), so a filter costs about the same
+ * distance computations and keeps recall; the result is short only when fewer than k rows are
+ * accepted in the whole segment. Candidates are re-ranked from the probed blocks' float32
+ * vectors, so nothing but the directory and those blocks is read.
+ */
+export async function searchIvf(dir: IvfDirectory, load: LoadClusters, query: Float32Array, opts: IvfSearchOptions): Promise<Neighbours> {
+  const { metric, k, accept } = opts;
+  if (k <= 0 || dir.clusters === 0) return { rows: [], distances: [] };
+  const qNorm = norm(query);
+  const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
+  const order = rankCentroids(dir, metric, qv);
+  const nprobe = Math.min(dir.clusters, Math.max(1, opts.nprobe));
+  let budget = 0;
+  for (let i = 0; i < nprobe; i++) budget += dir.size(order[i]!);
+  const depth = Math.max(k * RERANK_FACTOR, RERANK_MIN);
+  budget = Math.max(budget, depth);
+
+  const score = dir.codes === 'u8' ? u8Scorer(dir, qv) : bitsScorer(dir, qv);
+  const heap = new CandidateHeap(depth);
+  const probed = new Map<number, IvfCluster>();
+  let scanned = 0;
+  for (let i = 0; i < dir.clusters && (i < nprobe || scanned < budget);) {
+    const batch = Array.from(order.subarray(i, i + nprobe));
+    i += batch.length;
+    const blocks = await load(batch);
+    batch.forEach((c, b) => {
+      const block = blocks[b]!;
+      probed.set(c, block);
+      const { rows } = block;
+      const dots = score(c, block, accept);
+      for (let j = 0; j < rows.length; j++) {
+        const dot = dots[j]!;
+        if (Number.isNaN(dot)) continue;
+        scanned++;
+        const row = rows[j]!;
+        // Lower is nearer; for l2, ‖x‖² − 2 q·x orders rows as ‖q − x‖² does.
+        heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
+      }
+    });
+  }
+  return rerank(dir, probed, metric, query, qNorm, k, heap.rows());
+}
+
+/** The k nearest candidates by exact distance (ties by row), from their blocks' vectors. */
+function rerank(dir: IvfDirectory, probed: ReadonlyMap<number, IvfCluster>, metric: VectorMetric,
+  query: Float32Array, qNorm: number, k: number, candidates: Uint32Array): Neighbours {
+  const rows = Array.from(candidates);
+  const dist = new Map<number, number>();
+  for (const row of rows) {
+    const slot = dir.slotOf[row]!;
+    const c = dir.clusterOfSlot(slot);
+    const block = probed.get(c)!;
+    dist.set(row, distance(metric, query, qNorm, block.vectors, (slot - dir.slotStart[c]!) * dir.dim, dir.norms[row]!));
+  }
+  rows.sort((a, b) => dist.get(a)! - dist.get(b)! || a - b);
+  const top = rows.slice(0, k);
+  return { rows: top, distances: top.map((r) => dist.get(r)!) };
+}
+
+/** Cluster numbers, nearest centroid first: Euclidean for l2 and cosine, inner product for dot. */
+function rankCentroids(dir: IvfDirectory, metric: VectorMetric, qv: Float32Array): Uint32Array {
+  const { clusters, dim, centroids } = dir;
+  const dist = new Float64Array(clusters);
+  for (let c = 0; c < clusters; c++) {
+    let s = 0;
+    const at = c * dim;
+    if (metric === 'dot') {
+      for (let d = 0; d < dim; d++) s -= qv[d]! * centroids[at + d]!;
+    } else {
+      for (let d = 0; d < dim; d++) {
+        const x = qv[d]! - centroids[at + d]!;
+        s += x * x;
+      }
+    }
+    dist[c] = s;
+  }
+  const order = new Uint32Array(clusters).map((_, i) => i);
+  return order.sort((a, b) => dist[a]! - dist[b]! || a - b);
+}
+
+/** The `size` lowest estimates offered, as a bounded max-heap. */
+class CandidateHeap {
+  private readonly ids: Uint32Array;
+  private readonly est: Float64Array;
+  private n = 0;
+
+  constructor(private readonly size: number) {
+    this.ids = new Uint32Array(size);
+    this.est = new Float64Array(size);
+  }
+
+  offer(row: number, e: number): void {
+    const { ids, est } = this;
+    if (this.n < this.size) {
+      let i = this.n++;
+      while (i > 0) {
+        const p = (i - 1) >>> 1;
+        if (est[p]! >= e) break;
+        ids[i] = ids[p]!;
+        est[i] = est[p]!;
+        i = p;
+      }
+      ids[i] = row;
+      est[i] = e;
+      return;
+    }
+    if (e >= est[0]!) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.n) break;
+      const r = l + 1;
+      const m = r < this.n && est[r]! > est[l]! ? r : l;
+      if (est[m]! <= e) break;
+      ids[i] = ids[m]!;
+      est[i] = est[m]!;
+      i = m;
+    }
+    ids[i] = row;
+    est[i] = e;
+  }
+
+  rows(): Uint32Array {
+    return this.ids.subarray(0, this.n);
+  }
+}
+
+
+/** Estimated q·x of each row of a cluster; NaN for rows `accept` refuses. */
+type Scorer = (c: number, block: IvfCluster, accept: ((row: number) => boolean) | undefined) => Float64Array;
+
+/** u8 codes: Σ q_d (min_d + step_d c_d) = base + Σ w_d c_d. */
+function u8Scorer(dir: IvfDirectory, qv: Float32Array): Scorer {
+  const dim = dir.dim;
+  const w = new Float64Array(dim);
+  let base = 0;
+  for (let d = 0; d < dim; d++) {
+    w[d] = qv[d]! * dir.step[d]!;
+    base += qv[d]! * dir.min[d]!;
+  }
+  return (_c, { rows, codes }, accept) => {
+    const out = new Float64Array(rows.length);
+    for (let j = 0; j < rows.length; j++) {
+      if (accept !== undefined && !accept(rows[j]!)) {
+        out[j] = NaN;
+        continue;
+      }
+      let dot = base;
+      const off = j * dim;
+      for (let d = 0; d < dim; d++) dot += w[d]! * codes[off + d]!;
+      out[j] = dot;
+    }
+    return out;
+  };
+}
+
+const rotations = new Map<string, ReturnType<typeof rotation>>();
+function rotationOf(dir: IvfDirectory): ReturnType<typeof rotation> {
+  const key = `${dir.dim}/${dir.seed}`;
+  let r = rotations.get(key);
+  if (r === undefined) rotations.set(key, (r = rotation(dir.dim, dir.seed)));
+  return r;
+}
+
+/**
+ * bits codes: q·x = q·c + q·r ≈ q·c + factor × Σ_d sign(r_d) q_d, and Σ_d sign(r_d) q_d =
+ * 2 Σ_{bit set} q_d − Σ_d q_d, the bit sum read from one 256-entry table per code byte.
+ */
+function bitsScorer(dir: IvfDirectory, qv: Float32Array): Scorer {
+  const { dim, codeBytes, centroids } = dir;
+  const p = rotatedDim(dim);
+  const rq = new Float64Array(p);
+  rotationOf(dir)(qv, 0, rq);
+  const table = new Float64Array(codeBytes * 256);
+  let total = 0;
+  for (let d = 0; d < p; d++) total += rq[d]!;
+  for (let b = 0; b < codeBytes; b++) {
+    for (let v = 1; v < 256; v++) {
+      const low = v & (v - 1); // v without its lowest bit, already filled
+      const bit = 31 - Math.clz32(v & -v);
+      const d = b * 8 + bit;
+      table[b * 256 + v] = table[b * 256 + low]! + rq[d]!;
+    }
+  }
+  return (c, { rows, codes, factors }, accept) => {
+    let qc = 0;
+    for (let d = 0; d < dim; d++) qc += qv[d]! * centroids[c * dim + d]!;
+    const out = new Float64Array(rows.length);
+    for (let j = 0; j < rows.length; j++) {
+      if (accept !== undefined && !accept(rows[j]!)) {
+        out[j] = NaN;
+        continue;
+      }
+      let sum = 0;
+      const off = j * codeBytes;
+      for (let b = 0; b < codeBytes; b++) sum += table[(b << 8) | codes[off + b]!]!;
+      out[j] = qc + factors[j]! * (2 * sum - total);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,328 @@
+// The clustered (IVF) vector index of a large segment, in two sections (docs/segments.md):
+//
+//   ivf           the directory, small and read at open:
+//                   u32 rows, u32 dim, u32 clusters, u32 vector rows, u32 code kind (0 u8, 1 bits), u32 rotation seed
+//                   f32[clusters × dim]  centroids (of the normalized vectors, for cosine)
+//                   f64[clusters + 1]    byte offset of each cluster block in `ivf.clusters`
+//                   u32[clusters + 1]    first slot of each cluster (slots: rows in cluster order)
+//                   u32[clusters]        CRC-32 of each cluster block (a block is read alone)
+//                   f32[dim] min, f32[dim] step   the u8 quantizer, per dimension (bits: unused)
+//                   f32[rows]            norms (0 for rows without a vector)
+//                   u32[rows]            slot of each row (0xffffffff: no vector)
+//   ivf.clusters  one block per cluster, 8-byte aligned, readable by itself with one ranged read:
+//                   u32[n] rows, u8[n × code bytes] codes, pad to 4,
+//                   f32[n] factors (bits only), f32[n × dim] vectors
+//
+// Codes, for the scan: `u8` quantizes each dimension to a byte over its min..max in the
+// segment; `bits` keeps the sign of each dimension of x − centroid (RaBitQ without its random
+// rotation) and a factor ‖r‖²/Σ|r_d|, estimating q·x as q·c + factor × (2 Σ_{bit set} q_d − Σ q_d),
+// where the bit sum is one table lookup per code byte. docs/benchmarks.md ("ivf") compares them.
+//
+// The float32 vectors live only in the blocks (no `vectors` section): each vector is stored once,
+// next to its code. A search ranks the centroids, scans the codes of the nearest `nprobe`
+// clusters, and re-ranks the best candidates exactly from the float32 vectors of the same blocks.
+import { crc32 } from 'node:zlib';
+import type { VectorMetric } from '../schema/types.ts';
+import { SectionCursor, SectionWriter } from './binary.ts';
+import { norm } from './distance.ts';
+import { partitionRows, seededRandom } from './kmeans.ts';
+import type { VectorAccess } from './vector-search.ts';
+
+const NONE = 0xffffffff;
+
+export type CodeKind = 'u8' | 'bits';
+const CODE_KINDS: readonly CodeKind[] = ['u8', 'bits'];
+
+export interface IvfBuildOptions {
+  metric: VectorMetric;
+  dim: number;
+  rows: number;
+  /** rows × dim, row-major; only rows with hasVector[row] === 1 are read. */
+  data: Float32Array;
+  hasVector: Uint8Array;
+  /** Target rows per cluster. */
+  clusterRows: number;
+  codes: CodeKind;
+  seed: number;
+}
+
+/** Encodes the two IVF sections. */
+export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; clusters: Buffer } {
+  const { metric, dim, rows, data, hasVector } = opts;
+  const norms = new Float32Array(rows);
+  const vectorRows: number[] = [];
+  for (let row = 0; row < rows; row++) {
+    if (hasVector[row] !== 1) continue;
+    vectorRows.push(row);
+    norms[row] = norm(data, row * dim, dim);
+  }
+  // Cosine clusters and codes are of the normalized vectors, the space its distance lives in.
+  const space = metric === 'cosine' ? normalizedCopy(data, dim, vectorRows, norms) : data;
+  const parts = partitionRows(space, dim, Uint32Array.from(vectorRows), opts.clusterRows, opts.seed);
+  const clusters = parts.length;
+
+  const min = new Float32Array(dim).fill(Infinity);
+  const max = new Float32Array(dim).fill(-Infinity);
+  for (const row of vectorRows) {
+    for (let d = 0; d < dim; d++) {
+      const x = space[row * dim + d]!;
+      if (x < min[d]!) min[d] = x;
+      if (x > max[d]!) max[d] = x;
+    }
+  }
+  const step = new Float32Array(dim);
+  for (let d = 0; d < dim; d++) {
+    if (!(min[d]! <= max[d]!)) min[d] = 0;
+    step[d] = max[d]! > min[d]! ? (max[d]! - min[d]!) / 255 : 1;
+  }
+
+  const centroids = new Float32Array(clusters * dim);
+  parts.forEach((part, c) => {
+    for (const row of part) for (let d = 0; d < dim; d++) centroids[c * dim + d]! += space[row * dim + d]! / part.length;
+  });
+  const blockOffsets = new Float64Array(clusters + 1);
+  const slotStart = new Uint32Array(clusters + 1);
+  const slotOf = new Uint32Array(rows).fill(NONE);
+  const codeBytes = codeBytesOf(opts.codes, dim);
+  const blocks = new SectionWriter(vectorRows.length * (dim * 4 + codeBytes + 8) + clusters * 16);
+  const rotate = rotation(dim, opts.seed);
+  const residual = new Float64Array(dim);
+  const rotated = new Float64Array(rotatedDim(dim));
+  let slot = 0;
+  parts.forEach((part, c) => {
+    blocks.align(8);
+    blockOffsets[c] = blocks.length;
+    slotStart[c] = slot;
+    const n = part.length;
+    const codes = new Uint8Array(n * codeBytes);
+    const factors = new Float32Array(opts.codes === 'bits' ? n : 0);
+    const vectors = new Float32Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      const row = part[i]!;
+      slotOf[row] = slot++;
+      vectors.set(data.subarray(row * dim, row * dim + dim), i * dim);
+      if (opts.codes === 'u8') {
+        for (let d = 0; d < dim; d++) {
+          codes[i * dim + d] = Math.max(0, Math.min(255, Math.round((space[row * dim + d]! - min[d]!) / step[d]!)));
+        }
+        continue;
+      }
+      for (let d = 0; d < dim; d++) residual[d] = space[row * dim + d]! - centroids[c * dim + d]!;
+      rotate(residual, 0, rotated);
+      let sq = 0;
+      let abs = 0;
+      for (let d = 0; d < rotated.length; d++) {
+        const r = rotated[d]!;
+        sq += r * r;
+        abs += Math.abs(r);
+        if (r > 0) codes[i * codeBytes + (d >>> 3)]! |= 1 << (d & 7);
+      }
+      factors[i] = abs > 0 ? sq / abs : 0;
+    }
+    blocks.array(part);
+    blocks.array(codes);
+    blocks.array(factors);
+    blocks.array(vectors);
+  });
+  const clusterBytes = blocks.finish();
+  blockOffsets[clusters] = clusterBytes.byteLength;
+  const crcs = new Uint32Array(clusters);
+  for (let c = 0; c < clusters; c++) crcs[c] = crc32(clusterBytes.subarray(blockOffsets[c]!, blockOffsets[c + 1]!));
+  slotStart[clusters] = slot;
+
+  const dir = new SectionWriter(16 + centroids.byteLength + blockOffsets.byteLength + slotStart.byteLength + dim * 8 + rows * 8 + 16);
+  dir.u32(rows);
+  dir.u32(dim);
+  dir.u32(clusters);
+  dir.u32(vectorRows.length);
+  dir.u32(CODE_KINDS.indexOf(opts.codes));
+  dir.u32(opts.seed >>> 0);
+  for (const a of [centroids, blockOffsets, slotStart, crcs, min, step, norms, slotOf]) dir.array(a);
+  return { directory: dir.finish(), clusters: clusterBytes };
+}
+
+function codeBytesOf(kind: CodeKind, dim: number): number {
+  return kind === 'u8' ? dim : rotatedDim(dim) / 8;
+}
+
+/** The bits codes' rotation works on the next power of two ≥ dim (and ≥ 8), zero-padded. */
+export function rotatedDim(dim: number): number {
+  let p = 8;
+  while (p < dim) p *= 2;
+  return p;
+}
+
+/**
+ * A random orthogonal map for the bits codes: random signs, then a normalized fast
+ * Walsh–Hadamard transform, twice (O(d log d), as RaBitQ implementations do in place of a dense
+ * random rotation). It spreads a vector's energy evenly over the dimensions, which is what makes
+ * one sign bit per dimension a good estimator. Returns rotate(src, srcOffset, out).
+ */
+export function rotation(dim: number, seed: number): (src: ArrayLike<number>, offset: number, out: Float64Array) => void {
+  const p = rotatedDim(dim);
+  const rand = seededRandom(seed ^ 0x5eed);
+  const signs = [new Float64Array(p), new Float64Array(p)];
+  for (const s of signs) for (let i = 0; i < p; i++) s[i] = rand() < 0.5 ? -1 : 1;
+  const scale = 1 / Math.sqrt(p);
+  return (src, offset, out) => {
+    for (let i = 0; i < p; i++) out[i] = i < dim ? src[offset + i]! : 0;
+    for (const s of signs) {
+      for (let i = 0; i < p; i++) out[i]! *= s[i]!;
+      for (let h = 1; h < p; h *= 2) {
+        for (let i = 0; i < p; i += 2 * h) {
+          for (let j = i; j < i + h; j++) {
+            const a = out[j]!;
+            const b = out[j + h]!;
+            out[j] = a + b;
+            out[j + h] = a - b;
+          }
+        }
+      }
+      for (let i = 0; i < p; i++) out[i]! *= scale;
+    }
+  };
+}
+
+function normalizedCopy(data: Float32Array, dim: number, rows: readonly number[], norms: Float32Array): Float32Array {
+  const out = new Float32Array(data.length);
+  for (const row of rows) {
+    const n = norms[row]!;
+    if (n === 0) continue;
+    for (let d = 0; d < dim; d++) out[row * dim + d] = data[row * dim + d]! / n;
+  }
+  return out;
+}
+
+/** The decoded `ivf` section. */
+export class IvfDirectory {
+  readonly rows: number;
+  readonly dim: number;
+  readonly clusters: number;
+  readonly vectorRows: number;
+  readonly codes: CodeKind;
+  readonly codeBytes: number;
+  /** Seeds the bits codes' rotation. */
+  readonly seed: number;
+  readonly centroids: Float32Array;
+  readonly blockOffsets: Float64Array;
+  readonly slotStart: Uint32Array;
+  readonly crcs: Uint32Array;
+  readonly min: Float32Array;
+  readonly step: Float32Array;
+  readonly norms: Float32Array;
+  readonly slotOf: Uint32Array;
+
+  constructor(section: Buffer) {
+    const c = new SectionCursor(section, 'ivf');
+    this.rows = c.u32();
+    this.dim = c.u32();
+    this.clusters = c.u32();
+    this.vectorRows = c.u32();
+    const kind = CODE_KINDS[c.u32()];
+    if (kind === undefined) throw new RangeError('section ivf: unknown code kind');
+    this.codes = kind;
+    this.codeBytes = codeBytesOf(kind, this.dim);
+    this.seed = c.u32();
+    this.centroids = c.f32s(this.clusters * this.dim);
+    this.blockOffsets = c.f64s(this.clusters + 1);
+    this.slotStart = c.u32s(this.clusters + 1);
+    this.crcs = c.u32s(this.clusters);
+    this.min = c.f32s(this.dim);
+    this.step = c.f32s(this.dim);
+    this.norms = c.f32s(this.rows);
+    this.slotOf = c.u32s(this.rows);
+    if (this.slotStart[this.clusters] !== this.vectorRows) {
+      throw new RangeError(`section ivf: clusters hold ${this.slotStart[this.clusters]} vectors, the header says ${this.vectorRows}`);
+    }
+  }
+
+  /** The cluster holding `slot` (binary search over slotStart). */
+  clusterOfSlot(slot: number): number {
+    let lo = 0;
+    let hi = this.clusters - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.slotStart[mid]! <= slot) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Byte range of cluster c's block in `ivf.clusters`. */
+  blockRange(c: number): { offset: number; length: number } {
+    return { offset: this.blockOffsets[c]!, length: this.blockOffsets[c + 1]! - this.blockOffsets[c]! };
+  }
+
+  size(c: number): number {
+    return this.slotStart[c + 1]! - this.slotStart[c]!;
+  }
+
+  /** Byte offset of the float32 factors inside cluster c's block (the vectors follow them). */
+  factorsAt(c: number): number {
+    const n = this.size(c);
+    return Math.ceil((4 * n + n * this.codeBytes) / 4) * 4;
+  }
+
+  /** Byte offset of the float32 vectors inside cluster c's block. */
+  vectorsAt(c: number): number {
+    return this.factorsAt(c) + (this.codes === 'bits' ? 4 * this.size(c) : 0);
+  }
+}
+
+/** One cluster's block, decoded as views over its bytes (8-byte aligned). */
+export interface IvfCluster {
+  rows: Uint32Array;
+  codes: Uint8Array;
+  /** bits codes: ‖r‖² / Σ|r_d| per row; empty for u8. */
+  factors: Float32Array;
+  vectors: Float32Array;
+}
+
+export function decodeCluster(dir: IvfDirectory, c: number, block: Uint8Array): IvfCluster {
+  const n = dir.size(c);
+  const dim = dir.dim;
+  const at = block.byteOffset;
+  const end = dir.vectorsAt(c) + n * dim * 4;
+  if (block.byteLength < end) throw new RangeError(`section ivf.clusters: cluster ${c} needs ${end} bytes, has ${block.byteLength}`);
+  return {
+    rows: new Uint32Array(block.buffer, at, n),
+    codes: new Uint8Array(block.buffer, at + 4 * n, n * dir.codeBytes),
+    factors: new Float32Array(block.buffer, at + dir.factorsAt(c), dir.codes === 'bits' ? n : 0),
+    vectors: new Float32Array(block.buffer, at + dir.vectorsAt(c), n * dim),
+  };
+}
+
+/** Row-addressed access to the vectors of a fully loaded `ivf.clusters` section. */
+export class IvfVectors implements VectorAccess {
+  readonly rows: number;
+  readonly data: Float32Array;
+  readonly norms: Float32Array;
+
+  constructor(private readonly dir: IvfDirectory, private readonly section: Buffer) {
+    if (section.byteOffset % 4 !== 0) throw new Error('section ivf.clusters: buffer is not 4-byte aligned');
+    if (section.byteLength !== dir.blockOffsets[dir.clusters]) {
+      throw new RangeError(`section ivf.clusters: ${section.byteLength} bytes, the directory says ${dir.blockOffsets[dir.clusters]}`);
+    }
+    this.rows = dir.rows;
+    this.data = new Float32Array(section.buffer, section.byteOffset, section.byteLength >>> 2);
+    this.norms = dir.norms;
+  }
+
+  /** Cluster c's block, a view of the section. */
+  block(c: number): Buffer {
+    const { offset, length } = this.dir.blockRange(c);
+    return this.section.subarray(offset, offset + length);
+  }
+
+  has(row: number): boolean {
+    return this.dir.slotOf[row] !== NONE;
+  }
+
+  offset(row: number): number {
+    const { dir } = this;
+    const slot = dir.slotOf[row]!;
+    if (slot === NONE) return -1;
+    const c = dir.clusterOfSlot(slot);
+    return (dir.blockOffsets[c]! + dir.vectorsAt(c)) / 4 + (slot - dir.slotStart[c]!) * dir.dim;
+  }
+}
