@@ -1,6 +1,7 @@
 // turbopuffer's official client (a devDependency) pointed at an in-process Silt listening on
 // 127.0.0.1, as a turbopuffer user would point it: only baseURL and the key change.
-import Turbopuffer from '@turbopuffer/turbopuffer';
+import assert from 'node:assert/strict';
+import Turbopuffer, { APIError } from '@turbopuffer/turbopuffer';
 import type { AuthOptions } from '../../src/auth.ts';
 import { testApp, type TestApp } from './app.ts';
 
@@ -21,4 +22,15 @@ export async function turbopufferServer(opts: Parameters<typeof testApp>[0] = {}
   // No retries: a test must see the first answer, not a retried one.
   const client = new Turbopuffer({ apiKey: TPUF_KEY, baseURL, region: null, maxRetries: 0 });
   return { silt, baseURL, client, close: () => silt.app.close() };
+}
+
+/** The APIError a client call fails with (the test fails if it succeeds). */
+export async function failure(p: Promise<unknown>): Promise<APIError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof APIError, String(e));
+    return e;
+  }
+  assert.fail('the call succeeded');
 }

@@ -3,10 +3,9 @@
 // is copied), and goes its own way afterwards; deleting either never breaks the other.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APIError } from '@turbopuffer/turbopuffer';
 import { listAll } from '../../src/storage/object-store.ts';
 import { segmentPrefix } from '../../src/storage/layout.ts';
-import { TPUF_KEY, turbopufferServer, type TurbopufferServer } from '../support/turbopuffer.ts';
+import { TPUF_KEY, turbopufferServer, type TurbopufferServer, failure } from '../support/turbopuffer.ts';
 
 let server: TurbopufferServer;
 before(async () => {
@@ -20,15 +19,6 @@ async function ids(ns: string): Promise<unknown[]> {
   return (res.rows ?? []).map((r) => r.id);
 }
 
-async function failure(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof APIError, String(e));
-    return e;
-  }
-  assert.fail('the call succeeded');
-}
 
 async function objects(prefix: string): Promise<number> {
   let n = 0;

@@ -3,11 +3,10 @@
 // order within one request, one WAL entry per request, and nothing applied on a 4xx.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APIError } from '@turbopuffer/turbopuffer';
 import { listAll } from '../../src/storage/object-store.ts';
 import { walPrefix } from '../../src/storage/layout.ts';
 import { testApp } from '../support/app.ts';
-import { TPUF_KEY, turbopufferServer, type TurbopufferServer } from '../support/turbopuffer.ts';
+import { TPUF_KEY, turbopufferServer, type TurbopufferServer, failure } from '../support/turbopuffer.ts';
 
 let server: TurbopufferServer;
 before(async () => {
@@ -30,16 +29,6 @@ async function walEntries(ns: string): Promise<number> {
   return n;
 }
 
-/** The error a client call fails with. */
-async function failure(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof APIError, String(e));
-    return e;
-  }
-  assert.fail('the call succeeded');
-}
 
 test('the first write creates the namespace with the types its values imply', async () => {
   const ns = server.client.namespace('w-create');
