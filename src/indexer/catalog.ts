@@ -1,12 +1,11 @@
 // The namespaces this node serves: created, opened lazily on first use, deleted. Operations on
 // one name are serialized, so a delete never races a create or an open of the same namespace.
-//
-// Listing: a marker object (storage/layout.ts catalogKey) per namespace, so listing is one paged LIST.
+// Opened namespaces are closed again when idle or over the memory budget (namespace-uses.ts says
+// which); listing and removing objects are in catalog-objects.ts.
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { listAll } from '../storage/object-store.ts';
 import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
-import { CATALOG_PREFIX, catalogKey, manifestPointerKey, manifestPrefix, namespaceOfCatalogKey, namespacePrefix, parseKey } from '../storage/layout.ts';
+import { catalogKey } from '../storage/layout.ts';
 import { schemaDifference } from '../schema/parse.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import { Namespace, type NamespaceDeps } from './namespace.ts';
@@ -15,23 +14,18 @@ import { WriteAdmission } from './backpressure.ts';
 import pLimit from 'p-limit';
 import { flushTail } from './flush.ts';
 import { SHUTDOWN_FLUSH_CONCURRENCY } from './flush-all.ts';
-import { lendersOf, lentSegments, sweepLender, type RetentionWindow } from '../manifest/shared.ts';
+import { lendersOf, sweepLender, type RetentionWindow } from '../manifest/shared.ts';
+import { namespaceMemory, openMemory, type OpenMemory } from './memory.ts';
+import { NamespaceUses } from './namespace-uses.ts';
+import { listNamespacePage, listNamespaces, removeNamespaceObjects } from './catalog-objects.ts';
 
 /** compaction.gc_grace_secs and history_retention_secs defaults, for catalogs built without them. */
 const DEFAULT_WINDOW: RetentionWindow = { graceMs: 300_000, retentionMs: 604_800_000 };
-import { NAMESPACE_OVERHEAD_BYTES, namespaceMemory, type OpenMemory } from './memory.ts';
 
 /** After an open, how soon the memory budget is checked: at most one scan of the open namespaces per period. */
 const BUDGET_CHECK_MS = 100;
 /** A budget close goes down to this share of the budget, so the next opens do not each close one. */
 const BUDGET_LOW_WATER = 0.9;
-
-interface Use {
-  /** By the catalog's clock: for idle close. */
-  at: number;
-  /** Counts every get(): a budget close skips a namespace taken again after it was chosen. */
-  seq: number;
-}
 
 export class NamespaceCatalog {
   private readonly open = new Map<string, Promise<Namespace>>();
@@ -49,12 +43,8 @@ export class NamespaceCatalog {
   onClose: ((ns: Namespace) => Promise<void>) | null = null;
   /** Failures of the flush before an idle close (the tail then stays in the WAL). */
   onCloseError: ((ns: Namespace | null, err: unknown) => void) | null = null;
-  /**
-   * When each open namespace last served a request (read or write). Re-inserted on every use, so
-   * the map iterates least recently used first.
-   */
-  private readonly lastUsed = new Map<string, Use>();
-  private uses = 0;
+  /** When each open namespace last served a request (read or write). */
+  private readonly uses = new NamespaceUses();
   private closedIdle = 0;
   private closedMemory = 0;
   /**
@@ -170,8 +160,7 @@ export class NamespaceCatalog {
   get(name: string): Promise<Namespace> {
     // Every request takes its namespace here and uses it before yielding to a timer, so a touch
     // here is what keeps closeIdle away from a namespace a request is using.
-    this.lastUsed.delete(name);
-    this.lastUsed.set(name, { at: this.now(), seq: ++this.uses });
+    this.uses.touch(name, this.now());
     const cached = this.open.get(name);
     if (cached) return cached;
     return this.exclusive(name, () => {
@@ -181,13 +170,18 @@ export class NamespaceCatalog {
         this.open.set(name, p);
         // A failed open (missing, corrupt, storage down) is retried on the next request.
         p.catch(() => {
-          if (this.open.get(name) !== p) return;
-          this.open.delete(name);
-          this.lastUsed.delete(name);
+          if (this.open.get(name) === p) this.drop(name);
         });
       }
       return p;
     });
+  }
+
+  /** Forgets `name` as open: the next get() opens it again (once the caller's lock is released). */
+  private drop(name: string): void {
+    this.ready.delete(name);
+    this.open.delete(name);
+    this.uses.forget(name);
   }
 
   private async load(name: string): Promise<Namespace> {
@@ -208,9 +202,7 @@ export class NamespaceCatalog {
   evict(ns: Namespace): Promise<void> {
     return this.exclusive(ns.name, async () => {
       if (this.ready.get(ns.name) !== ns) return;
-      this.ready.delete(ns.name);
-      this.open.delete(ns.name);
-      this.lastUsed.delete(ns.name);
+      this.drop(ns.name);
       await ns.close(Errors.writeConflict(ns.name));
     });
   }
@@ -220,7 +212,7 @@ export class NamespaceCatalog {
    */
   async closeIdle(): Promise<number> {
     const idleMs = this.deps.indexing.idle_close_secs * 1000;
-    const isIdle = (name: string) => this.now() - (this.lastUsed.get(name)?.at ?? 0) >= idleMs;
+    const isIdle = (name: string) => this.uses.isIdle(name, this.now(), idleMs);
     const closed = await this.closeEach([...this.ready.keys()].filter(isIdle), isIdle);
     this.closedIdle += closed;
     return closed;
@@ -244,15 +236,14 @@ export class NamespaceCatalog {
     if (total <= budget) return 0;
     let excess = total - budget * BUDGET_LOW_WATER;
     const chosen = new Map<string, number>();
-    const lastName = [...this.lastUsed.keys()].pop();
-    for (const [name, use] of this.lastUsed) {
-      if (excess <= 0 || name === lastName) break;
+    for (const [name, seq] of this.uses.leastRecentFirst()) {
+      if (excess <= 0) break;
       const ns = this.ready.get(name);
       if (!ns) continue;
-      chosen.set(name, use.seq);
+      chosen.set(name, seq);
       excess -= namespaceMemory(ns).total;
     }
-    const closed = await this.closeEach([...chosen.keys()], (name) => this.lastUsed.get(name)?.seq === chosen.get(name));
+    const closed = await this.closeEach([...chosen.keys()], (name) => this.uses.unusedSince(name, chosen.get(name)!));
     this.closedMemory += closed;
     return closed;
   }
@@ -279,9 +270,7 @@ export class NamespaceCatalog {
     await Promise.all(names.map((name) => limit(() => this.exclusive(name, async () => {
       const ns = this.ready.get(name);
       if (!ns || !eligible(name)) return;
-      this.ready.delete(name);
-      this.open.delete(name);
-      this.lastUsed.delete(name);
+      this.drop(name);
       await this.onClose?.(ns);
       await flushTail(ns).catch((e: unknown) => this.onCloseError?.(ns, e));
       // Requests use a namespace right after taking it from get(), and that touch made it not
@@ -308,9 +297,7 @@ export class NamespaceCatalog {
       let ns = this.ready.get(name);
       // Not open here: open it, so that a tail left in the WAL is flushed like any other.
       if (!ns) ns = await this.load(name);
-      this.ready.delete(name);
-      this.open.delete(name);
-      this.lastUsed.delete(name);
+      this.drop(name);
       await this.onClose?.(ns);
       await ns.close(Errors.writeConflict(name));
       const closing = ns;
@@ -327,15 +314,7 @@ export class NamespaceCatalog {
 
   /** What the open namespaces hold, estimated (src/indexer/memory.ts). */
   memory(): OpenMemory {
-    const sum: OpenMemory = { tails: 0, segments: 0, namespaces_overhead: 0, total: 0 };
-    for (const ns of this.ready.values()) {
-      const m = namespaceMemory(ns);
-      sum.tails += m.tails;
-      sum.segments += m.segments;
-      sum.namespaces_overhead += NAMESPACE_OVERHEAD_BYTES;
-      sum.total += m.total;
-    }
-    return sum;
+    return openMemory(this.ready.values());
   }
 
   /** Namespaces closed to stay within memoryBudget() since the node started. */
@@ -353,38 +332,13 @@ export class NamespaceCatalog {
     return [...this.ready.values()];
   }
 
-  /**
-   * One page of namespace names in order, those starting with `prefix`, after `cursor` (the last
-   * name of the previous page): one LIST of the catalog. `next` is null on the last page.
-   */
-  async listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }> {
-    return guard('(catalog)', async () => {
-      const names: string[] = [];
-      let startAfter = cursor !== null && cursor >= prefix ? catalogKey(cursor) : undefined;
-      // Keys that are not namespace markers are skipped, so a page may take more than one LIST.
-      for (;;) {
-        const page = await this.store.list(catalogKey(prefix), { ...(startAfter === undefined ? {} : { startAfter }), maxKeys: Math.min(1000, pageSize + 1) });
-        for (const obj of page.objects) {
-          const ns = namespaceOfCatalogKey(obj.key);
-          if (ns !== null) names.push(ns);
-        }
-        if (names.length > pageSize) return { names: names.slice(0, pageSize), next: names[pageSize - 1]! };
-        const last = page.objects[page.objects.length - 1];
-        if (!page.nextToken || !last) return { names, next: null };
-        startAfter = last.key;
-      }
-    });
+  /** One page of namespace names in order (catalog-objects.ts listNamespacePage). */
+  listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }> {
+    return guard('(catalog)', () => listNamespacePage(this.store, prefix, pageSize, cursor));
   }
 
-  async list(): Promise<string[]> {
-    const names: string[] = [];
-    await guard('(catalog)', async () => {
-      for await (const obj of listAll(this.store, CATALOG_PREFIX)) {
-        const ns = namespaceOfCatalogKey(obj.key);
-        if (ns !== null) names.push(ns);
-      }
-    });
-    return names;
+  list(): Promise<string[]> {
+    return guard('(catalog)', () => listNamespaces(this.store));
   }
 
   /**
@@ -398,9 +352,7 @@ export class NamespaceCatalog {
       const loaded = await guard(name, () => this.manifests.load(name));
       if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
       const open = this.open.get(name);
-      this.open.delete(name);
-      this.ready.delete(name);
-      this.lastUsed.delete(name);
+      this.drop(name);
       if (open) {
         const ns = await open.catch(() => null);
         await ns?.close(Errors.namespaceNotFound(name));
@@ -418,31 +370,8 @@ export class NamespaceCatalog {
     });
   }
 
-  /**
-   * Deletes the namespace's objects; the manifest pointer and history only when `all`, and the
-   * version the pointer names only once the pointer is gone (else a crash would leave a pointer
-   * to nothing, and the name unusable).
-   */
-  private async removeObjects(name: string, all: boolean): Promise<void> {
-    const manifests = manifestPrefix(name);
-    const data: string[] = [];
-    const versions: string[] = [];
-    // Segments that copies still name stay, with their borrowers' markers; whoever sweeps the
-    // prefix later (manifest/shared.ts) deletes them once no copy needs them.
-    const lent = await lentSegments(this.store, name, this.window, this.now());
-    const stale = new Set(lent.staleMarkers);
-    for await (const obj of listAll(this.store, namespacePrefix(name))) {
-      if (lent.keys.has(obj.key) || (parseKey(obj.key)?.kind === 'borrower' && !stale.has(obj.key))) continue;
-      if (!obj.key.startsWith(manifests)) data.push(obj.key);
-      else if (obj.key !== manifestPointerKey(name)) versions.push(obj.key);
-    }
-    const removeAll = async (keys: string[]) => {
-      for (let i = 0; i < keys.length; i += 16) await Promise.all(keys.slice(i, i + 16).map((k) => this.store.delete(k)));
-    };
-    await removeAll(data);
-    if (!all) return;
-    await this.store.delete(manifestPointerKey(name));
-    await removeAll(versions);
+  private removeObjects(name: string, all: boolean): Promise<void> {
+    return removeNamespaceObjects(this.store, name, all, this.window, this.now());
   }
 
   /** Closes every open namespace, waiting for queued writes. */

@@ -25,6 +25,19 @@ export function namespaceMemory(ns: Namespace): OpenMemory {
   return { tails, segments, namespaces_overhead: NAMESPACE_OVERHEAD_BYTES, total: tails + segments + NAMESPACE_OVERHEAD_BYTES };
 }
 
+/** The sum over `namespaces`. */
+export function openMemory(namespaces: Iterable<Namespace>): OpenMemory {
+  const sum: OpenMemory = { tails: 0, segments: 0, namespaces_overhead: 0, total: 0 };
+  for (const ns of namespaces) {
+    const m = namespaceMemory(ns);
+    sum.tails += m.tails;
+    sum.segments += m.segments;
+    sum.namespaces_overhead += m.namespaces_overhead;
+    sum.total += m.total;
+  }
+  return sum;
+}
+
 /** /stats "memory": bytes by kind; the first four are estimates, heap and rss are the process's own. */
 export interface MemoryByKind {
   tails: number;
