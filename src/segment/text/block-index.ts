@@ -26,10 +26,10 @@ import { crc32 } from 'node:zlib';
 import { SectionWriter } from '../binary.ts';
 import { SegmentCorruptError } from '../format.ts';
 import type { Analyzer } from './analyzer.ts';
-import { LENGTH_TABLE } from './bm25.ts';
 import { encodePostings, PostingsCursor } from './block-postings.ts';
 import { invertField, type InvertedField, type TextStats } from './disk-index.ts';
 import type { Postings, TextIndexView } from './index-view.ts';
+import { LiveRowsView, liveStatsOf } from './live-rows.ts';
 
 export const TEXT_FORMAT_BLOCKS = 2;
 const MAGIC = 0x3254_5854; // "TXT2" little-endian
@@ -213,17 +213,7 @@ export class BlockTextIndex {
   }
 
   liveStats(live: Uint8Array): TextStats {
-    const lengths = this.lengths;
-    let docCount = 0;
-    let sumTotalTermFreq = 0;
-    for (let row = 0; row < this.rows; row++) {
-      const len = lengths[row]!;
-      if (len > 0 && live[row] === 1) {
-        docCount++;
-        sumTotalTermFreq += len;
-      }
-    }
-    return { docCount, sumTotalTermFreq };
+    return liveStatsOf(this, live);
   }
 
   view(live: Uint8Array, stats?: TextStats): BlockTextView {
@@ -283,13 +273,11 @@ function compare(bytes: Uint8Array, start: number, end: number, key: Uint8Array)
  * format 1. postings() decodes the whole list (the exhaustive scorer's input); block-max top-k
  * (block-max.ts) reads cursor() instead and checks isLive itself.
  */
-export class BlockTextView implements TextIndexView {
-  private cachedStats: TextStats | undefined;
-  private allLive: boolean | undefined;
+export class BlockTextView extends LiveRowsView implements TextIndexView {
   private readonly liveFreqs = new Map<string, number>();
 
-  constructor(readonly index: BlockTextIndex, private readonly live: Uint8Array, stats?: TextStats) {
-    this.cachedStats = stats;
+  constructor(readonly index: BlockTextIndex, live: Uint8Array, stats?: TextStats) {
+    super(index, live, stats);
   }
 
   get norms(): Uint8Array {
@@ -316,23 +304,6 @@ export class BlockTextView implements TextIndexView {
     return this.livePostings(term) ?? undefined;
   }
 
-  docLength(row: number): number {
-    return this.live[row] === 1 ? LENGTH_TABLE[this.index.norms[row]!]! : 0;
-  }
-
-  exactLength(row: number): number {
-    return this.live[row] === 1 ? this.index.lengths[row]! : 0;
-  }
-
-  stats(): TextStats {
-    return this.liveStats();
-  }
-
-  liveStats(): TextStats {
-    this.cachedStats ??= this.index.liveStats(this.live);
-    return { ...this.cachedStats };
-  }
-
   /** From the dictionary when every row is live; else the live postings are counted once. */
   docFreq(term: string): number {
     const entry = this.index.lookup(term);
@@ -346,30 +317,9 @@ export class BlockTextView implements TextIndexView {
     return n;
   }
 
-  private everyRowLive(): boolean {
-    if (this.allLive === undefined) {
-      this.allLive = true;
-      for (let row = 0; row < this.index.rows; row++) if (this.live[row] !== 1) { this.allLive = false; break; }
-    }
-    return this.allLive;
-  }
-
   private livePostings(term: string): Postings | null {
     const entry = this.index.lookup(term);
     if (entry === null) return null;
-    const all = this.index.cursor(entry).decodeAll();
-    if (this.everyRowLive()) return all;
-    let kept = 0;
-    for (let i = 0; i < all.rows.length; i++) if (this.live[all.rows[i]!] === 1) kept++;
-    if (kept === 0) return null;
-    const rows = new Uint32Array(kept);
-    const tfs = new Uint32Array(kept);
-    let w = 0;
-    for (let i = 0; i < all.rows.length; i++) {
-      if (this.live[all.rows[i]!] !== 1) continue;
-      rows[w] = all.rows[i]!;
-      tfs[w++] = all.tfs[i]!;
-    }
-    return { rows, tfs };
+    return this.keepLive(this.index.cursor(entry).decodeAll());
   }
 }

@@ -20,8 +20,9 @@
 import type { AttributeValue } from '../../schema/types.ts';
 import { SectionCursor, SectionWriter } from '../binary.ts';
 import type { Analyzer } from './analyzer.ts';
-import { intToByte4, LENGTH_TABLE } from './bm25.ts';
+import { intToByte4 } from './bm25.ts';
 import type { Postings, TextIndexView } from './index-view.ts';
+import { LiveRowsView, liveStatsOf } from './live-rows.ts';
 
 const LOOKUP_MEMO_SIZE = 65_536;
 
@@ -270,18 +271,9 @@ export class DiskTextIndex {
     return { rows: this.postingRows.subarray(a, b), tfs: this.postingTfs.subarray(a, b) };
   }
 
-  /** docCount and sumTotalTermFreq over the live rows: one pass over the rows. */
+  /** docCount and sumTotalTermFreq over the live rows. */
   liveStats(live: Uint8Array): TextStats {
-    let docCount = 0;
-    let sumTotalTermFreq = 0;
-    for (let row = 0; row < this.rows; row++) {
-      const len = this.lengths[row]!;
-      if (len > 0 && live[row] === 1) {
-        docCount++;
-        sumTotalTermFreq += len;
-      }
-    }
-    return { docCount, sumTotalTermFreq };
+    return liveStatsOf(this, live);
   }
 
   view(live: Uint8Array, stats?: TextStats): SegmentTextView {
@@ -296,17 +288,11 @@ export class DiskTextIndex {
  * (one pass over the rows), unless precomputed stats were given to view(); docFreq and filtered
  * postings are memoized per term for the view's life.
  */
-export class SegmentTextView implements TextIndexView {
-  private cachedStats: TextStats | undefined;
-  private allLive: boolean | undefined;
+export class SegmentTextView extends LiveRowsView implements TextIndexView {
   private readonly memo = new Map<string, Postings | null>();
 
-  constructor(
-    private readonly index: DiskTextIndex,
-    private readonly live: Uint8Array,
-    stats?: TextStats,
-  ) {
-    this.cachedStats = stats;
+  constructor(private readonly index: DiskTextIndex, live: Uint8Array, stats?: TextStats) {
+    super(index, live, stats);
   }
 
   postings(term: string): Postings | undefined {
@@ -316,24 +302,6 @@ export class SegmentTextView implements TextIndexView {
       this.memo.set(term, p);
     }
     return p ?? undefined;
-  }
-
-  docLength(row: number): number {
-    return this.live[row] === 1 ? LENGTH_TABLE[this.index.norms[row]!]! : 0;
-  }
-
-  /** The exact token count of a row (0 for dead rows). */
-  exactLength(row: number): number {
-    return this.live[row] === 1 ? this.index.lengths[row]! : 0;
-  }
-
-  stats(): TextStats {
-    return this.liveStats();
-  }
-
-  liveStats(): TextStats {
-    this.cachedStats ??= this.index.liveStats(this.live);
-    return { ...this.cachedStats };
   }
 
   docFreq(term: string): number {
@@ -347,28 +315,6 @@ export class SegmentTextView implements TextIndexView {
   private livePostings(term: string): Postings | null {
     const t = this.index.findTerm(term);
     if (t < 0) return null;
-    const all = this.index.postingsAt(t);
-    this.allLive ??= isAllLive(this.live, this.index.rows);
-    if (this.allLive) return all;
-    const n = all.rows.length;
-    let kept = 0;
-    for (let i = 0; i < n; i++) if (this.live[all.rows[i]!] === 1) kept++;
-    if (kept === n) return all;
-    if (kept === 0) return null;
-    const rows = new Uint32Array(kept);
-    const tfs = new Uint32Array(kept);
-    let w = 0;
-    for (let i = 0; i < n; i++) {
-      const row = all.rows[i]!;
-      if (this.live[row] !== 1) continue;
-      rows[w] = row;
-      tfs[w++] = all.tfs[i]!;
-    }
-    return { rows, tfs };
+    return this.keepLive(this.index.postingsAt(t));
   }
-}
-
-function isAllLive(live: Uint8Array, rows: number): boolean {
-  for (let row = 0; row < rows; row++) if (live[row] !== 1) return false;
-  return true;
 }
