@@ -19,9 +19,10 @@
 import pLimit from 'p-limit';
 import { isStorageError } from '../storage/errors.ts';
 import { listAll, type ObjectStore } from '../storage/object-store.ts';
+import { listNamespaces } from '../storage/namespace-list.ts';
 import {
-  borrowerKey, catalogKey, CATALOG_PREFIX, manifestPointerKey, manifestPrefix, manifestVersionKey, manifestVersionOfKey,
-  namespaceOfCatalogKey, namespaceOfKey, walPrefix, walSeqOfKey,
+  borrowerKey, catalogKey, manifestPointerKey, manifestPrefix, manifestVersionKey, manifestVersionOfKey,
+  namespaceOfKey, walPrefix, walSeqOfKey,
 } from '../storage/layout.ts';
 import type { Manifest } from '../manifest/manifest.ts';
 
@@ -73,15 +74,6 @@ async function keysUnder(store: ObjectStore, prefix: string): Promise<Map<string
   const out = new Map<string, number>();
   for await (const obj of listAll(store, prefix)) out.set(obj.key, obj.size);
   return out;
-}
-
-export async function listNamespaces(store: ObjectStore): Promise<string[]> {
-  const names: string[] = [];
-  for await (const obj of listAll(store, CATALOG_PREFIX)) {
-    const ns = namespaceOfCatalogKey(obj.key);
-    if (ns !== null) names.push(ns);
-  }
-  return names;
 }
 
 export async function mirrorNamespaces(from: ObjectStore, to: ObjectStore, opts: MirrorOptions = {}): Promise<MirrorResult> {

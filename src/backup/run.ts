@@ -7,7 +7,8 @@ import { resolve } from 'node:path';
 import { loadConfig, type SiltConfig } from '../config/index.ts';
 import { createObjectStore, LocalFsObjectStore } from '../storage/index.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { listNamespaces, mirrorNamespaces, MirrorError, type MirrorProgress, type MirrorResult } from './mirror.ts';
+import { listNamespaces } from '../storage/namespace-list.ts';
+import { mirrorNamespaces, MirrorError, type MirrorProgress, type MirrorResult } from './mirror.ts';
 
 export { MirrorError } from './mirror.ts';
 

@@ -1,7 +1,7 @@
 // The namespaces this node serves: created, opened lazily on first use, deleted. Operations on
 // one name are serialized, so a delete never races a create or an open of the same namespace.
 // Opened namespaces are closed again when idle or over the memory budget (namespace-uses.ts says
-// which); listing and removing objects are in catalog-objects.ts.
+// which); listing is storage/namespace-list.ts, removing objects catalog-objects.ts.
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
@@ -17,7 +17,8 @@ import { SHUTDOWN_FLUSH_CONCURRENCY } from './flush-all.ts';
 import { lendersOf, sweepLender, type RetentionWindow } from '../manifest/shared.ts';
 import { namespaceMemory, openMemory, type OpenMemory } from './memory.ts';
 import { NamespaceUses } from './namespace-uses.ts';
-import { listNamespacePage, listNamespaces, removeNamespaceObjects } from './catalog-objects.ts';
+import { removeNamespaceObjects } from './catalog-objects.ts';
+import { listNamespacePage, listNamespaces } from '../storage/namespace-list.ts';
 
 /** compaction.gc_grace_secs and history_retention_secs defaults, for catalogs built without them. */
 const DEFAULT_WINDOW: RetentionWindow = { graceMs: 300_000, retentionMs: 604_800_000 };
@@ -332,7 +333,7 @@ export class NamespaceCatalog {
     return [...this.ready.values()];
   }
 
-  /** One page of namespace names in order (catalog-objects.ts listNamespacePage). */
+  /** One page of namespace names in order (storage/namespace-list.ts). */
   listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }> {
     return guard('(catalog)', () => listNamespacePage(this.store, prefix, pageSize, cursor));
   }
