@@ -4,44 +4,13 @@
 // Time is the catalog's injected clock; object-store calls are held open by a gate, not sleeps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import type { ObjectStore, PutCondition } from '../../src/storage/object-store.ts';
-import { parseKey } from '../../src/storage/layout.ts';
+import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { testApp } from '../support/app.ts';
+import { GatedStore } from '../support/gated-store.ts';
 
 const IDLE_SECS = 60;
 const SCHEMA = { vector_dim: 2, attributes: { v: { type: 'string' } } };
 const docs = (ids: number[]) => ({ documents: ids.map((id) => ({ id, vector: [1, id], attributes: { v: `d${id}` } })) });
-
-/** Holds puts of one kind of object until released; says when the first one arrives. */
-class GatedStore extends MemoryObjectStore {
-  kind: string | null = null;
-  fail = false;
-  private release: (() => void) | null = null;
-  private gate: Promise<void> = Promise.resolve();
-  reached: Promise<void> = Promise.resolve();
-  private onReached: () => void = () => {};
-
-  hold(kind: string): void {
-    this.kind = kind;
-    this.gate = new Promise((r) => { this.release = r; });
-    this.reached = new Promise((r) => { this.onReached = r; });
-  }
-
-  open(): void {
-    this.kind = null;
-    this.release?.();
-  }
-
-  override async put(key: string, body: Uint8Array, condition?: PutCondition): Promise<{ etag: string }> {
-    if (this.kind !== null && parseKey(key)?.kind === this.kind) {
-      if (this.fail) throw new Error('injected put failure');
-      this.onReached();
-      await this.gate;
-    }
-    return super.put(key, body, condition);
-  }
-}
 
 function setup(store: ObjectStore = new GatedStore()) {
   let clock = 1_000_000;

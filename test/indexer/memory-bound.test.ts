@@ -3,43 +3,14 @@
 // left in the WAL, the next request reopens it whole. Object-store puts are held by a gate, not sleeps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import type { PutCondition } from '../../src/storage/object-store.ts';
-import { parseKey } from '../../src/storage/layout.ts';
 import { NAMESPACE_OVERHEAD_BYTES } from '../../src/indexer/memory.ts';
 import { testApp } from '../support/app.ts';
+import { GatedStore } from '../support/gated-store.ts';
 
 const SCHEMA = { vector_dim: 2, attributes: { v: { type: 'string' } } };
 const docs = (ns: number, ids: number[]) => ({ documents: ids.map((id) => ({ id, vector: [ns, id], attributes: { v: `n${ns}d${id}` } })) });
 /** Room for about two namespaces' overhead: a third open one is over it. */
 const TINY = 2.5 * NAMESPACE_OVERHEAD_BYTES;
-
-class GatedStore extends MemoryObjectStore {
-  private kind: string | null = null;
-  private release: (() => void) | null = null;
-  private gate: Promise<void> = Promise.resolve();
-  reached: Promise<void> = Promise.resolve();
-  private onReached: () => void = () => {};
-
-  hold(kind: string): void {
-    this.kind = kind;
-    this.gate = new Promise((r) => { this.release = r; });
-    this.reached = new Promise((r) => { this.onReached = r; });
-  }
-
-  open(): void {
-    this.kind = null;
-    this.release?.();
-  }
-
-  override async put(key: string, body: Uint8Array, condition?: PutCondition): Promise<{ etag: string }> {
-    if (this.kind !== null && parseKey(key)?.kind === this.kind) {
-      this.onReached();
-      await this.gate;
-    }
-    return super.put(key, body, condition);
-  }
-}
 
 type App = ReturnType<typeof testApp>;
 
