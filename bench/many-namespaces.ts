@@ -11,8 +11,8 @@
 //   npm run bench -- many-namespaces
 //   npx tsx bench/many-namespaces.ts [--namespaces 2000] [--docs 200] [--runs 1] [--before REV|none] [--limit-secs 240]
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, symlinkSync, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,7 @@ import { ROOT } from './lib/data.ts';
 import { fmt, printTable, writeResult } from './lib/report.ts';
 import { call, tempDir } from './lib/silt.ts';
 import { median } from './lib/stats.ts';
+import { checkout, rssMiB } from './lib/process.ts';
 
 /** The last commit before the build pool: one worker thread per build. */
 const BEFORE_DEFAULT = '96f9efd';
@@ -46,15 +47,6 @@ const LIMIT_MS = Number(args['limit-secs']) * 1000;
 interface Sample { t: number; threads: number; rssMiB: number; children: number; childRssMiB: number; flushed: number }
 interface Run { samples: Sample[]; writesSecs: number; writeError: string | null; allFlushedSecs: number | null; flushed: number; peakThreads: number; peakRssMiB: number; peakChildren: number; peakChildRssMiB: number }
 
-function readStatus(pid: number): { rssMiB: number } | null {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { rssMiB: m ? Number(m[1]) / 1024 : 0 };
-  } catch {
-    return null;
-  }
-}
-
 function sample(pid: number, t: number, flushed: number): Sample | null {
   let tasks: string[];
   try {
@@ -62,8 +54,8 @@ function sample(pid: number, t: number, flushed: number): Sample | null {
   } catch {
     return null;
   }
-  const status = readStatus(pid);
-  if (!status) return null;
+  const rss = rssMiB(pid);
+  if (rss === null) return null;
   // Children started by worker threads are children of those threads.
   const children = new Set<number>();
   for (const tid of tasks) {
@@ -72,17 +64,8 @@ function sample(pid: number, t: number, flushed: number): Sample | null {
     } catch { /* thread gone */ }
   }
   let childRssMiB = 0;
-  for (const c of children) childRssMiB += readStatus(c)?.rssMiB ?? 0;
-  return { t, threads: tasks.length, rssMiB: status.rssMiB, children: children.size, childRssMiB, flushed };
-}
-
-/** A checkout of `rev` in a temporary directory, with this tree's node_modules. */
-async function checkout(rev: string): Promise<string> {
-  const dir = await tempDir(`checkout-${rev}`);
-  mkdirSync(dir, { recursive: true });
-  execFileSync('sh', ['-c', `git -C '${ROOT}' archive '${rev}' | tar -x -C '${dir}'`]);
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
+  for (const c of children) childRssMiB += rssMiB(c) ?? 0;
+  return { t, threads: tasks.length, rssMiB: rss, children: children.size, childRssMiB, flushed };
 }
 
 async function startAt(root: string, dataDir: string): Promise<{ url: string; child: ChildProcess; flushed: () => number; stop(): Promise<void> }> {

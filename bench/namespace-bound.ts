@@ -10,14 +10,13 @@
 //   npm run bench -- namespace-bound
 //   npx tsx bench/namespace-bound.ts [--namespaces 20000] [--memory-size 1073741824] [--before REV|none] [--limit-secs 600]
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './lib/data.ts';
 import { fmt, printTable, writeResult } from './lib/report.ts';
 import { call, tempDir } from './lib/silt.ts';
+import { checkout, rssMiB } from './lib/process.ts';
 import { startSilt } from '../test/support/silt-process.ts';
 
 const DIM = 32;
@@ -38,23 +37,6 @@ const MEMORY_SIZE = Number(args['memory-size']);
 const LIMIT_MS = Number(args['limit-secs']) * 1000;
 
 const vector = (ns: number, d: number) => Array.from({ length: DIM }, (_, k) => Math.sin(ns * 131 + d * 17 + k * 3));
-
-function rssMiB(pid: number): number | null {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-async function checkout(rev: string): Promise<string> {
-  const dir = await tempDir(`checkout-${rev}`);
-  mkdirSync(dir, { recursive: true });
-  execFileSync('sh', ['-c', `git -C '${ROOT}' archive '${rev}' | tar -x -C '${dir}'`]);
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
 
 /** Runs fn(0..count-1) on CLIENTS concurrent loops; stops early past the deadline. */
 async function pool(count: number, deadline: number, fn: (i: number) => Promise<void>): Promise<number> {
