@@ -78,9 +78,6 @@ function readOf(method: string, rest: string, body: Buffer, url: string, custom:
   if (method === 'GET' && rest === '/documents') return listRead(Object.fromEntries(new URL(url, 'http://x').searchParams));
   if (method === 'GET' && rest === '') return { kind: 'namespace' };
   if (method === 'GET' && /^\/documents\/[^/]+$/.test(rest)) return { kind: 'document', id: documentId(rest) };
-  // turbopuffer's reads (src/turbopuffer/): metadata under /v2, the schema under /v1.
-  if (method === 'GET' && rest === '/metadata' && url.startsWith('/v2/')) return { kind: 'metadata' };
-  if (method === 'GET' && rest === '/schema' && url.startsWith('/v1/')) return { kind: 'schema' };
   return null;
 }
 
@@ -181,8 +178,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     // The body first: a read the view refuses (a bad query, no such document) is an error, unmarked.
     const observer = opts.metrics ? { metrics: opts.metrics, servedFromStorage: choice.servedFrom === 'object_storage' } : undefined;
     const served = await serveRead(choice.view, read!, opts.queryLimits, started, observer);
-    // A schema body is a map of attributes: the marks travel in the header only.
-    const answer = read!.kind === 'schema' ? served : { ...served, ...choice.marks };
+    const answer = read!.kind === 'custom' && read!.unmarked ? served : { ...served, ...choice.marks };
     reply.header('x-silt-served-from', choice.servedFrom);
     return reply.code(200).send(answer);
   });

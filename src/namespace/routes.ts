@@ -9,7 +9,6 @@ import type { Document } from '../schema/types.ts';
 import { parseQuery, type ParsedQuery, type QueryLimits } from '../query/request.ts';
 import type { NodeMetrics, QueryKind } from '../metrics.ts';
 import type { ReadableNamespace } from './state.ts';
-import { turbopufferSchemaJson } from '../schema/turbopuffer.ts';
 
 type NsParams = { Params: { ns: string } };
 
@@ -26,11 +25,12 @@ export type NamespaceRead =
    * src/turbopuffer/): `serve` answers it from whichever namespace routing chose; `eventual` when
    * it may be served from a recent local view without asking the owner.
    */
-  | { kind: 'custom'; eventual: boolean; serve(ns: ReadableNamespace, started: number, observer?: QueryObserver): Promise<object> }
-  /** turbopuffer's GET /v2/namespaces/:ns/metadata. */
-  | { kind: 'metadata' }
-  /** turbopuffer's GET /v1/namespaces/:ns/schema: the flat schema, nothing else in the body. */
-  | { kind: 'schema' };
+  | {
+    kind: 'custom'; eventual: boolean;
+    /** The body is a map of its own (a schema): a view's served_from marks travel in the header only. */
+    unmarked?: boolean;
+    serve(ns: ReadableNamespace, started: number, observer?: QueryObserver): Promise<object>;
+  };
 
 /** Documents per page of GET /v1/namespaces/:ns/documents, by default and at most. */
 export const LIST_LIMIT = { default: 1000, max: 10_000 };
@@ -73,27 +73,11 @@ export async function serveRead(ns: ReadableNamespace, read: NamespaceRead, limi
   }
   if (read.kind === 'list') return listPage(ns, read);
   if (read.kind === 'custom') return read.serve(ns, started, observer);
-  if (read.kind === 'schema') return turbopufferSchemaJson(ns.schema);
-  if (read.kind === 'metadata') return metadataJson(ns);
   const q = parseQuery(read.body, ns.schema, ns.name, limits);
   const results = await ns.query(q);
   const took = tookMs(started);
   observer?.metrics.queryDuration.observe({ kind: queryKind(q, observer.servedFromStorage ?? false) }, took / 1000);
   return { results, took_ms: took };
-}
-
-/** turbopuffer's namespace metadata, from the owner's state or a view's alike. */
-function metadataJson(ns: ReadableNamespace) {
-  const meta = ns.metadata();
-  return {
-    approx_row_count: ns.stats().documents,
-    approx_logical_bytes: meta.logical_bytes,
-    created_at: meta.created_at,
-    updated_at: meta.updated_at,
-    index: meta.unindexed_bytes > 0 ? { status: 'updating', unindexed_bytes: meta.unindexed_bytes } : { status: 'up-to-date' },
-    schema: turbopufferSchemaJson(ns.schema),
-    encryption: { mode: 'default' },
-  };
 }
 
 /** Namespaces per page of GET /v1/namespaces, by default and at most. */

@@ -10,6 +10,7 @@ import { turbopufferSchemaJson } from '../schema/turbopuffer.ts';
 import { emptyWanted, extendSchema, parseDeclaredSchema } from './schema.ts';
 import { changeSchema, turbopufferWrite } from './write.ts';
 import { copySourceOf, type CopyField } from './write-body.ts';
+import { METADATA_READ, SCHEMA_READ } from './read-routes.ts';
 import { refused } from './schema.ts';
 import { copyNamespace } from '../indexer/copy.ts';
 
@@ -42,10 +43,10 @@ export function registerTurbopufferWriteRoutes(app: FastifyInstance, deps: Turbo
   });
 
   app.get<NsParams>('/v2/namespaces/:ns/metadata', async (req) =>
-    serveRead(await owned(req.params.ns), { kind: 'metadata' }, deps.queryLimits, performance.now()));
+    serveRead(await owned(req.params.ns), METADATA_READ, deps.queryLimits, performance.now()));
 
   app.get<NsParams>('/v1/namespaces/:ns/schema', async (req) =>
-    serveRead(await owned(req.params.ns), { kind: 'schema' }, deps.queryLimits, performance.now()));
+    serveRead(await owned(req.params.ns), SCHEMA_READ, deps.queryLimits, performance.now()));
 
   // The body is the schema itself (what the client's updateSchema sends): attributes to add,
   // and `filterable` to change; anything else that differs is a 409 (schema.ts extendSchema).
