@@ -70,11 +70,11 @@ export function namespaceRoute(url: string): NamespaceRoute | null {
   return { ns, rest: m[2] ?? '' };
 }
 
-/** The read a request asks for, or null for a write (and any other request). */
-function readOf(method: string, rest: string, body: Buffer, url: string, custom: RoutingOptions['customReads']): NamespaceRead | null {
-  const read = custom?.(method, url.split('?', 1)[0]!, () => parseJson(body));
+/** The read a request asks for, or null for a write (and any other request); `body` parses it. */
+function readOf(method: string, rest: string, body: () => unknown, url: string, custom: RoutingOptions['customReads']): NamespaceRead | null {
+  const read = custom?.(method, url.split('?', 1)[0]!, body);
   if (read) return read;
-  if (method === 'POST' && rest === '/query') return { kind: 'query', body: parseJson(body) };
+  if (method === 'POST' && rest === '/query') return { kind: 'query', body: body() };
   if (method === 'GET' && rest === '/documents') return listRead(Object.fromEntries(new URL(url, 'http://x').searchParams));
   if (method === 'GET' && rest === '') return { kind: 'namespace' };
   if (method === 'GET' && /^\/documents\/[^/]+$/.test(rest)) return { kind: 'document', id: documentId(rest) };
@@ -162,7 +162,9 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
       return reply.code(202).send({ status: 'ACCEPTED' });
     }
     const body = await readBody(req.raw, opts.bodyLimit);
-    const read = readOf(req.method, route.rest, inflated(body, req.headers['content-encoding'], opts.bodyLimit), req.url, opts.customReads);
+    // Parsed (and inflated) only for a read: a relayed write goes on as the bytes it arrived as.
+    const parsed = () => parseJson(inflated(body, req.headers['content-encoding'], opts.bodyLimit));
+    const read = readOf(req.method, route.rest, parsed, req.url, opts.customReads);
     const started = performance.now();
     let choice: ViewChoice | null;
     const eventual = read?.kind === 'custom' ? read.eventual : read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual';
