@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import type { FullTextOptions } from '../src/schema/types.ts';
 import { createAnalyzer, type Analyzer } from '../src/segment/text/analyzer.ts';
 import { TopK } from '../src/query/topk.ts';
-import { BlockTextIndex, encodeBlockTextField, loadedSection, type BlockTextView } from '../src/segment/text/block-index.ts';
+import { encodeBlockTextField } from '../src/segment/text/block-index.ts';
+import { BlockTextIndex, loadedSection } from '../src/segment/text/block-reader.ts';
+import type { BlockTextView } from '../src/segment/text/block-view.ts';
 import { blockMaxTopK } from '../src/segment/text/block-max.ts';
 import { combineStats, scoreViewRows } from '../src/segment/text/index-view.ts';
 import { MemTextIndex } from '../src/segment/text/mem-index.ts';
@@ -65,31 +67,33 @@ interface Built {
 }
 
 /** Indexes the corpus into MemTextIndex views and returns a search over them. */
-function segmentView(corpus: readonly BeirDoc[], analyze: Analyzer): BlockTextView {
+async function segmentView(corpus: readonly BeirDoc[], analyze: Analyzer): Promise<BlockTextView> {
   const { bytes } = encodeBlockTextField(analyze, corpus.map((d) => `${d.title} ${d.text}`));
-  return new BlockTextIndex(loadedSection(bytes), 'text:text').view(new Uint8Array(corpus.length).fill(1));
+  return (await BlockTextIndex.open(loadedSection(bytes), 'text:text')).view(new Uint8Array(corpus.length).fill(1));
 }
 
-function blockTop(view: BlockTextView, terms: string[], params: { k1: number; b: number }, k: number) {
+/** The query's terms fetched first (as the executor does), then block-max top-k over them. */
+async function blockTop(base: BlockTextView, terms: string[], params: { k1: number; b: number }, k: number) {
+  const view = await base.withTerms(terms);
   const top = new TopK(k);
   blockMaxTopK([{ view, terms, stats: combineStats([view]), params }], top, 0);
   return top.sorted();
 }
 
 /** Queries whose top k through the segment (rows and scores) differ from the tail's. */
-function scoreMismatches(corpus: readonly BeirDoc[], queries: ReadonlyArray<{ text: string }>, k: number): number {
+async function scoreMismatches(corpus: readonly BeirDoc[], queries: ReadonlyArray<{ text: string }>, k: number): Promise<number> {
   const analyze = createAnalyzer(ENGLISH);
   const params = { k1: ENGLISH.k1, b: ENGLISH.b };
   const tail = new MemTextIndex(analyze);
   corpus.forEach((d, row) => tail.add(row, `${d.title} ${d.text}`));
-  const view = segmentView(corpus, analyze);
+  const view = await segmentView(corpus, analyze);
   let differ = 0;
   for (const q of queries) {
     const terms = analyze(q.text);
     const want = new TopK(k);
     const { rows, scores } = scoreViewRows(tail, terms, combineStats([tail]), params);
     rows.forEach((row, i) => want.push(row, scores[i]!));
-    if (JSON.stringify(blockTop(view, terms, params, k)) !== JSON.stringify(want.sorted())) differ++;
+    if (JSON.stringify(await blockTop(view, terms, params, k)) !== JSON.stringify(want.sorted())) differ++;
   }
   return differ;
 }
@@ -99,9 +103,10 @@ function buildMemSearch(corpus: readonly BeirDoc[], cfg: Config): Built {
   const params = { k1: cfg.options.k1, b: cfg.options.b };
   const t0 = performance.now();
   if (cfg.index === 'segment') {
+    // Encoding runs before segmentView's first await, so indexMs covers it.
     const view = segmentView(corpus, analyze);
     const indexMs = performance.now() - t0;
-    const search: SearchFn = async (q, k) => blockTop(view, analyze(q), params, k).map(({ key }) => corpus[key]!.id);
+    const search: SearchFn = async (q, k) => (await blockTop(await view, analyze(q), params, k)).map(({ key }) => corpus[key]!.id);
     return { search, indexMs };
   }
   if (cfg.fields !== 'combined') {
@@ -223,7 +228,7 @@ async function main(): Promise<void> {
     results.push({ name: cfg.name, description: cfg.description, indexMs, ...(await evaluate(search, data, 100)) });
   }
   const analysis = timeAnalysis(data.corpus);
-  const mismatches = { top10: scoreMismatches(data.corpus, data.queries, 10), top100: scoreMismatches(data.corpus, data.queries, 100) };
+  const mismatches = { top10: await scoreMismatches(data.corpus, data.queries, 10), top100: await scoreMismatches(data.corpus, data.queries, 100) };
 
   const rows = results.map((r) => [
     r.name, r.ndcg10.toFixed(4), r.recall100.toFixed(4), r.latencyMs.p50.toFixed(3),

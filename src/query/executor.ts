@@ -3,9 +3,9 @@
 import type { FullTextOptions, NamespaceSchema } from '../schema/types.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
-import { BlockTextView } from '../segment/text/block-index.ts';
+import { BlockTextView } from '../segment/text/block-view.ts';
 import { blockMaxPays, blockMaxTopK } from '../segment/text/block-max.ts';
-import { combineStats, scoreViewRows } from '../segment/text/index-view.ts';
+import { combineStats, scoreViewRows, viewsWithTerms } from '../segment/text/index-view.ts';
 import type { ParsedQuery } from './request.ts';
 import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/index.ts';
 import { TopK } from './topk.ts';
@@ -195,18 +195,20 @@ export interface TextSearchOptions {
   blockMax?: 'auto' | 'always' | 'never';
 }
 
-export function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: TextSearchOptions = {}): Hit[] {
+export async function textSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: TextSearchOptions = {}): Promise<Hit[]> {
   const mode = opts.blockMax ?? 'auto';
   const ft = q.fullText!;
   const top = new TopK(k);
-  const fields = ft.fields.flatMap(({ field, weight }) => {
+  // Segments read their dictionaries and postings by range: the query's own terms are fetched
+  // first, every field and segment at once (two rounds of reads), then scoring runs synchronously.
+  const fields = (await Promise.all(ft.fields.map(async ({ field, weight }) => {
     const opts = schema.attributes[field]!.full_text!;
     const terms = analyzerFor(opts)(ft.query);
     if (terms.length === 0) return [];
-    const views = sources.map((s) => s.textIndex(field));
+    const views = await viewsWithTerms(sources.map((s) => s.textIndex(field)), terms);
     const stats = combineStats(views.filter((v) => v !== undefined));
     return [{ terms, views, stats, params: { k1: opts.k1, b: opts.b, boost: weight } }];
-  });
+  }))).flat();
   // Sources in order and, within a segment, rows ascending: block-max top-k relies on it to
   // break ties exactly as the heap does (lower key first).
   sources.forEach((source, s) => {
@@ -274,9 +276,10 @@ export async function executeQuery(schema: NamespaceSchema, sources: RowSource[]
   if (!q.vector && q.fullText) return textSearch(schema, sources, q, q.topK);
   // Each list goes deeper than top_k so documents ranked well by only one side still fuse in.
   const depth = Math.max(q.topK * 2, 100);
+  const [vectorHits, textHits] = await Promise.all([vectorSearch(schema, sources, q, depth, opts), textSearch(schema, sources, q, depth)]);
   return fuse(
-    await vectorSearch(schema, sources, q, depth, opts),
-    textSearch(schema, sources, q, depth),
+    vectorHits,
+    textHits,
     q.vectorWeight,
     q.fullText!.weight,
     q.topK,

@@ -20,4 +20,5 @@ export type { HnswParams } from './hnsw.ts';
 export type { Neighbours } from './vector-search.ts';
 export type { ColumnReader } from './columns.ts';
 export type { SegmentTextView, TextStats } from './text/disk-index.ts';
-export type { BlockTextView } from './text/block-index.ts';
+export type { BlockTextView } from './text/block-view.ts';
+export { configureTextCache, type TextPart, type TextPartCache } from './text/block-reader.ts';

@@ -8,7 +8,9 @@ import { ColumnReader } from './columns.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionRange, type SegmentMeta } from './format.ts';
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
-import { BlockTextIndex, loadedSection, TEXT_FORMAT_BLOCKS, type BlockTextView } from './text/block-index.ts';
+import { TEXT_FORMAT_BLOCKS } from './text/block-index.ts';
+import { BlockTextIndex, type TextPartCache, type TextSectionBytes } from './text/block-reader.ts';
+import type { BlockTextView } from './text/block-view.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { IvfDirectory } from './ivf.ts';
 import { IvfIndex } from './ivf-reader.ts';
@@ -26,6 +28,8 @@ export interface OpenSegmentOptions {
   tmpDir: string;
   /** Decoded IVF cluster blocks; the process-wide cache (ivf-reader.ts) unless given. */
   clusterCache?: ClusterCache;
+  /** Decoded dictionary blocks and postings of text format 2; the process-wide cache unless given. */
+  textCache?: TextPartCache;
 }
 
 export class SegmentReader {
@@ -60,17 +64,6 @@ export class SegmentReader {
     // row of the segment lacks it (meta.columns names every attribute the builder saw).
     const attrNames = Object.keys(schema.attributes).filter((n) => Object.hasOwn(meta.columns, n));
     const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null && Object.hasOwn(meta.text, n));
-    const clustered = meta.sections[Sections.ivf] !== undefined;
-    const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textBytes] = await Promise.all([
-      load(Sections.ids),
-      // IVF blocks are read by cluster when a query probes them (ivf-reader.ts), not at open.
-      clustered ? Promise.resolve(null) : load(Sections.vectors),
-      clustered ? load(Sections.ivf) : Promise.resolve(null),
-      meta.sections[Sections.hnsw] === undefined ? Promise.resolve(null) : load(Sections.hnsw),
-      Promise.all(attrNames.map((n) => load(Sections.column(n)))),
-      Promise.all(textNames.map((n) => load(Sections.text(n)))),
-    ]);
-
     const structure = <T>(section: string, make: () => T): T => {
       try {
         return make();
@@ -79,6 +72,44 @@ export class SegmentReader {
         throw new SegmentCorruptError(section, (e as Error).message);
       }
     };
+    // Text format 2 is read by range: the header, term index and norms now, a query's own terms
+    // when it runs (text/block-reader.ts). Format 1 is loaded whole.
+    const ranged = (name: string): TextSectionBytes => {
+      const entry = meta.sections[name];
+      if (entry === undefined) throw new SegmentCorruptError(name, 'section missing from the table');
+      return {
+        length: entry.length,
+        verified: false,
+        read: async (offset, length) => {
+          if (offset + length > entry.length) throw new SegmentCorruptError(name, `range ${offset}+${length} beyond the section's ${entry.length} bytes`);
+          return opts.readSection(name, { offset: entry.offset + offset, length });
+        },
+      };
+    };
+    const openText = async (n: string): Promise<DiskTextIndex | BlockTextIndex> => {
+      const name = Sections.text(n);
+      const stats = meta.text[n]!;
+      if (stats.format !== TEXT_FORMAT_BLOCKS) {
+        const bytes = await load(name);
+        return structure(name, () => new DiskTextIndex(bytes, name));
+      }
+      // BlockTextIndex.open throws SegmentCorruptError itself; anything else is the store's.
+      return BlockTextIndex.open(ranged(name), name, {
+        rows: meta.rows, stats: { docCount: stats.docCount, sumTotalTermFreq: stats.sumTotalTermFreq },
+        ...(opts.textCache ? { cache: opts.textCache } : {}),
+      });
+    };
+    const clustered = meta.sections[Sections.ivf] !== undefined;
+    const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textIndexes] = await Promise.all([
+      load(Sections.ids),
+      // IVF blocks are read by cluster when a query probes them (ivf-reader.ts), not at open.
+      clustered ? Promise.resolve(null) : load(Sections.vectors),
+      clustered ? load(Sections.ivf) : Promise.resolve(null),
+      meta.sections[Sections.hnsw] === undefined ? Promise.resolve(null) : load(Sections.hnsw),
+      Promise.all(attrNames.map((n) => load(Sections.column(n)))),
+      Promise.all(textNames.map(openText)),
+    ]);
+
     const ids = structure(Sections.ids, () => new IdColumn(idBytes));
     const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes));
     const flat = vectorBytes === null ? null : structure(Sections.vectors, () => new VectorColumn(vectorBytes));
@@ -87,12 +118,7 @@ export class SegmentReader {
       opts.readSection, opts.clusterCache);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
-    const text = new Map(textNames.map((n, i) =>
-      [n, structure(Sections.text(n), () => (meta.text[n]?.format === TEXT_FORMAT_BLOCKS
-        // Loaded whole for now; BlockTextIndex reads only through TextSectionBytes, so ranged
-        // reads can replace loadedSection without touching the index.
-        ? new BlockTextIndex(loadedSection(textBytes[i]!), Sections.text(n))
-        : new DiskTextIndex(textBytes[i]!, Sections.text(n))))]));
+    const text = new Map(textNames.map((n, i) => [n, textIndexes[i]!]));
     for (const [section, rows] of [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, (flat ?? dir)!.rows],
       ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
       ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
@@ -177,10 +203,11 @@ export class SegmentReader {
   }
 
   /** The exact token count of a row in a full-text field (0 when the row has no tokens). */
-  exactLength(field: string, row: number): number {
+  async exactLength(field: string, row: number): Promise<number> {
     const index = this.text.get(field);
     if (index === undefined) throw new Error(`segment has no full-text field '${field}'`);
-    return index.lengths[row]!;
+    const lengths = index instanceof BlockTextIndex ? await index.loadLengths() : index.lengths;
+    return lengths[row]!;
   }
 
   /**
@@ -253,6 +280,7 @@ export class SegmentReader {
     this.hnsw?.close();
     this.hnsw = null;
     this.ivf?.close();
+    for (const index of this.text.values()) if (index instanceof BlockTextIndex) index.close();
   }
 
   private *acceptedVectorRows(accept: (row: number) => boolean): Generator<number> {

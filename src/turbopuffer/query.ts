@@ -119,7 +119,7 @@ async function rankRows(ns: ReadableNamespace, q: TurbopufferQuery, rank: Rank):
       for (const row of matchingRows(source, q.filter)) bits[row] = 1;
       return (row: number) => bits[row] === 1;
     };
-    const scores = scoreText(rank.expr, schema, sources, accept);
+    const scores = await scoreText(rank.expr, schema, sources, accept);
     // Every scored row is kept only when per-value limits may skip some.
     const top = new TopK(q.per ? Number.MAX_SAFE_INTEGER : q.limit);
     scores.forEach((m, s) => {

@@ -5,7 +5,7 @@
 import { Errors } from '../errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import type { RowSource } from '../segment/row-source.ts';
-import { combineStats, scoreViewRows, type TextIndexView } from '../segment/text/index-view.ts';
+import { combineStats, scoreViewRows, viewsWithTerms, type TextIndexView } from '../segment/text/index-view.ts';
 import { analyzerOf } from '../query/filter/extended.ts';
 import { ownValue } from '../schema/records.ts';
 
@@ -67,15 +67,15 @@ export type Scores = Map<number, number>[];
  * Scores every row the expression reaches (live rows `accept` allows, per source), whatever the
  * top_k: Sum and Max need a clause's score for rows the other clauses rank low.
  */
-export function scoreText(expr: TextExpr, schema: NamespaceSchema, sources: readonly RowSource[], accept: (s: number) => ((row: number) => boolean) | undefined): Scores {
+export async function scoreText(expr: TextExpr, schema: NamespaceSchema, sources: readonly RowSource[], accept: (s: number) => ((row: number) => boolean) | undefined): Promise<Scores> {
   switch (expr.kind) {
     case 'bm25':
       return scoreClause(expr, schema, sources, accept);
     case 'product':
-      return scoreText(expr.child, schema, sources, accept).map((m) => new Map([...m].map(([row, v]) => [row, v * expr.weight])));
+      return (await scoreText(expr.child, schema, sources, accept)).map((m) => new Map([...m].map(([row, v]) => [row, v * expr.weight])));
     case 'sum':
     case 'max': {
-      const parts = expr.children.map((c) => scoreText(c, schema, sources, accept));
+      const parts = await Promise.all(expr.children.map((c) => scoreText(c, schema, sources, accept)));
       return sources.map((_, s) => {
         const out = new Map<number, number>();
         for (const part of parts) {
@@ -90,13 +90,15 @@ export function scoreText(expr: TextExpr, schema: NamespaceSchema, sources: read
   }
 }
 
-function scoreClause(expr: Extract<TextExpr, { kind: 'bm25' }>, schema: NamespaceSchema, sources: readonly RowSource[], accept: (s: number) => ((row: number) => boolean) | undefined): Scores {
+async function scoreClause(expr: Extract<TextExpr, { kind: 'bm25' }>, schema: NamespaceSchema, sources: readonly RowSource[], accept: (s: number) => ((row: number) => boolean) | undefined): Promise<Scores> {
   const opts = schema.attributes[expr.field]!.full_text!;
-  const views = sources.map((s) => s.textIndex(expr.field));
+  const all = sources.map((s) => s.textIndex(expr.field));
+  const expansions = expr.prefix === null ? [] : [...new Set(all.flatMap((v) => v?.termsWithPrefix?.(expr.prefix!, PREFIX_EXPANSIONS) ?? []))];
+  // Segments read postings by range: every term this clause scores is fetched first.
+  const views = await viewsWithTerms(all, [...expr.terms, ...expansions]);
   const present = views.filter((v): v is TextIndexView => v !== undefined);
   const stats = combineStats(present);
   const params = { k1: opts.k1, b: opts.b, boost: 1 };
-  const expansions = expr.prefix === null ? [] : [...new Set(present.flatMap((v) => v.termsWithPrefix?.(expr.prefix!, PREFIX_EXPANSIONS) ?? []))];
   return sources.map((_, s) => {
     const out = new Map<number, number>();
     const view = views[s];

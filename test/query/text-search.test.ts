@@ -9,7 +9,8 @@ import type { ParsedQuery } from '../../src/query/request.ts';
 import type { FullTextOptions, NamespaceSchema } from '../../src/schema/types.ts';
 import type { RowSource } from '../../src/segment/row-source.ts';
 import { createAnalyzer } from '../../src/segment/text/analyzer.ts';
-import { BlockTextIndex, encodeBlockTextField, loadedSection } from '../../src/segment/text/block-index.ts';
+import { encodeBlockTextField } from '../../src/segment/text/block-index.ts';
+import { BlockTextIndex, loadedSection } from '../../src/segment/text/block-reader.ts';
 import type { TextIndexView } from '../../src/segment/text/index-view.ts';
 import { MemTextIndex } from '../../src/segment/text/mem-index.ts';
 import { rng } from '../support/rng.ts';
@@ -48,11 +49,11 @@ function docs(rand: () => number, n: number): Doc[] {
   return out;
 }
 
-function segmentSource(rows: Doc[], live: Uint8Array): RowSource {
+async function segmentSource(rows: Doc[], live: Uint8Array): Promise<RowSource> {
   const views = new Map<string, TextIndexView>();
   for (const [field, opts] of [['title', TITLE], ['body', BODY]] as const) {
     const { bytes } = encodeBlockTextField(createAnalyzer(opts), rows.map((d) => d[field]));
-    views.set(field, new BlockTextIndex(loadedSection(bytes), `text:${field}`).view(live));
+    views.set(field, (await BlockTextIndex.open(loadedSection(bytes), `text:${field}`)).view(live));
   }
   return fakeSource(rows.length, live, (f) => views.get(f));
 }
@@ -91,13 +92,13 @@ const scenario = fc.record({
   filterMod: fc.constantFrom(0, 0, 2, 3, 7),
 });
 
-test('block-max top-k returns exactly the exhaustive top-k: rows, order, scores and ties', () => {
-  fc.assert(fc.property(scenario, (s) => {
+test('block-max top-k returns exactly the exhaustive top-k: rows, order, scores and ties', async () => {
+  await fc.assert(fc.asyncProperty(scenario, async (s) => {
     const rand = rng(s.seed);
     const sources: RowSource[] = [];
     for (const n of s.segments) {
       const rows = docs(rand, n);
-      sources.push(segmentSource(rows, new Uint8Array(n).map(() => (rand() < s.deadShare ? 0 : 1))));
+      sources.push(await segmentSource(rows, new Uint8Array(n).map(() => (rand() < s.deadShare ? 0 : 1))));
     }
     // The tail sits between segments, as the executor may be handed it anywhere.
     sources.splice(1, 0, tailSource(docs(rand, s.tail)));
@@ -110,10 +111,10 @@ test('block-max top-k returns exactly the exhaustive top-k: rows, order, scores 
       vector: null, topK: s.k, filter, vectorWeight: 1, includeVector: false, includeAttributes: false, ef: null,
       consistency: 'strong', fullText: { fields: s.fields.map((field, i) => ({ field, weight: s.weights[i]! })), query: s.query.join(' '), weight: 1 },
     } as ParsedQuery;
-    const hits = (blockMax: 'always' | 'auto' | 'never') =>
-      textSearch(SCHEMA, sources, q, s.k, { blockMax }).map((h) => [sources.indexOf(h.source), h.row, h.score]);
-    const want = hits('never');
-    assert.deepEqual(hits('always'), want);
-    assert.deepEqual(hits('auto'), want);
+    const hits = async (blockMax: 'always' | 'auto' | 'never') =>
+      (await textSearch(SCHEMA, sources, q, s.k, { blockMax })).map((h) => [sources.indexOf(h.source), h.row, h.score]);
+    const want = await hits('never');
+    assert.deepEqual(await hits('always'), want);
+    assert.deepEqual(await hits('auto'), want);
   }), { numRuns: 300 });
 });

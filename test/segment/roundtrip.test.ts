@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttributeValue } from '../../src/schema/types.ts';
 import {
-  buildSegment, mergeInputs, readSegmentMeta, SEGMENT_TRAILER_BYTES, SegmentCorruptError, segmentTailLength,
+  buildSegment, mergeInputs, readSegmentMeta, SEGMENT_TRAILER_BYTES, SegmentCorruptError, segmentTailLength, type SegmentReader,
 } from '../../src/segment/index.ts';
+import { createAnalyzer } from '../../src/segment/text/analyzer.ts';
+import type { TextIndexView } from '../../src/segment/text/index-view.ts';
 import { openBytes, randomInput, withoutNulls } from './helpers.ts';
 
 test('every id, attribute and vector round-trips through the bytes', async () => {
@@ -13,7 +15,9 @@ test('every id, attribute and vector round-trips through the bytes', async () =>
   assert.equal(meta.bytes, bytes.length);
   const seen: string[] = [];
   const reader = await openBytes(bytes, input.schema, seen);
-  assert.deepEqual([...seen].sort(), Object.keys(meta.sections).sort(), 'open fetches each section once');
+  // A text format 2 section is read by range: its start (header, term index) and its end (norms).
+  const expected = Object.keys(meta.sections).flatMap((n) => (n.startsWith('text:') ? [n, n] : [n]));
+  assert.deepEqual([...seen].sort(), expected.sort(), 'open fetches each section once, text sections\' two ends');
   assert.equal(reader.rows, 600);
 
   for (let row = 0; row < 600; row++) {
@@ -79,10 +83,20 @@ test('a flipped byte in any section is reported by name when the section is read
   const input = randomInput({ rows: 200, dim: 4, metric: 'cosine', seed: 4 });
   const { bytes, meta } = await buildSegment(input);
   assert.ok(Object.keys(meta.sections).length >= 12);
+  // Text sections are read by part: a query's terms (here every term) and the lengths.
+  const readAll = async (reader: SegmentReader) => {
+    for (const field of Object.keys(meta.text)) {
+      const analyze = createAnalyzer(input.schema.attributes[field]!.full_text!);
+      const terms = input.attributes.flatMap((a) => [a[field] ?? []].flat().flatMap((v) => analyze(String(v))));
+      const view: TextIndexView = reader.textView(field, new Uint8Array(reader.rows).fill(1))!;
+      await view.withTerms?.(terms);
+      await reader.exactLength(field, 0);
+    }
+  };
   for (const [name, s] of Object.entries(meta.sections)) {
     const bad = Buffer.from(bytes);
     bad[s.offset + Math.floor(s.length / 2)]! ^= 0x10;
-    await assert.rejects(openBytes(bad, input.schema), (e: unknown) => {
+    await assert.rejects(openBytes(bad, input.schema).then(readAll), (e: unknown) => {
       assert.ok(e instanceof SegmentCorruptError, String(e));
       assert.equal(e.section, name);
       assert.match(e.message, /CRC mismatch/);

@@ -23,13 +23,21 @@ function plain(p: { rows: ArrayLike<number>; tfs: ArrayLike<number> } | undefine
   return p === undefined ? undefined : { rows: Array.from(p.rows), tfs: Array.from(p.tfs) };
 }
 
-function assertSameIndex(seg: TextIndexView, mem: MemTextIndex, rows: number, queries: string[][], label: string) {
+const ABSENT = ['zzz', 'the', '', 'Quick'];
+
+/** The view with every term of `mem`, the absent ones and the queries' fetched (segments read postings by range). */
+function fetched(view: TextIndexView, mem: MemTextIndex, queries: string[][]): Promise<TextIndexView> {
+  return view.withTerms!([...mem.terms(), ...ABSENT, ...queries.flat()]);
+}
+
+async function assertSameIndex(base: TextIndexView, mem: MemTextIndex, rows: number, queries: string[][], label: string) {
+  const seg = await fetched(base, mem, queries);
   assert.deepEqual(seg.stats(), mem.stats(), `${label}: stats`);
   for (const term of mem.terms()) {
     assert.deepEqual(plain(seg.postings(term)), plain(mem.postings(term)), `${label}: postings of ${term}`);
     assert.equal(seg.docFreq(term), mem.docFreq(term), `${label}: docFreq of ${term}`);
   }
-  for (const absent of ['zzz', 'the', '', 'Quick']) {
+  for (const absent of ABSENT) {
     assert.deepEqual(plain(seg.postings(absent)), plain(mem.postings(absent)), `${label}: ${absent}`);
     assert.equal(seg.docFreq(absent), mem.docFreq(absent));
   }
@@ -59,10 +67,10 @@ test('a segment text view equals a MemTextIndex over the same rows', async () =>
   for (const field of FIELDS) {
     const mem = memIndex(input, field);
     const view = reader.textView(field, all)!;
-    assertSameIndex(view, mem, input.ids.length, queries.get(field)!, field);
+    await assertSameIndex(view, mem, input.ids.length, queries.get(field)!, field);
     assert.deepEqual(reader.meta.text[field], { ...mem.stats(), format: 2 }, `${field}: footer stats`);
     for (let row = 0; row < input.ids.length; row++) {
-      assert.equal(reader.exactLength(field, row), mem.exactLength(row));
+      assert.equal(await reader.exactLength(field, row), mem.exactLength(row));
     }
   }
   assert.equal(reader.textView('label', all), undefined, 'not a full-text attribute');
@@ -74,7 +82,7 @@ test('with dead rows, a view equals a MemTextIndex over only the live rows', asy
   const live = new Uint8Array(input.ids.length).map(() => (rand() < 0.3 ? 0 : 1));
   for (const field of FIELDS) {
     const mem = memIndex(input, field, live);
-    assertSameIndex(reader.textView(field, live)!, mem, input.ids.length, queries.get(field)!, `${field} (dead rows)`);
+    await assertSameIndex(reader.textView(field, live)!, mem, input.ids.length, queries.get(field)!, `${field} (dead rows)`);
     // Precomputed stats (kept up to date by the caller with exactLength) are used as given.
     const view = reader.textView(field, live, mem.stats())!;
     assert.deepEqual(view.liveStats(), mem.stats());
@@ -90,7 +98,7 @@ test('collection statistics combine across a segment view and the tail', async (
   input.attributes.forEach((a, row) => {
     if (row >= 1000 && typeof a.title === 'string') tail.add(row, a.title);
   });
-  const seg = reader.textView('title', live)!;
+  const seg = await fetched(reader.textView('title', live)!, whole, queries.get('title')!);
   for (const terms of queries.get('title')!) {
     const stats = combineStats([seg, tail]);
     const want = scoreView(whole, terms, combineStats([whole]), PARAMS);

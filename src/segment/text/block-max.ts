@@ -16,7 +16,7 @@
 //   Callers must offer sources in ascending key order too (the executor does).
 import { avgFieldLength, idf, LENGTH_TABLE, type Bm25Params } from './bm25.ts';
 import { NO_MORE_ROWS, type PostingsCursor } from './block-postings.ts';
-import type { BlockTextView } from './block-index.ts';
+import type { BlockTextView } from './block-view.ts';
 import type { CollectionStats } from './index-view.ts';
 
 /** Where pruned top-k rows go: the executor's TopK heap (keys are ranked ascending on ties). */
@@ -96,7 +96,7 @@ export function blockMaxPays(fields: readonly BlockMaxField[], k: number): boole
   let clauses = 0;
   for (const { view, terms } of fields) {
     for (const term of new Set(terms)) {
-      const entry = view.index.lookup(term);
+      const entry = view.entry(term);
       if (entry === null) continue;
       postings += entry.docFreq;
       clauses++;

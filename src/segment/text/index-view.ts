@@ -27,6 +27,16 @@ export interface TextIndexView {
   docFreq(term: string): number;
   /** Up to `max` indexed terms starting with `prefix` (for a query's last token typed as a prefix). */
   termsWithPrefix?(prefix: string, max: number): string[];
+  /**
+   * Views that read postings by range (text format 2) answer postings and docFreq only for the
+   * terms fetched first: the view returned here, for `terms`.
+   */
+  withTerms?(terms: readonly string[]): Promise<TextIndexView>;
+}
+
+/** The views a query scores: each one that reads by range with `terms` fetched, all in parallel. */
+export function viewsWithTerms(views: ReadonlyArray<TextIndexView | undefined>, terms: readonly string[]): Promise<Array<TextIndexView | undefined>> {
+  return Promise.all(views.map((v) => (v?.withTerms ? v.withTerms(terms) : v)));
 }
 
 /** Namespace-wide statistics, summed over views. */

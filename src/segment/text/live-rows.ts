@@ -38,8 +38,15 @@ export abstract class LiveRowsView {
   private cachedStats: TextStats | undefined;
   private allLive: boolean | undefined;
 
-  constructor(private readonly rowsIndex: LiveRowsIndex, protected readonly live: Uint8Array, stats?: TextStats) {
+  /** `allLive`, when known, spares the pass over `live` (views derived from one another share it). */
+  constructor(private readonly rowsIndex: LiveRowsIndex, protected readonly live: Uint8Array, stats?: TextStats, allLive?: boolean) {
     this.cachedStats = stats;
+    this.allLive = allLive;
+  }
+
+  /** Whether stats() is known without reading the lengths. */
+  protected hasStats(): boolean {
+    return this.cachedStats !== undefined;
   }
 
   docLength(row: number): number {

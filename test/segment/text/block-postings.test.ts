@@ -4,7 +4,9 @@ import type { FullTextOptions } from '../../../src/schema/types.ts';
 import { createAnalyzer } from '../../../src/segment/text/analyzer.ts';
 import { bitWidth, pack, packedWords, unpack } from '../../../src/segment/text/bitpack.ts';
 import { BLOCK_SIZE, encodePostings, NO_MORE_ROWS, PostingsCursor } from '../../../src/segment/text/block-postings.ts';
-import { BlockTextIndex, DICT_BLOCK_TERMS, encodeBlockTextField, loadedSection, type TextSectionBytes } from '../../../src/segment/text/block-index.ts';
+import { DICT_BLOCK_TERMS, encodeBlockTextField } from '../../../src/segment/text/block-index.ts';
+import { MemoryCache } from '../../../src/cache/memory-cache.ts';
+import { BlockTextIndex, loadedSection, type TextPart, type TextSectionBytes } from '../../../src/segment/text/block-reader.ts';
 import { invertField } from '../../../src/segment/text/disk-index.ts';
 import { rng } from '../../support/rng.ts';
 
@@ -109,10 +111,10 @@ test('advance lands on the first row at or after each target, across and inside 
 function counting(bytes: Uint8Array): TextSectionBytes & { reads: Array<[number, number]> } {
   const inner = loadedSection(bytes);
   const reads: Array<[number, number]> = [];
-  return { reads, verified: false, read: (offset, length) => (reads.push([offset, length]), inner.read(offset, length)) };
+  return { reads, verified: false, length: inner.length, read: (offset, length) => (reads.push([offset, length]), inner.read(offset, length)) };
 }
 
-test('a field with many terms: every term is found with its postings, absent terms are not', () => {
+test('a field with many terms: every term is found with its postings, absent terms are not', async () => {
   const analyze = createAnalyzer(PLAIN);
   const rand = rng(4);
   // 5,000 distinct terms (many dictionary blocks, some exactly full) over 3,000 rows, with
@@ -127,41 +129,44 @@ test('a field with many terms: every term is found with its postings, absent ter
   const inverted = invertField(analyze, values);
   const { bytes, stats } = encodeBlockTextField(analyze, values);
   assert.deepEqual(stats, inverted.stats);
-  const index = new BlockTextIndex(loadedSection(bytes), 'text:body');
+  const index = await BlockTextIndex.open(loadedSection(bytes), 'text:body');
   assert.equal(index.rows, 3000);
   assert.equal(index.termCount, inverted.terms.length);
   assert.ok(index.termCount > 20 * DICT_BLOCK_TERMS);
   assert.deepEqual(index.norms, inverted.norms);
-  assert.deepEqual(index.lengths, inverted.lengths);
-  inverted.terms.forEach((key, t) => {
-    const entry = index.lookup(key.toString('utf8'));
+  assert.deepEqual(await index.loadLengths(), inverted.lengths);
+  for (const [t, key] of inverted.terms.entries()) {
+    const entry = await index.lookup(key.toString('utf8'));
     assert.ok(entry, `term ${key.toString('utf8')}`);
     const a = inverted.postingStarts[t]!;
     const b = inverted.postingStarts[t + 1]!;
     assert.equal(entry.docFreq, b - a);
-    const got = index.cursor(entry).decodeAll();
+    const got = new PostingsCursor(await index.postings(entry), entry.docFreq).decodeAll();
     assert.deepEqual(got.rows, inverted.postingRows.subarray(a, b));
     assert.deepEqual(got.tfs, inverted.postingTfs.subarray(a, b));
-  });
-  for (const absent of ['', '0', 'a', 't', 'tzzzz', 'zzz', 't1 ', '\u{10FFFF}']) assert.equal(index.lookup(absent), null, absent);
+  }
+  for (const absent of ['', '0', 'a', 't', 'tzzzz', 'zzz', 't1 ', '\u{10FFFF}']) assert.equal(await index.lookup(absent), null, absent);
 });
 
-test('a lookup reads one dictionary block, a cursor only its own postings', () => {
+test('a lookup reads one dictionary block, then only its own postings', async () => {
   const analyze = createAnalyzer(PLAIN);
   const rand = rng(5);
   const values = Array.from({ length: 20_000 }, () => Array.from({ length: 20 }, () => `w${Math.floor(rand() * 3000)}`).join(' '));
   const { bytes } = encodeBlockTextField(analyze, values);
   const source = counting(bytes);
-  const index = new BlockTextIndex(source, 'text:body');
+  const index = await BlockTextIndex.open(source, 'text:body', { rows: values.length, cache: new MemoryCache<TextPart>(1 << 20) });
   const opened = source.reads.reduce((n, [, len]) => n + len, 0);
-  // At open: header, term index, and the norms (one byte a row).
-  assert.ok(opened < 20_000 + 4096, `open read ${opened} bytes`);
+  // At open, in one round: the section's first 64 KiB (header and term index) and its end (the
+  // norms, one byte a row).
+  assert.equal(source.reads.length, 2);
+  assert.ok(opened <= 65_536 + 20_000 + 8, `open read ${opened} bytes`);
+  assert.ok(opened < bytes.byteLength / 4, `open read ${opened} of ${bytes.byteLength} bytes`);
   source.reads.length = 0;
-  const entry = index.lookup('w1234')!;
+  const entry = (await index.lookup('w1234'))!;
   assert.equal(source.reads.length, 1, 'one dictionary block');
   assert.ok(source.reads[0]![1] <= DICT_BLOCK_TERMS * 16 + DICT_BLOCK_TERMS * 8 + 16);
   source.reads.length = 0;
-  const cursor = index.cursor(entry);
+  const cursor = new PostingsCursor(await index.postings(entry), entry.docFreq);
   assert.deepEqual(source.reads, [[source.reads[0]![0], (entry.wordEnd - entry.wordStart) * 4]], 'one range: the postings');
   assert.ok(source.reads[0]![1] < bytes.byteLength / 1000);
   assert.equal(cursor.decodeAll().rows.length, entry.docFreq);
@@ -170,22 +175,23 @@ test('a lookup reads one dictionary block, a cursor only its own postings', () =
   assert.ok(bytes.byteLength < postings * 3, `${bytes.byteLength} bytes for ≤ ${postings} postings`);
 });
 
-test('read by range, a corrupt postings range or dictionary block fails its own CRC, naming the section', () => {
+test('read by range, a corrupt postings range or dictionary block fails its own CRC, naming the section', async () => {
   const analyze = createAnalyzer(PLAIN);
   const values = Array.from({ length: 2000 }, (_, row) => `common w${row % 300} r${row % 7}`);
   const { bytes } = encodeBlockTextField(analyze, values);
   const header = new Uint32Array(bytes.buffer, bytes.byteOffset, 16);
-  const entry = new BlockTextIndex(loadedSection(bytes), 'text:body').lookup('w123')!;
+  const entry = (await (await BlockTextIndex.open(loadedSection(bytes), 'text:body')).lookup('w123'))!;
 
   const badPostings = Buffer.from(bytes);
   badPostings[header[7]! + entry.wordStart * 4 + 4]! ^= 0x10;
-  const ranged = new BlockTextIndex(loadedSection(badPostings, false), 'text:body');
-  assert.throws(() => ranged.cursor(ranged.lookup('w123')!), (e: Error) => e.name === 'SegmentCorruptError' && /'text:body'.*postings CRC mismatch/.test(e.message));
-  assert.equal(ranged.cursor(ranged.lookup('w124')!).decodeAll().rows.length, entry.docFreq, 'other terms still read');
+  const ranged = await BlockTextIndex.open(loadedSection(badPostings, false), 'text:body');
+  await assert.rejects(ranged.postings((await ranged.lookup('w123'))!), (e: Error) => e.name === 'SegmentCorruptError' && /'text:body'.*postings CRC mismatch/.test(e.message));
+  const other = (await ranged.lookup('w124'))!;
+  assert.equal(new PostingsCursor(await ranged.postings(other), other.docFreq).decodeAll().rows.length, entry.docFreq, 'other terms still read');
 
   const badDictionary = Buffer.from(bytes);
   badDictionary[header[5]! + 8]! ^= 0x01; // the first dictionary block, where "common" is
-  const ranged2 = new BlockTextIndex(loadedSection(badDictionary, false), 'text:body');
-  assert.throws(() => ranged2.lookup('common'), /'text:body'.*dictionary CRC mismatch/);
-  assert.ok(ranged2.lookup('w99'), 'other dictionary blocks still read');
+  const ranged2 = await BlockTextIndex.open(loadedSection(badDictionary, false), 'text:body');
+  await assert.rejects(ranged2.lookup('common'), /'text:body'.*dictionary CRC mismatch/);
+  assert.ok(await ranged2.lookup('w99'), 'other dictionary blocks still read');
 });
