@@ -163,13 +163,13 @@ class CountingSection implements TextSectionBytes {
 }
 
 /** Cold open + one query per class's first query: GETs, bytes and rounds of each, medians. */
-async function coldRuns(v2: Uint8Array, queries: ReadonlyArray<{ cls: string; text: string }>) {
+async function coldRuns(v2: Uint8Array, stats: InvertedField['stats'], queries: ReadonlyArray<{ cls: string; text: string }>) {
   const runs: Array<{ cls: string; open: [number, number, number]; query: [number, number, number]; ms: number }> = [];
   for (const c of CLASSES) {
     for (const q of queries.filter((x) => x.cls === c.name).slice(0, 5)) {
       const section = new CountingSection(v2, COLD_READ_MS);
       const t0 = performance.now();
-      const index = await BlockTextIndex.open(section, 'text:body', { rows: DOCS, stats: { docCount: DOCS, sumTotalTermFreq: 0 }, cache: new MemoryCache<TextPart>(64 << 20) });
+      const index = await BlockTextIndex.open(section, 'text:body', { rows: DOCS, stats, cache: new MemoryCache<TextPart>(64 << 20) });
       const open: [number, number, number] = [section.reads, section.bytes, section.rounds];
       section.reset();
       await textSearch(SCHEMA, [source(index.view(new Uint8Array(DOCS).fill(1)))], parsed(q.text), K);
@@ -258,7 +258,7 @@ async function main(): Promise<void> {
     ['1 (u32 postings)', v1.byteLength, fmt(v1.byteLength / postings, 2), fmt(v1EncodeMs, 0), fmt(v1OpenMs, 1)],
     ['2 (blocks)', v2.byteLength, fmt(v2.byteLength / postings, 2), fmt(v2EncodeMs, 0), fmt(v2OpenMs, 1)],
   ]);
-  const cold = await coldRuns(v2, queries);
+  const cold = await coldRuns(v2, stats, queries);
   const med = (f: (r: (typeof cold)[number]) => number, rs = cold) => median(rs.map(f));
   printTable(`cold: open + one query, empty memory tier, ${COLD_READ_MS} ms a read (median of ${cold.length / CLASSES.length} queries a class)`,
     ['class', 'open GETs', 'open KiB', 'open rounds', 'query GETs', 'query KiB', 'query rounds', 'ms', 'share of section'],

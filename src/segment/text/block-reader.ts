@@ -93,7 +93,7 @@ export class BlockTextIndex {
     private readonly name: string,
     readonly rows: number,
     readonly termCount: number,
-    private readonly header: Uint32Array,
+    private readonly parts: { dictOffset: number; postingsOffset: number; lengthsOffset: number; lengthsCrc: number },
     private readonly dictStarts: Uint32Array,
     private readonly dictCrcs: Uint32Array,
     private readonly firstKeyStarts: Uint32Array,
@@ -141,7 +141,8 @@ export class BlockTextIndex {
     const blobAt = 4 * (3 * n - 1);
     if (blobAt + firstKeyStarts[n - 1]! > index.byteLength) throw new SegmentCorruptError(name, 'term index keys beyond the term index');
     const firstKeys = new Uint8Array(iw.buffer, iw.byteOffset + blobAt, firstKeyStarts[n - 1]!);
-    return new BlockTextIndex(bytes, name, rows, terms, h, iw.subarray(0, n), iw.subarray(n, 2 * n - 1),
+    const parts = { dictOffset, postingsOffset: h[7]!, lengthsOffset: h[9]!, lengthsCrc: h[13]! };
+    return new BlockTextIndex(bytes, name, rows, terms, parts, iw.subarray(0, n), iw.subarray(n, 2 * n - 1),
       firstKeyStarts, firstKeys, bytes.verified ? new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength) : new Uint8Array(norms), opts.stats, opts.cache ?? sharedParts);
   }
 
@@ -154,8 +155,8 @@ export class BlockTextIndex {
   /** Reads the lengths (4 bytes a row) once; kept while the index is open, as the norms are. */
   loadLengths(): Promise<Uint32Array> {
     if (this.exactLengths !== undefined) return Promise.resolve(this.exactLengths);
-    this.loadingLengths ??= this.bytes.read(this.header[9]!, this.rows * 4).then((b) => {
-      this.exactLengths = words(this.checked(b, this.header[13]!, 'lengths'), !this.bytes.verified);
+    this.loadingLengths ??= this.bytes.read(this.parts.lengthsOffset, this.rows * 4).then((b) => {
+      this.exactLengths = words(this.checked(b, this.parts.lengthsCrc, 'lengths'), !this.bytes.verified);
       return this.exactLengths;
     }).finally(() => { this.loadingLengths = undefined; });
     return this.loadingLengths;
@@ -179,7 +180,7 @@ export class BlockTextIndex {
     if (b < 0) return null;
     const d = await this.part<DictBlock>(`d${b}`, async () => {
       const start = this.dictStarts[b]!;
-      const raw = await this.bytes.read(this.header[5]! + start, this.dictStarts[b + 1]! - start);
+      const raw = await this.bytes.read(this.parts.dictOffset + start, this.dictStarts[b + 1]! - start);
       return decodeDictBlock(this.checked(raw, this.dictCrcs[b]!, 'dictionary'), !this.bytes.verified);
     });
     let lo = 0;
@@ -197,7 +198,7 @@ export class BlockTextIndex {
   /** The entry's postings words (block-postings.ts), CRC-checked when read. */
   postings(entry: TermEntry): Promise<Uint32Array> {
     return this.part<Uint32Array>(`p${entry.wordStart}`, async () => {
-      const raw = await this.bytes.read(this.header[7]! + entry.wordStart * 4, (entry.wordEnd - entry.wordStart) * 4);
+      const raw = await this.bytes.read(this.parts.postingsOffset + entry.wordStart * 4, (entry.wordEnd - entry.wordStart) * 4);
       const w = words(this.checked(raw, entry.crc, 'postings'), !this.bytes.verified);
       return { value: w, bytes: w.byteLength };
     });
