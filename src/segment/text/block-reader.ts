@@ -5,7 +5,7 @@
 // recently used evicted first); what a query fetched it holds itself until it is scored, so an
 // eviction in between costs a later query a read, never a wrong score.
 import { crc32 } from 'node:zlib';
-import { MemoryCache } from '../../cache/memory-cache.ts';
+import { LRUCache } from 'lru-cache';
 import { SegmentCorruptError } from '../format.ts';
 import { HEADER_WORDS, MAGIC } from './block-index.ts';
 import { BlockTextView } from './block-view.ts';
@@ -45,7 +45,22 @@ export interface TextPartCache {
   delete(key: string): void;
 }
 
-let sharedParts: TextPartCache = new MemoryCache<TextPart>(64 * 2 ** 20);
+/** Until main.ts configures the node's (segment/ sits below cache/): a byte-bounded LRU of its own. */
+function lruParts(maxBytes: number): TextPartCache {
+  const lru = new LRUCache<string, TextPart>({ maxSize: maxBytes });
+  return {
+    async get(key, load) {
+      const hit = lru.get(key);
+      if (hit !== undefined) return hit;
+      const { value, bytes } = await load();
+      if (bytes <= maxBytes) lru.set(key, value, { size: Math.max(1, bytes) });
+      return value;
+    },
+    delete: (key) => { lru.delete(key); },
+  };
+}
+
+let sharedParts: TextPartCache = lruParts(64 * 2 ** 20);
 
 /** The cache that indexes opened from now on share (main.ts: a share of cache.memory_size). */
 export function configureTextCache(cache: TextPartCache): void {
