@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { flushTail } from '../../src/indexer/flush.ts';
 import { parseKey } from '../../src/storage/layout.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import type { ByteRange, GetOptions, GetResult, ListOptions, ListPage } from '../../src/storage/object-store.ts';
+import type { ByteRange, GetResult, ListOptions, ListPage } from '../../src/storage/object-store.ts';
 import { testApp } from '../support/app.ts';
 
 /**
@@ -21,7 +21,7 @@ class SegmentsWaitForWalList extends MemoryObjectStore {
   private release: (() => void) | null = null;
   private gate: Promise<void> | null = null;
 
-  override async get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
+  override async get(key: string, range?: ByteRange): Promise<GetResult> {
     if (this.holding && parseKey(key)?.kind === 'segment') {
       this.gate ??= this.listed ? Promise.resolve() : new Promise<void>((r) => {
         this.release = r;
@@ -32,7 +32,7 @@ class SegmentsWaitForWalList extends MemoryObjectStore {
       await this.gate;
       this.segmentBytesServed = true;
     }
-    return super.get(key, range, options);
+    return super.get(key, range);
   }
 
   override async list(prefix: string, options?: ListOptions): Promise<ListPage> {
