@@ -43,21 +43,26 @@ async function revision(root: string) {
 }
 type Revision = Awaited<ReturnType<typeof revision>>;
 
-async function populate(rev: Revision, dir: string, store: ObjectStore, ns: string, glove: Glove): Promise<number> {
+async function populate(rev: Revision, dir: string, store: ObjectStore, ns: string, glove: Glove): Promise<{ bytes: number; segmentBytes: number }> {
   const writer = await rev.silt.inProcessSilt(dir, rev.silt.indexingOptions(), store);
   const namespace = await rev.silt.createNamespace(writer.catalog, ns, rev.silt.schemaOf({ vector_dim: glove.base.dim, vector_metric: 'cosine' }));
   const docs = Array.from({ length: glove.base.rows }, (_, i) => ({ id: BigInt(i), vector: rowF32(glove.base, i), attributes: {} }));
   await rev.silt.upsertAll(namespace, docs, 1000);
   await rev.flushTail(namespace);
   await writer.close();
+  // Every object of the namespace (manifests, WAL objects not yet collected, the segment), and the segment alone.
   let bytes = 0;
+  let segmentBytes = 0;
   let token: string | undefined;
   do {
     const page = await store.list(`${ns}/`, token === undefined ? {} : { continuationToken: token });
-    for (const o of page.objects) bytes += o.size;
+    for (const o of page.objects) {
+      bytes += o.size;
+      if (o.key.startsWith(`${ns}/seg/`)) segmentBytes += o.size;
+    }
     token = page.nextToken;
   } while (token !== undefined);
-  return bytes;
+  return { bytes, segmentBytes };
 }
 
 async function measure(rev: Revision, store: ObjectStore, tmpDir: string, ns: string, glove: Glove, run: number): Promise<{ first: Cost; second: Cost }> {
@@ -91,7 +96,7 @@ async function backend(name: 'local' | 's3', variants: Array<{ label: string; re
     const sized = [];
     for (const [i, v] of variants.entries()) {
       console.log(`${name}: ${v.label} writes and indexes ${glove.base.rows} documents`);
-      sized.push({ ...v, ns: `glove${i}`, bytes: await populate(v.rev, join(dir, `w${i}`), stores[i]!, `glove${i}`, glove) });
+      sized.push({ ...v, ns: `glove${i}`, ...await populate(v.rev, join(dir, `w${i}`), stores[i]!, `glove${i}`, glove) });
     }
     const runs = sized.map(() => [] as Array<{ first: Cost; second: Cost }>);
     for (let r = 0; r < RUNS; r++) {
@@ -104,7 +109,7 @@ async function backend(name: 'local' | 's3', variants: Array<{ label: string; re
         requests: pick(which, (c) => c.requests), gets: pick(which, (c) => c.gets),
         roundTrips: pick(which, (c) => c.roundTrips), bytesRead: pick(which, (c) => c.bytesRead),
       });
-      return { backend: name, variant: v.label, namespaceBytes: v.bytes, first: summary('first'), second: summary('second') };
+      return { backend: name, variant: v.label, namespaceBytes: v.bytes, segmentBytes: v.segmentBytes, first: summary('first'), second: summary('second') };
     });
   } finally {
     for (const store of stores) (store as { close?: () => void }).close?.();
@@ -122,10 +127,11 @@ async function main(): Promise<void> {
     const revs = await Promise.all(variants.map(async (v) => ({ label: v.label, rev: await revision(v.root) })));
     const results = [...await backend('s3', revs, glove), ...await backend('local', revs, glove)];
     printTable(`ivf-cold: GloVe-100 ${glove.base.rows} cosine, one IVF segment; fresh catalog per run, median of ${RUNS} runs`,
-      ['backend', 'variant', 'query', 'ms', 'requests', 'GETs', 'sequential round trips', 'MiB read', 'of namespace'],
+      ['backend', 'variant', 'query', 'ms', 'requests', 'GETs', 'sequential round trips', 'MiB read', 'of namespace', 'of segment'],
       results.flatMap((r) => (['first', 'second'] as const).map((which) => [
         r.backend, r.variant, which, fmt(r[which].ms, 1), r[which].requests, r[which].gets, r[which].roundTrips,
-        fmt(r[which].bytesRead / 2 ** 20, 2), `${fmt((100 * r[which].bytesRead) / r.namespaceBytes, 1)} %`])));
+        fmt(r[which].bytesRead / 2 ** 20, 2), `${fmt((100 * r[which].bytesRead) / r.namespaceBytes, 1)} %`,
+        `${fmt((100 * r[which].bytesRead) / r.segmentBytes, 1)} %`])));
     writeResult('ivf-cold', {
       data: { base: glove.base.rows, dim: glove.base.dim, k: K, runs: RUNS },
       method: 'each revision writes and indexes its own namespace with its own code; runs alternate revisions; each run a fresh ' +

@@ -16,12 +16,17 @@ import type { Neighbours, VectorAccess } from './vector-search.ts';
 const NONE_SLOT = 0xffffffff;
 
 /**
- * Records closer than this are read by one ranged GET together with the gap between them: a few
- * KiB more cost a GET nothing measurable, a request more costs a slot in the socket pool. On
- * GloVe-100 50k at nprobe 64 the 400 candidates' records sit ≈ 40 slots apart on average
- * (docs/benchmarks.md, "ivf"), so this merges only true neighbours.
+ * Blocks (records) closer than this are read by one ranged GET together with the gap between
+ * them: a request costs a socket-pool slot and, on the S3 test server, milliseconds, where a
+ * few KiB more cost little. Nearby clusters are nearby in `ivf.codes` (hierarchical k-means
+ * writes siblings next to each other), so a query's probed blocks come in runs. On GloVe-100
+ * 50k at nprobe 64 (docs/benchmarks.md, "ivf-cold"), per query: codes 26 GETs / 313 KiB
+ * with no gap, 13.5 / 385 KiB at 16 KiB; records 365 GETs / 158 KiB with no gap, 253 / 278 KiB
+ * at 2 KiB, 193 / 461 KiB at 4 KiB, 130 / 827 KiB at 8 KiB, 43 / 2.1 MiB at 32 KiB. 4 KiB keeps
+ * a cold query under 10 % of the segment's bytes.
  */
-const COALESCE_GAP_BYTES = 2048;
+export const CODES_GAP_BYTES = 16384;
+export const RECORDS_GAP_BYTES = 4096;
 
 /** A cached record: the vector, plus roughly what its typed array and LRU slot cost. */
 const RECORD_ENTRY_OVERHEAD = 64;
@@ -151,25 +156,10 @@ export class IvfIndex {
    */
   private records(rows: readonly number[]): Promise<Float32Array[]> {
     const bytes = this.dir.dim * 4 + RECORD_ENTRY_OVERHEAD;
-    type Batch = { slots: number[]; read: Promise<Map<number, Float32Array>> };
-    let open: Batch | null = null;
-    const load = (slot: number) => {
-      if (open === null) {
-        const batch: Batch = { slots: [], read: Promise.resolve(new Map()) };
-        // Closed when its read starts: a miss that comes later starts a batch of its own.
-        batch.read = Promise.resolve().then(() => {
-          if (open === batch) open = null;
-          return this.readRecords(batch.slots);
-        });
-        open = batch;
-      }
-      const batch: Batch = open;
-      batch.slots.push(slot);
-      return batch.read.then((m) => ({ value: m.get(slot)!, bytes }));
-    };
+    const load = batcher((slots) => this.readRecords(slots));
     return Promise.all(rows.map(async (row) => {
       const slot = this.dir.slotOf[row]!;
-      return (await this.cache.get(`${this.prefix}v${slot}`, () => load(slot))) as Float32Array;
+      return (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
     }));
   }
 
@@ -178,13 +168,7 @@ export class IvfIndex {
     const entry = this.sections.vectors!;
     const dim = this.dir.dim;
     const rb = recordBytes(dim);
-    const sorted = [...new Set(slots)].sort((a, b) => a - b);
-    const runs: number[][] = [];
-    for (const slot of sorted) {
-      const run = runs[runs.length - 1];
-      if (run !== undefined && (slot - run[run.length - 1]! - 1) * rb <= COALESCE_GAP_BYTES) run.push(slot);
-      else runs.push([slot]);
-    }
+    const runs = coalesce(slots, (slot) => slot * rb, (slot) => (slot + 1) * rb, RECORDS_GAP_BYTES);
     const name = Sections.ivfVectors;
     const out = new Map<number, Float32Array>();
     await Promise.all(runs.map(async (run) => {
@@ -205,31 +189,43 @@ export class IvfIndex {
     return out;
   }
 
-  /** The blocks of the given clusters, from the loaded section (blocks layout) or by one ranged read each. */
+  /** The blocks of the given clusters, from the loaded section (blocks layout) or the cache, misses read together. */
   private clusters(cs: readonly number[]): Promise<IvfCluster[]> {
     const whole = this.dir.layout === 'blocks' ? this.vectors : null;
-    return Promise.all(cs.map(async (c) => whole !== null
-      ? decodeCluster(this.dir, c, whole.block(c))
-      : (await this.cache.get(this.prefix + c, () => this.fetch(c))) as IvfCluster));
+    if (whole !== null) return Promise.resolve(cs.map((c) => decodeCluster(this.dir, c, whole.block(c))));
+    const load = batcher((misses) => this.readBlocks(misses));
+    return Promise.all(cs.map(async (c) => (await this.cache.get(this.prefix + c, async () => {
+      const value = await load(c);
+      return { value, bytes: this.dir.blockRange(c).length };
+    })) as IvfCluster));
   }
 
-  private async fetch(c: number): Promise<{ value: IvfCluster; bytes: number }> {
-    const { offset, length } = this.dir.blockRange(c);
+  /** The given clusters' blocks, nearby ones coalesced into one ranged read, each CRC-checked and decoded. */
+  private async readBlocks(cs: number[]): Promise<Map<number, IvfCluster>> {
+    const { dir } = this;
     const name = this.blocksName;
-    let bytes = await this.read(name, { offset: this.sections.blocks.offset + offset, length });
-    if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `cluster ${c}: expected ${length} bytes, got ${bytes.byteLength}`);
-    if (crc32(bytes) !== this.dir.crcs[c]) throw new SegmentCorruptError(name, `cluster ${c}: CRC mismatch`);
-    // Typed-array views need an aligned start; a ranged read may hand back any offset.
-    if (bytes.byteOffset % 8 !== 0) {
-      const own = Buffer.from(new ArrayBuffer(length));
-      bytes.copy(own);
-      bytes = own;
-    }
-    try {
-      return { value: decodeCluster(this.dir, c, bytes), bytes: length };
-    } catch (e) {
-      throw new SegmentCorruptError(name, (e as Error).message);
-    }
+    const start = (c: number) => dir.blockOffsets[c]!;
+    const out = new Map<number, IvfCluster>();
+    await Promise.all(coalesce(cs, start, (c) => dir.blockOffsets[c + 1]!, CODES_GAP_BYTES).map(async (run) => {
+      const from = start(run[0]!);
+      const length = dir.blockOffsets[run[run.length - 1]! + 1]! - from;
+      const bytes = await this.read(name, { offset: this.sections.blocks.offset + from, length });
+      if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `clusters ${run[0]}–${run[run.length - 1]}: expected ${length} bytes, got ${bytes.byteLength}`);
+      for (const c of run) {
+        const { offset, length: n } = dir.blockRange(c);
+        // Its own aligned buffer: typed-array views need an aligned start, and a cached block
+        // must not pin the whole run.
+        const own = Buffer.from(new ArrayBuffer(n));
+        bytes.copy(own, 0, offset - from, offset - from + n);
+        if (crc32(own) !== dir.crcs[c]) throw new SegmentCorruptError(name, `cluster ${c}: CRC mismatch`);
+        try {
+          out.set(c, decodeCluster(dir, c, own));
+        } catch (e) {
+          throw new SegmentCorruptError(name, (e as Error).message);
+        }
+      }
+    }));
+    return out;
   }
 
   /**
@@ -240,4 +236,39 @@ export class IvfIndex {
     for (let c = 0; c < this.dir.clusters; c++) this.cache.delete(this.prefix + c);
     this.vectors = null;
   }
+}
+
+/**
+ * A loader that collects the keys asked for until its read starts (the next microtask), then
+ * reads them in one call. A cache calls load() for each of one caller's misses before any of
+ * them settles, so one query's misses become one round of reads; a key asked for later starts
+ * a batch of its own.
+ */
+function batcher<V>(readMany: (keys: number[]) => Promise<Map<number, V>>): (key: number) => Promise<V> {
+  type Batch = { keys: number[]; read: Promise<Map<number, V>> };
+  let open: Batch | null = null;
+  return (key) => {
+    if (open === null) {
+      const batch: Batch = { keys: [], read: Promise.resolve(new Map()) };
+      batch.read = Promise.resolve().then(() => {
+        if (open === batch) open = null;
+        return readMany(batch.keys);
+      });
+      open = batch;
+    }
+    const batch: Batch = open;
+    batch.keys.push(key);
+    return batch.read.then((m) => m.get(key)!);
+  };
+}
+
+/** Distinct items in byte order, grouped into runs whose gaps are at most `gap` bytes. */
+function coalesce(items: readonly number[], start: (i: number) => number, end: (i: number) => number, gap: number): number[][] {
+  const runs: number[][] = [];
+  for (const item of [...new Set(items)].sort((a, b) => start(a) - start(b))) {
+    const run = runs[runs.length - 1];
+    if (run !== undefined && start(item) - end(run[run.length - 1]!) <= gap) run.push(item);
+    else runs.push([item]);
+  }
+  return runs;
 }
