@@ -4,11 +4,17 @@
 // server RSS after the flush and after the queries, then recall@10 and HTTP p50/p99 of 1,000
 // sequential queries at each knob, and the first query after a restart (empty caches).
 //
-//   npm run bench -- vector-index          (or: npx tsx bench/vector-index.ts)
+// With --before REV, the IVF segment is also served by that revision's server (a checkout), for
+// a ratio in the same run; --modes narrows the modes (hnsw,ivf-before,ivf).
+//
+//   npm run bench -- vector-index          (or: npx tsx bench/vector-index.ts [--before REV] [--modes ...])
 
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startSilt } from '../test/support/silt-process.ts';
+import { checkout } from './lib/process.ts';
 import { loadGloveOrSkip, queryVectors, recall, rowArray, truthTopK } from './lib/data.ts';
 import { fmt, printTable, writeResult } from './lib/report.ts';
 import { call, tempDir } from './lib/silt.ts';
@@ -18,10 +24,14 @@ const K = 10;
 const QUERIES = 1000;
 const PASSES = 3;
 
-const MODES: Array<{ name: string; env: Record<string, string>; knobs: Array<Record<string, number>> }> = [
-  { name: 'hnsw (main)', env: { SILT_INDEXING_IVF_MIN_ROWS: '1000000000' }, knobs: [{ ef: 128 }, { ef: 256 }] },
-  { name: 'ivf', env: {}, knobs: [{ ef: 128 }, { nprobe: 32 }, { nprobe: 48 }, { nprobe: 96 }] },
-];
+const { values: args } = parseArgs({ options: { before: { type: 'string' }, modes: { type: 'string', default: 'hnsw,ivf-before,ivf' } } });
+const IVF_KNOBS = [{ ef: 128 }, { nprobe: 32 }, { nprobe: 48 }, { nprobe: 96 }];
+interface Mode { key: string; name: string; env: Record<string, string>; knobs: Array<Record<string, number>>; before?: boolean }
+const MODES = ([
+  { key: 'hnsw', name: 'hnsw (main)', env: { SILT_INDEXING_IVF_MIN_ROWS: '1000000000' }, knobs: [{ ef: 128 }, { ef: 256 }] },
+  { key: 'ivf-before', name: `ivf (${args.before})`, env: {}, knobs: IVF_KNOBS, before: true },
+  { key: 'ivf', name: 'ivf', env: {}, knobs: IVF_KNOBS },
+] as Mode[]).filter((m) => args.modes.split(',').includes(m.key) && (!m.before || args.before !== undefined));
 
 async function rssMiB(pid: number): Promise<number> {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
@@ -44,8 +54,11 @@ async function main(): Promise<void> {
   const truth = qs.map((_, q) => truthTopK(glove.groundTruth, q, K));
   const rows: Array<Array<string | number>> = [];
   const results: Record<string, unknown>[] = [];
+  const beforeRoot = args.before === undefined ? null : await checkout(args.before);
   for (const mode of MODES) {
     const dir = await tempDir('vector-index');
+    const start = (e: Record<string, string>) => startSilt(e, [], mode.before && beforeRoot !== null
+      ? { command: [process.execPath, '--import', 'tsx', join(beforeRoot, 'src/main.ts')] } : {});
     const env = {
       SILT_STORAGE_LOCAL_ROOT_PATH: join(dir, 'root'),
       SILT_CACHE_DISK_PATH: join(dir, 'cache'),
@@ -53,7 +66,7 @@ async function main(): Promise<void> {
       SILT_INDEXING_FLUSH_INTERVAL_SECS: '86400',
       ...mode.env,
     };
-    let silt = await startSilt(env);
+    let silt = await start(env);
     await call(silt.url, 'PUT', '/v1/namespaces/glove', { vector_dim: glove.base.dim, vector_metric: 'cosine' });
     for (let from = 0; from < n; from += 1000) {
       const documents = [];
@@ -66,7 +79,7 @@ async function main(): Promise<void> {
     const segBytes = await bytesUnder(join(dir, 'root', 'glove', 'seg'));
     // A restart: the segment is opened from storage, nothing else in memory.
     await silt.stop();
-    silt = await startSilt(env);
+    silt = await start(env);
     const ask = async (body: string) => {
       const res = await fetch(`${silt.url}/v1/namespaces/glove/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       if (!res.ok) throw new Error(`query: ${res.status} ${await res.text()}`);
@@ -99,6 +112,7 @@ async function main(): Promise<void> {
     }
     await silt.stop();
   }
+  if (beforeRoot !== null) await rm(beforeRoot, { recursive: true, force: true });
   printTable(`vector-index: GloVe-100 ${n} cosine over HTTP, ${qs.length} sequential queries, median of ${PASSES} passes (ms)`,
     ['index', 'knob', 'R@10', 'p50', 'p99', 'segment MiB', 'RSS open MiB', 'RSS after MiB', 'cold 1st ms', 'flush s'], rows);
   writeResult('vector-index', { data: { base: n, queries: qs.length, k: K }, results });

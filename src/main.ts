@@ -13,8 +13,7 @@ import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
-import { BuildPool, buildThreads, configureClusterCache, configureTextCache, type SegmentReader, type TextPart } from './segment/index.ts';
-import type { IvfCluster } from './segment/ivf.ts';
+import { BuildPool, buildThreads, configureClusterCache, configureTextCache, type IvfCacheEntry, type SegmentReader, type TextPart } from './segment/index.ts';
 import { NodeMetrics } from './metrics.ts';
 import { memoryByKind } from './indexer/memory.ts';
 
@@ -53,8 +52,8 @@ async function main(): Promise<void> {
   const disk = await DiskCache.open({ dir: join(config.cache.disk_path, 'objects'), maxBytes: config.cache.disk_size });
   // Memory tier: decoded segments of namespaces this node serves as views (not the ones it owns).
   const readers = new MemoryCache<SegmentReader>(config.cache.memory_size);
-  // Decoded IVF cluster blocks of every open segment, owner's and views' alike (ivf-reader.ts).
-  configureClusterCache(new MemoryCache<IvfCluster>(Math.floor(config.cache.memory_size / 2)));
+  // Decoded IVF codes blocks and vector records of every open segment, owner's and views' alike (ivf-reader.ts).
+  configureClusterCache(new MemoryCache<IvfCacheEntry>(Math.floor(config.cache.memory_size / 2)));
   // Decoded text dictionary blocks and postings of every open segment (text/block-reader.ts).
   configureTextCache(new MemoryCache<TextPart>(Math.floor(config.cache.memory_size / 4)));
   // Reads of immutable objects through the disk tier (storage/cached.ts). On local storage the

@@ -123,7 +123,7 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
       codes: input.ivfCodes ?? IVF_CODES,
       seed: input.hnsw.seed ?? DEFAULT_HNSW_SEED,
     });
-    sections.push([Sections.ivf, ivf.directory], [Sections.ivfClusters, ivf.clusters]);
+    sections.push([Sections.ivf, ivf.directory], [Sections.ivfCodes, ivf.codes], [Sections.ivfVectors, ivf.vectors]);
     return assembleSegment(sections, { rows, dim, metric: schema.vector_metric, columns, text });
   }
   sections.push([Sections.vectors, encodeVectors(rows, dim, input.vectors, input.hasVector)]);

@@ -62,8 +62,11 @@ export const Sections = {
   ids: 'ids',
   vectors: 'vectors',
   hnsw: 'hnsw',
-  /** The IVF directory and cluster blocks (ivf.ts); a segment with them has no `vectors` section. */
+  /** The IVF directory, codes blocks and vector records (ivf.ts); no `vectors` section then. */
   ivf: 'ivf',
+  ivfCodes: 'ivf.codes',
+  ivfVectors: 'ivf.vectors',
+  /** Segments written before `ivf.codes`: each cluster's codes and vectors in one block. */
   ivfClusters: 'ivf.clusters',
   column: (name: string) => `attr:${name}`,
   text: (field: string) => `text:${field}`,

@@ -14,7 +14,7 @@ export {
   type SegmentMeta,
 } from './format.ts';
 export { SegmentReader, type OpenSegmentOptions, type ReadSection } from './reader.ts';
-export { configureClusterCache, type ClusterCache } from './ivf-reader.ts';
+export { configureClusterCache, type ClusterCache, type IvfCacheEntry } from './ivf-reader.ts';
 export { mergeInputs } from './merge.ts';
 export type { HnswParams } from './hnsw.ts';
 export type { Neighbours } from './vector-search.ts';

@@ -1,30 +1,55 @@
-// A segment's IVF index as a reader holds it: the directory (read at open) and cluster blocks read
-// on demand, each by one ranged read of the `ivf.clusters` section (through the store's cache
-// wrapper, storage/cached.ts) and kept decoded in a memory cache bounded by bytes. Some rows'
-// vectors (get, list, include_vector, exact filtered search) come from their blocks the same way
-// (vectorsOf); compaction, which needs them all, loads the whole section once (loadVectors).
+// A segment's IVF index as a reader holds it: the directory (read at open), codes blocks read on
+// demand, each by one ranged read of `ivf.codes`, and the float32 records of the rows a query
+// re-ranks (or get, list, include_vector ask for), read by range from `ivf.vectors`, nearby
+// records coalesced, all of one query's in parallel. Both go through the store's cache wrapper
+// (storage/cached.ts) and are kept decoded in one memory cache bounded by bytes: a warm query
+// reads nothing. Compaction, which needs every vector, loads the whole section once (loadVectors).
+// Segments of the older `blocks` layout (ivf.ts) re-rank from their probed blocks.
 import { crc32 } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
-import { decodeCluster, IvfVectors, type IvfCluster, type IvfDirectory } from './ivf.ts';
+import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
 import { nprobeOfEf, searchIvf } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 
 const NONE_SLOT = 0xffffffff;
 
+/**
+ * Blocks (records) closer than this are read by one ranged GET together with the gap between
+ * them: a request costs a socket-pool slot and, on the S3 test server, milliseconds, where a
+ * few KiB more cost little. Nearby clusters are nearby in `ivf.codes` (hierarchical k-means
+ * writes siblings next to each other), so a query's probed blocks come in runs. On GloVe-100
+ * 50k at nprobe 64 (docs/benchmarks.md, "ivf-cold"), per query: codes 26 GETs / 313 KiB
+ * with no gap, 13.5 / 385 KiB at 16 KiB; records 365 GETs / 158 KiB with no gap, 253 / 278 KiB
+ * at 2 KiB, 193 / 461 KiB at 4 KiB, 130 / 827 KiB at 8 KiB, 43 / 2.1 MiB at 32 KiB. 4 KiB keeps
+ * a cold query under 10 % of the segment's bytes.
+ */
+export const CODES_GAP_BYTES = 16384;
+export const RECORDS_GAP_BYTES = 4096;
+
+/**
+ * What a cached record costs besides its vector: measured, 50k Float32Array(100) in lru-cache
+ * under string keys raise RSS by 1,174 bytes each for 400 bytes of floats (the typed array and
+ * its backing store, the key, the LRU slot), so the memory tier is charged that, not 400.
+ */
+const RECORD_ENTRY_OVERHEAD = 774;
+
 type ReadRange = (name: string, range: { offset: number; length: number }) => Promise<Buffer>;
 
-/** Where decoded blocks are kept: cache/memory-cache.ts's MemoryCache fits (main.ts passes one). */
+/** What the IVF cache holds: decoded codes blocks, and single rows' float32 vectors. */
+export type IvfCacheEntry = IvfCluster | Float32Array;
+
+/** Where decoded blocks and records are kept: cache/memory-cache.ts's MemoryCache fits (main.ts passes one). */
 export interface ClusterCache {
   /** The value kept under key, else load()'s, kept when it fits; concurrent callers may share one load. */
-  get(key: string, load: () => Promise<{ value: IvfCluster; bytes: number }>): Promise<IvfCluster>;
+  get(key: string, load: () => Promise<{ value: IvfCacheEntry; bytes: number }>): Promise<IvfCacheEntry>;
   delete(key: string): void;
 }
 
 /** Until main.ts configures the node's: a byte-bounded LRU of its own. */
 function lruClusters(maxBytes: number): ClusterCache {
-  const lru = new LRUCache<string, IvfCluster>({ maxSize: maxBytes });
+  const lru = new LRUCache<string, IvfCacheEntry>({ maxSize: maxBytes });
   return {
     async get(key, load) {
       const hit = lru.get(key);
@@ -37,7 +62,7 @@ function lruClusters(maxBytes: number): ClusterCache {
   };
 }
 
-/** Decoded cluster blocks of every open segment, least recently used evicted first. */
+/** Decoded blocks and records of every open segment, least recently used evicted first. */
 let sharedClusters: ClusterCache = lruClusters(256 * 2 ** 20);
 
 /** The cluster cache that readers opened from now on share (main.ts: bounded by cache.memory_size). */
@@ -47,18 +72,27 @@ export function configureClusterCache(cache: ClusterCache): void {
 
 let nextReader = 0;
 
+/** The sections an IVF index reads after its directory: blocks, and (apart layout) records. */
+export interface IvfSections {
+  blocks: SectionEntry;
+  vectors: SectionEntry | null;
+}
+
 export class IvfIndex {
   private vectors: IvfVectors | null = null;
   private loading: Promise<IvfVectors> | null = null;
   /** Unique per reader: cache keys never collide across segments. */
   private readonly prefix = `ivf${nextReader++}/`;
+  private readonly blocksName: string;
 
   constructor(
     readonly dir: IvfDirectory,
-    private readonly section: SectionEntry,
+    private readonly sections: IvfSections,
     private readonly read: ReadRange,
     private readonly cache: ClusterCache = sharedClusters,
-  ) {}
+  ) {
+    this.blocksName = dir.layout === 'apart' ? Sections.ivfCodes : Sections.ivfClusters;
+  }
 
   /** The loaded vectors, or null before loadVectors(). */
   get loaded(): IvfVectors | null {
@@ -66,15 +100,17 @@ export class IvfIndex {
   }
 
   search(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
-    return searchIvf(this.dir, (cs) => this.clusters(cs), query, { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept });
+    return searchIvf(this.dir, (cs) => this.clusters(cs), (rows) => this.vectorsOf(rows), query,
+      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept });
   }
 
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */
   loadVectors(): Promise<IvfVectors> {
     if (this.vectors !== null) return Promise.resolve(this.vectors);
     this.loading ??= (async () => {
-      const name = Sections.ivfClusters;
-      const bytes = await verifySection(name, this.section, await this.read(name, { offset: this.section.offset, length: this.section.length }));
+      const [name, entry] = this.sections.vectors === null
+        ? [this.blocksName, this.sections.blocks] : [Sections.ivfVectors, this.sections.vectors];
+      const bytes = await verifySection(name, entry, await this.read(name, { offset: entry.offset, length: entry.length }));
       try {
         this.vectors = new IvfVectors(this.dir, bytes);
       } catch (e) {
@@ -86,57 +122,157 @@ export class IvfIndex {
   }
 
   /**
-   * The vectors of the given rows only, read through their clusters' blocks (the cache), as a
-   * compact copy: what get, list and include_vector need without the whole section.
+   * The vectors of the given rows only, as a compact copy: what a query re-ranks and what get,
+   * list and include_vector need, without the whole section.
    */
   async vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
     if (this.vectors !== null) return this.vectors;
     const { dir } = this;
     const dim = dir.dim;
-    const wanted = rows.filter((r) => dir.slotOf[r] !== NONE_SLOT);
-    const cs = [...new Set(wanted.map((r) => dir.clusterOfSlot(dir.slotOf[r]!)))];
-    const blocks = new Map((await this.clusters(cs)).map((b, i) => [cs[i]!, b]));
+    const wanted = [...new Set(rows)].filter((r) => dir.slotOf[r] !== NONE_SLOT);
+    const found = dir.layout === 'apart' ? await this.records(wanted) : await this.fromBlocks(wanted);
     const data = new Float32Array(wanted.length * dim);
     const at = new Map<number, number>();
     wanted.forEach((row, i) => {
-      const slot = dir.slotOf[row]!;
-      const c = dir.clusterOfSlot(slot);
-      const p = (slot - dir.slotStart[c]!) * dim;
-      data.set(blocks.get(c)!.vectors.subarray(p, p + dim), i * dim);
+      data.set(found[i]!, i * dim);
       at.set(row, i * dim);
     });
     return { rows: dir.rows, data, norms: dir.norms, offset: (row) => at.get(row) ?? -1, has: (row) => at.has(row) };
   }
 
-  /** The blocks of the given clusters, from the loaded section or by one ranged read each. */
+  /** `blocks` layout: each row's vector from its cluster's block. */
+  private async fromBlocks(rows: readonly number[]): Promise<Float32Array[]> {
+    const { dir } = this;
+    const cs = [...new Set(rows.map((r) => dir.clusterOfSlot(dir.slotOf[r]!)))];
+    const blocks = new Map((await this.clusters(cs)).map((b, i) => [cs[i]!, b]));
+    return rows.map((row) => {
+      const slot = dir.slotOf[row]!;
+      const c = dir.clusterOfSlot(slot);
+      const p = (slot - dir.slotStart[c]!) * dir.dim;
+      return blocks.get(c)!.vectors!.subarray(p, p + dir.dim);
+    });
+  }
+
+  /**
+   * `apart` layout: each row's record through the cache. The cache calls load() for each miss
+   * before any of them settles, so the misses of one call are collected and read together:
+   * one round of parallel ranged reads.
+   */
+  private records(rows: readonly number[]): Promise<Float32Array[]> {
+    const bytes = this.dir.dim * 4 + RECORD_ENTRY_OVERHEAD;
+    const load = batcher((slots) => this.readRecords(slots));
+    return Promise.all(rows.map(async (row) => {
+      const slot = this.dir.slotOf[row]!;
+      return (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
+    }));
+  }
+
+  /** The records of the given slots, nearby ones coalesced into one ranged read, each CRC-checked. */
+  private async readRecords(slots: number[]): Promise<Map<number, Float32Array>> {
+    const entry = this.sections.vectors!;
+    const dim = this.dir.dim;
+    const rb = recordBytes(dim);
+    const runs = coalesce(slots, (slot) => slot * rb, (slot) => (slot + 1) * rb, RECORDS_GAP_BYTES);
+    const name = Sections.ivfVectors;
+    const out = new Map<number, Float32Array>();
+    await Promise.all(runs.map(async (run) => {
+      const first = run[0]!;
+      const length = (run[run.length - 1]! - first + 1) * rb;
+      const bytes = await this.read(name, { offset: entry.offset + first * rb, length });
+      if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `expected ${length} bytes, got ${bytes.byteLength}`);
+      for (const slot of run) {
+        const at = (slot - first) * rb;
+        const vector = bytes.subarray(at, at + dim * 4);
+        if (crc32(vector) !== bytes.readUInt32LE(at + dim * 4)) throw new SegmentCorruptError(name, `record ${slot}: CRC mismatch`);
+        // A copy: aligned for the typed array, and not pinning the whole run's buffer in the cache.
+        const own = new Float32Array(dim);
+        new Uint8Array(own.buffer).set(vector);
+        out.set(slot, own);
+      }
+    }));
+    return out;
+  }
+
+  /** The blocks of the given clusters, from the loaded section (blocks layout) or the cache, misses read together. */
   private clusters(cs: readonly number[]): Promise<IvfCluster[]> {
-    const whole = this.vectors;
-    return Promise.all(cs.map((c) => whole !== null
-      ? Promise.resolve(decodeCluster(this.dir, c, whole.block(c)))
-      : this.cache.get(this.prefix + c, () => this.fetch(c))));
+    const whole = this.dir.layout === 'blocks' ? this.vectors : null;
+    if (whole !== null) return Promise.resolve(cs.map((c) => decodeCluster(this.dir, c, whole.block(c))));
+    const load = batcher((misses) => this.readBlocks(misses));
+    return Promise.all(cs.map(async (c) => (await this.cache.get(this.prefix + c, async () => {
+      const value = await load(c);
+      return { value, bytes: this.dir.blockRange(c).length };
+    })) as IvfCluster));
   }
 
-  private async fetch(c: number): Promise<{ value: IvfCluster; bytes: number }> {
-    const { offset, length } = this.dir.blockRange(c);
-    const name = Sections.ivfClusters;
-    let bytes = await this.read(name, { offset: this.section.offset + offset, length });
-    if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `cluster ${c}: expected ${length} bytes, got ${bytes.byteLength}`);
-    if (crc32(bytes) !== this.dir.crcs[c]) throw new SegmentCorruptError(name, `cluster ${c}: CRC mismatch`);
-    // Typed-array views need an aligned start; a ranged read may hand back any offset.
-    if (bytes.byteOffset % 8 !== 0) {
-      const own = Buffer.from(new ArrayBuffer(length));
-      bytes.copy(own);
-      bytes = own;
-    }
-    try {
-      return { value: decodeCluster(this.dir, c, bytes), bytes: length };
-    } catch (e) {
-      throw new SegmentCorruptError(name, (e as Error).message);
-    }
+  /** The given clusters' blocks, nearby ones coalesced into one ranged read, each CRC-checked and decoded. */
+  private async readBlocks(cs: number[]): Promise<Map<number, IvfCluster>> {
+    const { dir } = this;
+    const name = this.blocksName;
+    const start = (c: number) => dir.blockOffsets[c]!;
+    const out = new Map<number, IvfCluster>();
+    await Promise.all(coalesce(cs, start, (c) => dir.blockOffsets[c + 1]!, CODES_GAP_BYTES).map(async (run) => {
+      const from = start(run[0]!);
+      const length = dir.blockOffsets[run[run.length - 1]! + 1]! - from;
+      const bytes = await this.read(name, { offset: this.sections.blocks.offset + from, length });
+      if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `clusters ${run[0]}–${run[run.length - 1]}: expected ${length} bytes, got ${bytes.byteLength}`);
+      for (const c of run) {
+        const { offset, length: n } = dir.blockRange(c);
+        // Its own aligned buffer: typed-array views need an aligned start, and a cached block
+        // must not pin the whole run.
+        const own = Buffer.from(new ArrayBuffer(n));
+        bytes.copy(own, 0, offset - from, offset - from + n);
+        if (crc32(own) !== dir.crcs[c]) throw new SegmentCorruptError(name, `cluster ${c}: CRC mismatch`);
+        try {
+          out.set(c, decodeCluster(dir, c, own));
+        } catch (e) {
+          throw new SegmentCorruptError(name, (e as Error).message);
+        }
+      }
+    }));
+    return out;
   }
 
+  /**
+   * Forgets the decoded blocks. Cached records are left to age out of the LRU: deleting them
+   * would mean a key per vector row (a million for a 1M segment) on every close.
+   */
   close(): void {
     for (let c = 0; c < this.dir.clusters; c++) this.cache.delete(this.prefix + c);
     this.vectors = null;
   }
+}
+
+/**
+ * A loader that collects the keys asked for until its read starts (the next microtask), then
+ * reads them in one call. A cache calls load() for each of one caller's misses before any of
+ * them settles, so one query's misses become one round of reads; a key asked for later starts
+ * a batch of its own.
+ */
+function batcher<V>(readMany: (keys: number[]) => Promise<Map<number, V>>): (key: number) => Promise<V> {
+  type Batch = { keys: number[]; read: Promise<Map<number, V>> };
+  let open: Batch | null = null;
+  return (key) => {
+    if (open === null) {
+      const batch: Batch = { keys: [], read: Promise.resolve(new Map()) };
+      batch.read = Promise.resolve().then(() => {
+        if (open === batch) open = null;
+        return readMany(batch.keys);
+      });
+      open = batch;
+    }
+    const batch: Batch = open;
+    batch.keys.push(key);
+    return batch.read.then((m) => m.get(key)!);
+  };
+}
+
+/** Distinct items in byte order, grouped into runs whose gaps are at most `gap` bytes. */
+function coalesce(items: readonly number[], start: (i: number) => number, end: (i: number) => number, gap: number): number[][] {
+  const runs: number[][] = [];
+  for (const item of [...new Set(items)].sort((a, b) => start(a) - start(b))) {
+    const run = runs[runs.length - 1];
+    if (run !== undefined && start(item) - end(run[run.length - 1]!) <= gap) run.push(item);
+    else runs.push([item]);
+  }
+  return runs;
 }

@@ -3,7 +3,7 @@
 import type { VectorMetric } from '../schema/types.ts';
 import { distance, norm } from './distance.ts';
 import { rotatedDim, rotation, type IvfCluster, type IvfDirectory } from './ivf.ts';
-import type { Neighbours } from './vector-search.ts';
+import type { Neighbours, VectorAccess } from './vector-search.ts';
 
 /**
  * Clusters probed for a query that names `ef` but no `nprobe`: ef keeps meaning "search breadth",
@@ -31,16 +31,21 @@ export interface IvfSearchOptions {
 /** The blocks of the given clusters, in that order (one ranged read each, made together). */
 export type LoadClusters = (clusters: readonly number[]) => Promise<IvfCluster[]>;
 
+/** The float32 vectors of the given rows (the candidates to re-rank), read together. */
+export type LoadRows = (rows: readonly number[]) => Promise<VectorAccess>;
+
 /**
  * The k nearest rows (exact distances, nearest first) among the clusters probed. Without a
  * filter: the nprobe nearest clusters, fetched together (one round trip). With one, probing goes
  * on, nprobe more clusters a round trip, until as many accepted vectors have been scanned as the
  * unfiltered probe would scan (and at least the re-rank depth), so a filter costs about the same
  * distance computations and keeps recall; the result is short only when fewer than k rows are
- * accepted in the whole segment. Candidates are re-ranked from the probed blocks' float32
- * vectors, so nothing but the directory and those blocks is read.
+ * accepted in the whole segment. Candidates are re-ranked from their own float32 vectors
+ * (loadRows: one more round of ranged reads, or the memory cache), so nothing but the
+ * directory, the probed codes and the candidates' vectors is read.
  */
-export async function searchIvf(dir: IvfDirectory, load: LoadClusters, query: Float32Array, opts: IvfSearchOptions): Promise<Neighbours> {
+export async function searchIvf(dir: IvfDirectory, load: LoadClusters, loadRows: LoadRows, query: Float32Array,
+  opts: IvfSearchOptions): Promise<Neighbours> {
   const { metric, k, accept } = opts;
   if (k <= 0 || dir.clusters === 0) return { rows: [], distances: [] };
   const qNorm = norm(query);
@@ -54,7 +59,6 @@ export async function searchIvf(dir: IvfDirectory, load: LoadClusters, query: Fl
 
   const score = dir.codes === 'u8' ? u8Scorer(dir, qv) : bitsScorer(dir, qv);
   const heap = new CandidateHeap(depth);
-  const probed = new Map<number, IvfCluster>();
   let scanned = 0;
   for (let i = 0; i < dir.clusters && (i < nprobe || scanned < budget);) {
     const batch = Array.from(order.subarray(i, i + nprobe));
@@ -62,7 +66,6 @@ export async function searchIvf(dir: IvfDirectory, load: LoadClusters, query: Fl
     const blocks = await load(batch);
     batch.forEach((c, b) => {
       const block = blocks[b]!;
-      probed.set(c, block);
       const { rows } = block;
       const dots = score(c, block, accept);
       for (let j = 0; j < rows.length; j++) {
@@ -75,20 +78,15 @@ export async function searchIvf(dir: IvfDirectory, load: LoadClusters, query: Fl
       }
     });
   }
-  return rerank(dir, probed, metric, query, qNorm, k, heap.rows());
+  const rows = Array.from(heap.rows());
+  return rerank(dir, await loadRows(rows), metric, query, qNorm, k, rows);
 }
 
-/** The k nearest candidates by exact distance (ties by row), from their blocks' vectors. */
-function rerank(dir: IvfDirectory, probed: ReadonlyMap<number, IvfCluster>, metric: VectorMetric,
-  query: Float32Array, qNorm: number, k: number, candidates: Uint32Array): Neighbours {
-  const rows = Array.from(candidates);
+/** The k nearest candidates by exact distance (ties by row). */
+function rerank(dir: IvfDirectory, vectors: VectorAccess, metric: VectorMetric,
+  query: Float32Array, qNorm: number, k: number, rows: number[]): Neighbours {
   const dist = new Map<number, number>();
-  for (const row of rows) {
-    const slot = dir.slotOf[row]!;
-    const c = dir.clusterOfSlot(slot);
-    const block = probed.get(c)!;
-    dist.set(row, distance(metric, query, qNorm, block.vectors, (slot - dir.slotStart[c]!) * dir.dim, dir.norms[row]!));
-  }
+  for (const row of rows) dist.set(row, distance(metric, query, qNorm, vectors.data, vectors.offset(row), dir.norms[row]!));
   rows.sort((a, b) => dist.get(a)! - dist.get(b)! || a - b);
   const top = rows.slice(0, k);
   return { rows: top, distances: top.map((r) => dist.get(r)!) };

@@ -111,11 +111,16 @@ export class SegmentReader {
     ]);
 
     const ids = structure(Sections.ids, () => new IdColumn(idBytes));
-    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes));
+    // Segments written before `ivf.codes` keep each cluster's vectors in its block (ivf.ts).
+    const layout = meta.sections[Sections.ivfCodes] === undefined ? 'blocks' : 'apart';
+    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes, layout));
     const flat = vectorBytes === null ? null : structure(Sections.vectors, () => new VectorColumn(vectorBytes));
-    const ivf = dir === null ? null : new IvfIndex(dir, meta.sections[Sections.ivfClusters]
-      ?? (() => { throw new SegmentCorruptError(Sections.ivfClusters, 'section missing from the table'); })(),
-      opts.readSection, opts.clusterCache);
+    const entry = (name: string) => meta.sections[name]
+      ?? (() => { throw new SegmentCorruptError(name, 'section missing from the table'); })();
+    const ivf = dir === null ? null : new IvfIndex(dir, layout === 'apart'
+      ? { blocks: entry(Sections.ivfCodes), vectors: entry(Sections.ivfVectors) }
+      : { blocks: entry(Sections.ivfClusters), vectors: null },
+    opts.readSection, opts.clusterCache);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) => [n, textIndexes[i]!]));

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { MemoryCache } from '../../src/cache/memory-cache.ts';
 import type { NamespaceSchema } from '../../src/schema/types.ts';
 import { buildSegment, readSegmentMeta, SegmentReader, type SegmentMeta } from '../../src/segment/index.ts';
-import type { IvfCluster } from '../../src/segment/ivf.ts';
+import { IvfDirectory, recordBytes } from '../../src/segment/ivf.ts';
+import { CODES_GAP_BYTES, RECORDS_GAP_BYTES, type IvfCacheEntry } from '../../src/segment/ivf-reader.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ByteRange, GetOptions, GetResult, ObjectStore } from '../../src/storage/object-store.ts';
 import { rng } from './helpers.ts';
@@ -48,7 +49,7 @@ async function stored(): Promise<{ store: RecordingStore; meta: SegmentMeta; sch
   return { store: new RecordingStore(memory), meta: readSegmentMeta(bytes), schema, vectors };
 }
 
-function open(store: ObjectStore, meta: SegmentMeta, schema: NamespaceSchema, clusterCache?: MemoryCache<IvfCluster>) {
+function open(store: ObjectStore, meta: SegmentMeta, schema: NamespaceSchema, clusterCache?: MemoryCache<IvfCacheEntry>) {
   return SegmentReader.open({
     meta, schema, tmpDir: tmpdir(),
     readSection: async (_name, range) => (await store.get(KEY, range)).body,
@@ -56,43 +57,65 @@ function open(store: ObjectStore, meta: SegmentMeta, schema: NamespaceSchema, cl
   });
 }
 
-test('an IVF segment opens without its cluster blocks; a query reads only the blocks it probes, by range', async () => {
+/** The reads that fall inside the named section. */
+function inSection(meta: SegmentMeta, name: string) {
+  const s = meta.sections[name]!;
+  return (g: { offset: number }) => g.offset >= s.offset && g.offset < s.offset + s.length;
+}
+
+test('an IVF segment opens without codes or vectors; a query reads its probed codes blocks, then only its candidates\' vectors', async () => {
   const { store, meta, schema, vectors } = await stored();
+  const codes = inSection(meta, 'ivf.codes');
+  const records = inSection(meta, 'ivf.vectors');
   const reader = await open(store, meta, schema);
-  const blocks = meta.sections['ivf.clusters']!;
-  const inBlocks = (g: { offset: number }) => g.offset >= blocks.offset && g.offset < blocks.offset + blocks.length;
-  assert.deepEqual(store.gets.filter(inBlocks), [], 'nothing of ivf.clusters is read at open');
-  // One row's vector (get, list, include_vector): only the block that holds it (on a reader of
-  // its own, so that the query below starts from an empty cache).
+  assert.deepEqual(store.gets.filter((g) => codes(g) || records(g)), [], 'nothing of ivf.codes or ivf.vectors is read at open');
+  const opened = store.gets.length;
+  const q = vectors.slice(0, DIM);
+  const nprobe = 16;
+  const found = await reader.search(q, 10, 128, undefined, nprobe);
+  assert.equal(found.rows[0], 0, 'the query vector itself is nearest');
+  const reads = store.gets.slice(opened);
+  const codeReads = reads.filter(codes);
+  const recordReads = reads.filter(records);
+  assert.equal(reads.length, codeReads.length + recordReads.length, 'only codes blocks and vector records are read');
+  // Probed blocks next to each other in the section are read together: at most one read per
+  // probed cluster, and no more bytes than the probed blocks plus the gaps merged.
+  const ivf = meta.sections.ivf!;
+  const dir = new IvfDirectory(Buffer.from((await store.get(KEY, { offset: ivf.offset, length: ivf.length })).body));
+  store.gets.pop(); // the test's own read
+  const largest = Math.max(...Array.from({ length: dir.clusters }, (_, c) => dir.blockRange(c).length));
+  assert.ok(codeReads.length <= nprobe, `${codeReads.length} reads for ${nprobe} probes`);
+  const codeBytes = codeReads.reduce((n, g) => n + g.length, 0);
+  assert.ok(codeBytes <= nprobe * largest + (nprobe - codeReads.length) * CODES_GAP_BYTES, `${codeBytes} bytes of codes for ${nprobe} of ${dir.clusters} clusters`);
+  // 400 candidates are re-ranked (ivf-search.ts): their records, coalesced across small gaps.
+  const rb = recordBytes(DIM);
+  const candidates = 400;
+  assert.ok(recordReads.length <= candidates, `${recordReads.length} record reads`);
+  const recordBytesRead = recordReads.reduce((n, g) => n + g.length, 0);
+  // Each candidate beyond one per read merged a neighbour at most RECORDS_GAP_BYTES away.
+  assert.ok(recordBytesRead <= candidates * rb + (candidates - recordReads.length) * RECORDS_GAP_BYTES, `${recordBytesRead} bytes of vectors read`);
+  assert.ok(recordBytesRead < meta.sections['ivf.vectors']!.length / 2, `${recordBytesRead} bytes of a ${meta.sections['ivf.vectors']!.length}-byte section`);
+  assert.ok(recordReads.every((g) => (g.offset - meta.sections['ivf.vectors']!.offset) % rb === 0 && g.length % rb === 0), 'whole records only');
+
+  // The same query again: codes and records come from the memory cache.
+  assert.deepEqual(await reader.search(q, 10, 128, undefined, nprobe), found);
+  assert.equal(store.gets.length, opened + reads.length, 'a warm query reads nothing');
+
+  // One row's vector (get, list, include_vector) on a reader of its own: one record, by range.
   const other = await open(store, meta, schema);
   const before = store.gets.length;
   const one = await other.vectorsOf([4321]);
-  assert.equal(store.gets.length - before, 1, 'one ranged read for one row');
+  assert.deepEqual(store.gets.slice(before).map((g) => g.length), [rb], 'one ranged read of one record');
   assert.deepEqual(one.data.subarray(one.offset(4321), one.offset(4321) + DIM), vectors.subarray(4321 * DIM, 4322 * DIM));
-  store.gets.splice(before);
-
-  const opened = store.gets.length;
-
-  const q = vectors.slice(0, DIM);
-  const found = await reader.search(q, 10, 128, undefined, 8);
-  assert.equal(found.rows[0], 0, 'the query vector itself is nearest');
-  const reads = store.gets.slice(opened);
-  assert.equal(reads.length, 8, 'one ranged read per probed cluster');
-  assert.ok(reads.every(inBlocks), 'only cluster blocks are read');
-  const read = reads.reduce((n, g) => n + g.length, 0);
-  assert.ok(read < blocks.length * 0.25, `${read} bytes read of a ${blocks.length}-byte section`);
-
-  // The same query again: answered from the decoded blocks in memory.
-  assert.deepEqual(await reader.search(q, 10, 128, undefined, 8), found);
-  assert.equal(store.gets.length, opened + 8);
   reader.close();
+  other.close();
 });
 
-test('under a cluster cache smaller than two blocks, blocks are evicted and read again, and every answer stays the same', async () => {
+test('under a cache smaller than two codes blocks, blocks and records are evicted and read again, and every answer stays the same', async () => {
   const { store, meta, schema, vectors } = await stored();
-  const reference = await open(store, meta, schema, new MemoryCache<IvfCluster>(1 << 30));
-  const blockBytes = Math.ceil(meta.sections['ivf.clusters']!.length / 50);
-  const tiny = new MemoryCache<IvfCluster>(blockBytes * 2);
+  const reference = await open(store, meta, schema, new MemoryCache<IvfCacheEntry>(1 << 30));
+  const blockBytes = Math.ceil(meta.sections['ivf.codes']!.length / 50);
+  const tiny = new MemoryCache<IvfCacheEntry>(blockBytes * 2);
   const reader = await open(store, meta, schema, tiny);
   const rand = rng(12);
   for (let i = 0; i < 25; i++) {
@@ -101,7 +124,7 @@ test('under a cluster cache smaller than two blocks, blocks are evicted and read
     assert.deepEqual(await reader.search(q, 10, 128, accept, 6), await reference.search(q, 10, 128, accept, 6), `query ${i}`);
   }
   const stats = tiny.stats();
-  assert.ok(stats.evictions > 0, 'blocks were evicted');
+  assert.ok(stats.evictions > 0, 'entries were evicted');
   assert.ok(stats.bytes <= stats.max_bytes, `cache holds ${stats.bytes} of at most ${stats.max_bytes} bytes`);
   // Random access still works after the query path: the whole section, once.
   await reader.loadVectors();
@@ -109,4 +132,17 @@ test('under a cluster cache smaller than two blocks, blocks are evicted and read
   assert.deepEqual(reader.vectorData().subarray(off, off + DIM), vectors.subarray(7 * DIM, 8 * DIM));
   reader.close();
   reference.close();
+});
+
+test('a corrupt vector record is refused with the section named, not re-ranked', async () => {
+  const { meta, schema, vectors } = await stored();
+  const memory = new MemoryObjectStore();
+  const bytes = Buffer.from((await (await stored()).store.get(KEY)).body);
+  const rb = recordBytes(DIM);
+  // Flip a byte in every record: whichever rows the query re-ranks, one of them is bad.
+  for (let at = meta.sections['ivf.vectors']!.offset; at < meta.sections['ivf.vectors']!.offset + meta.sections['ivf.vectors']!.length; at += rb) bytes[at + 1]! ^= 0xff;
+  await memory.put(KEY, bytes);
+  const reader = await open(memory, meta, schema);
+  await assert.rejects(reader.search(vectors.slice(0, DIM), 10, 128, undefined, 4), /section 'ivf.vectors' is corrupt: record \d+: CRC mismatch/);
+  reader.close();
 });
