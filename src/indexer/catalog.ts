@@ -130,10 +130,9 @@ export class NamespaceCatalog {
         return false;
       }
       if (existing) await guard(name, () => this.removeObjects(name, false));
-      await guard(name, () => this.manifests.create(name, schema, existing));
+      const created = await guard(name, () => this.manifests.create(name, schema, existing));
       await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
-      this.open.delete(name);
-      this.ready.delete(name);
+      await this.openCreated(name, created);
       return true;
     });
   }
@@ -148,10 +147,9 @@ export class NamespaceCatalog {
       const existing = await guard(name, () => this.manifests.load(name));
       if (existing && !existing.manifest.deleted) return false;
       if (existing) await guard(name, () => this.removeObjects(name, false));
-      await guard(name, () => this.manifests.create(name, schema(), existing));
+      const loaded = await guard(name, () => this.manifests.create(name, schema(), existing));
       await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
-      this.open.delete(name);
-      this.ready.delete(name);
+      await this.openCreated(name, loaded);
       return true;
     });
     return { ns: await this.get(name), created };
@@ -178,6 +176,21 @@ export class NamespaceCatalog {
     });
   }
 
+  /**
+   * A namespace just created is opened from the manifest its create wrote, under the create's
+   * lock: the first write (the usual next request) then reads no manifest again. Any instance of
+   * an earlier incarnation is dropped; a failed open fails nothing and is retried by the next get().
+   */
+  private async openCreated(name: string, loaded: LoadedManifest): Promise<void> {
+    this.ready.delete(name);
+    this.uses.touch(name, this.now());
+    const p = this.load(name, loaded);
+    this.open.set(name, p);
+    await p.catch(() => {
+      if (this.open.get(name) === p) this.drop(name);
+    });
+  }
+
   /** Forgets `name` as open: the next get() opens it again (once the caller's lock is released). */
   private drop(name: string): void {
     this.ready.delete(name);
@@ -185,8 +198,8 @@ export class NamespaceCatalog {
     this.uses.forget(name);
   }
 
-  private async load(name: string): Promise<Namespace> {
-    const loaded: LoadedManifest | null = await guard(name, () => this.manifests.load(name));
+  private async load(name: string, known?: LoadedManifest): Promise<Namespace> {
+    const loaded: LoadedManifest | null = known ?? await guard(name, () => this.manifests.load(name));
     if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
     const ns = await guard(name, () => Namespace.open(name, this.deps, loaded, this.admission));
     this.ready.set(name, ns);
