@@ -53,6 +53,8 @@ export class NamespaceCatalog {
    * used are closed; main.ts derives it from cache.memory_size. Unbounded unless set.
    */
   memoryBudget: () => number = () => Infinity;
+  /** Told what the open namespaces hold at each budget check (main.ts: the node's MemoryBudget). */
+  reportMemory: (bytes: number) => void = () => {};
   private budgetCheck: ReturnType<typeof setTimeout> | null = null;
   private budgetClosing: Promise<number> | null = null;
 
@@ -129,10 +131,7 @@ export class NamespaceCatalog {
         await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
         return false;
       }
-      if (existing) await guard(name, () => this.removeObjects(name, false));
-      const created = await guard(name, () => this.manifests.create(name, schema, existing));
-      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
-      await this.openCreated(name, created);
+      await this.createAndOpen(name, schema, existing);
       return true;
     });
   }
@@ -146,10 +145,7 @@ export class NamespaceCatalog {
     const created = await this.exclusive(name, async () => {
       const existing = await guard(name, () => this.manifests.load(name));
       if (existing && !existing.manifest.deleted) return false;
-      if (existing) await guard(name, () => this.removeObjects(name, false));
-      const loaded = await guard(name, () => this.manifests.create(name, schema(), existing));
-      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
-      await this.openCreated(name, loaded);
+      await this.createAndOpen(name, schema(), existing);
       return true;
     });
     return { ns: await this.get(name), created };
@@ -177,11 +173,13 @@ export class NamespaceCatalog {
   }
 
   /**
-   * A namespace just created is opened from the manifest its create wrote, under the create's
-   * lock: the first write (the usual next request) then reads no manifest again. Any instance of
-   * an earlier incarnation is dropped; a failed open fails nothing and is retried by the next get().
+   * Under the name's lock: the first manifest and the catalog marker, then the namespace opened
+   * from that manifest, so that the first write (the usual next request) reads no manifest again.
    */
-  private async openCreated(name: string, loaded: LoadedManifest): Promise<void> {
+  private async createAndOpen(name: string, schema: NamespaceSchema, existing: LoadedManifest | null): Promise<void> {
+    if (existing) await guard(name, () => this.removeObjects(name, false));
+    const loaded = await guard(name, () => this.manifests.create(name, schema, existing));
+    await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
     this.ready.delete(name);
     this.uses.touch(name, this.now());
     const p = this.load(name, loaded);
@@ -247,6 +245,7 @@ export class NamespaceCatalog {
   private async closeLeastRecent(): Promise<number> {
     const budget = this.memoryBudget();
     const total = this.memory().total;
+    this.reportMemory(total);
     if (total <= budget) return 0;
     let excess = total - budget * BUDGET_LOW_WATER;
     const chosen = new Map<string, number>();
@@ -259,6 +258,7 @@ export class NamespaceCatalog {
     }
     const closed = await this.closeEach([...chosen.keys()], (name) => this.uses.unusedSince(name, chosen.get(name)!));
     this.closedMemory += closed;
+    this.reportMemory(this.memory().total);
     return closed;
   }
 
