@@ -8,7 +8,7 @@ import { NamespaceCatalog } from './indexer/catalog.ts';
 import { buildServer, httpLimits } from './server.ts';
 import { createLogger } from './logging.ts';
 import { Errors } from './errors.ts';
-import { DiskCache, MemoryCache } from './cache/index.ts';
+import { DiskCache, MemoryBudget } from './cache/index.ts';
 import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
@@ -50,12 +50,16 @@ async function main(): Promise<void> {
   await mkdir(tmpDir, { recursive: true });
   // Disk tier: immutable object bytes (segment sections, WAL objects), kept across restarts.
   const disk = await DiskCache.open({ dir: join(config.cache.disk_path, 'objects'), maxBytes: config.cache.disk_size });
-  // Memory tier: decoded segments of namespaces this node serves as views (not the ones it owns).
-  const readers = new MemoryCache<SegmentReader>(config.cache.memory_size);
-  // Decoded IVF codes blocks and vector records of every open segment, owner's and views' alike (ivf-reader.ts).
-  configureClusterCache(new MemoryCache<IvfCacheEntry>(Math.floor(config.cache.memory_size / 2)));
+  // One budget of cache.memory_size for the namespaces this node has open (owned and views) and
+  // the memory tier under them (cache/memory-budget.ts says how it is shared).
+  const budget = new MemoryBudget(config.cache.memory_size);
+  // Memory tier: decoded segments of namespaces this node serves as views (not the ones it owns),
+  // and the decoded IVF codes blocks and vector records of every open segment, owner's and views'
+  // alike (ivf-reader.ts).
+  const readers = budget.cache<SegmentReader>('readers');
+  configureClusterCache(budget.cache<IvfCacheEntry>('clusters'));
   // Decoded text dictionary blocks and postings of every open segment (text/block-reader.ts).
-  configureTextCache(new MemoryCache<TextPart>(Math.floor(config.cache.memory_size / 4)));
+  configureTextCache(budget.cache<TextPart>('postings'));
   // Reads of immutable objects through the disk tier (storage/cached.ts). On local storage the
   // objects are local files already: copying them into the cache would only double the disk
   // they take, so the owner reads them directly there; views always read through the cache.
@@ -78,10 +82,10 @@ async function main(): Promise<void> {
     maintenance.start();
   }
   catalog.onCloseError = (ns, err) => log.warn({ namespace: ns?.name, err: (err as Error).message }, 'flush before idle close failed; the WAL keeps the tail');
-  // One budget for decoded structures: what the views' memory tier holds leaves that much less
-  // for the namespaces this node owns (tails, segments, overhead), closed least recently used
-  // first; never less than half, or a memory tier full of views would close every owned one.
-  catalog.memoryBudget = () => Math.max(config.cache.memory_size / 2, config.cache.memory_size - readers.stats().bytes);
+  // Owned namespaces (tails, segments, overhead) are closed least recently used first past their
+  // allowance of the budget.
+  catalog.memoryBudget = () => budget.allowance('namespaces');
+  catalog.reportMemory = (bytes) => budget.report('namespaces', bytes);
   // Checked a few times per idle period, at most every 10 s: closing a little late costs nothing.
   const idleTimer = setInterval(() => {
     catalog.closeIdle().then(
@@ -94,7 +98,10 @@ async function main(): Promise<void> {
     );
   }, Math.min(config.indexing.idle_close_secs * 250, 10_000));
   idleTimer.unref();
-  const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search }, config.cache.max_views);
+  const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search }, config.cache.max_views, {
+    allowance: () => budget.allowance('views'),
+    report: (bytes) => budget.report('views', bytes),
+  });
   const cluster = config.distributed.enabled
     ? {
         topology: Topology.fromConfig(config),
@@ -124,11 +131,11 @@ async function main(): Promise<void> {
       node: nodeId,
       role,
       object_store_requests: store.counts(),
-      cache: { memory: readers.stats(), disk: disk.stats() },
+      cache: { memory: budget.tier.stats(), disk: disk.stats() },
       namespaces_open: catalog.openNamespaces().length,
       namespaces_closed_idle_total: catalog.closedIdleTotal,
       namespaces_closed_memory_total: catalog.closedMemoryTotal,
-      memory: memoryByKind(catalog.memory(), readers.stats().bytes),
+      memory: memoryByKind(catalog.memory(), views.bytes, budget.tier.bytesByKind()),
       namespace_views: views.size,
       namespace_views_evicted_total: views.evicted,
       builds: builds.stats(),

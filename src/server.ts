@@ -45,10 +45,10 @@ export interface NodeStats {
   namespaces_closed_idle_total: number;
   /** Owned namespaces closed, least recently used first, to stay within cache.memory_size, since start. */
   namespaces_closed_memory_total: number;
-  /** Bytes by kind: owned namespaces' tails, segments and fixed overhead, views' memory tier, heap, RSS. */
+  /** Bytes by kind: owned namespaces' tails, segments and fixed overhead, views, the memory tier's parts, heap, RSS. */
   memory: MemoryByKind;
   namespace_views: number;
-  /** Views dropped to stay within cache.max_views, since start. */
+  /** Views dropped to stay within cache.max_views or their share of cache.memory_size, since start. */
   namespace_views_evicted_total: number;
   /** The segment build pool: threads, builds running and waiting. */
   builds: BuildPoolStats;
@@ -215,9 +215,9 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, totals: R
     { name: 'silt_namespace_views', help: 'Read-only views of namespaces owned by other nodes.', type: 'gauge', values: stats.namespace_views },
     { name: 'silt_namespaces_closed_idle_total', help: 'Owned namespaces closed for idleness (indexing.idle_close_secs).', type: 'counter', values: stats.namespaces_closed_idle_total },
     { name: 'silt_namespaces_closed_memory_total', help: 'Owned namespaces closed, least recently used first, to stay within cache.memory_size.', type: 'counter', values: stats.namespaces_closed_memory_total },
-    { name: 'silt_memory_bytes', help: 'Memory by kind: owned namespaces\' tails, segments and fixed overhead (estimates), the views\' memory tier, V8 heap used, RSS.', type: 'gauge',
+    { name: 'silt_memory_bytes', help: 'Memory by kind: owned namespaces\' tails, segments and fixed overhead and views (estimates), the memory tier by part (readers, clusters), V8 heap used, RSS.', type: 'gauge',
       values: Object.entries(stats.memory).map(([kind, value]) => ({ labels: { kind }, value })) },
-    { name: 'silt_namespace_views_evicted_total', help: 'Views dropped to stay within cache.max_views.', type: 'counter', values: stats.namespace_views_evicted_total },
+    { name: 'silt_namespace_views_evicted_total', help: 'Views dropped to stay within cache.max_views or their share of cache.memory_size.', type: 'counter', values: stats.namespace_views_evicted_total },
     { name: 'silt_build_threads', help: 'Segment build threads alive.', type: 'gauge', values: stats.builds.threads },
     { name: 'silt_build_threads_max', help: 'Size of the segment build pool (indexing.build_threads).', type: 'gauge', values: stats.builds.max_threads },
     { name: 'silt_builds_active', help: 'Segment builds (flush or merge) running.', type: 'gauge', values: stats.builds.active },

@@ -22,6 +22,21 @@ export interface ReaderCache {
   get(key: string, load: () => Promise<{ value: SegmentReader; bytes: number }>): Promise<SegmentReader>;
 }
 
+/**
+ * What a view holds beyond its tail (state, maps, schema, its segments' deletion sets); its
+ * segment readers are the memory tier's. Taken to be an owned namespace's fixed overhead
+ * (indexer/memory.ts, 24 KiB measured), less the WAL writer's buffers: not measured apart.
+ */
+export const VIEW_OVERHEAD_BYTES = 24 * 1024;
+
+/** The node's memory budget as views see it (cache/memory-budget.ts). */
+export interface ViewBudget {
+  /** Bytes the views may hold now. */
+  allowance(): number;
+  /** What the views hold, after each change. */
+  report(bytes: number): void;
+}
+
 export interface ViewDeps {
   store: ObjectStore;
   tmpDir: string;
@@ -124,21 +139,27 @@ export class NamespaceView implements ReadableNamespace {
     return this.current.stats();
   }
 
+  /** What this view holds in memory, estimated: its tail and a fixed overhead. */
+  get heldBytes(): number {
+    return (this.state?.memtable.bytes ?? 0) + VIEW_OVERHEAD_BYTES;
+  }
+
   metadata() {
     return this.current.metadata();
   }
 }
 
 /**
- * The views this node keeps, one per namespace, created on first use; at most `maxViews`, the
- * least recently used dropped. A dropped view is rebuilt on its next use from the manifest and
- * the WAL tail: its segment readers stay in the memory tier by key, so that is cheap.
+ * The views this node keeps, one per namespace, created on first use; at most `maxViews` and
+ * within the budget's allowance for views, the least recently used dropped. A dropped view is
+ * rebuilt on its next use from the manifest and the WAL tail: its segment readers stay in the
+ * memory tier by key, so that is cheap.
  */
 export class ViewCatalog {
   private readonly views: LRUCache<string, NamespaceView>;
   private evictions = 0;
 
-  constructor(private readonly deps: ViewDeps, maxViews = 1000) {
+  constructor(private readonly deps: ViewDeps, maxViews = 1000, private readonly budget?: ViewBudget) {
     this.views = new LRUCache({
       max: maxViews,
       dispose: (_view, _name, reason) => { if (reason === 'evict') this.evictions++; },
@@ -177,6 +198,25 @@ export class ViewCatalog {
     return this.views.size;
   }
 
+  /** What the views hold, estimated (summed over at most maxViews views). */
+  get bytes(): number {
+    let bytes = 0;
+    for (const view of this.views.values()) bytes += view.heldBytes;
+    return bytes;
+  }
+
+  /** Drops the least recently used views while they hold more than the budget allows, keeping the one used last. */
+  private withinBudget(): void {
+    if (!this.budget) return;
+    const allowance = this.budget.allowance();
+    let bytes = this.bytes;
+    while (bytes > allowance && this.views.size > 1) {
+      const dropped = this.views.pop();
+      if (dropped) bytes -= dropped.heldBytes;
+    }
+    this.budget.report(bytes);
+  }
+
   private viewOf(name: string): NamespaceView {
     let view = this.views.get(name);
     if (!view) {
@@ -189,6 +229,7 @@ export class ViewCatalog {
   private async refreshOrForget(view: NamespaceView): Promise<void> {
     try {
       await view.refresh();
+      this.withinBudget();
     } catch (e) {
       // A namespace that is gone (or never loaded) is not kept around.
       if (view.refreshedAt === 0 || (e as { code?: string }).code === 'SILT_ERR_NAMESPACE_NOT_FOUND') {

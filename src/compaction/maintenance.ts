@@ -73,9 +73,13 @@ export class Maintenance {
     let s = this.state.get(ns);
     if (!s) {
       const t = this.now();
+      // What an earlier process left is collected once the grace period after the open has
+      // passed (GC deletes nothing younger anyway), or after the next commit: a GC on every open
+      // was 4 LISTs per namespace created or reopened for memory, a third of the node's requests
+      // when 100k namespaces take turns (docs/benchmarks.md, namespace-bound).
       s = {
         running: null, released: false, lastFlush: t, lastCompaction: t, planned: null, lastGc: 0,
-        gcVersion: -1, changedAt: t, gcDue: true, ageOutDue: true,
+        gcVersion: ns.loaded.manifest.version, changedAt: t, gcDue: false, ageOutDue: true,
       };
       this.state.set(ns, s);
     }

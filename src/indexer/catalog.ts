@@ -53,6 +53,8 @@ export class NamespaceCatalog {
    * used are closed; main.ts derives it from cache.memory_size. Unbounded unless set.
    */
   memoryBudget: () => number = () => Infinity;
+  /** Told what the open namespaces hold at each budget check (main.ts: the node's MemoryBudget). */
+  reportMemory: (bytes: number) => void = () => {};
   private budgetCheck: ReturnType<typeof setTimeout> | null = null;
   private budgetClosing: Promise<number> | null = null;
 
@@ -129,11 +131,7 @@ export class NamespaceCatalog {
         await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
         return false;
       }
-      if (existing) await guard(name, () => this.removeObjects(name, false));
-      await guard(name, () => this.manifests.create(name, schema, existing));
-      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
-      this.open.delete(name);
-      this.ready.delete(name);
+      await this.createAndOpen(name, schema, existing);
       return true;
     });
   }
@@ -147,11 +145,7 @@ export class NamespaceCatalog {
     const created = await this.exclusive(name, async () => {
       const existing = await guard(name, () => this.manifests.load(name));
       if (existing && !existing.manifest.deleted) return false;
-      if (existing) await guard(name, () => this.removeObjects(name, false));
-      await guard(name, () => this.manifests.create(name, schema(), existing));
-      await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
-      this.open.delete(name);
-      this.ready.delete(name);
+      await this.createAndOpen(name, schema(), existing);
       return true;
     });
     return { ns: await this.get(name), created };
@@ -178,6 +172,23 @@ export class NamespaceCatalog {
     });
   }
 
+  /**
+   * Under the name's lock: the first manifest and the catalog marker, then the namespace opened
+   * from that manifest, so that the first write (the usual next request) reads no manifest again.
+   */
+  private async createAndOpen(name: string, schema: NamespaceSchema, existing: LoadedManifest | null): Promise<void> {
+    if (existing) await guard(name, () => this.removeObjects(name, false));
+    const loaded = await guard(name, () => this.manifests.create(name, schema, existing));
+    await guard(name, () => this.store.put(catalogKey(name), Buffer.alloc(0)));
+    this.ready.delete(name);
+    this.uses.touch(name, this.now());
+    const p = this.load(name, loaded);
+    this.open.set(name, p);
+    await p.catch(() => {
+      if (this.open.get(name) === p) this.drop(name);
+    });
+  }
+
   /** Forgets `name` as open: the next get() opens it again (once the caller's lock is released). */
   private drop(name: string): void {
     this.ready.delete(name);
@@ -185,8 +196,8 @@ export class NamespaceCatalog {
     this.uses.forget(name);
   }
 
-  private async load(name: string): Promise<Namespace> {
-    const loaded: LoadedManifest | null = await guard(name, () => this.manifests.load(name));
+  private async load(name: string, known?: LoadedManifest): Promise<Namespace> {
+    const loaded: LoadedManifest | null = known ?? await guard(name, () => this.manifests.load(name));
     if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
     const ns = await guard(name, () => Namespace.open(name, this.deps, loaded, this.admission));
     this.ready.set(name, ns);
@@ -234,6 +245,7 @@ export class NamespaceCatalog {
   private async closeLeastRecent(): Promise<number> {
     const budget = this.memoryBudget();
     const total = this.memory().total;
+    this.reportMemory(total);
     if (total <= budget) return 0;
     let excess = total - budget * BUDGET_LOW_WATER;
     const chosen = new Map<string, number>();
@@ -246,6 +258,7 @@ export class NamespaceCatalog {
     }
     const closed = await this.closeEach([...chosen.keys()], (name) => this.uses.unusedSince(name, chosen.get(name)!));
     this.closedMemory += closed;
+    this.reportMemory(this.memory().total);
     return closed;
   }
 

@@ -38,20 +38,27 @@ export function openMemory(namespaces: Iterable<Namespace>): OpenMemory {
   return sum;
 }
 
-/** /stats "memory": bytes by kind; the first four are estimates, heap and rss are the process's own. */
+/**
+ * /stats "memory": bytes by kind. Owned namespaces' tails, segments and overhead and the views'
+ * tails and overhead are estimates; the memory tier's parts (readers, clusters, …) are the byte
+ * sizes their loaders reported; heap and rss are the process's own.
+ */
 export interface MemoryByKind {
   tails: number;
   segments: number;
-  views: number;
   namespaces_overhead: number;
+  views: number;
+  /** The memory tier, by part: decoded segment readers of views, IVF cluster blocks, … */
+  [tierKind: string]: number;
   heap: number;
   rss: number;
 }
 
-export function memoryByKind(open: OpenMemory, viewBytes: number): MemoryByKind {
+export function memoryByKind(open: OpenMemory, viewBytes: number, tier: Record<string, number> = {}): MemoryByKind {
   const usage = process.memoryUsage();
   return {
-    tails: open.tails, segments: open.segments, views: viewBytes, namespaces_overhead: open.namespaces_overhead,
+    tails: open.tails, segments: open.segments, namespaces_overhead: open.namespaces_overhead, views: viewBytes,
+    readers: 0, clusters: 0, ...tier,
     heap: usage.heapUsed, rss: usage.rss,
   };
 }
