@@ -42,9 +42,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** One top-10 query; the ids found. */
-export async function queryIds(url: string, ns: string, vector: number[], knobs: Record<string, number> = {}): Promise<number[]> {
+/** One top-10 query; the ids found. `took` gets the server's own took_ms (the rest is HTTP and the scheduler). */
+export async function queryIds(url: string, ns: string, vector: number[], knobs: Record<string, number> = {}, took?: number[]): Promise<number[]> {
   const res = await call(url, 'POST', `/v1/namespaces/${ns}/query`, { vector, top_k: 10, include_attributes: false, ...knobs });
+  took?.push(res.took_ms as number);
   return (res.results as Array<{ id: number }>).map((h) => Number(h.id));
 }
 
