@@ -75,7 +75,7 @@ async function load(server: ServerHandle, ns: string, set: Clustered, probes: nu
   bodies = null;
   phase = during.catchUp;
   const rssAtLastAck = rssMiB(server.pid);
-  const indexed = await waitIndexed(server.url, ns, STABLE_MS, 60 * 60_000);
+  const indexed = await waitIndexed(server.url, ns, STABLE_MS, 6 * 60 * 60_000);
   phase = null;
   await querying;
   // The catch-up list ends at the first final poll, not STABLE_MS later.
