@@ -270,6 +270,9 @@ async function main(): Promise<void> {
       qpsRatio,
       cold,
     });
+  } catch (e) {
+    console.error(`server ${rssMiB(server.pid) === null ? 'gone' : 'still running'}; its last log lines:\n${server.process.logs.slice(-20).join('\n')}`);
+    throw e;
   } finally {
     await server.stop();
   }
