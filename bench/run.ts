@@ -1,4 +1,4 @@
-// npm run bench [-- NAME ...]: runs the benchmarks (all, or the named ones) one after another,
+// npm run bench [-- NAME ... [--FLAG VALUE ...]]: runs the benchmarks (all, or the named ones) one after another,
 // each in a process of its own so that one's heap, JIT state and peak RSS do not leak into the
 // next. Each prints its tables and writes bench/results/<name>.json. Benchmarks whose data
 // (../shared/data, relative to the repository root) is missing are skipped with a message.
@@ -33,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'merge-policy', what: 'merge policy before/after issue 9 over streams of flushes: segment count, write amplification (pure simulation)', data: 'none' },
   { name: 'import-probe', what: '/health latency during an import: JSON batches vs streamed NDJSON (silt import)', data: 'none' },
   { name: 'id-paging', what: 'a page of 1,000 by id at depths of a 200k-row segment: id-order walk vs scan vs sort (turbopuffer export paging)', data: 'none' },
+  { name: 'scale', what: "issue 9's targets at 1M × 128-d clustered over HTTP: ingest, time to indexed, query p50 during ingest, RSS, warm recall/p50, 8-client QPS, cold S3 query", data: 'none' },
   { name: 'cluster', what: '3 indexers + query node on S3: forwarding overhead, eventual reads, owner down, cold vs warm cache', data: 'glove' },
 ];
 
@@ -43,15 +44,19 @@ function available(data: Benchmark['data']): { ok: boolean; where: string } {
     : { ok: beirAvailable(SCIFACT_DIR), where: SCIFACT_DIR };
 }
 
-function runOne(b: Benchmark): Promise<number | null> {
+function runOne(b: Benchmark, flags: string[]): Promise<number | null> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench', `${b.name}.ts`)], { cwd: ROOT, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench', `${b.name}.ts`), ...flags], { cwd: ROOT, stdio: 'inherit' });
     child.once('exit', (code) => resolve(code));
   });
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  // Names first, then flags (`scale --docs 10000000`), which every selected benchmark is given.
+  const argv = process.argv.slice(2);
+  const firstFlag = argv.findIndex((a) => a.startsWith('--') && a !== '--help');
+  const args = firstFlag < 0 ? argv : argv.slice(0, firstFlag);
+  const flags = firstFlag < 0 ? [] : argv.slice(firstFlag);
   if (args.includes('--help') || args.includes('-h')) {
     console.log('usage: npm run bench [-- NAME ...]\n');
     for (const b of BENCHMARKS) console.log(`  ${b.name.padEnd(15)} ${b.what}`);
@@ -74,7 +79,7 @@ async function main(): Promise<void> {
     }
     console.log(`\n=== ${b.name}: ${b.what}`);
     const start = performance.now();
-    const code = await runOne(b);
+    const code = await runOne(b, flags);
     const json = join(RESULTS_DIR, `${b.name}.json`);
     summary.push({
       name: b.name,
