@@ -10,6 +10,7 @@ import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from 
 import { decodeCluster, IvfVectors, type IvfCluster, type IvfDirectory } from './ivf.ts';
 import { nprobeOfEf, searchIvf } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
+import { sharedCopy, type ScanPool } from './scan-pool.ts';
 
 const NONE_SLOT = 0xffffffff;
 
@@ -45,6 +46,17 @@ export function configureClusterCache(cache: ClusterCache): void {
   sharedClusters = cache;
 }
 
+/** Where every reader's code scans run: the main thread until main.ts configures a pool. */
+let scanPool: ScanPool | null = null;
+
+/**
+ * The query pool readers scan on (main.ts, from `query.threads`), or null for this thread. Set
+ * once for the node like the cluster cache, rather than passed through every reader's opener.
+ */
+export function configureScanPool(pool: ScanPool | null): void {
+  scanPool = pool;
+}
+
 let nextReader = 0;
 
 export class IvfIndex {
@@ -66,7 +78,7 @@ export class IvfIndex {
   }
 
   search(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
-    return searchIvf(this.dir, (cs) => this.clusters(cs), query, { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept });
+    return searchIvf(this.dir, (cs) => this.clusters(cs), query, { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: scanPool?.scan });
   }
 
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */
@@ -119,15 +131,12 @@ export class IvfIndex {
   private async fetch(c: number): Promise<{ value: IvfCluster; bytes: number }> {
     const { offset, length } = this.dir.blockRange(c);
     const name = Sections.ivfClusters;
-    let bytes = await this.read(name, { offset: this.section.offset + offset, length });
-    if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `cluster ${c}: expected ${length} bytes, got ${bytes.byteLength}`);
-    if (crc32(bytes) !== this.dir.crcs[c]) throw new SegmentCorruptError(name, `cluster ${c}: CRC mismatch`);
-    // Typed-array views need an aligned start; a ranged read may hand back any offset.
-    if (bytes.byteOffset % 8 !== 0) {
-      const own = Buffer.from(new ArrayBuffer(length));
-      bytes.copy(own);
-      bytes = own;
-    }
+    const read = await this.read(name, { offset: this.section.offset + offset, length });
+    if (read.byteLength !== length) throw new SegmentCorruptError(name, `cluster ${c}: expected ${length} bytes, got ${read.byteLength}`);
+    if (crc32(read) !== this.dir.crcs[c]) throw new SegmentCorruptError(name, `cluster ${c}: CRC mismatch`);
+    // A copy of its own, in a SharedArrayBuffer: typed-array views need an aligned start (a
+    // ranged read may hand back any offset), and the query pool's workers scan it where it is.
+    const bytes = sharedCopy(read);
     try {
       return { value: decodeCluster(this.dir, c, bytes), bytes: length };
     } catch (e) {

@@ -12,6 +12,7 @@ import { BlockTextIndex, loadedSection, TEXT_FORMAT_BLOCKS, type BlockTextView }
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { IvfDirectory } from './ivf.ts';
 import { IvfIndex } from './ivf-reader.ts';
+import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache } from './ivf-reader.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
@@ -80,7 +81,7 @@ export class SegmentReader {
       }
     };
     const ids = structure(Sections.ids, () => new IdColumn(idBytes));
-    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes));
+    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(sharedCopy(ivfBytes)));
     const flat = vectorBytes === null ? null : structure(Sections.vectors, () => new VectorColumn(vectorBytes));
     const ivf = dir === null ? null : new IvfIndex(dir, meta.sections[Sections.ivfClusters]
       ?? (() => { throw new SegmentCorruptError(Sections.ivfClusters, 'section missing from the table'); })(),
