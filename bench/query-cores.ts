@@ -4,16 +4,18 @@
 // each, the same data directory is served twice in one run: `query.threads = 1` (the main thread
 // scans, as before) and `query.threads = 0` (the probe scan on the query pool, one thread per
 // core). Reported: QPS and p50 at 1, 2, 4, 8 concurrent HTTP clients (keep-alive, node:http),
-// the 8-vs-1 throughput ratio, and recall@10 against brute force.
+// the 8-vs-1 throughput ratio, recall@10 against brute force, and the server's CPU per query
+// (main thread and whole process, from /proc), which a busy machine does not distort.
 //
 // QUERY_CORES_PROFILE=1 also runs each server under --cpu-prof during an 8-client phase and
 // prints where the server's CPU time went (self time by function, bench/lib/cpu-profile.ts).
 //
 //   npm run bench -- query-cores      (or: npx tsx bench/query-cores.ts)
 
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSilt, type SiltProcess } from '../test/support/silt-process.ts';
 import { summarizeProfiles } from './lib/cpu-profile.ts';
@@ -111,6 +113,19 @@ async function load(dir: string, ds: Dataset): Promise<void> {
   }
 }
 
+/**
+ * CPU ms the server has used: its main thread (the thread whose id is the pid) and the whole
+ * process. On a machine shared with other work, wall-clock QPS mostly measures the neighbours;
+ * CPU per query does not, and bounds the QPS of an idle machine: min(1 / main, cores / total).
+ */
+function cpuMs(pid: number): { main: number; total: number } {
+  const ticks = (path: string) => {
+    const f = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * (1000 / 100); // utime + stime, at USER_HZ = 100
+  };
+  return { main: ticks(`/proc/${pid}/task/${pid}/stat`), total: ticks(`/proc/${pid}/stat`) };
+}
+
 /** `clients` loops sending queries back to back for PHASE_MS; latencies of every request. */
 async function phase(url: string, bodies: string[], clients: number): Promise<{ qps: number; times: number[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
@@ -154,11 +169,14 @@ async function measure(dir: string, ds: Dataset, threads: string, profileDir: st
       rec += recall(body.results.map((h) => h.id), ds.truth[q]!);
     }
     await phase(silt.url, bodies, 2); // warm-up: JIT, caches
-    const out: Array<{ clients: number; qps: number; p50: number; p99: number }> = [];
+    const out: Array<{ clients: number; qps: number; p50: number; p99: number; mainCpuMs: number; cpuMs: number }> = [];
+    const pid = silt.child.pid!;
     for (const clients of CLIENTS) {
+      const before = cpuMs(pid);
       const { qps, times } = await phase(silt.url, bodies, clients);
+      const after = cpuMs(pid);
       const lat = summarize(times);
-      out.push({ clients, qps, p50: lat.p50, p99: lat.p99 });
+      out.push({ clients, qps, p50: lat.p50, p99: lat.p99, mainCpuMs: (after.main - before.main) / times.length, cpuMs: (after.total - before.total) / times.length });
     }
     const stats = (await call(silt.url, 'GET', '/stats')) as { query_threads?: unknown };
     return { recall: rec / ds.queries.length, phases: out, queryThreads: stats.query_threads ?? null };
@@ -182,7 +200,9 @@ async function main(): Promise<void> {
         const m = await measure(dir, ds, threads, profileDir);
         const one = m.phases[0]!.qps;
         for (const p of m.phases) {
-          rows.push([ds.name, `threads ${threads}`, p.clients, fmt(p.qps, 0), fmt(p.qps / one, 2), fmt(p.p50, 3), fmt(p.p99, 3), fmt(m.recall, 4)]);
+          const idle = Math.min(1000 / p.mainCpuMs, (availableParallelism() * 1000) / p.cpuMs);
+          rows.push([ds.name, `threads ${threads}`, p.clients, fmt(p.qps, 0), fmt(p.qps / one, 2), fmt(p.p50, 3), fmt(p.p99, 3),
+            fmt(p.mainCpuMs, 3), fmt(p.cpuMs, 3), fmt(idle, 0), fmt(m.recall, 4)]);
         }
         results.push({ dataset: ds.name, rows: ds.rows, segments: SEGMENTS, threads, recall10: m.recall, phases: m.phases, queryThreads: m.queryThreads });
         if (profileDir) {
@@ -195,8 +215,9 @@ async function main(): Promise<void> {
     }
   }
   printTable(`query-cores: QPS by concurrent HTTP clients, ${PHASE_MS / 1000} s a phase, one server (threads 1 = main thread only, 0 = query pool on every core)`,
-    ['data', 'mode', 'clients', 'QPS', 'vs 1 client', 'p50 ms', 'p99 ms', 'R@10'], rows);
-  writeResult('query-cores', { data: { k: K, phaseMs: PHASE_MS, segments: SEGMENTS }, results });
+    ['data', 'mode', 'clients', 'QPS', 'vs 1 client', 'p50 ms', 'p99 ms', 'main CPU ms/q', 'CPU ms/q', 'idle-machine QPS bound', 'R@10'], rows);
+  console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+  writeResult('query-cores', { data: { k: K, phaseMs: PHASE_MS, segments: SEGMENTS }, loadAverage: loadavg(), results });
 }
 
 await main();

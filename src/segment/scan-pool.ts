@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { VectorMetric } from '../schema/types.ts';
 import { scanClusters, type ScanAccept, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
-import type { ScanTask } from './scan-worker.ts';
+import { blocksOf, LAYOUT_FIELDS, type ScanTask } from './scan-worker.ts';
 
 const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './scan-worker.js' : './scan-worker.mjs', import.meta.url);
 /**
@@ -94,10 +94,15 @@ export class ScanPool {
     const parts = split(blocks, Math.min(this.opts.threads, Math.floor(total / this.minTaskRows)));
     const target: ScanDirectory = { dim: dir.dim, codes: dir.codes, codeBytes: dir.codeBytes, seed: dir.seed, centroids: dir.centroids, min: dir.min, step: dir.step, norms: dir.norms };
     const results = await Promise.all(parts.map(([from, to]) => {
+      const part = blocks.slice(from, to);
+      const layout = new Float64Array(part.length * LAYOUT_FIELDS);
+      part.forEach(({ rows, codes, factors }, b) => {
+        layout.set([rows.byteOffset, rows.length, codes.byteOffset, codes.length, factors.byteOffset, factors.length], b * LAYOUT_FIELDS);
+      });
       const task: ScanTask = {
-        dir: target, metric, qv, depth,
+        dir: target, metric, qv, depth, layout,
         clusters: clusters.slice(from, to),
-        blocks: blocks.slice(from, to).map(({ rows, codes, factors }) => ({ rows, codes, factors })),
+        buffers: part.map((b) => b.rows.buffer as SharedArrayBuffer),
         ...(masks !== undefined ? { masks: masks.slice(from, to) } : {}),
       };
       return this.run(task);
@@ -121,13 +126,14 @@ export class ScanPool {
       return await (this.piscina.run(task, { signal: AbortSignal.timeout(this.timeoutMs) }) as Promise<ScanResult>);
     } catch {
       this.fallbacks++;
-      return scanClusters(task.dir, task.metric, task.qv, task.clusters, task.blocks, task.masks, task.depth);
+      return scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
     }
   }
 
   /** Only views of SharedArrayBuffers go to a worker: anything else would be copied whole. */
   private sharable(dir: ScanDirectory, blocks: readonly ScanBlock[]): boolean {
-    return isShared(dir.norms) && isShared(dir.centroids) && blocks.every((b) => isShared(b.rows) && isShared(b.codes) && isShared(b.factors));
+    return isShared(dir.norms) && isShared(dir.centroids)
+      && blocks.every((b) => isShared(b.rows) && b.codes.buffer === b.rows.buffer && b.factors.buffer === b.rows.buffer);
   }
 }
 

@@ -9,14 +9,36 @@ export interface ScanTask {
   metric: VectorMetric;
   qv: Float32Array;
   clusters: number[];
-  blocks: ScanBlock[];
+  /**
+   * The blocks as their buffers and, per block, the byte offset and length of its rows, codes
+   * and factors views: one shared buffer a block instead of three views is what the task's
+   * structured clone spends its time on (scan-pool.ts, MIN_TASK_ROWS).
+   */
+  buffers: SharedArrayBuffer[];
+  layout: Float64Array;
   /** One keep-mask per block, when a filter or deleted rows apply. */
   masks?: Uint8Array[];
   depth: number;
 }
 
+/** Per block: rows offset, length, codes offset, length, factors offset, length. */
+export const LAYOUT_FIELDS = 6;
+
+/** The blocks of a task, as views again. */
+export function blocksOf(task: Pick<ScanTask, 'buffers' | 'layout'>): ScanBlock[] {
+  const { buffers, layout: l } = task;
+  return buffers.map((buf, b) => {
+    const at = b * LAYOUT_FIELDS;
+    return {
+      rows: new Uint32Array(buf, l[at]!, l[at + 1]!),
+      codes: new Uint8Array(buf, l[at + 2]!, l[at + 3]!),
+      factors: new Float32Array(buf, l[at + 4]!, l[at + 5]!),
+    };
+  });
+}
+
 export default function scan(task: ScanTask): ScanResult {
-  const { rows, estimates, scanned } = scanClusters(task.dir, task.metric, task.qv, task.clusters, task.blocks, task.masks, task.depth);
+  const { rows, estimates, scanned } = scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
   // The heap's arrays are views of buffers sized `depth`: copies of the filled part go back.
   return { rows: rows.slice(), estimates: estimates.slice(), scanned };
 }
