@@ -29,7 +29,8 @@ export async function summarizeProfiles(dir: string, top: number): Promise<Array
     const thread = file.split('.')[4] === '0' ? 'main' : 'worker';
     p.samples.forEach((id, i) => {
       const { functionName, url } = nodes.get(id)!.callFrame;
-      if (functionName === '(idle)') return;
+      // Idle, and a piscina worker blocked in Atomics.wait between tasks: no CPU spent.
+      if (functionName === '(idle)' || functionName === 'atomicsWaitLoop') return;
       const us = p.timeDeltas[i] ?? 0;
       const key = `${functionName || '(anonymous)'} (${url ? basename(url.split('?')[0]!) : 'native'}) [${thread}]`;
       byName.set(key, (byName.get(key) ?? 0) + us);

@@ -21,9 +21,13 @@ import { blocksOf, LAYOUT_FIELDS, type ScanTask } from './scan-worker.ts';
 
 const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './scan-worker.js' : './scan-worker.mjs', import.meta.url);
 /**
- * Rows below which a scan stays on the calling thread, and the fewest rows a task gets. A pool
- * round trip costs ≈ 0.05–0.1 ms here (MIN_TASK_ROWS comment in docs/benchmarks.md); a 256-row
- * cluster's bits scan ≈ 0.01–0.02 ms, so a task below ~2k rows costs more than it saves.
+ * Rows below which a scan stays on the calling thread, and the fewest rows a task gets.
+ * Measured here (2 cores, load average ≈ 16 from other work; main-thread CPU from /proc): a task
+ * costs the main thread ≈ 0.12 ms (piscina's post, the clone of the task, the reply), while a
+ * 256-row cluster's bits scan costs ≈ 0.03 ms. 64 blocks × 256 rows (a GloVe query's probes)
+ * took 1.96 ms of main-thread CPU scanned there, 0.50 ms split in 2 tasks; 16 blocks 0.74 vs
+ * 0.28 ms; 2 blocks of 1 row 0.06 vs 0.24 ms. So a task gets at least 8 clusters' worth.
+ * Three views per block instead of one buffer and offsets cost 4× more (6.5 vs 1.6 ms a scan).
  */
 const MIN_TASK_ROWS = 2048;
 const DEFAULT_TIMEOUT_MS = 10_000;
