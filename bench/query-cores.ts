@@ -7,7 +7,8 @@
 // the 8-vs-1 throughput ratio, recall@10 against brute force, and the server's CPU per query
 // (main thread and whole process, from /proc), which a busy machine does not distort.
 //
-// QUERY_CORES_PROFILE=1 also runs each server under --cpu-prof during an 8-client phase and
+// QUERY_CORES_MODES (default "1,0") lists the query.threads values; QUERY_CORES_SYNTHETIC=0 and
+// QUERY_CORES_GLOVE=0 leave a data set out. QUERY_CORES_PROFILE=1 also runs each server under --cpu-prof during an 8-client phase and
 // prints where the server's CPU time went (self time by function, bench/lib/cpu-profile.ts).
 //
 //   npm run bench -- query-cores      (or: npx tsx bench/query-cores.ts)
@@ -186,7 +187,7 @@ async function measure(dir: string, ds: Dataset, threads: string, profileDir: st
 }
 
 async function main(): Promise<void> {
-  const sets: Array<() => Dataset> = [() => synthetic(ROWS)];
+  const sets: Array<() => Dataset> = process.env.QUERY_CORES_SYNTHETIC === '0' ? [] : [() => synthetic(ROWS)];
   if (gloveAvailable() && process.env.QUERY_CORES_GLOVE !== '0') sets.push(glove);
   const rows: Array<Array<string | number>> = [];
   const results: Record<string, unknown>[] = [];
