@@ -14,6 +14,7 @@
 // A failed or timed-out task (a worker that died or hangs) is scanned again on this thread: the
 // result is the same, and a query never waits on a lost thread longer than the timeout.
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { VectorMetric } from '../schema/types.ts';
 import { scanClusters, type ScanAccept, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
@@ -22,12 +23,13 @@ import { blocksOf, LAYOUT_FIELDS, type ScanTask } from './scan-worker.ts';
 const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './scan-worker.js' : './scan-worker.mjs', import.meta.url);
 /**
  * Rows below which a scan stays on the calling thread, and the fewest rows a task gets.
- * Measured here (2 cores, load average ≈ 16 from other work; main-thread CPU from /proc): a task
- * costs the main thread ≈ 0.12 ms (piscina's post, the clone of the task, the reply), while a
- * 256-row cluster's bits scan costs ≈ 0.03 ms. 64 blocks × 256 rows (a GloVe query's probes)
- * took 1.96 ms of main-thread CPU scanned there, 0.50 ms split in 2 tasks; 16 blocks 0.74 vs
- * 0.28 ms; 2 blocks of 1 row 0.06 vs 0.24 ms. So a task gets at least 8 clusters' worth.
- * Three views per block instead of one buffer and offsets cost 4× more (6.5 vs 1.6 ms a scan).
+ * Measured here (2 cores, load average ≈ 16–24 from other work; main-thread CPU from /proc, 500
+ * scans each): a task costs the main thread ≈ 0.07 ms (piscina's post, the clone of the task,
+ * the reply), a 256-row cluster's bits scan ≈ 0.02–0.03 ms. 64 blocks × 256 rows (a GloVe
+ * query's probes) took 1.40 ms of main-thread CPU scanned there, 0.16 ms split in 2 tasks; 16
+ * blocks 0.44 vs 0.16 ms; 2 one-row blocks 0.04 vs 0.14 ms. So a task gets at least 8 clusters'
+ * worth. Three views per block instead of one buffer and offsets cost 4× more (6.5 vs 1.6 ms a
+ * 64-block scan, wall), and an AbortSignal.timeout() per task another ≈ 0.05 ms.
  */
 const MIN_TASK_ROWS = 2048;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -77,6 +79,9 @@ export class ScanPool {
   private tasks = 0;
   private fallbacks = 0;
   private closed = false;
+  /** Tasks on a worker now, with their start time, for abortOverdue. */
+  private readonly inflight = new Map<AbortController, number>();
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ScanPoolOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`query pool threads must be >= 1, got ${opts.threads}`);
@@ -121,17 +126,33 @@ export class ScanPool {
   /** Stops the threads; scans from now on run on the calling thread. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     await this.piscina.destroy();
   }
 
   private async run(task: ScanTask): Promise<ScanResult> {
     this.tasks++;
+    const abort = new AbortController();
+    const started = performance.now();
+    this.inflight.set(abort, started);
+    this.watchdog ??= setInterval(() => this.abortOverdue(), Math.max(10, this.timeoutMs / 4)).unref();
     try {
-      return await (this.piscina.run(task, { signal: AbortSignal.timeout(this.timeoutMs) }) as Promise<ScanResult>);
+      return await (this.piscina.run(task, { signal: abort.signal }) as Promise<ScanResult>);
     } catch {
       this.fallbacks++;
       return scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
+    } finally {
+      this.inflight.delete(abort);
     }
+  }
+
+  /**
+   * Aborts tasks running longer than the timeout (piscina then ends their thread). One timer for
+   * the pool: AbortSignal.timeout() per task cost the main thread ≈ 0.05 ms a task here.
+   */
+  private abortOverdue(): void {
+    const now = performance.now();
+    for (const [abort, started] of this.inflight) if (now - started > this.timeoutMs) abort.abort();
   }
 
   /** Only views of SharedArrayBuffers go to a worker: anything else would be copied whole. */
