@@ -13,7 +13,7 @@ import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
-import { BuildPool, buildThreads, configureClusterCache, configureTextCache, type IvfCacheEntry, type SegmentReader, type TextPart } from './segment/index.ts';
+import { BuildPool, buildThreads, configureClusterCache, configureScanPool, configureTextCache, queryThreads, ScanPool, type IvfCacheEntry, type SegmentReader, type TextPart } from './segment/index.ts';
 import { NodeMetrics } from './metrics.ts';
 import { memoryByKind } from './indexer/memory.ts';
 
@@ -67,6 +67,10 @@ async function main(): Promise<void> {
   const ownerStore = config.storage.backend === 's3' ? cached : store;
   // Every segment build of the node (flush and merge, all namespaces) runs on this one pool.
   const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads) });
+  // IVF code scans of every query run on this pool (docs/architecture.md, "Queries on every core").
+  const scanThreads = queryThreads(config.query.threads);
+  const scans = scanThreads > 0 ? new ScanPool({ threads: scanThreads }) : null;
+  configureScanPool(scans);
   const catalog = new NamespaceCatalog({
     store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, metrics,
     history: { graceMs: config.compaction.gc_grace_secs * 1000, retentionMs: config.compaction.history_retention_secs * 1000 },
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
       namespace_views_evicted_total: views.evicted,
       builds: builds.stats(),
       unindexed: catalog.admission.nodeStats(),
+      ...(scans ? { query_threads: scans.stats() } : {}),
     }),
   });
 
@@ -168,6 +173,7 @@ async function main(): Promise<void> {
     log.info(flushed, 'tails flushed at shutdown');
     await catalog.close(Errors.shuttingDown());
     await builds.close();
+    await scans?.close();
     await disk.flush();
     store.close();
     log.info('shutdown complete');

@@ -22,7 +22,7 @@ import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
 import { isTurbopufferPath, sendTurbopufferError } from './turbopuffer/http.ts';
 import { registerTurbopufferRoutes } from './turbopuffer/routes.ts';
 import { turbopufferRead } from './turbopuffer/read-routes.ts';
-import type { BuildPoolStats } from './segment/index.ts';
+import type { BuildPoolStats, ScanPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
 import { registerConsole } from './console/routes.ts';
 import { NODE_OPERATIONS, openApiDocument } from './openapi/document.ts';
@@ -54,6 +54,8 @@ export interface NodeStats {
   builds: BuildPoolStats;
   /** Unindexed bytes of the namespaces open here, against indexing.node_unindexed_limit_bytes. */
   unindexed: UnindexedStats;
+  /** The query pool (query.threads): threads alive, scan tasks run, tasks redone on the main thread; absent without a pool. */
+  query_threads?: ScanPoolStats;
 }
 
 export { httpLimits, type HttpLimits } from './http-edge.ts';
@@ -231,6 +233,12 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, totals: R
       values: totals.oldestWriteAt === null ? 0 : Math.max(0, (Date.now() - totals.oldestWriteAt) / 1000) },
     { name: 'silt_unindexed_limit_bytes', help: 'Unindexed bytes at which writes get 429 (indexing.node_unindexed_limit_bytes).', type: 'gauge', values: stats.unindexed.unindexed_limit_bytes },
   ];
+  const q = stats.query_threads ?? { threads: 0, max_threads: 0, tasks: 0, fallbacks: 0 };
+  samples.push(
+    { name: 'silt_query_threads', help: 'Query pool threads alive (query.threads): IVF code scans off the main thread.', type: 'gauge', values: q.threads },
+    { name: 'silt_query_scan_tasks_total', help: 'IVF scan tasks sent to the query pool, by outcome (fallback: redone on the main thread after a worker failed or timed out).', type: 'counter',
+      values: [{ labels: { outcome: 'ok' }, value: q.tasks - q.fallbacks }, { labels: { outcome: 'fallback' }, value: q.fallbacks }] },
+  );
   if (routing) {
     samples.push(
       { name: 'silt_forwarded_total', help: 'Requests forwarded to the owning indexer.', type: 'counter', values: routing.forwarded },

@@ -207,6 +207,10 @@ const KEYS: KeyDefinitions = {
     type: positiveInt, default: 1000,
     doc: 'Largest top_k a query may ask for; larger requests are rejected with 400.',
   },
+  'query.threads': {
+    type: int(0), default: 0,
+    doc: 'Worker threads that scan IVF clusters for queries (one query\'s probes split across them); 0 = one per core, 1 = none (the main thread scans).',
+  },
   'logging.level': {
     type: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), default: 'info',
     doc: 'Least severe log level written.',

@@ -53,7 +53,7 @@ export interface SiltConfig {
     gc_grace_secs: number;
     history_retention_secs: number;
   };
-  query: { default_top_k: number; max_top_k: number };
+  query: { default_top_k: number; max_top_k: number; threads: number };
   logging: { level: LogLevel; format: LogFormat };
   distributed: {
     enabled: boolean;

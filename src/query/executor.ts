@@ -124,10 +124,12 @@ export interface VectorSearchOptions {
 export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[], q: ParsedQuery, k: number, opts: VectorSearchOptions): Promise<Hit[]> {
   const query = q.vector!;
   const qNorm = norm(query);
-  const top = new TopK(k);
-  for (let s = 0; s < sources.length; s++) {
-    const source = sources[s]!;
-    if (source.rowCount === 0 || !mayMatch(source, q.filter)) continue;
+  // Every source is searched at once: an IVF segment's scan waits on the query pool (and its
+  // blocks on storage), so the segments of a namespace overlap instead of adding up. Each keeps
+  // its own top k, merged in source order (TopK ties by key, so the merge is exact).
+  const perSource = await Promise.all(sources.map(async (source, s): Promise<TopK | null> => {
+    if (source.rowCount === 0 || !mayMatch(source, q.filter)) return null;
+    const top = new TopK(k);
     const acc = acceptor(source, q.filter);
     const accept = acc.accept;
     if (source.annSearch) {
@@ -157,7 +159,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
         rows.forEach((row, i) => {
           if (i < k) top.push(s * ROW_SPACE + row, -distances[i]!);
         });
-        continue;
+        return top;
       }
     }
     const candidates: number[] = [];
@@ -178,7 +180,10 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
       top.push(s * ROW_SPACE + row, -d);
     };
     for (const row of candidates) visit(row);
-  }
+    return top;
+  }));
+  const top = new TopK(k);
+  for (const part of perSource) for (const { key, score } of part?.sorted() ?? []) top.push(key, score);
   return top.sorted().map(({ key, score }) => ({
     source: sources[Math.floor(key / ROW_SPACE)]!,
     row: key % ROW_SPACE,

@@ -14,7 +14,8 @@ export {
   type SegmentMeta,
 } from './format.ts';
 export { SegmentReader, type OpenSegmentOptions, type ReadSection } from './reader.ts';
-export { configureClusterCache, type ClusterCache, type IvfCacheEntry } from './ivf-reader.ts';
+export { configureClusterCache, configureScanPool, type ClusterCache, type IvfCacheEntry } from './ivf-reader.ts';
+export { queryThreads, ScanPool, type ScanPoolOptions, type ScanPoolStats } from './scan-pool.ts';
 export { mergeInputs } from './merge.ts';
 export type { HnswParams } from './hnsw.ts';
 export type { Neighbours } from './vector-search.ts';

@@ -12,6 +12,7 @@ import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from 
 import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
 import { nprobeOfEf, searchIvf } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
+import { sharedCopy, type ScanPool } from './scan-pool.ts';
 
 const NONE_SLOT = 0xffffffff;
 
@@ -70,6 +71,17 @@ export function configureClusterCache(cache: ClusterCache): void {
   sharedClusters = cache;
 }
 
+/** Where every reader's code scans run: the main thread until main.ts configures a pool. */
+let scanPool: ScanPool | null = null;
+
+/**
+ * The query pool readers scan on (main.ts, from `query.threads`), or null for this thread. Set
+ * once for the node like the cluster cache, rather than passed through every reader's opener.
+ */
+export function configureScanPool(pool: ScanPool | null): void {
+  scanPool = pool;
+}
+
 let nextReader = 0;
 
 /** The sections an IVF index reads after its directory: blocks, and (apart layout) records. */
@@ -101,7 +113,7 @@ export class IvfIndex {
 
   search(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
     return searchIvf(this.dir, (cs) => this.clusters(cs), (rows) => this.vectorsOf(rows), query,
-      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept });
+      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: scanPool?.scan });
   }
 
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */
@@ -217,10 +229,9 @@ export class IvfIndex {
       if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `clusters ${run[0]}–${run[run.length - 1]}: expected ${length} bytes, got ${bytes.byteLength}`);
       for (const c of run) {
         const { offset, length: n } = dir.blockRange(c);
-        // Its own aligned buffer: typed-array views need an aligned start, and a cached block
-        // must not pin the whole run.
-        const own = Buffer.from(new ArrayBuffer(n));
-        bytes.copy(own, 0, offset - from, offset - from + n);
+        // Its own aligned buffer, in a SharedArrayBuffer: typed-array views need an aligned start,
+        // a cached block must not pin the whole run, and the query pool's workers scan it where it is.
+        const own = sharedCopy(bytes.subarray(offset - from, offset - from + n));
         if (crc32(own) !== dir.crcs[c]) throw new SegmentCorruptError(name, `cluster ${c}: CRC mismatch`);
         try {
           out.set(c, decodeCluster(dir, c, own));

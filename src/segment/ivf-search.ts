@@ -26,6 +26,57 @@ export interface IvfSearchOptions {
   k: number;
   nprobe: number;
   accept?: ((row: number) => boolean) | undefined;
+  /** Where the codes are scanned: scanClusters on this thread unless given (scan-pool.ts). */
+  scan?: ScanClusters | undefined;
+}
+
+/** What a scan reads of the directory: plain data, so a worker thread can be handed it. */
+export type ScanDirectory = Pick<IvfDirectory, 'dim' | 'codes' | 'codeBytes' | 'seed' | 'centroids' | 'min' | 'step' | 'norms'>;
+
+/** What a scan reads of a cluster's block. */
+export type ScanBlock = Pick<IvfCluster, 'rows' | 'codes' | 'factors'>;
+
+/**
+ * Rows a scan may keep: a test of the row number, or one mask per block (1 = keep, by position
+ * in the block), which is how a filter reaches a worker thread.
+ */
+export type ScanAccept = ((row: number) => boolean) | readonly Uint8Array[] | undefined;
+
+/** The `depth` best code estimates among the rows scanned (lower is nearer), and how many rows were scanned. */
+export interface ScanResult {
+  rows: Uint32Array;
+  estimates: Float64Array;
+  scanned: number;
+}
+
+export type ScanClusters = (dir: ScanDirectory, metric: VectorMetric, qv: Float32Array, clusters: readonly number[],
+  blocks: readonly ScanBlock[], accept: ScanAccept, depth: number) => ScanResult | Promise<ScanResult>;
+
+/**
+ * The code scan of the given clusters (their blocks in the same order): a pure function of its
+ * inputs, run on this thread or on a worker of the query pool. `qv` is the query as the codes
+ * see it (normalized for cosine). Estimates tie by row, so the candidates kept do not depend on
+ * how the clusters were split between threads.
+ */
+export function scanClusters(dir: ScanDirectory, metric: VectorMetric, qv: Float32Array, clusters: readonly number[],
+  blocks: readonly ScanBlock[], accept: ScanAccept, depth: number): ScanResult {
+  const score = dir.codes === 'u8' ? u8Scorer(dir, qv) : bitsScorer(dir, qv);
+  const heap = new CandidateHeap(depth);
+  let scanned = 0;
+  clusters.forEach((c, b) => {
+    const block = blocks[b]!;
+    const { rows } = block;
+    const dots = score(c, block, typeof accept === 'object' ? accept[b] : accept);
+    for (let j = 0; j < rows.length; j++) {
+      const dot = dots[j]!;
+      if (Number.isNaN(dot)) continue;
+      scanned++;
+      const row = rows[j]!;
+      // Lower is nearer; for l2, ‖x‖² − 2 q·x orders rows as ‖q − x‖² does.
+      heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
+    }
+  });
+  return { rows: heap.rows(), estimates: heap.estimates(), scanned };
 }
 
 /** The blocks of the given clusters, in that order (one ranged read each, made together). */
@@ -57,26 +108,16 @@ export async function searchIvf(dir: IvfDirectory, load: LoadClusters, loadRows:
   const depth = Math.max(k * RERANK_FACTOR, RERANK_MIN);
   budget = Math.max(budget, depth);
 
-  const score = dir.codes === 'u8' ? u8Scorer(dir, qv) : bitsScorer(dir, qv);
+  const scan = opts.scan ?? scanClusters;
   const heap = new CandidateHeap(depth);
   let scanned = 0;
   for (let i = 0; i < dir.clusters && (i < nprobe || scanned < budget);) {
     const batch = Array.from(order.subarray(i, i + nprobe));
     i += batch.length;
     const blocks = await load(batch);
-    batch.forEach((c, b) => {
-      const block = blocks[b]!;
-      const { rows } = block;
-      const dots = score(c, block, accept);
-      for (let j = 0; j < rows.length; j++) {
-        const dot = dots[j]!;
-        if (Number.isNaN(dot)) continue;
-        scanned++;
-        const row = rows[j]!;
-        // Lower is nearer; for l2, ‖x‖² − 2 q·x orders rows as ‖q − x‖² does.
-        heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
-      }
-    });
+    const found = await scan(dir, metric, qv, batch, blocks, accept, depth);
+    scanned += found.scanned;
+    for (let j = 0; j < found.rows.length; j++) heap.offer(found.rows[j]!, found.estimates[j]!);
   }
   const rows = Array.from(heap.rows());
   return rerank(dir, await loadRows(rows), metric, query, qNorm, k, rows);
@@ -113,7 +154,7 @@ function rankCentroids(dir: IvfDirectory, metric: VectorMetric, qv: Float32Array
   return order.sort((a, b) => dist[a]! - dist[b]! || a - b);
 }
 
-/** The `size` lowest estimates offered, as a bounded max-heap. */
+/** The `size` lowest (estimate, row) pairs offered, as a bounded max-heap: ties keep the lower row. */
 class CandidateHeap {
   private readonly ids: Uint32Array;
   private readonly est: Float64Array;
@@ -130,7 +171,7 @@ class CandidateHeap {
       let i = this.n++;
       while (i > 0) {
         const p = (i - 1) >>> 1;
-        if (est[p]! >= e) break;
+        if (est[p]! > e || (est[p] === e && ids[p]! > row)) break;
         ids[i] = ids[p]!;
         est[i] = est[p]!;
         i = p;
@@ -139,14 +180,14 @@ class CandidateHeap {
       est[i] = e;
       return;
     }
-    if (e >= est[0]!) return;
+    if (e > est[0]! || (e === est[0] && row >= ids[0]!)) return;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= this.n) break;
       const r = l + 1;
-      const m = r < this.n && est[r]! > est[l]! ? r : l;
-      if (est[m]! <= e) break;
+      const m = r < this.n && (est[r]! > est[l]! || (est[r] === est[l] && ids[r]! > ids[l]!)) ? r : l;
+      if (est[m]! < e || (est[m] === e && ids[m]! < row)) break;
       ids[i] = ids[m]!;
       est[i] = est[m]!;
       i = m;
@@ -158,14 +199,23 @@ class CandidateHeap {
   rows(): Uint32Array {
     return this.ids.subarray(0, this.n);
   }
+
+  estimates(): Float64Array {
+    return this.est.subarray(0, this.n);
+  }
 }
 
 
-/** Estimated q·x of each row of a cluster; NaN for rows `accept` refuses. */
-type Scorer = (c: number, block: IvfCluster, accept: ((row: number) => boolean) | undefined) => Float64Array;
+/** Estimated q·x of each row of a cluster; NaN for rows `accept` (a test, or the block's mask) refuses. */
+type Scorer = (c: number, block: ScanBlock, accept: ((row: number) => boolean) | Uint8Array | undefined) => Float64Array;
+
+function refused(accept: ((row: number) => boolean) | Uint8Array | undefined, rows: Uint32Array, j: number): boolean {
+  if (accept === undefined) return false;
+  return typeof accept === 'function' ? !accept(rows[j]!) : accept[j] === 0;
+}
 
 /** u8 codes: Σ q_d (min_d + step_d c_d) = base + Σ w_d c_d. */
-function u8Scorer(dir: IvfDirectory, qv: Float32Array): Scorer {
+function u8Scorer(dir: ScanDirectory, qv: Float32Array): Scorer {
   const dim = dir.dim;
   const w = new Float64Array(dim);
   let base = 0;
@@ -176,7 +226,7 @@ function u8Scorer(dir: IvfDirectory, qv: Float32Array): Scorer {
   return (_c, { rows, codes }, accept) => {
     const out = new Float64Array(rows.length);
     for (let j = 0; j < rows.length; j++) {
-      if (accept !== undefined && !accept(rows[j]!)) {
+      if (refused(accept, rows, j)) {
         out[j] = NaN;
         continue;
       }
@@ -190,7 +240,7 @@ function u8Scorer(dir: IvfDirectory, qv: Float32Array): Scorer {
 }
 
 const rotations = new Map<string, ReturnType<typeof rotation>>();
-function rotationOf(dir: IvfDirectory): ReturnType<typeof rotation> {
+function rotationOf(dir: ScanDirectory): ReturnType<typeof rotation> {
   const key = `${dir.dim}/${dir.seed}`;
   let r = rotations.get(key);
   if (r === undefined) rotations.set(key, (r = rotation(dir.dim, dir.seed)));
@@ -201,7 +251,7 @@ function rotationOf(dir: IvfDirectory): ReturnType<typeof rotation> {
  * bits codes: q·x = q·c + q·r ≈ q·c + factor × Σ_d sign(r_d) q_d, and Σ_d sign(r_d) q_d =
  * 2 Σ_{bit set} q_d − Σ_d q_d, the bit sum read from one 256-entry table per code byte.
  */
-function bitsScorer(dir: IvfDirectory, qv: Float32Array): Scorer {
+function bitsScorer(dir: ScanDirectory, qv: Float32Array): Scorer {
   const { dim, codeBytes, centroids } = dir;
   const p = rotatedDim(dim);
   const rq = new Float64Array(p);
@@ -222,7 +272,7 @@ function bitsScorer(dir: IvfDirectory, qv: Float32Array): Scorer {
     for (let d = 0; d < dim; d++) qc += qv[d]! * centroids[c * dim + d]!;
     const out = new Float64Array(rows.length);
     for (let j = 0; j < rows.length; j++) {
-      if (accept !== undefined && !accept(rows[j]!)) {
+      if (refused(accept, rows, j)) {
         out[j] = NaN;
         continue;
       }

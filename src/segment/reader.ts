@@ -14,6 +14,7 @@ import type { BlockTextView } from './text/block-view.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { IvfDirectory } from './ivf.ts';
 import { IvfIndex } from './ivf-reader.ts';
+import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache } from './ivf-reader.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
@@ -113,7 +114,7 @@ export class SegmentReader {
     const ids = structure(Sections.ids, () => new IdColumn(idBytes));
     // Segments written before `ivf.codes` keep each cluster's vectors in its block (ivf.ts).
     const layout = meta.sections[Sections.ivfCodes] === undefined ? 'blocks' : 'apart';
-    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(ivfBytes, layout));
+    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(sharedCopy(ivfBytes), layout));
     const flat = vectorBytes === null ? null : structure(Sections.vectors, () => new VectorColumn(vectorBytes));
     const entry = (name: string) => meta.sections[name]
       ?? (() => { throw new SegmentCorruptError(name, 'section missing from the table'); })();

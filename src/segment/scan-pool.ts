@@ -1,0 +1,206 @@
+// ScanPool: the IVF code scan of a query (ivf-search.ts scanClusters) on worker threads, so that
+// queries use every core. One query's probed clusters are split across the threads (a lower
+// latency for one client too) and their candidates merged by the caller, which re-ranks them on
+// the main thread as before. Blocks and directories live in SharedArrayBuffers (sharedCopy, at
+// the one copy a read makes anyway), so a task carries views, not bytes.
+//
+// Measured before choosing (bench/query-cores.ts, docs/benchmarks.md "query-cores"): with the
+// scan on the main thread, a GloVe-50k query's server CPU was ≈ 46 % code scan, 8–13 % re-rank,
+// 2–6 % centroid ranking, the rest HTTP, JSON and result building; throughput did not grow with
+// clients (0.9–1.07× at 8 vs 1). Several query processes over the shared disk cache were the
+// other way: each would hold its own memory tier (the node's memory bound × processes) and none
+// the owner's memtable, so every strong query would still be forwarded to the owner process.
+//
+// A failed or timed-out task (a worker that died or hangs) is scanned again on this thread: the
+// result is the same, and a query never waits on a lost thread longer than the timeout.
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Piscina } from 'piscina';
+import type { VectorMetric } from '../schema/types.ts';
+import { scanClusters, type ScanAccept, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
+import { blocksOf, LAYOUT_FIELDS, type ScanTask } from './scan-worker.ts';
+
+const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './scan-worker.js' : './scan-worker.mjs', import.meta.url);
+/**
+ * Rows below which a scan stays on the calling thread, and the fewest rows a task gets.
+ * Measured here (2 cores, load average ≈ 16–24 from other work; main-thread CPU from /proc, 500
+ * scans each): a task costs the main thread ≈ 0.07 ms (piscina's post, the clone of the task,
+ * the reply), a 256-row cluster's bits scan ≈ 0.02–0.03 ms. 64 blocks × 256 rows (a GloVe
+ * query's probes) took 1.40 ms of main-thread CPU scanned there, 0.16 ms split in 2 tasks; 16
+ * blocks 0.44 vs 0.16 ms; 2 one-row blocks 0.04 vs 0.14 ms. So a task gets at least 8 clusters'
+ * worth. Three views per block instead of one buffer and offsets cost 4× more (6.5 vs 1.6 ms a
+ * 64-block scan, wall), and an AbortSignal.timeout() per task another ≈ 0.05 ms.
+ */
+const MIN_TASK_ROWS = 2048;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface ScanPoolOptions {
+  /** Worker threads (≥ 1); see queryThreads() for the configured value. */
+  threads: number;
+  /** A task not done by then is scanned again on the calling thread. */
+  timeoutMs?: number;
+  /** The worker module (tests substitute one that crashes or hangs). */
+  workerFile?: URL;
+  /** Rows below which a scan is not split (tests lower it to exercise the pool on small data). */
+  minTaskRows?: number;
+}
+
+export interface ScanPoolStats {
+  /** Worker threads alive now. */
+  threads: number;
+  max_threads: number;
+  /** Scan tasks run on a worker. */
+  tasks: number;
+  /** Tasks that failed or timed out on a worker and were scanned on the main thread instead. */
+  fallbacks: number;
+}
+
+/** Worker threads for a configured `query.threads`: 0 = one per core; 1 = none (the main thread scans). */
+export function queryThreads(configured: number, cores: number = availableParallelism()): number {
+  const n = configured === 0 ? cores : configured;
+  return n <= 1 ? 0 : n;
+}
+
+/** A copy of `bytes` in a SharedArrayBuffer, so that views of it pass to workers without a copy. */
+export function sharedCopy(bytes: Uint8Array): Buffer {
+  const out = Buffer.from(new SharedArrayBuffer(bytes.byteLength));
+  out.set(bytes);
+  return out;
+}
+
+function isShared(a: ArrayBufferView): boolean {
+  return a.buffer instanceof SharedArrayBuffer;
+}
+
+export class ScanPool {
+  private readonly piscina: Piscina;
+  private readonly timeoutMs: number;
+  private readonly minTaskRows: number;
+  private tasks = 0;
+  private fallbacks = 0;
+  private closed = false;
+  /** Tasks on a worker now, with their start time, for abortOverdue. */
+  private readonly inflight = new Map<AbortController, number>();
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: ScanPoolOptions) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`query pool threads must be >= 1, got ${opts.threads}`);
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.minTaskRows = opts.minTaskRows ?? MIN_TASK_ROWS;
+    // Threads start with the pool and stay: a query should not wait for a thread to load.
+    this.piscina = new Piscina({ filename: (opts.workerFile ?? WORKER_FILE).href, minThreads: opts.threads, maxThreads: opts.threads, idleTimeout: Infinity });
+  }
+
+  /** scanClusters, split across the workers when the blocks are shared and large enough. */
+  readonly scan = async (dir: ScanDirectory, metric: VectorMetric, qv: Float32Array, clusters: readonly number[],
+    blocks: readonly ScanBlock[], accept: ScanAccept, depth: number): Promise<ScanResult> => {
+    let total = 0;
+    for (const b of blocks) total += b.rows.length;
+    if (this.closed || total < 2 * this.minTaskRows || !this.sharable(dir, blocks)) {
+      return scanClusters(dir, metric, qv, clusters, blocks, accept, depth);
+    }
+    const masks = typeof accept === 'function' ? blocks.map(({ rows }) => maskOf(rows, accept)) : accept;
+    const parts = split(blocks, Math.min(this.opts.threads, Math.floor(total / this.minTaskRows)));
+    const target: ScanDirectory = { dim: dir.dim, codes: dir.codes, codeBytes: dir.codeBytes, seed: dir.seed, centroids: dir.centroids, min: dir.min, step: dir.step, norms: dir.norms };
+    const results = await Promise.all(parts.map(([from, to]) => {
+      const part = blocks.slice(from, to);
+      const layout = new Float64Array(part.length * LAYOUT_FIELDS);
+      part.forEach(({ rows, codes, factors }, b) => {
+        layout.set([rows.byteOffset, rows.length, codes.byteOffset, codes.length, factors.byteOffset, factors.length], b * LAYOUT_FIELDS);
+      });
+      const task: ScanTask = {
+        dir: target, metric, qv, depth, layout,
+        clusters: clusters.slice(from, to),
+        buffers: part.map((b) => b.rows.buffer as SharedArrayBuffer),
+        ...(masks !== undefined ? { masks: masks.slice(from, to) } : {}),
+      };
+      return this.run(task);
+    }));
+    return merge(results);
+  };
+
+  stats(): ScanPoolStats {
+    return { threads: this.piscina.threads.length, max_threads: this.opts.threads, tasks: this.tasks, fallbacks: this.fallbacks };
+  }
+
+  /** Stops the threads; scans from now on run on the calling thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    await this.piscina.destroy();
+  }
+
+  private async run(task: ScanTask): Promise<ScanResult> {
+    this.tasks++;
+    const abort = new AbortController();
+    const started = performance.now();
+    this.inflight.set(abort, started);
+    this.watchdog ??= setInterval(() => this.abortOverdue(), Math.max(10, this.timeoutMs / 4)).unref();
+    try {
+      return await (this.piscina.run(task, { signal: abort.signal }) as Promise<ScanResult>);
+    } catch {
+      this.fallbacks++;
+      return scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
+    } finally {
+      this.inflight.delete(abort);
+    }
+  }
+
+  /**
+   * Aborts tasks running longer than the timeout (piscina then ends their thread). One timer for
+   * the pool: AbortSignal.timeout() per task cost the main thread ≈ 0.05 ms a task here.
+   */
+  private abortOverdue(): void {
+    const now = performance.now();
+    for (const [abort, started] of this.inflight) if (now - started > this.timeoutMs) abort.abort();
+  }
+
+  /** Only views of SharedArrayBuffers go to a worker: anything else would be copied whole. */
+  private sharable(dir: ScanDirectory, blocks: readonly ScanBlock[]): boolean {
+    return isShared(dir.norms) && isShared(dir.centroids)
+      && blocks.every((b) => isShared(b.rows) && b.codes.buffer === b.rows.buffer && b.factors.buffer === b.rows.buffer);
+  }
+}
+
+function maskOf(rows: Uint32Array, accept: (row: number) => boolean): Uint8Array {
+  const mask = new Uint8Array(rows.length);
+  for (let j = 0; j < rows.length; j++) mask[j] = accept(rows[j]!) ? 1 : 0;
+  return mask;
+}
+
+/** [from, to) ranges of blocks, `n` of them, contiguous and about equal in rows. */
+function split(blocks: readonly ScanBlock[], n: number): Array<[number, number]> {
+  let total = 0;
+  for (const b of blocks) total += b.rows.length;
+  const out: Array<[number, number]> = [];
+  let from = 0;
+  let sum = 0;
+  for (let i = 0; i < blocks.length; i++) {
+    sum += blocks[i]!.rows.length;
+    if (out.length < n - 1 && sum >= ((out.length + 1) * total) / n) {
+      out.push([from, i + 1]);
+      from = i + 1;
+    }
+  }
+  if (from < blocks.length) out.push([from, blocks.length]);
+  return out;
+}
+
+/** The parts' candidates together; the caller's heap keeps the best `depth` of them. */
+function merge(parts: readonly ScanResult[]): ScanResult {
+  let n = 0;
+  let scanned = 0;
+  for (const p of parts) {
+    n += p.rows.length;
+    scanned += p.scanned;
+  }
+  const rows = new Uint32Array(n);
+  const estimates = new Float64Array(n);
+  let at = 0;
+  for (const p of parts) {
+    rows.set(p.rows, at);
+    estimates.set(p.estimates, at);
+    at += p.rows.length;
+  }
+  return { rows, estimates, scanned };
+}

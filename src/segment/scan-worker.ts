@@ -1,0 +1,44 @@
+// Runs inside a thread of the query pool (scan-pool.ts): one IVF code scan per task, over blocks
+// and a directory held in SharedArrayBuffers, so nothing but the query and the candidates is
+// copied between threads.
+import type { VectorMetric } from '../schema/types.ts';
+import { scanClusters, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
+
+export interface ScanTask {
+  dir: ScanDirectory;
+  metric: VectorMetric;
+  qv: Float32Array;
+  clusters: number[];
+  /**
+   * The blocks as their buffers and, per block, the byte offset and length of its rows, codes
+   * and factors views: one shared buffer a block instead of three views is what the task's
+   * structured clone spends its time on (scan-pool.ts, MIN_TASK_ROWS).
+   */
+  buffers: SharedArrayBuffer[];
+  layout: Float64Array;
+  /** One keep-mask per block, when a filter or deleted rows apply. */
+  masks?: Uint8Array[];
+  depth: number;
+}
+
+/** Per block: rows offset, length, codes offset, length, factors offset, length. */
+export const LAYOUT_FIELDS = 6;
+
+/** The blocks of a task, as views again. */
+export function blocksOf(task: Pick<ScanTask, 'buffers' | 'layout'>): ScanBlock[] {
+  const { buffers, layout: l } = task;
+  return buffers.map((buf, b) => {
+    const at = b * LAYOUT_FIELDS;
+    return {
+      rows: new Uint32Array(buf, l[at]!, l[at + 1]!),
+      codes: new Uint8Array(buf, l[at + 2]!, l[at + 3]!),
+      factors: new Float32Array(buf, l[at + 4]!, l[at + 5]!),
+    };
+  });
+}
+
+export default function scan(task: ScanTask): ScanResult {
+  const { rows, estimates, scanned } = scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
+  // The heap's arrays are views of buffers sized `depth`: copies of the filled part go back.
+  return { rows: rows.slice(), estimates: estimates.slice(), scanned };
+}

@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import type { NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
+import { buildSegment, configureScanPool, readSegmentMeta, ScanPool, SegmentReader, type Neighbours } from '../../src/segment/index.ts';
+import { rng } from './helpers.ts';
+
+const DIM = 16;
+const ROWS = 6000;
+
+/** An IVF segment read by range (as from object storage), some rows exact copies of row 0 (ties). */
+async function segment(metric: VectorMetric): Promise<{ reader: SegmentReader; vectors: Float32Array }> {
+  const rand = rng(7);
+  const schema: NamespaceSchema = { vector_dim: DIM, vector_metric: metric, attributes: {} };
+  const vectors = new Float32Array(ROWS * DIM).map(() => rand() * 2 - 1);
+  // More copies than the re-rank depth (400): which of them stay candidates is decided by the tie rule.
+  for (let r = 1; r < ROWS; r += 7) vectors.copyWithin(r * DIM, 0, DIM);
+  const { bytes } = await buildSegment({
+    schema,
+    ids: Array.from({ length: ROWS }, (_, r) => BigInt(r)),
+    vectors,
+    hasVector: new Uint8Array(ROWS).fill(1),
+    attributes: Array.from({ length: ROWS }, () => ({})),
+    hnsw: { m: 16, efConstruction: 100 },
+    ivfFrom: 0,
+    ivfClusterRows: 100,
+  });
+  const reader = await SegmentReader.open({
+    meta: readSegmentMeta(bytes), schema, tmpDir: tmpdir(),
+    readSection: async (_name, r) => bytes.subarray(r.offset, r.offset + r.length),
+  });
+  return { reader, vectors };
+}
+
+/** Every search of the test: plain, filtered (a third of the rows), and with "deleted" rows. */
+async function searches(reader: SegmentReader, vectors: Float32Array, queries = 12): Promise<Neighbours[]> {
+  const out: Neighbours[] = [];
+  const accepts = [undefined, (row: number) => row % 3 === 0, (row: number) => row % 10 !== 4];
+  for (let q = 0; q < queries; q++) {
+    const query = q === 0 ? vectors.slice(0, DIM) : vectors.slice(q * 131 * DIM, (q * 131 + 1) * DIM).map((x, d) => x + 0.01 * d);
+    for (const accept of accepts) out.push(await reader.search(query, 10, 128, accept, 12));
+  }
+  return out;
+}
+
+async function onMainThread(reader: SegmentReader, vectors: Float32Array, queries?: number): Promise<Neighbours[]> {
+  configureScanPool(null);
+  return searches(reader, vectors, queries);
+}
+
+async function withPool(pool: ScanPool, reader: SegmentReader, vectors: Float32Array, queries?: number): Promise<Neighbours[]> {
+  configureScanPool(pool);
+  try {
+    return await searches(reader, vectors, queries);
+  } finally {
+    configureScanPool(null);
+  }
+}
+
+for (const metric of ['l2', 'cosine'] as const) {
+  test(`${metric}: results are identical (rows and distances) with the scan on workers and on the main thread, filtered or not`, async () => {
+    const { reader, vectors } = await segment(metric);
+    const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
+    try {
+      const expected = await onMainThread(reader, vectors);
+      const got = await withPool(pool, reader, vectors);
+      assert.deepEqual(got, expected);
+      assert.ok(pool.stats().tasks >= 2 * expected.length, 'every search was split across the workers');
+      assert.equal(pool.stats().fallbacks, 0);
+      assert.deepEqual(expected[0]!.rows.slice(0, 3), [0, 1, 8], 'copies of row 0 tie at distance 0, by row');
+    } finally {
+      await pool.close();
+      reader.close();
+    }
+  });
+}
+
+test('a worker that dies or hangs: the scan is redone on the main thread, same results, no hang', async () => {
+  const { reader, vectors } = await segment('l2');
+  const expected = await onMainThread(reader, vectors, 1);
+  for (const file of ['crash-scan-worker.mjs', 'hang-scan-worker.mjs']) {
+    const pool = new ScanPool({ threads: 2, minTaskRows: 64, timeoutMs: 300, workerFile: new URL(`./fixtures/${file}`, import.meta.url) });
+    try {
+      assert.deepEqual(await withPool(pool, reader, vectors, 1), expected, file);
+      assert.ok(pool.stats().fallbacks > 0, `${file}: the failed tasks are counted`);
+    } finally {
+      await pool.close();
+    }
+  }
+  reader.close();
+});
+
+test('closing the pool stops its threads; scans go on, on the main thread', async () => {
+  const { reader, vectors } = await segment('l2');
+  const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
+  const expected = await onMainThread(reader, vectors);
+  assert.deepEqual(await withPool(pool, reader, vectors), expected);
+  await pool.close();
+  assert.equal(pool.stats().threads, 0, 'no thread left running');
+  const tasks = pool.stats().tasks;
+  assert.deepEqual(await withPool(pool, reader, vectors), expected);
+  assert.equal(pool.stats().tasks, tasks, 'a closed pool runs no task');
+  reader.close();
+});
