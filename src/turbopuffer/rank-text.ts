@@ -93,7 +93,9 @@ export async function scoreText(expr: TextExpr, schema: NamespaceSchema, sources
 async function scoreClause(expr: Extract<TextExpr, { kind: 'bm25' }>, schema: NamespaceSchema, sources: readonly RowSource[], accept: (s: number) => ((row: number) => boolean) | undefined): Promise<Scores> {
   const opts = schema.attributes[expr.field]!.full_text!;
   const all = sources.map((s) => s.textIndex(expr.field));
-  const expansions = expr.prefix === null ? [] : [...new Set(all.flatMap((v) => v?.termsWithPrefix?.(expr.prefix!, PREFIX_EXPANSIONS) ?? []))];
+  const prefix = expr.prefix;
+  // A prefix's expansions before its terms are fetched: segments read their dictionaries by range.
+  const expansions = prefix === null ? [] : [...new Set((await Promise.all(all.map((v) => v?.termsWithPrefix?.(prefix, PREFIX_EXPANSIONS) ?? []))).flat())];
   // Segments read postings by range: every term this clause scores is fetched first.
   const views = await viewsWithTerms(all, [...expr.terms, ...expansions]);
   const present = views.filter((v): v is TextIndexView => v !== undefined);

@@ -3,7 +3,7 @@
 // the best, Product weights one, and last_as_prefix lets the last token stand for any it begins.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { turbopufferServer, type TurbopufferServer } from '../support/turbopuffer.ts';
+import { TPUF_KEY, turbopufferServer, type TurbopufferServer } from '../support/turbopuffer.ts';
 import { seed, type SiltDoc } from '../support/turbopuffer-data.ts';
 
 let server: TurbopufferServer;
@@ -100,4 +100,27 @@ test('last_as_prefix: the last token matches the terms it begins', async () => {
 
 test('BM25 on an attribute without full-text search is refused, naming it', async () => {
   await assert.rejects(server.client.namespace('bm25').query({ rank_by: ['kind', 'BM25', 'odd'] }), (e: { status?: number; message?: string }) => e.status === 400 && /'kind' is not a full-text attribute/.test(e.message ?? ''));
+});
+
+// Terms that only a flushed segment holds: 150 of them share the prefix "tern" (more than the 64
+// a prefix stands for, across three dictionary blocks of 64), 10 share "ban" as terms 60 to 69
+// (across the first block boundary, after 60 "a…" terms).
+const filler = Array.from({ length: 60 }, (_, i) => `a${String(i).padStart(3, '0')}`);
+const bans = Array.from({ length: 10 }, (_, i) => `ban${i}`);
+const terns = Array.from({ length: 150 }, (_, i) => `tern${String(i).padStart(3, '0')}`);
+const segmentDocs: SiltDoc[] = [...filler, ...bans, ...terns].map((term, i) => ({ id: i, vector: [1, i], attributes: { title: `${term} ${i % 3 ? 'gull' : 'gull gull'}` } }));
+
+test('last_as_prefix finds terms only a flushed segment holds, scoring as in the tail', async () => {
+  const schema = { vector_dim: 2, attributes: { title: { type: 'string', full_text: plain } } };
+  await seed(server, 'bm25-prefix', schema, segmentDocs, 0);
+  const ns = server.client.namespace('bm25-prefix');
+  const ask = async (text: string) => (await ns.query({ rank_by: ['title', 'BM25', text, { last_as_prefix: true }], top_k: 250 })).rows!
+    .map((r) => [r.id as number, r.$dist!.toFixed(6)] as const).sort((x, y) => x[0] - y[0]);
+  const tail = { ban: await ask('gull ban'), tern: await ask('tern') };
+  assert.equal(tail.ban.length, segmentDocs.length);
+  // Past 64 matching terms, the first 64 in term order (written in that order, so the tail agrees).
+  assert.deepEqual(new Set(tail.tern.map(([id]) => id)), new Set(terns.slice(0, 64).map((_, i) => filler.length + bans.length + i)));
+  assert.equal((await server.silt.call('POST', '/v1/namespaces/bm25-prefix/flush', undefined, { authorization: `Bearer ${TPUF_KEY}` })).status, 200);
+  assert.deepEqual(await ask('gull ban'), tail.ban);
+  assert.deepEqual(await ask('tern'), tail.tern);
 });

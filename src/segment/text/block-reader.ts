@@ -7,7 +7,7 @@
 import { crc32 } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import { SegmentCorruptError } from '../format.ts';
-import { HEADER_WORDS, MAGIC } from './block-index.ts';
+import { DICT_BLOCK_TERMS, HEADER_WORDS, MAGIC } from './block-index.ts';
 import { BlockTextView } from './block-view.ts';
 import type { TextStats } from './disk-index.ts';
 
@@ -193,21 +193,37 @@ export class BlockTextIndex {
     const key = Buffer.from(term, 'utf8');
     const b = this.blockOf(key);
     if (b < 0) return null;
-    const d = await this.part<DictBlock>(`d${b}`, async () => {
-      const start = this.dictStarts[b]!;
-      const raw = await this.bytes.read(this.parts.dictOffset + start, this.dictStarts[b + 1]! - start);
-      return decodeDictBlock(this.checked(raw, this.dictCrcs[b]!, 'dictionary'), !this.bytes.verified);
-    });
-    let lo = 0;
-    let hi = d.count - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compare(d.blob, d.keyStarts[mid]!, d.keyStarts[mid + 1]!, key);
-      if (c < 0) lo = mid + 1;
-      else if (c > 0) hi = mid - 1;
-      else return { docFreq: d.docFreqs[mid]!, wordStart: d.wordStarts[mid]!, wordEnd: d.wordStarts[mid + 1]!, crc: d.crcs[mid]! };
+    const d = await this.dictBlock(b);
+    const i = firstAtLeast(d, key);
+    return i < d.count && compare(d.blob, d.keyStarts[i]!, d.keyStarts[i + 1]!, key) === 0
+      ? { docFreq: d.docFreqs[i]!, wordStart: d.wordStarts[i]!, wordEnd: d.wordStarts[i + 1]!, crc: d.crcs[i]! }
+      : null;
+  }
+
+  /**
+   * Up to `max` terms starting with `prefix`, in dictionary order (UTF-8 bytes), as format 1's
+   * termsWithPrefix: the term index names the blocks that can hold them, read in one round of
+   * parallel reads. Every term in the dictionary has a posting; whether a live one is the view's.
+   */
+  async termsWithPrefix(prefix: string, max: number): Promise<string[]> {
+    const blocks = this.dictStarts.length - 1;
+    if (blocks === 0 || max <= 0) return [];
+    const key = Buffer.from(prefix, 'utf8');
+    const first = Math.max(0, this.blockOf(key));
+    // Block b + 1 can hold a match only when its first term has the prefix (terms are sorted);
+    // every block before it is full, so ⌈max / DICT_BLOCK_TERMS⌉ blocks past the first suffice.
+    let last = first;
+    while (last + 1 < blocks && last - first < Math.ceil(max / DICT_BLOCK_TERMS) && this.firstKeyHas(last + 1, key)) last++;
+    const dicts = await Promise.all(Array.from({ length: last - first + 1 }, (_, i) => this.dictBlock(first + i)));
+    const out: string[] = [];
+    for (const [n, d] of dicts.entries()) {
+      for (let i = n === 0 ? firstAtLeast(d, key) : 0; i < d.count; i++) {
+        const start = d.keyStarts[i]!;
+        if (out.length >= max || d.keyStarts[i + 1]! - start < key.length || compare(d.blob, start, start + key.length, key) !== 0) return out;
+        out.push(Buffer.from(d.blob.buffer, d.blob.byteOffset + start, d.keyStarts[i + 1]! - start).toString('utf8'));
+      }
     }
-    return null;
+    return out;
   }
 
   /** The entry's postings words (block-postings.ts), CRC-checked when read. */
@@ -228,6 +244,20 @@ export class BlockTextIndex {
   close(): void {
     for (const key of this.keys) this.cache.delete(key);
     this.keys.clear();
+  }
+
+  private dictBlock(b: number): Promise<DictBlock> {
+    return this.part<DictBlock>(`d${b}`, async () => {
+      const start = this.dictStarts[b]!;
+      const raw = await this.bytes.read(this.parts.dictOffset + start, this.dictStarts[b + 1]! - start);
+      return decodeDictBlock(this.checked(raw, this.dictCrcs[b]!, 'dictionary'), !this.bytes.verified);
+    });
+  }
+
+  /** Whether dictionary block b's first term starts with key. */
+  private firstKeyHas(b: number, key: Uint8Array): boolean {
+    const start = this.firstKeyStarts[b]!;
+    return this.firstKeyStarts[b + 1]! - start >= key.length && compare(this.firstKeys, start, start + key.length, key) === 0;
   }
 
   private async part<T extends TextPart>(key: string, load: () => Promise<{ value: T; bytes: number }>): Promise<T> {
@@ -257,6 +287,18 @@ export class BlockTextIndex {
     }
     return block;
   }
+}
+
+/** The first term of the block ≥ key (count when none is): a binary search. */
+function firstAtLeast(d: DictBlock, key: Uint8Array): number {
+  let lo = 0;
+  let hi = d.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compare(d.blob, d.keyStarts[mid]!, d.keyStarts[mid + 1]!, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function decodeDictBlock(bytes: Uint8Array, copy: boolean): { value: DictBlock; bytes: number } {

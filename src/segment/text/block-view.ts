@@ -41,6 +41,18 @@ export class BlockTextView extends LiveRowsView implements TextIndexView {
     return new BlockTextView(this.index, this.live, this.liveStats(), fetched, this.everyRowLive(), this.liveFreqs);
   }
 
+  /**
+   * Up to `max` terms starting with `prefix` that a live row has, as format 1's view answers:
+   * the first `max` in dictionary order, less those only dead rows have (their postings are
+   * fetched to tell, which the query scoring them reads next anyway, from the memory tier).
+   */
+  async termsWithPrefix(prefix: string, max: number): Promise<string[]> {
+    const terms = await this.index.termsWithPrefix(prefix, max);
+    if (this.everyRowLive()) return terms;
+    const fetched = await this.withTerms(terms);
+    return terms.filter((t) => fetched.docFreq(t) > 0);
+  }
+
   /** With every row live, the segment table's statistics: no lengths to read. */
   override liveStats(): TextStats {
     if (this.statsWithoutLengths() && !this.hasStats()) return { ...this.index.fullStats! };

@@ -25,8 +25,11 @@ export interface TextIndexView {
   /** docCount counts rows with at least one indexed token; sumTotalTermFreq sums their lengths. */
   stats(): { docCount: number; sumTotalTermFreq: number };
   docFreq(term: string): number;
-  /** Up to `max` indexed terms starting with `prefix` (for a query's last token typed as a prefix). */
-  termsWithPrefix?(prefix: string, max: number): string[];
+  /**
+   * Up to `max` indexed terms starting with `prefix` (for a query's last token typed as a prefix);
+   * views that read by range (text format 2) read the dictionary blocks that can hold them first.
+   */
+  termsWithPrefix?(prefix: string, max: number): string[] | Promise<string[]>;
   /**
    * Views that read postings by range (text format 2) answer postings and docFreq only for the
    * terms fetched first: the view returned here, for `terms`.
