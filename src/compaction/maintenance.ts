@@ -122,8 +122,9 @@ export class Maintenance {
       if (compaction.enabled && (ns.segments !== s.planned || now - s.lastCompaction >= compaction.interval_secs * 1000)) {
         const seen = ns.segments;
         if (mergePlan(ns, compaction).length > 0) {
+          const started = this.now();
           const merged = await compactOnce(ns, compaction);
-          if (merged > 0) this.log.info({ namespace: ns.name, merges: merged, segments: ns.segments.length }, 'segments merged');
+          if (merged > 0) this.log.info({ namespace: ns.name, merges: merged, ms: this.now() - started, segments: ns.segments.length }, 'segments merged');
         }
         // Only once it succeeded: a failed merge is planned again on the next tick.
         s.planned = seen;
