@@ -25,13 +25,15 @@ export function mergePlan(ns: Namespace, opts: CompactionOptions): string[][] {
 
 /**
  * Runs one round of the merge policy; returns the number of merges committed. The groups run one
- * after another under ns.exclusive, so a namespace has at most one merge on the build pool.
+ * after another under ns.exclusive, so a namespace has at most one merge on the build pool;
+ * between two groups the round stops when `yieldTo` says something else (a flush) is due.
  */
-export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<number> {
+export function compactOnce(ns: Namespace, opts: CompactionOptions, yieldTo: () => boolean = () => false): Promise<number> {
   return ns.exclusive(async () => {
     const groups = mergePlan(ns, opts);
     let merged = 0;
     for (const group of groups) {
+      if (merged > 0 && yieldTo()) break;
       const inputs = group.map((id) => ns.segments.find((s) => s.segmentId === id)!);
       // The rows merged are those live now; origin[i] says where output row i came from.
       const live = inputs.map((s) => s.liveBitmap().slice());
