@@ -13,7 +13,7 @@ import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
-import { BuildPool, buildThreads, configureClusterCache, type SegmentReader } from './segment/index.ts';
+import { BuildPool, backlogThreads, buildThreads, configureClusterCache, type SegmentReader } from './segment/index.ts';
 import type { IvfCluster } from './segment/ivf.ts';
 import { NodeMetrics } from './metrics.ts';
 import { memoryByKind } from './indexer/memory.ts';
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const cached = new CachedObjectStore(store, disk);
   const ownerStore = config.storage.backend === 's3' ? cached : store;
   // Every segment build of the node (flush and merge, all namespaces) runs on this one pool.
-  const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads) });
+  const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads), backlogThreads: backlogThreads(config.indexing.build_threads) });
   const catalog = new NamespaceCatalog({
     store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, metrics,
     history: { graceMs: config.compaction.gc_grace_secs * 1000, retentionMs: config.compaction.history_retention_secs * 1000 },

@@ -37,7 +37,7 @@ interface Piece {
  * Builds and uploads the live rows of the tail written after `afterSeq` up to `through` (the
  * last piece: up to whatever was applied when its build thread came free).
  */
-async function buildPiece(ns: Namespace, afterSeq: number, through: number | undefined): Promise<Piece> {
+async function buildPiece(ns: Namespace, afterSeq: number, through: number | undefined, backlog: boolean): Promise<Piece> {
   let watermark = through ?? ns.lastAppliedSeq;
   // The snapshot (and its watermark) is taken when a build thread is free, not before: a flush
   // waiting for the pool holds no copy of the tail, and folds what arrived while it waited.
@@ -54,28 +54,29 @@ async function buildPiece(ns: Namespace, afterSeq: number, through: number | und
       hnsw: { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction },
       ivfFrom: ns.deps.indexing.ivf_min_rows,
     };
-  }, { transfer: true });
+  }, { transfer: true, backlog });
   return { built: segment ? await uploadSegment(ns, newSegmentId(), segment.bytes, segment.meta) : null, watermark };
 }
 
 /**
  * Returns false when there was nothing to fold. A tail of more than `indexing.flush_docs` rows
- * (indexing fell behind ingest) is cut into pieces of about that many, in WAL order: up to one
- * piece per build thread is built at a time, side by side, and the pieces are committed one
- * after another, each with the watermark where it ends. So a crash between two commits leaves a
- * manifest whose segments hold exactly the WAL up to its watermark (the rest is replayed), the
- * tail that queries scan exactly shrinks piece by piece, and no build holds the whole tail.
+ * (indexing fell behind ingest) is cut into pieces of about that many, in WAL order. Up to one
+ * piece per backlog thread (every core, build-pool.ts) is built at a time, side by side; the
+ * pieces are committed one after another, each with the watermark where it ends. So a crash
+ * between two commits leaves a manifest whose segments hold exactly the WAL up to its watermark
+ * (the rest is replayed), the tail that queries scan exactly shrinks piece by piece, and no build
+ * holds the whole tail.
  */
 export function flushTail(ns: Namespace): Promise<boolean> {
   return ns.exclusive(async () => {
     if (ns.lastAppliedSeq <= ns.loaded.manifest.wal_watermark) return false;
     const started = performance.now();
     const cuts = ns.memtable.cuts(ns.deps.indexing.flush_docs);
-    const ahead = Math.max(1, ns.deps.builds.stats().max_threads);
+    const ahead = ns.deps.builds.backlogThreads;
     const pieces: Array<Promise<Piece>> = [];
     const launch = (upTo: number) => {
       for (let i = pieces.length; i <= Math.min(upTo, cuts.length); i++) {
-        const piece = buildPiece(ns, i === 0 ? -Infinity : cuts[i - 1]!, cuts[i]);
+        const piece = buildPiece(ns, i === 0 ? -Infinity : cuts[i - 1]!, cuts[i], i > 0);
         piece.catch(() => undefined); // awaited in order below; one failing early must not go unhandled
         pieces.push(piece);
       }
