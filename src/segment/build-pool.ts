@@ -122,13 +122,14 @@ export class BuildPool {
 
   /**
    * Waits for a free thread, then builds what prepare() returns (nothing when it returns null).
-   * prepare runs only once the thread is free, so its snapshot is taken as late as possible.
+   * prepare runs only once the thread is free, so its snapshot is taken as late as possible (a
+   * merge's may read its inputs then, asynchronously).
    */
-  async build(prepare: () => SegmentInput | null, opts: BuildOptions = {}): Promise<BuiltSegment | null> {
+  async build(prepare: () => SegmentInput | null | Promise<SegmentInput | null>, opts: BuildOptions = {}): Promise<BuiltSegment | null> {
     if (this.closed) throw new Error('build pool is closed');
     await this.admit(opts.backlog === true);
     try {
-      const input = prepare();
+      const input = await prepare();
       if (input === null) return null;
       const built = await this.run(input, opts);
       this.completed++;

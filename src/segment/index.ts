@@ -15,7 +15,7 @@ export {
 } from './format.ts';
 export { SegmentReader, type OpenSegmentOptions, type ReadSection } from './reader.ts';
 export { configureClusterCache, type ClusterCache } from './ivf-reader.ts';
-export { mergeInputs } from './merge.ts';
+export { mergeInputs, readMergeInputs } from './merge.ts';
 export type { HnswParams } from './hnsw.ts';
 export type { Neighbours } from './vector-search.ts';
 export type { ColumnReader } from './columns.ts';
