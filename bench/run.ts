@@ -25,6 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'fulltext-zipf', what: '1M synthetic Zipf docs in one segment: 2-term OR top-10 p50, text format 1 (exhaustive) vs 2 (block-max)', data: 'none' },
   { name: 'ingest', what: 'HTTP ingest docs/s, event-loop delay, flush vs raw hnswlib build, peak RSS', data: 'glove' },
   { name: 'ivf-cold', what: 'GloVe-100 50k in one IVF segment, this revision vs --before: cold first query on S3 and local (round trips, bytes, ms)', data: 'glove' },
+  { name: 'index-lag', what: '1M synthetic 128-d docs ingested at 26k/s by 4 writers: time from the last ack to fully indexed, build time by task, query p50 during ingest, peak RSS', data: 'none' },
   { name: 'cold-start', what: 'first query on a cold namespace: time and object-store requests, local and S3', data: 'glove' },
   { name: 'small-segments', what: 'one segment of 128 to 16k rows: HNSW search vs exact scan latency, RSS per loaded HNSW index', data: 'none' },
   { name: 'many-namespaces', what: '2,000 namespaces × 200 docs flushing at once: threads, RSS, time to flush all, build pool vs a worker per build', data: 'none' },

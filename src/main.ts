@@ -13,7 +13,7 @@ import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
-import { BuildPool, buildThreads, configureClusterCache, configureScanPool, configureTextCache, queryThreads, ScanPool, type IvfCacheEntry, type SegmentReader, type TextPart } from './segment/index.ts';
+import { BuildPool, backlogThreads, buildThreads, configureClusterCache, configureScanPool, configureTextCache, queryThreads, ScanPool, type IvfCacheEntry, type SegmentReader, type TextPart } from './segment/index.ts';
 import { NodeMetrics } from './metrics.ts';
 import { memoryByKind } from './indexer/memory.ts';
 
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const cached = new CachedObjectStore(store, disk);
   const ownerStore = config.storage.backend === 's3' ? cached : store;
   // Every segment build of the node (flush and merge, all namespaces) runs on this one pool.
-  const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads) });
+  const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads), backlogThreads: backlogThreads(config.indexing.build_threads) });
   // IVF code scans of every query run on this pool (docs/architecture.md, "Queries on every core").
   const scanThreads = queryThreads(config.query.threads);
   const scans = scanThreads > 0 ? new ScanPool({ threads: scanThreads }) : null;

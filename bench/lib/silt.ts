@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
-import { BuildPool, buildThreads } from '../../src/segment/index.ts';
+import { BuildPool, backlogThreads, buildThreads } from '../../src/segment/index.ts';
 import type { IndexingOptions, Namespace, QueryHitJson } from '../../src/indexer/namespace.ts';
 import { parseQuery, type QueryLimits } from '../../src/query/request.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
@@ -57,7 +57,7 @@ export async function inProcessSilt(dir: string, indexing: IndexingOptions, stor
   const tmp = join(dir, 'tmp');
   await mkdir(tmp, { recursive: true });
   const s = store ?? new LocalFsObjectStore(join(dir, 'root'));
-  const builds = new BuildPool({ threads: buildThreads(indexing.build_threads) });
+  const builds = new BuildPool({ threads: buildThreads(indexing.build_threads), backlogThreads: backlogThreads(indexing.build_threads) });
   const catalog = new NamespaceCatalog({ store: s, maxBatchBytes: 64 << 20, indexing, tmpDir: tmp, builds });
   return {
     catalog,

@@ -2,7 +2,7 @@
 // segment (indexes included) on the node's build pool, uploaded, and handed to the segment updater.
 // Rows that die while the merge runs are carried over as deletions of the output, so a merge
 // never resurrects a deleted or superseded document.
-import { mergeInputs } from '../segment/index.ts';
+import { readMergeInputs } from '../segment/index.ts';
 import type { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from '../indexer/namespace.ts';
 import { newSegmentId, uploadSegment } from '../indexer/flush.ts';
@@ -25,13 +25,15 @@ export function mergePlan(ns: Namespace, opts: CompactionOptions): string[][] {
 
 /**
  * Runs one round of the merge policy; returns the number of merges committed. The groups run one
- * after another under ns.exclusive, so a namespace has at most one merge on the build pool.
+ * after another under ns.exclusive, so a namespace has at most one merge on the build pool;
+ * between two groups the round stops when `yieldTo` says something else (a flush) is due.
  */
-export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<number> {
+export function compactOnce(ns: Namespace, opts: CompactionOptions, yieldTo: () => boolean = () => false): Promise<number> {
   return ns.exclusive(async () => {
     const groups = mergePlan(ns, opts);
     let merged = 0;
     for (const group of groups) {
+      if (merged > 0 && yieldTo()) break;
       const inputs = group.map((id) => ns.segments.find((s) => s.segmentId === id)!);
       // The rows merged are those live now; origin[i] says where output row i came from.
       const live = inputs.map((s) => s.liveBitmap().slice());
@@ -43,11 +45,10 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions): Promise<num
       const started = performance.now();
       let output = null;
       if (origin.length > 0) {
-        // IVF inputs read their vectors on demand; the build callback below is synchronous.
-        await Promise.all(inputs.map((s) => s.reader.loadVectors()));
-        // The rows are read out of the inputs only once a build thread is free.
-        const { bytes, meta } = (await ns.deps.builds.build(() => ({
-          ...mergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
+        // The rows are read out of the inputs only once a build thread is free, IVF vectors
+        // block by block (readMergeInputs), never an input's whole cluster section at once.
+        const { bytes, meta } = (await ns.deps.builds.build(async () => ({
+          ...await readMergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
             { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }, ns.schema),
           ivfFrom: ns.deps.indexing.ivf_min_rows,
         }), { transfer: true }))!;

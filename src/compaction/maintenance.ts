@@ -123,11 +123,15 @@ export class Maintenance {
       }
       // One round per check: a merge's output may complete a tier, which the next tick merges,
       // after this namespace's flush if one is due by then.
-      if (compaction.enabled && (ns.segments !== s.planned || now - s.lastCompaction >= compaction.interval_secs * 1000)) {
+      // Flushes first: while ingest outruns indexing the tail is due again as soon as a flush
+      // ends, and a merge (minutes for large segments) would hold the next flush back, so the
+      // tail queries scan grows. Merges wait until a flush leaves the tail below its threshold.
+      if (compaction.enabled && !this.flushDue(ns) && (ns.segments !== s.planned || now - s.lastCompaction >= compaction.interval_secs * 1000)) {
         const seen = ns.segments;
         if (mergePlan(ns, compaction).length > 0) {
-          const merged = await compactOnce(ns, compaction);
-          if (merged > 0) this.log.info({ namespace: ns.name, merges: merged, segments: ns.segments.length }, 'segments merged');
+          const started = this.now();
+          const merged = await compactOnce(ns, compaction, () => this.flushDue(ns));
+          if (merged > 0) this.log.info({ namespace: ns.name, merges: merged, ms: this.now() - started, segments: ns.segments.length }, 'segments merged');
         }
         // Only once it succeeded: a failed merge is planned again on the next tick.
         s.planned = seen;
@@ -151,6 +155,12 @@ export class Maintenance {
       }
       this.log.error({ namespace: ns.name, err: e }, 'index maintenance failed; will retry');
     }
+  }
+
+  /** The tail is past a size threshold (or refused writes): a flush is due now. */
+  private flushDue(ns: Namespace): boolean {
+    const tail = ns.memtable;
+    return tail.rowCount >= this.opts.flush_docs || tail.bytes >= this.opts.flush_bytes || ns.overLimit;
   }
 
   /**

@@ -157,7 +157,7 @@ const KEYS: KeyDefinitions = {
   },
   'indexing.build_threads': {
     type: int(0), default: 0,
-    doc: 'Threads that build and merge segments, shared by every namespace; 0 = one less than the cores (at least 1), so HTTP keeps a core.',
+    doc: 'Threads that build and merge segments, shared by every namespace; 0 = one less than the cores (at least 1), so HTTP keeps a core, and every core for a tail that fell behind ingest.',
   },
   'indexing.unindexed_limit_bytes': {
     type: positiveInt, default: 1 * GiB,

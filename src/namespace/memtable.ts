@@ -130,11 +130,35 @@ export class Memtable implements RowSource {
     return t !== undefined && t.seq > seq;
   }
 
-  /** The live rows as a segment build input (row order kept). */
-  snapshot(): { ids: DocId[]; vectors: Float32Array; hasVector: Uint8Array; attributes: Record<string, AttributeValue>[]; maxSeq: number } {
+  /**
+   * Where to cut the tail into pieces of about `pieceRows` live rows, in WAL order: the seqs
+   * ending every piece but the last (which ends wherever the caller folds up to). Rows are in
+   * apply order, so seqs ascend; a cut falls between two seqs, never inside one write.
+   */
+  cuts(pieceRows: number): number[] {
+    const out: number[] = [];
+    let rows = 0;
+    let previous = -Infinity;
+    for (let row = 0; row < this.ids.length; row++) {
+      if (this.live[row] !== 1) continue;
+      const seq = this.seqs[row]!;
+      if (rows >= pieceRows && seq > previous) {
+        out.push(previous);
+        rows = 0;
+      }
+      rows++;
+      previous = seq;
+    }
+    return out;
+  }
+
+  /** The live rows written after `afterSeq` up to `throughSeq`, as a segment build input (row order kept). */
+  snapshot(afterSeq = -Infinity, throughSeq = Infinity): { ids: DocId[]; vectors: Float32Array; hasVector: Uint8Array; attributes: Record<string, AttributeValue>[]; maxSeq: number } {
     const dim = this.schema.vector_dim;
     const rows: number[] = [];
-    for (let row = 0; row < this.ids.length; row++) if (this.live[row] === 1) rows.push(row);
+    for (let row = 0; row < this.ids.length; row++) {
+      if (this.live[row] === 1 && this.seqs[row]! > afterSeq && this.seqs[row]! <= throughSeq) rows.push(row);
+    }
     const vectors = new Float32Array(rows.length * dim);
     const hasVector = new Uint8Array(rows.length);
     let maxSeq = 0;
@@ -200,3 +224,4 @@ export class Memtable implements RowSource {
     this.vectors = grow(this.vectors, cap * this.schema.vector_dim);
   }
 }
+

@@ -57,11 +57,18 @@ export interface BuildOptions {
    * whole buffer (exactly rows × dim floats) is transferred; others are copied anyway.
    */
   transfer?: boolean;
+  /** A piece of a tail that fell behind ingest: it may also run on the pool's backlog threads. */
+  backlog?: boolean;
 }
 
 export interface BuildPoolOptions {
   /** Threads at most; see buildThreads() for the configured value 0 (auto). */
   threads: number;
+  /**
+   * Threads at most for builds marked `backlog` (≥ threads; threads unless given): a node whose
+   * indexing fell behind ingest builds on every core. See backlogThreads().
+   */
+  backlogThreads?: number;
   idleTimeoutMs?: number;
   /** The worker module (tests substitute one that crashes). */
   workerFile?: URL;
@@ -84,9 +91,16 @@ export function buildThreads(configured: number, cores: number = availableParall
   return configured > 0 ? configured : Math.max(1, cores - 1);
 }
 
+/** The backlog pool size for a configured `indexing.build_threads`: 0 = every core; else the same cap. */
+export function backlogThreads(configured: number, cores: number = availableParallelism()): number {
+  return configured > 0 ? configured : Math.max(1, cores);
+}
+
 export class BuildPool {
   private readonly piscina: Piscina;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ backlog: boolean; admit: () => void }> = [];
+  /** Threads at most for backlog builds. */
+  readonly backlogThreads: number;
   private active = 0;
   private completed = 0;
   private failed = 0;
@@ -94,10 +108,11 @@ export class BuildPool {
 
   constructor(private readonly opts: BuildPoolOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`build pool threads must be >= 1, got ${opts.threads}`);
+    this.backlogThreads = Math.max(opts.threads, opts.backlogThreads ?? opts.threads);
     this.piscina = new Piscina({
       filename: (opts.workerFile ?? WORKER_FILE).href,
       minThreads: 0,
-      maxThreads: opts.threads,
+      maxThreads: this.backlogThreads,
       idleTimeout: opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       // A build's messages arrive on its own port, which the worker must be free to listen on;
       // piscina's Atomics.wait between tasks buys nothing for tasks that last seconds.
@@ -107,13 +122,14 @@ export class BuildPool {
 
   /**
    * Waits for a free thread, then builds what prepare() returns (nothing when it returns null).
-   * prepare runs only once the thread is free, so its snapshot is taken as late as possible.
+   * prepare runs only once the thread is free, so its snapshot is taken as late as possible (a
+   * merge's may read its inputs then, asynchronously).
    */
-  async build(prepare: () => SegmentInput | null, opts: BuildOptions = {}): Promise<BuiltSegment | null> {
+  async build(prepare: () => SegmentInput | null | Promise<SegmentInput | null>, opts: BuildOptions = {}): Promise<BuiltSegment | null> {
     if (this.closed) throw new Error('build pool is closed');
-    await this.admit();
+    await this.admit(opts.backlog === true);
     try {
-      const input = prepare();
+      const input = await prepare();
       if (input === null) return null;
       const built = await this.run(input, opts);
       this.completed++;
@@ -139,19 +155,29 @@ export class BuildPool {
     await this.piscina.close();
   }
 
-  private admit(): Promise<void> {
-    if (this.active < this.opts.threads) {
+  private limit(backlog: boolean): number {
+    return backlog ? this.backlogThreads : this.opts.threads;
+  }
+
+  /**
+   * FIFO, except that a backlog build may pass waiting ordinary builds onto a backlog thread:
+   * they wait only while `threads` are busy, and that thread is one they could not use.
+   */
+  private admit(backlog: boolean): Promise<void> {
+    if (this.active < this.limit(backlog) && (this.waiting.length === 0 || backlog)) {
       this.active++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((admit) => this.waiting.push({ backlog, admit }));
   }
 
-  /** Hands the slot to the oldest waiting build, or frees it. */
+  /** Frees the slot and admits the oldest waiting builds that now fit. */
   private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active--;
+    this.active--;
+    while (this.waiting.length > 0 && this.active < this.limit(this.waiting[0]!.backlog)) {
+      this.active++;
+      this.waiting.shift()!.admit();
+    }
   }
 
   private async run(input: SegmentInput, opts: BuildOptions): Promise<BuiltSegment> {

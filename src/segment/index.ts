@@ -1,6 +1,6 @@
 // The segment layer: immutable, self-checking segment objects (docs/segments.md).
 export { buildSegment, EXACT_SCAN_ROWS, type BuiltSegment, type SegmentInput } from './builder.ts';
-export { BuildPool, buildThreads, type BuildOptions, type BuildPoolOptions, type BuildPoolStats } from './build-pool.ts';
+export { BuildPool, backlogThreads, buildThreads, type BuildOptions, type BuildPoolOptions, type BuildPoolStats } from './build-pool.ts';
 export {
   readSegmentMeta,
   segmentTailLength,
@@ -16,7 +16,7 @@ export {
 export { SegmentReader, type OpenSegmentOptions, type ReadSection } from './reader.ts';
 export { configureClusterCache, configureScanPool, type ClusterCache, type IvfCacheEntry } from './ivf-reader.ts';
 export { queryThreads, ScanPool, type ScanPoolOptions, type ScanPoolStats } from './scan-pool.ts';
-export { mergeInputs } from './merge.ts';
+export { mergeInputs, readMergeInputs } from './merge.ts';
 export type { HnswParams } from './hnsw.ts';
 export type { Neighbours } from './vector-search.ts';
 export type { ColumnReader } from './columns.ts';

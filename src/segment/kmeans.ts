@@ -61,8 +61,10 @@ function splitOnce(data: Float32Array, dim: number, rows: Uint32Array, k: number
   const assign = new Uint32Array(sample.length);
   const sums = new Float64Array(k * dim);
   const counts = new Uint32Array(k);
+  const halfNorms = new Float32Array(k);
   for (let iter = 0; iter < ITERATIONS; iter++) {
-    for (let i = 0; i < sample.length; i++) assign[i] = nearest(data, sample[i]! * dim, centroids, k, dim);
+    halfSquaredNorms(centroids, k, dim, halfNorms);
+    for (let i = 0; i < sample.length; i++) assign[i] = nearest(data, sample[i]! * dim, centroids, halfNorms, k, dim);
     sums.fill(0);
     counts.fill(0);
     for (let i = 0; i < sample.length; i++) {
@@ -83,8 +85,9 @@ function splitOnce(data: Float32Array, dim: number, rows: Uint32Array, k: number
   }
   const of = new Uint32Array(rows.length);
   counts.fill(0);
+  halfSquaredNorms(centroids, k, dim, halfNorms);
   for (let i = 0; i < rows.length; i++) {
-    const c = nearest(data, rows[i]! * dim, centroids, k, dim);
+    const c = nearest(data, rows[i]! * dim, centroids, halfNorms, k, dim);
     of[i] = c;
     counts[c]!++;
   }
@@ -94,19 +97,43 @@ function splitOnce(data: Float32Array, dim: number, rows: Uint32Array, k: number
   return parts.filter((p) => p.length > 0);
 }
 
-/** Index of the centroid nearest (squared Euclidean) to data[off..off+dim]. */
-export function nearest(data: Float32Array, off: number, centroids: Float32Array, k: number, dim: number): number {
+/** ‖c‖² / 2 of each centroid, for nearest(). */
+function halfSquaredNorms(centroids: Float32Array, k: number, dim: number, out: Float32Array): void {
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += centroids[c * dim + d]! * centroids[c * dim + d]!;
+    out[c] = s / 2;
+  }
+}
+
+/**
+ * Index of the centroid nearest (squared Euclidean) to data[off..off+dim]: the one maximizing
+ * x·c − ‖c‖²/2, since ‖x − c‖² = ‖x‖² − 2 (x·c − ‖c‖²/2). One multiply-add per dimension instead
+ * of a subtract and a multiply-add, in four independent sums (the loop is unrolled by hand: V8
+ * does not). k-means is ≈ 80 % of a 50k × 128-d segment build (CPU profile); 20k rows against 64
+ * centroids, old and new side by side in one process on the loaded 2-core machine: 1.9–2.1× faster.
+ */
+export function nearest(data: Float32Array, off: number, centroids: Float32Array, halfNorms: Float32Array, k: number, dim: number): number {
   let best = 0;
-  let bestD = Infinity;
+  let bestScore = -Infinity;
+  const tail = dim & ~3;
   for (let c = 0; c < k; c++) {
     const base = c * dim;
-    let s = 0;
-    for (let d = 0; d < dim; d++) {
-      const x = data[off + d]! - centroids[base + d]!;
-      s += x * x;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let d = 0;
+    for (; d < tail; d += 4) {
+      s0 += data[off + d]! * centroids[base + d]!;
+      s1 += data[off + d + 1]! * centroids[base + d + 1]!;
+      s2 += data[off + d + 2]! * centroids[base + d + 2]!;
+      s3 += data[off + d + 3]! * centroids[base + d + 3]!;
     }
-    if (s < bestD) {
-      bestD = s;
+    for (; d < dim; d++) s0 += data[off + d]! * centroids[base + d]!;
+    const score = s0 + s1 + s2 + s3 - halfNorms[c]!;
+    if (score > bestScore) {
+      bestScore = score;
       best = c;
     }
   }

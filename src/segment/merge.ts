@@ -4,19 +4,63 @@ import type { SegmentInput } from './builder.ts';
 import type { HnswParams } from './hnsw.ts';
 import type { SegmentReader } from './reader.ts';
 
+/** Rows a merge reads its vectors in at a time, through the inputs' cluster blocks (IVF). */
+const VECTOR_CHUNK_ROWS = 8192;
+
+type MergeReaders = ReadonlyArray<{ reader: SegmentReader; live: Uint8Array }>;
+
 /**
  * Concatenates the rows with live[row] === 1 of each reader, in reader order then row order,
  * into the input of one new segment. The readers must share vector dimension and metric;
- * ids must be unique across the live rows (the caller's deletions guarantee it).
+ * ids must be unique across the live rows (the caller's deletions guarantee it). Every reader's
+ * vectors must be in memory (loadVectors); readMergeInputs reads them by block instead.
  */
-export function mergeInputs(
-  readers: ReadonlyArray<{ reader: SegmentReader; live: Uint8Array }>,
-  hnsw: HnswParams,
-  /** The namespace's schema now: attributes added since some inputs were opened are kept. */
-  current?: NamespaceSchema,
-): SegmentInput {
+export function mergeInputs(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema): SegmentInput {
+  const { input, outRows } = layout(readers, hnsw, current);
+  const dim = input.schema.vector_dim;
+  readers.forEach(({ reader }, i) => {
+    const data = reader.vectorData();
+    outRows[i]!.forEach((out, row) => {
+      const off = out < 0 ? -1 : reader.vectorOffset(row);
+      if (off < 0) return;
+      input.vectors.set(data.subarray(off, off + dim), out * dim);
+      input.hasVector[out] = 1;
+    });
+  });
+  return input;
+}
+
+/**
+ * mergeInputs without any input whole in memory: the vectors of an IVF input are read in chunks
+ * of its rows in storage order (cluster by cluster), each chunk through the blocks it needs, so
+ * a merge holds its output's vectors (the build needs them all) and a few blocks, never an
+ * input's whole `ivf.clusters` section as well.
+ */
+export async function readMergeInputs(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema): Promise<SegmentInput> {
+  const { input, outRows } = layout(readers, hnsw, current);
+  const dim = input.schema.vector_dim;
+  for (const [i, { reader }] of readers.entries()) {
+    const out = outRows[i]!;
+    const order = reader.vectorRowsInStorageOrder().filter((row) => out[row]! >= 0);
+    for (let at = 0; at < order.length; at += VECTOR_CHUNK_ROWS) {
+      const chunk = Array.from(order.subarray(at, at + VECTOR_CHUNK_ROWS));
+      const access = await reader.vectorsOf(chunk);
+      for (const row of chunk) {
+        const off = access.offset(row);
+        if (off < 0) continue;
+        input.vectors.set(access.data.subarray(off, off + dim), out[row]! * dim);
+        input.hasVector[out[row]!] = 1;
+      }
+    }
+  }
+  return input;
+}
+
+/** Ids and attributes of the merged rows, zeroed vectors, and where each input row lands (-1: dropped). */
+function layout(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema): { input: SegmentInput; outRows: Int32Array[] } {
   const first = readers[0];
   if (first === undefined) throw new RangeError('mergeInputs needs at least one segment');
+  /** The namespace's schema now: attributes added since some inputs were opened are kept. */
   const schema = current ?? first.reader.schema;
   const dim = schema.vector_dim;
   let total = 0;
@@ -30,22 +74,18 @@ export function mergeInputs(
 
   const ids: DocId[] = new Array<DocId>(total);
   const attributes: Record<string, AttributeValue>[] = new Array<Record<string, AttributeValue>>(total);
-  const vectors = new Float32Array(total * dim);
-  const hasVector = new Uint8Array(total);
+  const outRows: Int32Array[] = [];
   let out = 0;
   for (const { reader, live } of readers) {
-    const data = reader.vectorData();
+    const at = new Int32Array(reader.rows).fill(-1);
     for (let row = 0; row < reader.rows; row++) {
       if (live[row] !== 1) continue;
       ids[out] = reader.id(row);
       attributes[out] = reader.attributes(row);
-      const off = reader.vectorOffset(row);
-      if (off >= 0) {
-        vectors.set(data.subarray(off, off + dim), out * dim);
-        hasVector[out] = 1;
-      }
-      out++;
+      at[row] = out++;
     }
+    outRows.push(at);
   }
-  return { schema, ids, vectors, hasVector, attributes, hnsw };
+  const input = { schema, ids, vectors: new Float32Array(total * dim), hasVector: new Uint8Array(total), attributes, hnsw };
+  return { input, outRows };
 }

@@ -164,6 +164,26 @@ export class SegmentReader {
     return v ? Promise.resolve(v) : this.ivf!.vectorsOf(rows);
   }
 
+  /**
+   * The rows with a vector in the order their vectors are stored (IVF: cluster by cluster), so
+   * that reading them in chunks of this order through vectorsOf reads each block about once.
+   */
+  vectorRowsInStorageOrder(): Uint32Array {
+    const dir = this.ivf?.dir;
+    if (dir === undefined) {
+      const flat = this.flat;
+      const rows: number[] = [];
+      for (let row = 0; row < this.rows; row++) if (flat?.has(row)) rows.push(row);
+      return Uint32Array.from(rows);
+    }
+    const out = new Uint32Array(dir.vectorRows);
+    for (let row = 0; row < dir.rows; row++) {
+      const slot = dir.slotOf[row]!;
+      if (slot !== 0xffffffff) out[slot] = row;
+    }
+    return out;
+  }
+
   private get vectors(): VectorAccess {
     const v = this.flat ?? this.ivf?.loaded;
     if (!v) throw new Error('segment vectors not loaded: call loadVectors() first');

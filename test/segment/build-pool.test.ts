@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BuildPool, buildSegment, buildThreads } from '../../src/segment/index.ts';
+import { BuildPool, backlogThreads, buildSegment, buildThreads } from '../../src/segment/index.ts';
 import { openBytes, randomInput, withoutNulls } from './helpers.ts';
 
 test('a pool build is byte-identical to an in-thread build', async () => {
@@ -97,6 +97,27 @@ test('build_threads 0 means one less than the cores, at least 1', () => {
   assert.equal(buildThreads(0, 2), 1);
   assert.equal(buildThreads(0, 1), 1);
   assert.equal(buildThreads(3, 8), 3);
+  assert.equal(backlogThreads(0, 2), 2, 'a backlog is built on every core');
+  assert.equal(backlogThreads(3, 8), 3, 'a configured size is a hard cap');
+});
+
+test('a backlog build passes queued ordinary builds onto a backlog thread; ordinary builds stay within threads', async () => {
+  const pool = new BuildPool({ threads: 1, backlogThreads: 2 });
+  try {
+    const order: string[] = [];
+    const seen: Record<string, { active: number; queued: number }> = {};
+    const build = (name: string, backlog: boolean) => pool.build(() => {
+      order.push(name);
+      seen[name] = { active: pool.stats().active, queued: pool.stats().queued };
+      return randomInput({ rows: 40, dim: 4, metric: 'cosine', seed: name.length });
+    }, { backlog });
+    await Promise.all([build('a', false), build('b', false), build('piece', true)]);
+    assert.deepEqual(order, ['a', 'piece', 'b']);
+    assert.deepEqual(seen['piece'], { active: 2, queued: 1 }, 'the backlog build ran beside a while b waited');
+    assert.equal(pool.stats().max_threads, 1);
+  } finally {
+    await pool.close();
+  }
 });
 
 test('the worker loads under the tsx CLI too', async () => {
