@@ -137,12 +137,13 @@ export class IvfIndex {
    * The vectors of the given rows only, as a compact copy: what a query re-ranks and what get,
    * list and include_vector need, without the whole section.
    */
-  async vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
+  async vectorsOf(rows: readonly number[], options: { cached?: boolean } = {}): Promise<VectorAccess> {
     if (this.vectors !== null) return this.vectors;
     const { dir } = this;
     const dim = dir.dim;
     const wanted = [...new Set(rows)].filter((r) => dir.slotOf[r] !== NONE_SLOT);
-    const found = dir.layout === 'apart' ? await this.records(wanted) : await this.fromBlocks(wanted);
+    const found = dir.layout === 'blocks' ? await this.fromBlocks(wanted)
+      : options.cached === false ? await this.uncachedRecords(wanted) : await this.records(wanted);
     const data = new Float32Array(wanted.length * dim);
     const at = new Map<number, number>();
     wanted.forEach((row, i) => {
@@ -177,6 +178,16 @@ export class IvfIndex {
       const slot = this.dir.slotOf[row]!;
       return (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
     }));
+  }
+
+  /**
+   * Records read past the cache: a merge reads every row once, and caching them would push out
+   * every block and row that queries use (a million entries for a 1M segment).
+   */
+  private async uncachedRecords(rows: readonly number[]): Promise<Float32Array[]> {
+    const slots = rows.map((row) => this.dir.slotOf[row]!);
+    const read = await this.readRecords([...slots].sort((a, b) => a - b));
+    return slots.map((slot) => read.get(slot)!);
   }
 
   /** The records of the given slots, nearby ones coalesced into one ranged read, each CRC-checked. */

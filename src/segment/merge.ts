@@ -42,9 +42,11 @@ export async function readMergeInputs(readers: MergeReaders, hnsw: HnswParams, c
   for (const [i, { reader }] of readers.entries()) {
     const out = outRows[i]!;
     const order = reader.vectorRowsInStorageOrder().filter((row) => out[row]! >= 0);
-    for (let at = 0; at < order.length; at += VECTOR_CHUNK_ROWS) {
-      const chunk = Array.from(order.subarray(at, at + VECTOR_CHUNK_ROWS));
-      const access = await reader.vectorsOf(chunk);
+    // At most an eighth of an input per read, so that no input is ever read whole at once.
+    const chunkRows = Math.min(VECTOR_CHUNK_ROWS, Math.max(1, Math.ceil(order.length / 8)));
+    for (let at = 0; at < order.length; at += chunkRows) {
+      const chunk = Array.from(order.subarray(at, at + chunkRows));
+      const access = await reader.vectorsOf(chunk, { cached: false });
       for (const row of chunk) {
         const off = access.offset(row);
         if (off < 0) continue;

@@ -152,16 +152,19 @@ export class SegmentReader {
 
   /**
    * Makes vectorOffset/vectorData/exactSearch usable: an IVF segment reads its vectors only when
-   * something needs any row's vector (the whole `ivf.clusters` section, kept until close).
+   * something needs every row's vector (the whole vectors section, kept until close).
    */
   async loadVectors(): Promise<void> {
     await this.ivf?.loadVectors();
   }
 
-  /** Random access to the given rows' vectors: the whole column, or (IVF) just their clusters'. */
-  vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
+  /**
+   * Random access to the given rows' vectors: the whole column, or (IVF) just their records (or
+   * clusters, older layout); `cached: false` for a reader of every row, such as a merge.
+   */
+  vectorsOf(rows: readonly number[], options: { cached?: boolean } = {}): Promise<VectorAccess> {
     const v = this.flat ?? this.ivf?.loaded;
-    return v ? Promise.resolve(v) : this.ivf!.vectorsOf(rows);
+    return v ? Promise.resolve(v) : this.ivf!.vectorsOf(rows, options);
   }
 
   /**

@@ -1,5 +1,5 @@
 // A merge of IVF segments reads its inputs' vectors block by block (readMergeInputs), never an
-// input's whole `ivf.clusters` section in one read, and the merged segment still finds the
+// input's whole vectors section (`ivf.vectors`) in one read, and the merged segment still finds the
 // true nearest neighbours of the live rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,7 +61,7 @@ test('a merge of IVF segments reads their cluster blocks by range, not whole sec
   // A new process: its readers read the segments from storage, by range.
   const store = new RecordingStore(inner);
   const ns = await catalogOver(store).get('m');
-  const inputs = ns.loaded.manifest.segments.map((r) => ({ key: r.key, clusters: r.meta.sections[Sections.ivfClusters]!.length }));
+  const inputs = ns.loaded.manifest.segments.map((r) => ({ key: r.key, clusters: r.meta.sections[Sections.ivfVectors]!.length }));
   assert.equal(inputs.length, 2);
   store.gets.length = 0;
   assert.equal(await compactOnce(ns, { max_segments: 1, max_total_docs: 1_000_000 }), 1);
@@ -76,7 +76,7 @@ test('a merge of IVF segments reads their cluster blocks by range, not whole sec
   }
 
   const merged = ns.segments[0]!.reader;
-  assert.ok(merged.meta.sections[Sections.ivfClusters], 'the output is an IVF segment');
+  assert.ok(merged.meta.sections[Sections.ivfCodes], 'the output is an IVF segment');
   assert.equal(merged.rows, model.size);
   let found = 0;
   const queries = 30;
