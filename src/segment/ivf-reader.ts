@@ -6,13 +6,13 @@
 // reads nothing. Compaction, which needs every vector, loads the whole section once (loadVectors).
 // Segments of the older `blocks` layout (ivf.ts) re-rank from their probed blocks.
 import { crc32 } from 'node:zlib';
-import { LRUCache } from 'lru-cache';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
 import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
 import { nprobeOfEf, searchIvf } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy, type ScanPool } from './scan-pool.ts';
+import { lruPartCache, type PartCache } from './part-cache.ts';
 
 const NONE_SLOT = 0xffffffff;
 
@@ -41,30 +41,11 @@ type ReadRange = (name: string, range: { offset: number; length: number }) => Pr
 /** What the IVF cache holds: decoded codes blocks, and single rows' float32 vectors. */
 export type IvfCacheEntry = IvfCluster | Float32Array;
 
-/** Where decoded blocks and records are kept: cache/memory-cache.ts's MemoryCache fits (main.ts passes one). */
-export interface ClusterCache {
-  /** The value kept under key, else load()'s, kept when it fits; concurrent callers may share one load. */
-  get(key: string, load: () => Promise<{ value: IvfCacheEntry; bytes: number }>): Promise<IvfCacheEntry>;
-  delete(key: string): void;
-}
-
-/** Until main.ts configures the node's: a byte-bounded LRU of its own. */
-function lruClusters(maxBytes: number): ClusterCache {
-  const lru = new LRUCache<string, IvfCacheEntry>({ maxSize: maxBytes });
-  return {
-    async get(key, load) {
-      const hit = lru.get(key);
-      if (hit !== undefined) return hit;
-      const { value, bytes } = await load();
-      if (bytes <= maxBytes) lru.set(key, value, { size: Math.max(1, bytes) });
-      return value;
-    },
-    delete: (key) => { lru.delete(key); },
-  };
-}
+/** Where decoded blocks and records are kept (part-cache.ts). */
+export type ClusterCache = PartCache<IvfCacheEntry>;
 
 /** Decoded blocks and records of every open segment, least recently used evicted first. */
-let sharedClusters: ClusterCache = lruClusters(256 * 2 ** 20);
+let sharedClusters: ClusterCache = lruPartCache<IvfCacheEntry>(256 * 2 ** 20);
 
 /** The cluster cache that readers opened from now on share (main.ts: bounded by cache.memory_size). */
 export function configureClusterCache(cache: ClusterCache): void {

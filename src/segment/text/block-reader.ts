@@ -5,7 +5,7 @@
 // recently used evicted first); what a query fetched it holds itself until it is scored, so an
 // eviction in between costs a later query a read, never a wrong score.
 import { crc32 } from 'node:zlib';
-import { LRUCache } from 'lru-cache';
+import { lruPartCache, type PartCache } from '../part-cache.ts';
 import { SegmentCorruptError } from '../format.ts';
 import { DICT_BLOCK_TERMS, HEADER_WORDS, MAGIC } from './block-index.ts';
 import { BlockTextView } from './block-view.ts';
@@ -38,29 +38,10 @@ export interface DictBlock {
 /** What the memory tier holds of text indexes: dictionary blocks and terms' postings words. */
 export type TextPart = DictBlock | Uint32Array;
 
-/** cache/memory-cache.ts's MemoryCache fits (main.ts passes one bounded by cache.memory_size). */
-export interface TextPartCache {
-  /** The value kept under key, else load()'s, kept when it fits; concurrent callers share one load. */
-  get(key: string, load: () => Promise<{ value: TextPart; bytes: number }>): Promise<TextPart>;
-  delete(key: string): void;
-}
+/** Where decoded parts are kept (part-cache.ts). */
+export type TextPartCache = PartCache<TextPart>;
 
-/** Until main.ts configures the node's (segment/ sits below cache/): a byte-bounded LRU of its own. */
-function lruParts(maxBytes: number): TextPartCache {
-  const lru = new LRUCache<string, TextPart>({ maxSize: maxBytes });
-  return {
-    async get(key, load) {
-      const hit = lru.get(key);
-      if (hit !== undefined) return hit;
-      const { value, bytes } = await load();
-      if (bytes <= maxBytes) lru.set(key, value, { size: Math.max(1, bytes) });
-      return value;
-    },
-    delete: (key) => { lru.delete(key); },
-  };
-}
-
-let sharedParts: TextPartCache = lruParts(64 * 2 ** 20);
+let sharedParts: TextPartCache = lruPartCache<TextPart>(64 * 2 ** 20);
 
 /** The cache that indexes opened from now on share (main.ts: a share of cache.memory_size). */
 export function configureTextCache(cache: TextPartCache): void {

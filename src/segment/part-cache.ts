@@ -1,0 +1,26 @@
+// The cache a segment reader keeps its decoded parts in (IVF blocks and records, text dictionary
+// blocks and postings). The node's is cache/memory-cache.ts's MemoryCache, a part of the memory
+// budget (main.ts); segment/ sits below cache/, so until main.ts configures one a reader gets a
+// byte-bounded LRU of its own.
+import { LRUCache } from 'lru-cache';
+
+export interface PartCache<V extends {}> {
+  /** The value kept under key, else load()'s, kept when it fits; concurrent callers may share one load. */
+  get(key: string, load: () => Promise<{ value: V; bytes: number }>): Promise<V>;
+  delete(key: string): void;
+}
+
+/** A byte-bounded LRU of its own, for readers opened before main.ts configures the node's. */
+export function lruPartCache<V extends {}>(maxBytes: number): PartCache<V> {
+  const lru = new LRUCache<string, V>({ maxSize: maxBytes });
+  return {
+    async get(key, load) {
+      const hit = lru.get(key);
+      if (hit !== undefined) return hit;
+      const { value, bytes } = await load();
+      if (bytes <= maxBytes) lru.set(key, value, { size: Math.max(1, bytes) });
+      return value;
+    },
+    delete: (key) => { lru.delete(key); },
+  };
+}
