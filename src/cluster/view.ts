@@ -10,7 +10,7 @@ import { ManifestStore } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
-import type { SegmentReader } from '../segment/index.ts';
+import { residentBytes, type SegmentReader } from '../segment/index.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { openSegmentReader } from '../namespace/objects.ts';
@@ -99,7 +99,7 @@ export class NamespaceView implements ReadableNamespace {
         this.state = await NamespaceState.open(this.name, this.deps, loaded, async (ref) => {
           const reader = await this.deps.readers.get(ref.key, async () => ({
             value: await openSegmentReader(this.name, this.deps, schema, ref),
-            bytes: ref.bytes,
+            bytes: residentBytes(ref.meta),
           }));
           return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
         });

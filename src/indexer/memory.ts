@@ -1,7 +1,8 @@
 // What an open namespace holds in memory, estimated cheaply enough to sum over every namespace
-// open on the node: its tail (the memtable's estimate), its segment readers (their objects' size,
-// as the views' memory tier counts them) and a fixed overhead for the rest (manifest, WAL
-// writer, maps, schema, the memtable's initial arrays).
+// open on the node: its tail (the memtable's estimate), its segment readers (the sections they
+// read whole at open, segment/format.ts residentBytes, as the views' memory tier counts them) and
+// a fixed overhead for the rest (manifest, WAL writer, maps, schema, the memtable's initial arrays).
+import { residentBytes } from '../segment/index.ts';
 import type { Namespace } from './namespace.ts';
 
 /**
@@ -21,7 +22,7 @@ export interface OpenMemory {
 export function namespaceMemory(ns: Namespace): OpenMemory {
   const tails = ns.memtable.bytes;
   let segments = 0;
-  for (const ref of ns.loaded.manifest.segments) segments += ref.bytes;
+  for (const ref of ns.loaded.manifest.segments) segments += residentBytes(ref.meta);
   return { tails, segments, namespaces_overhead: NAMESPACE_OVERHEAD_BYTES, total: tails + segments + NAMESPACE_OVERHEAD_BYTES };
 }
 

@@ -5,6 +5,7 @@ export {
   readSegmentMeta,
   segmentTailLength,
   SEGMENT_TRAILER_BYTES,
+  residentBytes,
   SEGMENT_FORMAT,
   SegmentCorruptError,
   Sections,

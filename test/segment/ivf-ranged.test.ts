@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { MemoryCache } from '../../src/cache/memory-cache.ts';
 import type { NamespaceSchema } from '../../src/schema/types.ts';
-import { buildSegment, readSegmentMeta, SegmentReader, type SegmentMeta } from '../../src/segment/index.ts';
+import { buildSegment, readSegmentMeta, residentBytes, SegmentReader, type SegmentMeta } from '../../src/segment/index.ts';
 import { IvfDirectory, recordBytes } from '../../src/segment/ivf.ts';
 import { CODES_GAP_BYTES, RECORDS_GAP_BYTES, type IvfCacheEntry } from '../../src/segment/ivf-reader.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
@@ -145,4 +145,12 @@ test('a corrupt vector record is refused with the section named, not re-ranked',
   const reader = await open(memory, meta, schema);
   await assert.rejects(reader.search(vectors.slice(0, DIM), 10, 128, undefined, 4), /section 'ivf.vectors' is corrupt: record \d+: CRC mismatch/);
   reader.close();
+});
+
+test('an open IVF segment is charged what it read at open (residentBytes), not the whole object', async () => {
+  const { store, meta, schema } = await stored();
+  await open(store, meta, schema);
+  const readAtOpen = store.gets.reduce((n, g) => n + g.length, 0);
+  assert.equal(residentBytes(meta), readAtOpen);
+  assert.ok(residentBytes(meta) < meta.bytes / 2, `${residentBytes(meta)} of a ${meta.bytes}-byte segment`);
 });
