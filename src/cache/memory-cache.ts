@@ -162,6 +162,14 @@ export class MemoryCache<V extends {}> {
     return this.#tier.peekEntry(this.#prefix + key)?.value as V | undefined;
   }
 
+  /** The value kept under key, counted as a hit and made most recent, without a promise; undefined when absent. */
+  hit(key: string): V | undefined {
+    const cached = this.#tier.lookup(this.#prefix + key);
+    if (cached === undefined) return undefined;
+    this.#counters.hits++;
+    return cached.value as V;
+  }
+
   delete(key: string): void {
     this.#inflight.delete(key);
     this.#tier.remove(this.#prefix + key);

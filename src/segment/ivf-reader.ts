@@ -152,13 +152,24 @@ export class IvfIndex {
    * before any of them settles, so the misses of one call are collected and read together:
    * one round of parallel ranged reads.
    */
-  private records(rows: readonly number[]): Promise<Float32Array[]> {
+  private async records(rows: readonly number[]): Promise<Float32Array[]> {
     const bytes = this.dir.dim * 4 + RECORD_ENTRY_OVERHEAD;
+    const out = new Array<Float32Array>(rows.length);
+    // Hits first, without a promise each: a warm query re-ranks 400 rows a segment, and an async
+    // lookup per row made the warm GloVe-50k query 2× slower in process (bench vector).
+    const misses: number[] = [];
+    rows.forEach((row, i) => {
+      const hit = this.cache.hit?.(`${this.prefix}v${this.dir.slotOf[row]!}`);
+      if (hit === undefined) misses.push(i);
+      else out[i] = hit as Float32Array;
+    });
+    if (misses.length === 0) return out;
     const load = batcher((slots) => this.readRecords(slots));
-    return Promise.all(rows.map(async (row) => {
-      const slot = this.dir.slotOf[row]!;
-      return (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
+    await Promise.all(misses.map(async (i) => {
+      const slot = this.dir.slotOf[rows[i]!]!;
+      out[i] = (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
     }));
+    return out;
   }
 
   /**
