@@ -15,7 +15,7 @@ import pLimit from 'p-limit';
 import { flushTail } from './flush.ts';
 import { SHUTDOWN_FLUSH_CONCURRENCY } from './flush-all.ts';
 import { lendersOf, sweepLender, type RetentionWindow } from '../manifest/shared.ts';
-import { namespaceMemory, openMemory, type OpenMemory } from './memory.ts';
+import { leastRecentCovering, openMemory, type OpenMemory } from './memory.ts';
 import { NamespaceUses } from './namespace-uses.ts';
 import { removeNamespaceObjects } from './catalog-objects.ts';
 import { listNamespacePage, listNamespaces } from '../storage/namespace-list.ts';
@@ -247,15 +247,7 @@ export class NamespaceCatalog {
     const total = this.memory().total;
     this.reportMemory(total);
     if (total <= budget) return 0;
-    let excess = total - budget * BUDGET_LOW_WATER;
-    const chosen = new Map<string, number>();
-    for (const [name, seq] of this.uses.leastRecentFirst()) {
-      if (excess <= 0) break;
-      const ns = this.ready.get(name);
-      if (!ns) continue;
-      chosen.set(name, seq);
-      excess -= namespaceMemory(ns).total;
-    }
+    const chosen = leastRecentCovering(this.uses.leastRecentFirst(), this.ready, total - budget * BUDGET_LOW_WATER);
     const closed = await this.closeEach([...chosen.keys()], (name) => this.uses.unusedSince(name, chosen.get(name)!));
     this.closedMemory += closed;
     this.reportMemory(this.memory().total);
@@ -290,10 +282,7 @@ export class NamespaceCatalog {
       // Requests use a namespace right after taking it from get(), and that touch made it not
       // eligible, so no request is left holding this instance: the reason is never seen by a client.
       await ns.close(Errors.shuttingDown());
-      // After any flush or merge a request queued on it (they all take turns there).
-      await ns.exclusive(async () => {
-        for (const segment of ns.segments) segment.reader.close();
-      });
+      await closeReaders(ns);
       closed++;
     }))));
     return closed;
@@ -318,9 +307,7 @@ export class NamespaceCatalog {
       try {
         await guard(name, () => flushTail(closing));
       } finally {
-        await ns.exclusive(async () => {
-          for (const segment of closing.segments) segment.reader.close();
-        });
+        await closeReaders(closing);
       }
       return fn(await this.loadManifest(name));
     });
@@ -404,4 +391,11 @@ async function guard<T>(name: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw storageFailure(e, name);
   }
+}
+
+/** Closes a closed namespace's segment readers after any flush or merge a request queued on it (they all take turns there). */
+function closeReaders(ns: Namespace): Promise<void> {
+  return ns.exclusive(async () => {
+    for (const segment of ns.segments) segment.reader.close();
+  });
 }

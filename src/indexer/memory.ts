@@ -63,3 +63,19 @@ export function memoryByKind(open: OpenMemory, viewBytes: number, tier: Record<s
     heap: usage.heapUsed, rss: usage.rss,
   };
 }
+
+/**
+ * The least recently used open namespaces (name → use sequence) whose estimates add up to at
+ * least `excess` bytes, in the order given; names no longer open are skipped.
+ */
+export function leastRecentCovering(order: Iterable<[string, number]>, open: ReadonlyMap<string, Namespace>, excess: number): Map<string, number> {
+  const chosen = new Map<string, number>();
+  for (const [name, seq] of order) {
+    if (excess <= 0) break;
+    const ns = open.get(name);
+    if (!ns) continue;
+    chosen.set(name, seq);
+    excess -= namespaceMemory(ns).total;
+  }
+  return chosen;
+}
