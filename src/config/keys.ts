@@ -106,6 +106,10 @@ const KEYS: KeyDefinitions = {
     type: int(0), default: 5,
     doc: 'Retries of a failed object-store request (with backoff); 0 = fail on the first error.',
   },
+  'storage.s3.multipart_part_size': {
+    type: int(5 * MiB), default: 16 * MiB,
+    doc: 'Objects larger than this (large segments) are uploaded in parts of this size, 4 at a time, each part one request within request_timeout_ms; a single PUT may carry at most 5 GB.',
+  },
   'cache.memory_size': {
     type: positiveInt, default: 1 * GiB,
     doc: 'Bytes of decoded segments and indexes kept in memory.',

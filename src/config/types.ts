@@ -27,6 +27,7 @@ export interface SiltConfig {
       wal_prefix: string;
       request_timeout_ms: number;
       max_retries: number;
+      multipart_part_size: number;
     };
   };
   cache: { memory_size: number; disk_size: number; disk_path: string; max_views: number };

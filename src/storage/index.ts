@@ -49,6 +49,7 @@ export function createObjectStore(cfg: StorageConfig, overrides: CreateObjectSto
     region: cfg.s3.region,
     endpoint: cfg.s3.endpoint,
     requestTimeoutMs: cfg.s3.request_timeout_ms,
+    partSizeBytes: cfg.s3.multipart_part_size,
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
   });
   let store: ObjectStore = withRetry(s3, {

@@ -21,7 +21,7 @@ const DEFAULTS: SiltConfig = {
   storage: {
     backend: 'local',
     local: { root_path: './data' },
-    s3: { bucket: '', region: 'us-east-1', endpoint: null, wal_prefix: '', request_timeout_ms: 10000, max_retries: 5 },
+    s3: { bucket: '', region: 'us-east-1', endpoint: null, wal_prefix: '', request_timeout_ms: 10000, max_retries: 5, multipart_part_size: 16 * 1024 * 1024 },
   },
   cache: { memory_size: 1 * GiB, disk_size: 10 * GiB, disk_path: './cache', max_views: 1000 },
   wal: { max_batch_bytes: 64 * MiB },

@@ -76,7 +76,7 @@ describe('createObjectStore', () => {
     local: { root_path: path.join(directory, 'local') },
     s3: {
       bucket: server.bucket, region: 'us-east-1', endpoint: server.endpoint, wal_prefix: walPrefix,
-      request_timeout_ms: 5000, max_retries: 2,
+      request_timeout_ms: 5000, max_retries: 2, multipart_part_size: 16 * 1024 * 1024,
     },
   });
 

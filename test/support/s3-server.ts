@@ -4,7 +4,7 @@
 // - Conditional PUT (If-None-Match: * / If-Match: etag), which s3rver ignores: checked under a
 //   per-key lock that every request on the key takes and holds until its write is complete, so
 //   of N concurrent conditional writes exactly one wins; answers 412 PreconditionFailed, or 404
-//   NoSuchKey for If-Match on a missing key, as S3 does.
+//   NoSuchKey for If-Match on a missing key, as S3 does; a multipart upload's at its completion.
 // - Atomic, complete writes: s3rver writes the object file in place and answers before the
 //   write stream has flushed, so a read right after a PUT could see a short or mixed file. The
 //   store's putObject is replaced by one that writes a temp file, waits for it, and renames.
@@ -119,7 +119,9 @@ export async function startS3Server(opts: { directory: string; port?: number; bu
       return next();
     }
     await locks.run(`${bucketName}/${key}`, async () => {
-      if (ctx.method === 'PUT' && !('x-amz-copy-source' in ctx.req.headers)) {
+      // A multipart upload's condition comes with its completion (POST ?uploadId), as on S3.
+      const completes = ctx.method === 'POST' && 'uploadId' in ctx.query;
+      if ((ctx.method === 'PUT' && !('x-amz-copy-source' in ctx.req.headers) && !('partNumber' in ctx.query)) || completes) {
         await checkWriteConditions(ctx, store, bucketName, key);
       }
       if (ctx.method === 'GET' || ctx.method === 'HEAD') await rewriteSuffixRange(ctx, store, bucketName, key);
