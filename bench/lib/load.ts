@@ -45,14 +45,19 @@ export function sleep(ms: number): Promise<void> {
 /** One top-10 query; the ids found. `took` gets the server's own took_ms (the rest is HTTP and the scheduler). */
 export async function queryIds(url: string, ns: string, vector: number[], knobs: Record<string, number> = {}, took?: number[]): Promise<number[]> {
   const body = { vector, top_k: 10, include_attributes: false, ...knobs };
-  // Once more on a socket error: a kept-alive connection the server closed while the bench was
-  // busy elsewhere (the 1M run lost everything after its brute-force scan to one such error, or
-  // to the server going away: if it did, the second try fails too).
-  const res = await call(url, 'POST', `/v1/namespaces/${ns}/query`, body).catch((e: Error) => {
-    if (!(e instanceof TypeError)) throw e;
-    console.error(`query: ${e.message} (${String((e.cause as Error | undefined)?.message)}), trying once more`);
-    return call(url, 'POST', `/v1/namespaces/${ns}/query`, body);
-  });
+  // Again on a socket error: kept-alive connections the server closed while the bench's own
+  // event loop was blocked (the exact-neighbour scan of a 1M run takes longer than the server's
+  // 72 s keep-alive, so undici never saw their timers expire). Each of the pool's stale sockets
+  // fails once and is dropped; 4 writers, a querier and the poller leave up to 6. If the server
+  // went away instead, every try fails.
+  let res: any;
+  for (let attempt = 1; res === undefined; attempt++) {
+    res = await call(url, 'POST', `/v1/namespaces/${ns}/query`, body).catch((e: Error) => {
+      if (!(e instanceof TypeError) || attempt >= 8) throw e;
+      console.error(`query: ${e.message} (${String((e.cause as Error | undefined)?.message)}), trying again`);
+      return undefined;
+    });
+  }
   took?.push(res.took_ms as number);
   return (res.results as Array<{ id: number }>).map((h) => Number(h.id));
 }

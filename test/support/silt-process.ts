@@ -30,7 +30,8 @@ export async function startSilt(env: Record<string, string>, args: string[] = []
   const child = spawn(command, [...commandArgs, ...args], {
     cwd: ROOT,
     detached: opts.detached ?? false,
-    env: { PATH: process.env.PATH ?? '', SILT_SERVER_HOST: '127.0.0.1', SILT_SERVER_PORT: '0', ...env },
+    // MALLOC_ARENA_MAX as `npm start` and the image set it (package.json, Dockerfile)
+    env: { PATH: process.env.PATH ?? '', MALLOC_ARENA_MAX: '2', SILT_SERVER_HOST: '127.0.0.1', SILT_SERVER_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
