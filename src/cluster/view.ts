@@ -10,7 +10,7 @@ import { ManifestStore } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
-import { residentBytes, type SegmentReader } from '../segment/index.ts';
+import { residentBytes, type ReaderOptions, type SegmentReader } from '../segment/index.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { openSegmentReader } from '../namespace/objects.ts';
@@ -42,6 +42,8 @@ export interface ViewDeps {
   tmpDir: string;
   readers: ReaderCache;
   defaultEf: number;
+  /** The node's reader caches and query pool (main.ts); the segment layer's defaults when absent. */
+  readerOptions?: ReaderOptions;
 }
 
 export class NamespaceView implements ReadableNamespace {
