@@ -101,3 +101,18 @@ test('closing the pool stops its threads; scans go on, on the main thread', asyn
   assert.deepEqual(await withPool(pool, open, vectors), expected);
   assert.equal(pool.stats().tasks, tasks, 'a closed pool runs no task');
 });
+
+test('the pool starts its threads at its first task, not before; closing it before then or after ends them', async () => {
+  const { open, vectors } = await segment('l2');
+  const unused = new ScanPool({ threads: 2, minTaskRows: 64 });
+  assert.equal(unused.stats().threads, 0, 'no thread before any scan');
+  await unused.close();
+  assert.equal(unused.stats().threads, 0);
+  const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
+  const expected = await onMainThread(open, vectors, 1);
+  assert.equal(pool.stats().threads, 0, 'a reader opened without the pool does not start it');
+  assert.deepEqual(await withPool(pool, open, vectors, 1), expected);
+  assert.equal(pool.stats().threads, 2, 'started by the first scan');
+  await pool.close();
+  assert.equal(pool.stats().threads, 0, 'no thread left running');
+});
