@@ -13,7 +13,7 @@ import { Topology } from './cluster/topology.ts';
 import { ViewCatalog } from './cluster/view.ts';
 import { flushAll, SHUTDOWN_FLUSH_CONCURRENCY } from './indexer/flush-all.ts';
 import { authOptions } from './auth.ts';
-import { BuildPool, backlogThreads, buildThreads, configureClusterCache, configureScanPool, configureTextCache, queryThreads, ScanPool, type IvfCacheEntry, type SegmentReader, type TextPart } from './segment/index.ts';
+import { BuildPool, backlogThreads, buildThreads, queryThreads, ScanPool, type IvfCacheEntry, type ReaderOptions, type SegmentReader, type TextPart } from './segment/index.ts';
 import { NodeMetrics } from './metrics.ts';
 import { memoryByKind } from './indexer/memory.ts';
 
@@ -57,9 +57,9 @@ async function main(): Promise<void> {
   // and the decoded IVF codes blocks and vector records of every open segment, owner's and views'
   // alike (ivf-reader.ts).
   const readers = budget.cache<SegmentReader>('readers');
-  configureClusterCache(budget.cache<IvfCacheEntry>('clusters'));
+  const clusterCache = budget.cache<IvfCacheEntry>('clusters');
   // Decoded text dictionary blocks and postings of every open segment (text/block-reader.ts).
-  configureTextCache(budget.cache<TextPart>('postings'));
+  const textCache = budget.cache<TextPart>('postings');
   // Reads of immutable objects through the disk tier (storage/cached.ts). On local storage the
   // objects are local files already: copying them into the cache would only double the disk
   // they take, so the owner reads them directly there; views always read through the cache.
@@ -70,9 +70,10 @@ async function main(): Promise<void> {
   // IVF code scans of every query run on this pool (docs/architecture.md, "Queries on every core").
   const scanThreads = queryThreads(config.query.threads);
   const scans = scanThreads > 0 ? new ScanPool({ threads: scanThreads }) : null;
-  configureScanPool(scans);
+  // What every segment reader of the node shares, the owner's and the views' alike.
+  const readerOptions: ReaderOptions = { clusterCache, textCache, scans };
   const catalog = new NamespaceCatalog({
-    store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, metrics,
+    store: ownerStore, maxBatchBytes: config.wal.max_batch_bytes, indexing: config.indexing, tmpDir, builds, metrics, readerOptions,
     history: { graceMs: config.compaction.gc_grace_secs * 1000, retentionMs: config.compaction.history_retention_secs * 1000 },
   });
   // Only indexers (and a single node) fold tails into segments and compact: query nodes own nothing.
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
     );
   }, Math.min(config.indexing.idle_close_secs * 250, 10_000));
   idleTimer.unref();
-  const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search }, config.cache.max_views, {
+  const views = new ViewCatalog({ store: cached, tmpDir, readers, defaultEf: config.indexing.hnsw_ef_search, readerOptions }, config.cache.max_views, {
     allowance: () => budget.allowance('views'),
     report: (bytes) => budget.report('views', bytes),
   });

@@ -10,7 +10,7 @@ import { ManifestStore } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
-import { residentBytes, type SegmentReader } from '../segment/index.ts';
+import { residentBytes, type ReaderOptions, type SegmentReader } from '../segment/index.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import { openSegmentReader } from '../namespace/objects.ts';
@@ -20,6 +20,9 @@ import { storageFailure } from '../namespace/failures.ts';
 /** What the view needs of the memory tier: decoded readers by segment key, one load per key. */
 export interface ReaderCache {
   get(key: string, load: () => Promise<{ value: SegmentReader; bytes: number }>): Promise<SegmentReader>;
+  /** The reader kept under key, without making it recent; undefined when evicted. */
+  peek(key: string): SegmentReader | undefined;
+  delete(key: string): void;
 }
 
 /**
@@ -42,6 +45,8 @@ export interface ViewDeps {
   tmpDir: string;
   readers: ReaderCache;
   defaultEf: number;
+  /** The node's reader caches and query pool (main.ts); the segment layer's defaults when absent. */
+  readerOptions?: ReaderOptions;
 }
 
 export class NamespaceView implements ReadableNamespace {
@@ -87,7 +92,7 @@ export class NamespaceView implements ReadableNamespace {
       const pointer = await this.manifests.loadPointer(this.name);
       if (!pointer) throw Errors.namespaceNotFound(this.name);
       const cur = this.state;
-      if (cur && cur.loaded.pointerEtag === pointer.etag) {
+      if (cur && cur.loaded.pointerEtag === pointer.etag && this.holdsOnlyCached(cur)) {
         await cur.replay(this.deps);
       } else {
         // The pointer's etag names the version's generation: a version number can come back
@@ -103,11 +108,34 @@ export class NamespaceView implements ReadableNamespace {
           }));
           return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
         });
+        if (cur) this.forgetReplaced(cur, manifest.segments);
       }
       this.refreshedAt = started;
     } catch (e) {
       throw storageFailure(e, this.name);
     }
+  }
+
+  /**
+   * Whether every reader the state serves from is still the memory tier's. One the tier evicted
+   * is counted nowhere in cache.memory_size: the state is rebuilt instead (its readers taken from
+   * the tier again, the WAL tail replayed), not kept on it.
+   */
+  private holdsOnlyCached(state: NamespaceState): boolean {
+    const keys = new Map(state.loaded.manifest.segments.map((ref) => [ref.id, ref.key]));
+    return state.segments.every((s) => this.deps.readers.peek(keys.get(s.segmentId) ?? '') === s.reader);
+  }
+
+  /**
+   * Drops from the memory tier the readers of segments the new manifest no longer lists (a
+   * compaction replaced them): nobody asks for them again, so they would only take its bytes
+   * until they aged out. They are not closed: a query that started on the old state may still
+   * run on them, and a copied namespace's view may share one (it then reopens it at its next
+   * refresh, holdsOnlyCached).
+   */
+  private forgetReplaced(old: NamespaceState, segments: ReadonlyArray<{ key: string }>): void {
+    const kept = new Set(segments.map((ref) => ref.key));
+    for (const ref of old.loaded.manifest.segments) if (!kept.has(ref.key)) this.deps.readers.delete(ref.key);
   }
 
   private get current(): NamespaceState {

@@ -19,6 +19,7 @@ export async function uploadSegment(ns: Namespace, id: string, bytes: Buffer, me
   const key = segmentKey(ns.name, id);
   await ns.deps.store.put(key, bytes, { ifNoneMatch: '*' });
   const reader = await SegmentReader.open({
+    ...ns.deps.readerOptions,
     meta,
     schema: ns.schema,
     tmpDir: ns.deps.tmpDir,

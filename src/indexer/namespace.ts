@@ -10,7 +10,7 @@ import { idKey } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
-import type { BuildPool } from '../segment/index.ts';
+import type { BuildPool, ReaderOptions } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { CompiledFilter } from '../query/filter/index.ts';
@@ -68,6 +68,8 @@ export interface NamespaceDeps {
   tmpDir: string;
   /** The node's segment build threads, shared by flush and merge of every namespace. */
   builds: BuildPool;
+  /** The node's reader caches and query pool (main.ts); the segment layer's defaults when absent. */
+  readerOptions?: ReaderOptions;
   /** The node's metrics (WAL commit and build durations); absent in tests that do not look. */
   metrics?: NodeMetrics;
   /** GC grace and history retention, for deletes of namespaces whose segments copies share; the config defaults when absent. */

@@ -4,7 +4,7 @@
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { SegmentRef } from '../manifest/manifest.ts';
-import { SegmentCorruptError, SegmentReader } from '../segment/index.ts';
+import { SegmentCorruptError, SegmentReader, type ReaderOptions } from '../segment/index.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 
 /** Where segment and WAL bytes come from. */
@@ -12,11 +12,14 @@ export interface ObjectSource {
   store: ObjectStore;
   /** Scratch space for hnswlib's index files. */
   tmpDir: string;
+  /** The node's reader caches and query pool (main.ts); the segment layer's defaults when absent. */
+  readerOptions?: ReaderOptions;
 }
 
 /** The segment's immutable reader, its sections read by range. */
 export async function openSegmentReader(ns: string, deps: ObjectSource, schema: NamespaceSchema, ref: SegmentRef): Promise<SegmentReader> {
   return SegmentReader.open({
+    ...deps.readerOptions,
     meta: ref.meta,
     schema,
     tmpDir: deps.tmpDir,

@@ -14,8 +14,8 @@ export {
   type SectionRange,
   type SegmentMeta,
 } from './format.ts';
-export { SegmentReader, type OpenSegmentOptions, type ReadSection } from './reader.ts';
-export { configureClusterCache, configureScanPool, type ClusterCache, type IvfCacheEntry } from './ivf-reader.ts';
+export { SegmentReader, type OpenSegmentOptions, type ReadSection, type ReaderOptions } from './reader.ts';
+export type { ClusterCache, CodeScans, IvfCacheEntry } from './ivf-reader.ts';
 export { queryThreads, ScanPool, type ScanPoolOptions, type ScanPoolStats } from './scan-pool.ts';
 export { mergeInputs, readMergeInputs } from './merge.ts';
 export type { HnswParams } from './hnsw.ts';
@@ -23,4 +23,4 @@ export type { Neighbours } from './vector-search.ts';
 export type { ColumnReader } from './columns.ts';
 export type { SegmentTextView, TextStats } from './text/disk-index.ts';
 export type { BlockTextView } from './text/block-view.ts';
-export { configureTextCache, type TextPart, type TextPartCache } from './text/block-reader.ts';
+export type { TextPart, TextPartCache } from './text/block-reader.ts';

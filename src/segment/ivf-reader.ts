@@ -9,9 +9,9 @@ import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
 import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
-import { nprobeOfEf, searchIvf } from './ivf-search.ts';
+import { nprobeOfEf, searchIvf, type ScanClusters } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
-import { sharedCopy, type ScanPool } from './scan-pool.ts';
+import { sharedCopy } from './scan-pool.ts';
 import { lruPartCache, type PartCache } from './part-cache.ts';
 
 const NONE_SLOT = 0xffffffff;
@@ -44,23 +44,15 @@ export type IvfCacheEntry = IvfCluster | Float32Array;
 /** Where decoded blocks and records are kept (part-cache.ts). */
 export type ClusterCache = PartCache<IvfCacheEntry>;
 
-/** Decoded blocks and records of every open segment, least recently used evicted first. */
-let sharedClusters: ClusterCache = lruPartCache<IvfCacheEntry>(256 * 2 ** 20);
-
-/** The cluster cache that readers opened from now on share (main.ts: bounded by cache.memory_size). */
-export function configureClusterCache(cache: ClusterCache): void {
-  sharedClusters = cache;
-}
-
-/** Where every reader's code scans run: the main thread until main.ts configures a pool. */
-let scanPool: ScanPool | null = null;
-
 /**
- * The query pool readers scan on (main.ts, from `query.threads`), or null for this thread. Set
- * once for the node like the cluster cache, rather than passed through every reader's opener.
+ * The cluster cache of readers opened without one (tests, benches, tools): the node passes its
+ * memory tier's (main.ts, through ReaderOptions), so that two servers in one process share nothing.
  */
-export function configureScanPool(pool: ScanPool | null): void {
-  scanPool = pool;
+const defaultClusters: ClusterCache = lruPartCache<IvfCacheEntry>(256 * 2 ** 20);
+
+/** Where a reader's code scans run (the node's query pool); this thread when absent. */
+export interface CodeScans {
+  readonly scan: ScanClusters;
 }
 
 let nextReader = 0;
@@ -82,7 +74,8 @@ export class IvfIndex {
     readonly dir: IvfDirectory,
     private readonly sections: IvfSections,
     private readonly read: ReadRange,
-    private readonly cache: ClusterCache = sharedClusters,
+    private readonly cache: ClusterCache = defaultClusters,
+    private readonly scans: CodeScans | null = null,
   ) {
     this.blocksName = dir.layout === 'apart' ? Sections.ivfCodes : Sections.ivfClusters;
   }
@@ -94,7 +87,7 @@ export class IvfIndex {
 
   search(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
     return searchIvf(this.dir, (cs) => this.clusters(cs), (rows) => this.vectorsOf(rows), query,
-      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: scanPool?.scan });
+      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan });
   }
 
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */

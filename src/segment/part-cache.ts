@@ -1,7 +1,7 @@
 // The cache a segment reader keeps its decoded parts in (IVF blocks and records, text dictionary
 // blocks and postings). The node's is cache/memory-cache.ts's MemoryCache, a part of the memory
-// budget (main.ts); segment/ sits below cache/, so until main.ts configures one a reader gets a
-// byte-bounded LRU of its own.
+// budget (main.ts passes it down in ReaderOptions); segment/ sits below cache/, so a reader
+// opened without one gets a byte-bounded LRU of its module's.
 import { LRUCache } from 'lru-cache';
 
 export interface PartCache<V extends {}> {
@@ -12,7 +12,7 @@ export interface PartCache<V extends {}> {
   hit?(key: string): V | undefined;
 }
 
-/** A byte-bounded LRU of its own, for readers opened before main.ts configures the node's. */
+/** A byte-bounded LRU of its own, for readers opened without the node's cache (tests, benches, tools). */
 export function lruPartCache<V extends {}>(maxBytes: number): PartCache<V> {
   const lru = new LRUCache<string, V>({ maxSize: maxBytes });
   return {

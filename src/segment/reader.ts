@@ -15,22 +15,31 @@ import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk
 import { IvfDirectory } from './ivf.ts';
 import { IvfIndex } from './ivf-reader.ts';
 import { sharedCopy } from './scan-pool.ts';
-import type { ClusterCache } from './ivf-reader.ts';
+import type { ClusterCache, CodeScans } from './ivf-reader.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
 export type ReadSection = (name: string, range: SectionRange) => Promise<Buffer>;
 
-export interface OpenSegmentOptions {
+/**
+ * What the node's readers share, built once from the config (main.ts) and passed down to the
+ * catalog and the views: each server its own, nothing process-wide.
+ */
+export interface ReaderOptions {
+  /** Decoded IVF cluster blocks and records; a default LRU of the reader's module unless given. */
+  clusterCache?: ClusterCache;
+  /** Decoded dictionary blocks and postings of text format 2; a default LRU unless given. */
+  textCache?: TextPartCache;
+  /** The query pool IVF code scans run on; this thread unless given. */
+  scans?: CodeScans | null;
+}
+
+export interface OpenSegmentOptions extends ReaderOptions {
   meta: SegmentMeta;
   schema: NamespaceSchema;
   readSection: ReadSection;
   /** Where the HNSW section is materialized for hnswlib (deleted as soon as it is loaded). */
   tmpDir: string;
-  /** Decoded IVF cluster blocks; the process-wide cache (ivf-reader.ts) unless given. */
-  clusterCache?: ClusterCache;
-  /** Decoded dictionary blocks and postings of text format 2; the process-wide cache unless given. */
-  textCache?: TextPartCache;
 }
 
 export class SegmentReader {
@@ -121,7 +130,7 @@ export class SegmentReader {
     const ivf = dir === null ? null : new IvfIndex(dir, layout === 'apart'
       ? { blocks: entry(Sections.ivfCodes), vectors: entry(Sections.ivfVectors) }
       : { blocks: entry(Sections.ivfClusters), vectors: null },
-    opts.readSection, opts.clusterCache);
+    opts.readSection, opts.clusterCache, opts.scans ?? null);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) => [n, textIndexes[i]!]));

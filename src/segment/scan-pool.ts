@@ -73,7 +73,8 @@ function isShared(a: ArrayBufferView): boolean {
 }
 
 export class ScanPool {
-  private readonly piscina: Piscina;
+  /** Started by the first task: a node that never scans on the pool (no IVF query) starts no thread. */
+  private piscina: Piscina | null = null;
   private readonly timeoutMs: number;
   private readonly minTaskRows: number;
   private tasks = 0;
@@ -87,8 +88,15 @@ export class ScanPool {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`query pool threads must be >= 1, got ${opts.threads}`);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.minTaskRows = opts.minTaskRows ?? MIN_TASK_ROWS;
-    // Threads start with the pool and stay: a query should not wait for a thread to load.
-    this.piscina = new Piscina({ filename: (opts.workerFile ?? WORKER_FILE).href, minThreads: opts.threads, maxThreads: opts.threads, idleTimeout: Infinity });
+  }
+
+  /**
+   * The threads, all started by the first task and kept: only that first query waits for them
+   * to load, and a server that serves no IVF query (a CLI run, an idle node) holds none.
+   */
+  private get workers(): Piscina {
+    this.piscina ??= new Piscina({ filename: (this.opts.workerFile ?? WORKER_FILE).href, minThreads: this.opts.threads, maxThreads: this.opts.threads, idleTimeout: Infinity });
+    return this.piscina;
   }
 
   /** scanClusters, split across the workers when the blocks are shared and large enough. */
@@ -120,14 +128,14 @@ export class ScanPool {
   };
 
   stats(): ScanPoolStats {
-    return { threads: this.piscina.threads.length, max_threads: this.opts.threads, tasks: this.tasks, fallbacks: this.fallbacks };
+    return { threads: this.piscina?.threads.length ?? 0, max_threads: this.opts.threads, tasks: this.tasks, fallbacks: this.fallbacks };
   }
 
   /** Stops the threads; scans from now on run on the calling thread. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
-    await this.piscina.destroy();
+    await this.piscina?.destroy();
   }
 
   private async run(task: ScanTask): Promise<ScanResult> {
@@ -137,7 +145,7 @@ export class ScanPool {
     this.inflight.set(abort, started);
     this.watchdog ??= setInterval(() => this.abortOverdue(), Math.max(10, this.timeoutMs / 4)).unref();
     try {
-      return await (this.piscina.run(task, { signal: abort.signal }) as Promise<ScanResult>);
+      return await (this.workers.run(task, { signal: abort.signal }) as Promise<ScanResult>);
     } catch {
       this.fallbacks++;
       return scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);

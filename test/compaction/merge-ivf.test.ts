@@ -10,27 +10,13 @@ import { flushTail } from '../../src/indexer/flush.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import { Sections } from '../../src/segment/format.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import type { ByteRange, GetOptions, GetResult, ObjectStore } from '../../src/storage/object-store.ts';
+import type { ObjectStore } from '../../src/storage/object-store.ts';
+import { RecordingStore } from '../support/recording-store.ts';
 import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
 
 const DIM = 16;
 const ROWS = 3000;
 const K = 10;
-
-/** A storage wrapper that records every GET with its range. */
-class RecordingStore implements ObjectStore {
-  readonly gets: Array<{ key: string; length: number }> = [];
-  constructor(private readonly inner: ObjectStore) {}
-  async get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
-    const r = await this.inner.get(key, range, options);
-    this.gets.push({ key, length: r.body.byteLength });
-    return r;
-  }
-  head = (key: string) => this.inner.head(key);
-  put = (key: string, body: Uint8Array, c?: Parameters<ObjectStore['put']>[2]) => this.inner.put(key, body, c);
-  list = (prefix: string, o?: Parameters<ObjectStore['list']>[1]) => this.inner.list(prefix, o);
-  delete = (key: string) => this.inner.delete(key);
-}
 
 test('a merge of IVF segments reads their cluster blocks by range, not whole sections, and keeps recall against brute force', async () => {
   const inner = new MemoryObjectStore();

@@ -1,6 +1,6 @@
 // The query pool in a real server process: IVF scans go to worker threads (query.threads), the
-// answers are the ones the main thread gives (filters and deleted rows included), /stats and
-// /metrics show the threads, and the server stops with them.
+// answers are the ones the main thread gives (filters and deleted rows included), the threads
+// start at the first query, /stats and /metrics show them, and the server stops with them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -70,6 +70,8 @@ test('queries over an IVF segment answer the same with the query pool on and off
     const pooled = await startSilt(envOf(dir, 2));
     let stopped = false;
     try {
+      const idle = (await http(pooled.url, 'GET', '/stats')).body.query_threads;
+      assert.deepEqual([idle.threads, idle.max_threads], [0, 2], 'no query yet: the pool has started no thread');
       assert.deepEqual(await answers(pooled.url), expected);
       const { query_threads: q } = (await http(pooled.url, 'GET', '/stats')).body;
       assert.equal(q.threads, 2);

@@ -7,28 +7,13 @@ import { buildSegment, readSegmentMeta, residentBytes, SegmentReader, type Segme
 import { IvfDirectory, recordBytes } from '../../src/segment/ivf.ts';
 import { CODES_GAP_BYTES, RECORDS_GAP_BYTES, type IvfCacheEntry } from '../../src/segment/ivf-reader.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import type { ByteRange, GetOptions, GetResult, ObjectStore } from '../../src/storage/object-store.ts';
+import type { ObjectStore } from '../../src/storage/object-store.ts';
+import { RecordingStore } from '../support/recording-store.ts';
 import { rng } from './helpers.ts';
 
 const DIM = 16;
 const ROWS = 5000;
 const KEY = 'ns/seg/s1/segment';
-
-/** A storage wrapper that records every GET with its range. */
-class RecordingStore implements ObjectStore {
-  readonly gets: Array<{ key: string; offset: number; length: number }> = [];
-  constructor(private readonly inner: ObjectStore) {}
-  async get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
-    const r = await this.inner.get(key, range, options);
-    const offset = range !== undefined && 'offset' in range ? range.offset : 0;
-    this.gets.push({ key, offset, length: r.body.byteLength });
-    return r;
-  }
-  head = (key: string) => this.inner.head(key);
-  put = (key: string, body: Uint8Array, c?: Parameters<ObjectStore['put']>[2]) => this.inner.put(key, body, c);
-  list = (prefix: string, o?: Parameters<ObjectStore['list']>[1]) => this.inner.list(prefix, o);
-  delete = (key: string) => this.inner.delete(key);
-}
 
 async function stored(): Promise<{ store: RecordingStore; meta: SegmentMeta; schema: NamespaceSchema; vectors: Float32Array }> {
   const rand = rng(11);

@@ -2,14 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import type { NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
-import { buildSegment, configureScanPool, readSegmentMeta, ScanPool, SegmentReader, type Neighbours } from '../../src/segment/index.ts';
+import { buildSegment, readSegmentMeta, ScanPool, SegmentReader, type CodeScans, type Neighbours } from '../../src/segment/index.ts';
 import { rng } from './helpers.ts';
 
 const DIM = 16;
 const ROWS = 6000;
 
+/** Opens the segment's reader, its code scans on `scans` (this thread when null). */
+type Open = (scans: CodeScans | null) => Promise<SegmentReader>;
+
 /** An IVF segment read by range (as from object storage), some rows exact copies of row 0 (ties). */
-async function segment(metric: VectorMetric): Promise<{ reader: SegmentReader; vectors: Float32Array }> {
+async function segment(metric: VectorMetric): Promise<{ open: Open; vectors: Float32Array }> {
   const rand = rng(7);
   const schema: NamespaceSchema = { vector_dim: DIM, vector_metric: metric, attributes: {} };
   const vectors = new Float32Array(ROWS * DIM).map(() => rand() * 2 - 1);
@@ -25,11 +28,11 @@ async function segment(metric: VectorMetric): Promise<{ reader: SegmentReader; v
     ivfFrom: 0,
     ivfClusterRows: 100,
   });
-  const reader = await SegmentReader.open({
-    meta: readSegmentMeta(bytes), schema, tmpDir: tmpdir(),
+  const open: Open = (scans) => SegmentReader.open({
+    meta: readSegmentMeta(bytes), schema, tmpDir: tmpdir(), scans,
     readSection: async (_name, r) => bytes.subarray(r.offset, r.offset + r.length),
   });
-  return { reader, vectors };
+  return { open, vectors };
 }
 
 /** Every search of the test: plain, filtered (a third of the rows), and with "deleted" rows. */
@@ -43,62 +46,73 @@ async function searches(reader: SegmentReader, vectors: Float32Array, queries = 
   return out;
 }
 
-async function onMainThread(reader: SegmentReader, vectors: Float32Array, queries?: number): Promise<Neighbours[]> {
-  configureScanPool(null);
-  return searches(reader, vectors, queries);
+async function onMainThread(open: Open, vectors: Float32Array, queries?: number): Promise<Neighbours[]> {
+  return withPool(null, open, vectors, queries);
 }
 
-async function withPool(pool: ScanPool, reader: SegmentReader, vectors: Float32Array, queries?: number): Promise<Neighbours[]> {
-  configureScanPool(pool);
+async function withPool(pool: CodeScans | null, open: Open, vectors: Float32Array, queries?: number): Promise<Neighbours[]> {
+  const reader = await open(pool);
   try {
     return await searches(reader, vectors, queries);
   } finally {
-    configureScanPool(null);
+    reader.close();
   }
 }
 
 for (const metric of ['l2', 'cosine'] as const) {
   test(`${metric}: results are identical (rows and distances) with the scan on workers and on the main thread, filtered or not`, async () => {
-    const { reader, vectors } = await segment(metric);
+    const { open, vectors } = await segment(metric);
     const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
     try {
-      const expected = await onMainThread(reader, vectors);
-      const got = await withPool(pool, reader, vectors);
+      const expected = await onMainThread(open, vectors);
+      const got = await withPool(pool, open, vectors);
       assert.deepEqual(got, expected);
       assert.ok(pool.stats().tasks >= 2 * expected.length, 'every search was split across the workers');
       assert.equal(pool.stats().fallbacks, 0);
       assert.deepEqual(expected[0]!.rows.slice(0, 3), [0, 1, 8], 'copies of row 0 tie at distance 0, by row');
     } finally {
       await pool.close();
-      reader.close();
     }
   });
 }
 
 test('a worker that dies or hangs: the scan is redone on the main thread, same results, no hang', async () => {
-  const { reader, vectors } = await segment('l2');
-  const expected = await onMainThread(reader, vectors, 1);
+  const { open, vectors } = await segment('l2');
+  const expected = await onMainThread(open, vectors, 1);
   for (const file of ['crash-scan-worker.mjs', 'hang-scan-worker.mjs']) {
     const pool = new ScanPool({ threads: 2, minTaskRows: 64, timeoutMs: 300, workerFile: new URL(`./fixtures/${file}`, import.meta.url) });
     try {
-      assert.deepEqual(await withPool(pool, reader, vectors, 1), expected, file);
+      assert.deepEqual(await withPool(pool, open, vectors, 1), expected, file);
       assert.ok(pool.stats().fallbacks > 0, `${file}: the failed tasks are counted`);
     } finally {
       await pool.close();
     }
   }
-  reader.close();
 });
 
 test('closing the pool stops its threads; scans go on, on the main thread', async () => {
-  const { reader, vectors } = await segment('l2');
+  const { open, vectors } = await segment('l2');
   const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
-  const expected = await onMainThread(reader, vectors);
-  assert.deepEqual(await withPool(pool, reader, vectors), expected);
+  const expected = await onMainThread(open, vectors);
+  assert.deepEqual(await withPool(pool, open, vectors), expected);
   await pool.close();
   assert.equal(pool.stats().threads, 0, 'no thread left running');
   const tasks = pool.stats().tasks;
-  assert.deepEqual(await withPool(pool, reader, vectors), expected);
+  assert.deepEqual(await withPool(pool, open, vectors), expected);
   assert.equal(pool.stats().tasks, tasks, 'a closed pool runs no task');
-  reader.close();
+});
+
+test('the pool starts its threads at its first task, not before; closing it before then or after ends them', async () => {
+  const { open, vectors } = await segment('l2');
+  const unused = new ScanPool({ threads: 2, minTaskRows: 64 });
+  assert.equal(unused.stats().threads, 0, 'no thread before any scan');
+  await unused.close();
+  assert.equal(unused.stats().threads, 0);
+  const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
+  const expected = await onMainThread(open, vectors, 1);
+  assert.equal(pool.stats().threads, 0, 'a reader opened without the pool does not start it');
+  assert.deepEqual(await withPool(pool, open, vectors, 1), expected);
+  assert.equal(pool.stats().threads, 2, 'started by the first scan');
+  await pool.close();
+  assert.equal(pool.stats().threads, 0, 'no thread left running');
 });

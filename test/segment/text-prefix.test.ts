@@ -7,6 +7,7 @@ import { createAnalyzer } from '../../src/segment/text/analyzer.ts';
 import { DICT_BLOCK_TERMS, encodeBlockTextField } from '../../src/segment/text/block-index.ts';
 import { BlockTextIndex, loadedSection, type TextSectionBytes } from '../../src/segment/text/block-reader.ts';
 import { DiskTextIndex, encodeTextField } from '../../src/segment/text/disk-index.ts';
+import { MemTextIndex } from '../../src/segment/text/mem-index.ts';
 import { PLAIN } from './helpers.ts';
 
 const analyze = createAnalyzer(PLAIN);
@@ -98,5 +99,19 @@ test('a prefix whose matches begin a dictionary block gets its max terms from th
     const got = await v2.view(live).termsWithPrefix('k', max);
     assert.equal(got.length, Math.min(max, 200), `max ${max}`);
     assert.deepEqual(got, v1.view(live).termsWithPrefix('k', max), `max ${max}`);
+  }
+});
+
+test('the tail (rows written in reverse) expands a prefix to the terms a segment does, in the same order', () => {
+  const v1 = new DiskTextIndex(encodeTextField(analyze, [...values, '\u{1F600}x \uFFFDx']).bytes, 'body');
+  const tail = new MemTextIndex(analyze);
+  // Reverse write order, and a pair whose UTF-16 order is not their UTF-8 (dictionary) order.
+  tail.add(values.length, '\u{1F600}x \uFFFDx');
+  for (let r = values.length - 1; r >= 0; r--) tail.add(r, values[r]!);
+  const live = new Uint8Array(values.length + 1).fill(1);
+  for (const prefix of [...prefixes, '']) {
+    for (const max of [1, 5, 64, 10_000]) {
+      assert.deepEqual(tail.termsWithPrefix(prefix, max), v1.view(live).termsWithPrefix(prefix, max), `prefix '${prefix}', max ${max}`);
+    }
   }
 });

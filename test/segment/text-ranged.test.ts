@@ -17,31 +17,14 @@ import { BlockTextIndex, loadedSection, type TextPart } from '../../src/segment/
 import { encodeTextField } from '../../src/segment/text/disk-index.ts';
 import { MemTextIndex } from '../../src/segment/text/mem-index.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
-import type { ByteRange, GetOptions, GetResult, ObjectStore } from '../../src/storage/object-store.ts';
+import type { ObjectStore } from '../../src/storage/object-store.ts';
+import { RecordingStore } from '../support/recording-store.ts';
 import { PLAIN, rng } from './helpers.ts';
 
 const ROWS = 8000;
 const KEY = 'ns/seg/s1.seg';
 const SCHEMA: NamespaceSchema = { vector_dim: 2, vector_metric: 'l2', attributes: { body: { type: 'string', full_text: PLAIN, filterable: false } } };
 const VOCAB = 4000;
-
-/** A storage wrapper that records every GET with its range. */
-class CountingStore implements ObjectStore {
-  readonly gets: Array<{ offset: number; length: number }> = [];
-  constructor(private readonly inner: ObjectStore) {}
-  async get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult> {
-    const r = await this.inner.get(key, range, options);
-    this.gets.push({ offset: range !== undefined && 'offset' in range ? range.offset : 0, length: r.body.byteLength });
-    return r;
-  }
-  head = (key: string) => this.inner.head(key);
-  put = (key: string, body: Uint8Array, c?: Parameters<ObjectStore['put']>[2]) => this.inner.put(key, body, c);
-  list = (prefix: string, o?: Parameters<ObjectStore['list']>[1]) => this.inner.list(prefix, o);
-  delete = (key: string) => this.inner.delete(key);
-  bytes(): number {
-    return this.gets.reduce((n, g) => n + g.length, 0);
-  }
-}
 
 /** Zipf-like documents of 10–50 words over VOCAB words, so postings range from one row to most. */
 function documents(seed: number): string[] {
@@ -58,7 +41,7 @@ async function stored(docs: string[], rewrite?: (bytes: Buffer, meta: SegmentMet
   if (rewrite) ({ bytes, meta } = rewrite(bytes, meta));
   const memory = new MemoryObjectStore();
   await memory.put(KEY, bytes);
-  return { store: new CountingStore(memory), meta, bytes };
+  return { store: new RecordingStore(memory), meta, bytes };
 }
 
 function open(store: ObjectStore, meta: SegmentMeta, textCache = new MemoryCache<TextPart>(16 << 20)) {

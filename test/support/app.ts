@@ -11,7 +11,7 @@ import { buildServer, type HttpLimits, type NodeStats } from '../../src/server.t
 import { Topology } from '../../src/cluster/topology.ts';
 import { ViewCatalog } from '../../src/cluster/view.ts';
 import { MemoryCache } from '../../src/cache/index.ts';
-import type { SegmentReader } from '../../src/segment/index.ts';
+import type { ReaderOptions, SegmentReader } from '../../src/segment/index.ts';
 import { BuildPool } from '../../src/segment/index.ts';
 import type { IndexingOptions } from '../../src/indexer/namespace.ts';
 import { NodeMetrics } from '../../src/metrics.ts';
@@ -42,6 +42,8 @@ const EMPTY_CACHE = { entries: 0, bytes: 0, max_bytes: 0, hits: 0, misses: 0, ev
 export function testApp(opts: {
   store?: ObjectStore; bodyLimit?: number; maxTopK?: number; auth?: AuthOptions; log?: FastifyBaseLogger; http?: HttpLimits;
   indexing?: Partial<IndexingOptions>; builds?: BuildPool; now?: () => number; memoryBudget?: number;
+  /** This server's reader caches and query pool; the segment layer's defaults when absent. */
+  readerOptions?: ReaderOptions;
 } = {}): TestApp {
   const store = opts.store ?? new MemoryObjectStore();
   const builds = opts.builds ?? TEST_BUILDS;
@@ -49,6 +51,7 @@ export function testApp(opts: {
   if (store instanceof CountingObjectStore) store.timeWith(metrics.storeRequests);
   const catalog = new NamespaceCatalog({
     store, maxBatchBytes: 64 << 20, indexing: { ...TEST_INDEXING, ...opts.indexing }, tmpDir: tmpdir(), builds, metrics,
+    ...(opts.readerOptions ? { readerOptions: opts.readerOptions } : {}),
   }, opts.now);
   if (opts.memoryBudget !== undefined) catalog.memoryBudget = () => opts.memoryBudget!;
   const app = buildServer({

@@ -124,3 +124,18 @@ test('last_as_prefix finds terms only a flushed segment holds, scoring as in the
   assert.deepEqual(await ask('gull ban'), tail.ban);
   assert.deepEqual(await ask('tern'), tail.tern);
 });
+
+test('last_as_prefix past 64 matching terms written out of order: the tail expands to the same terms as the segment, same ranking', async () => {
+  const schema = { vector_dim: 2, attributes: { title: { type: 'string', full_text: plain } } };
+  // Written in reverse term order: the tail's dictionary is in write order.
+  const docs: SiltDoc[] = [...terns].reverse().map((term, i) => ({ id: i, vector: [1, i], attributes: { title: `${term} ${i % 3 ? 'gull' : 'gull gull'}` } }));
+  await seed(server, 'bm25-prefix-order', schema, docs, 0);
+  const ns = server.client.namespace('bm25-prefix-order');
+  const ask = async () => (await ns.query({ rank_by: ['title', 'BM25', 'tern', { last_as_prefix: true }], top_k: 250 })).rows!
+    .map((r) => [r.id as number, r.$dist!.toFixed(6)] as const);
+  const tail = await ask();
+  const expanded = new Set(terns.slice(0, 64));
+  assert.deepEqual(new Set(tail.map(([id]) => (docs[id]!.attributes!.title as string).split(' ')[0])), expanded, 'the first 64 terms in term order');
+  assert.equal((await server.silt.call('POST', '/v1/namespaces/bm25-prefix-order/flush', undefined, { authorization: `Bearer ${TPUF_KEY}` })).status, 200);
+  assert.deepEqual(await ask(), tail, 'the segment gives the same rows, scores and order');
+});

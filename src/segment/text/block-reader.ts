@@ -1,7 +1,7 @@
 // A text format 2 section (block-index.ts) read by range: open reads the header, the term index
 // and the norms; a query then reads, for its own terms only, their dictionary blocks (round trip
 // 1, all terms at once) and their postings (round trip 2). Decoded dictionary blocks and postings
-// live in the node's memory tier (configureTextCache: bounded by cache.memory_size, least
+// live in the node's memory tier (the reader's textCache, main.ts: bounded by cache.memory_size, least
 // recently used evicted first); what a query fetched it holds itself until it is scored, so an
 // eviction in between costs a later query a read, never a wrong score.
 import { crc32 } from 'node:zlib';
@@ -41,12 +41,8 @@ export type TextPart = DictBlock | Uint32Array;
 /** Where decoded parts are kept (part-cache.ts). */
 export type TextPartCache = PartCache<TextPart>;
 
-let sharedParts: TextPartCache = lruPartCache<TextPart>(64 * 2 ** 20);
-
-/** The cache that indexes opened from now on share (main.ts: a share of cache.memory_size). */
-export function configureTextCache(cache: TextPartCache): void {
-  sharedParts = cache;
-}
+/** The cache of indexes opened without one; the node passes its memory tier's (main.ts, ReaderOptions). */
+const defaultParts: TextPartCache = lruPartCache<TextPart>(64 * 2 ** 20);
 
 /** Where one term's postings are, from its dictionary entry. */
 export interface TermEntry {
@@ -139,7 +135,7 @@ export class BlockTextIndex {
     const firstKeys = new Uint8Array(iw.buffer, iw.byteOffset + blobAt, firstKeyStarts[n - 1]!);
     const parts = { dictOffset, postingsOffset: h[7]!, lengthsOffset: h[9]!, lengthsCrc: h[13]! };
     return new BlockTextIndex(bytes, name, rows, terms, parts, iw.subarray(0, n), iw.subarray(n, 2 * n - 1),
-      firstKeyStarts, firstKeys, bytes.verified ? new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength) : new Uint8Array(norms), opts.stats, opts.cache ?? sharedParts);
+      firstKeyStarts, firstKeys, bytes.verified ? new Uint8Array(norms.buffer, norms.byteOffset, norms.byteLength) : new Uint8Array(norms), opts.stats, opts.cache ?? defaultParts);
   }
 
   /** Exact token counts, after loadLengths(): live statistics and exactLength read them. */

@@ -213,14 +213,15 @@ export class MemTextIndex implements TextIndexView {
     return id === undefined ? 0 : this.lists[id]!.live;
   }
 
-  /** A scan of the dictionary: the tail is bounded by write backpressure, and prefix queries are rare. */
+  /**
+   * The first `max` terms starting with `prefix` in dictionary order (UTF-8 bytes), as a
+   * segment's dictionary gives them, so a prefix expands the same in the tail and once flushed.
+   * A scan of the dictionary: the tail is bounded by write backpressure, and prefix queries are rare.
+   */
   termsWithPrefix(prefix: string, max: number): string[] {
-    const out: string[] = [];
-    for (const term of this.terms()) {
-      if (out.length >= max) break;
-      if (term.startsWith(prefix)) out.push(term);
-    }
-    return out;
+    const matches: Buffer[] = [];
+    for (const term of this.terms()) if (term.startsWith(prefix)) matches.push(Buffer.from(term, 'utf8'));
+    return matches.sort(Buffer.compare).slice(0, Math.max(0, max)).map((b) => b.toString('utf8'));
   }
 
   /** Terms with at least one live posting, in no particular order (e.g. to write a segment). */
