@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { listWalFirstPage } from '../wal/reader.ts';
 import { ManifestStore } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
@@ -84,15 +85,18 @@ export class NamespaceView implements ReadableNamespace {
     try {
       // The pointer alone says whether the manifest changed (one GET instead of two): it is
       // rewritten, with a new etag, by every commit and by every re-creation of the namespace.
+      const cur = this.state;
+      // A first open lists the WAL beside the pointer's GET (wal/reader.ts): one round trip less.
+      const walFirstPage = cur ? undefined : listWalFirstPage(this.deps.store, this.name);
       const pointer = await this.manifests.loadPointer(this.name);
       if (!pointer) throw Errors.namespaceNotFound(this.name);
-      const cur = this.state;
       if (cur && cur.loaded.pointerEtag === pointer.etag) {
         await cur.replay(this.deps);
       } else {
-        // The pointer's etag names the version's generation: a version number can come back
+        // The pointer carries the manifest (manifest.ts); an older pointer names only the
+        // version, whose generation is the pointer's etag: a version number can come back
         // after a namespace is deleted and created again, a pointer's bytes cannot.
-        const manifest = await this.manifests.loadVersion(this.name, pointer.version, { generation: pointer.etag });
+        const manifest = pointer.manifest ?? await this.manifests.loadVersion(this.name, pointer.version, { generation: pointer.etag });
         const loaded = { manifest, pointerEtag: pointer.etag };
         if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
@@ -102,7 +106,7 @@ export class NamespaceView implements ReadableNamespace {
             bytes: residentBytes(ref.meta),
           }));
           return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
-        });
+        }, walFirstPage);
       }
       this.refreshedAt = started;
     } catch (e) {

@@ -3,7 +3,7 @@
 // before they reach the writer, so a batch is applied whole or not at all; they are acknowledged
 // only once their WAL object is durable.
 import type { SiltConfig } from '../config/index.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { ListPage, ObjectStore } from '../storage/object-store.ts';
 import { ManifestStore, type LoadedManifest, type SegmentRef } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import { idKey } from '../schema/document.ts';
@@ -104,8 +104,8 @@ export class Namespace implements ReadableNamespace {
   }
 
   /** Opens the manifest's segments and replays the WAL after its watermark into the tail. */
-  static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest, admission: WriteAdmission): Promise<Namespace> {
-    const state = await NamespaceState.open(name, deps, loaded, (ref) => openSegment(name, deps, loaded.manifest.schema, ref));
+  static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest, admission: WriteAdmission, walFirstPage?: Promise<ListPage>): Promise<Namespace> {
+    const state = await NamespaceState.open(name, deps, loaded, (ref) => openSegment(name, deps, loaded.manifest.schema, ref), walFirstPage);
     return new Namespace(name, deps, state, admission);
   }
 

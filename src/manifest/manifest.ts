@@ -1,7 +1,13 @@
 // The manifest: immutable versions plus a pointer replaced by compare-and-swap (DESIGN.md §2).
 // Keys (storage/layout.ts):
 //   manifestVersionKey   immutable, created with If-None-Match: *
-//   manifestPointerKey   {"version": N, "created_at": …, "commit": …}, replaced with If-Match: <etag>
+//   manifestPointerKey   {"version": N, "created_at": …, "commit": …, "manifest": {…}}, replaced
+//                        with If-Match: <etag>
+//
+// The pointer carries a copy of the version it names (`manifest`), so a reader opening a
+// namespace needs one GET, not two: the cold first query's chain was pointer → version → open.
+// The version object stays the record (history, point-in-time restore, GC, backups read it);
+// a pointer written before the copy existed names only the version, and is read through it.
 //
 // The pointer's compare-and-swap on the writer's base etag is the one fencing token: a writer
 // whose base is stale loses it and must reload. A version object is only a proposal until the
@@ -69,6 +75,20 @@ export interface LoadedManifest {
   pointerEtag: string;
 }
 
+/** What the pointer object holds; `manifest` is absent in pointers written before it was added. */
+interface PointerBody {
+  version: number;
+  created_at: string;
+  commit?: string;
+  manifest?: Manifest;
+}
+
+function checkFormat(ns: string, version: number, manifest: Manifest): void {
+  if (manifest.format !== MANIFEST_FORMAT) {
+    throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);
+  }
+}
+
 export class ManifestConflictError extends Error {
   constructor(readonly namespace: string, readonly version: number) {
     super(`manifest of namespace '${namespace}' changed concurrently (while committing version ${version})`);
@@ -83,15 +103,21 @@ export class ManifestStore {
 
   async load(ns: string): Promise<LoadedManifest | null> {
     const pointer = await this.loadPointer(ns);
-    return pointer && { manifest: await this.loadVersion(ns, pointer.version), pointerEtag: pointer.etag };
+    return pointer && { manifest: pointer.manifest ?? await this.loadVersion(ns, pointer.version), pointerEtag: pointer.etag };
   }
 
-  /** The version the pointer names (one GET); null when the namespace has no manifest. */
-  async loadPointer(ns: string): Promise<{ version: number; etag: string } | null> {
+  /**
+   * The version the pointer names (one GET), with the manifest when the pointer carries it
+   * (pointers written before the copy do not); null when the namespace has no manifest.
+   */
+  async loadPointer(ns: string): Promise<{ version: number; etag: string; manifest?: Manifest } | null> {
     const pointer = await this.readPointer(ns);
     if (!pointer) return null;
-    const { version } = JSON.parse(pointer.body.toString('utf8')) as { version: number };
-    return { version, etag: pointer.etag };
+    const { version, manifest } = JSON.parse(pointer.body.toString('utf8')) as PointerBody;
+    if (manifest === undefined) return { version, etag: pointer.etag };
+    checkFormat(ns, version, manifest);
+    if (manifest.version !== version) throw new Error(`manifest pointer of '${ns}' names version ${version} but carries version ${manifest.version}`);
+    return { version, etag: pointer.etag, manifest };
   }
 
   /**
@@ -103,9 +129,7 @@ export class ManifestStore {
     const key = manifestVersionKey(ns, version);
     const bytes = (await this.store.get(key, undefined, options)).body;
     const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-    if (manifest.format !== MANIFEST_FORMAT) {
-      throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);
-    }
+    checkFormat(ns, version, manifest);
     return manifest;
   }
 
@@ -163,7 +187,8 @@ export class ManifestStore {
     // created_at makes the pointer's bytes (and so its etag) differ between incarnations of a
     // namespace deleted and created again, whose version numbers may start over; commit makes
     // them differ between writers, so reading back our own bytes proves the swap was ours.
-    const pointer = Buffer.from(JSON.stringify({ version: manifest.version, created_at: manifest.created_at, commit: manifest.commit }), 'utf8');
+    const body: PointerBody = { version: manifest.version, created_at: manifest.created_at, commit: manifest.commit, manifest };
+    const pointer = Buffer.from(JSON.stringify(body), 'utf8');
     try {
       const { etag } = await this.store.put(manifestPointerKey(ns), pointer, baseEtag === null ? { ifNoneMatch: '*' } : { ifMatch: baseEtag });
       return { manifest, pointerEtag: etag };

@@ -1,0 +1,100 @@
+// The manifest pointer carries the version it names, so opening a namespace costs one GET of
+// manifest state: the cold first query's chain of round trips is one shorter. Pointers written
+// before the copy existed (only the version number) still open, and a commit on top of one
+// writes the new form.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { MemoryObjectStore } from '../../src/storage/memory.ts';
+import type { ByteRange, GetOptions, ListOptions, ObjectStore, PutCondition } from '../../src/storage/object-store.ts';
+import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
+import { flushTail } from '../../src/indexer/flush.ts';
+import { ManifestStore } from '../../src/manifest/manifest.ts';
+import { manifestPointerKey, manifestVersionKey } from '../../src/storage/layout.ts';
+import { parseNamespaceSchema } from '../../src/schema/parse.ts';
+import { parseQuery } from '../../src/query/request.ts';
+import type { Document } from '../../src/schema/types.ts';
+import { TracingObjectStore } from '../../bench/lib/trace-store.ts';
+import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
+
+const DIM = 4;
+const schema = parseNamespaceSchema({ vector_dim: DIM, attributes: { n: { type: 'integer' } } });
+const random = rng(11);
+const docs: Document[] = Array.from({ length: 400 }, (_, i) => ({
+  id: BigInt(i), vector: Float32Array.from({ length: DIM }, () => random()), attributes: { n: i },
+}));
+const VERSION = /\/manifest\/\d{20}\.json$/;
+
+/**
+ * Every request takes LATENCY_MS, as on S3: requests that do not wait for each other overlap,
+ * so the trace's depth is the chain a reader waits for, not an artifact of an instant store.
+ */
+const LATENCY_MS = 40;
+const later = <T>(f: () => Promise<T>) => new Promise<void>((r) => setTimeout(r, LATENCY_MS)).then(f);
+const slow = (inner: ObjectStore): ObjectStore => ({
+  get: (key: string, range?: ByteRange, options?: GetOptions) => later(() => inner.get(key, range, options)),
+  head: (key: string) => later(() => inner.head(key)),
+  put: (key: string, body: Uint8Array, condition?: PutCondition) => later(() => inner.put(key, body, condition)),
+  list: (prefix: string, options?: ListOptions) => later(() => inner.list(prefix, options)),
+  delete: (key: string) => later(() => inner.delete(key)),
+});
+
+const catalogOver = (store: ObjectStore) => new NamespaceCatalog({
+  store, maxBatchBytes: 1 << 20, indexing: { ...TEST_INDEXING, ivf_min_rows: 100 }, tmpDir: tmpdir(), builds: TEST_BUILDS,
+});
+
+/** An IVF segment of 400 rows and three writes in the WAL tail. */
+async function seeded(store: ObjectStore): Promise<void> {
+  const catalog = catalogOver(store);
+  await catalog.create('p', schema);
+  const ns = await catalog.get('p');
+  await ns.write({ kind: 'upsert', docs });
+  await flushTail(ns);
+  assert.ok(ns.segments.every((s) => s.reader.hasIvf), 'the segment is IVF');
+  for (const id of [1000, 1001, 1002]) {
+    await ns.write({ kind: 'upsert', docs: [{ id: BigInt(id), vector: new Float32Array(DIM).fill(id), attributes: { n: id } }] });
+  }
+  await catalog.close(new Error('seeded'));
+}
+
+/** A fresh process's first query: namespace open (manifest, segment, WAL tail) and one kNN. */
+async function coldQuery(store: ObjectStore) {
+  const trace = new TracingObjectStore(slow(store));
+  const catalog = catalogOver(trace);
+  const ns = await catalog.get('p');
+  const hits = await ns.query(parseQuery({ vector: Array.from(docs[7]!.vector!), top_k: 3 }, ns.schema, ns.name, { default_top_k: 10, max_top_k: 100 }));
+  await catalog.close(new Error('done'));
+  return { trace, hits };
+}
+
+test('a cold first query reads the manifest from the pointer alone, in 4 sequential round trips', async () => {
+  const store = new MemoryObjectStore();
+  await seeded(store);
+  const { trace, hits } = await coldQuery(store);
+  assert.equal(hits[0]!.id, 7);
+  assert.deepEqual(trace.events.filter((e) => VERSION.test(e.key)).map((e) => e.key), [], 'no manifest version is read');
+  // pointer → open (ids, IVF directory, columns, WAL listing) → probed codes → candidate records
+  assert.equal(trace.sequentialRoundTrips(), 4);
+});
+
+test('a pointer written before it carried the manifest still opens, and the next commit writes the new form', async () => {
+  const store = new MemoryObjectStore();
+  await seeded(store);
+  const pointer = JSON.parse((await store.get(manifestPointerKey('p'))).body.toString('utf8')) as { version: number; created_at: string; commit: string };
+  // The old format, byte for byte what earlier releases wrote.
+  await store.put(manifestPointerKey('p'), Buffer.from(JSON.stringify({ version: pointer.version, created_at: pointer.created_at, commit: pointer.commit }), 'utf8'));
+
+  const { trace, hits } = await coldQuery(store);
+  assert.equal(hits[0]!.id, 7);
+  assert.deepEqual(trace.events.filter((e) => VERSION.test(e.key)).map((e) => e.key), [manifestVersionKey('p', pointer.version)]);
+
+  const catalog = catalogOver(store);
+  const ns = await catalog.get('p');
+  assert.ok(await ns.get(1002n), 'the WAL tail is replayed on top of the old pointer');
+  await flushTail(ns);
+  await catalog.close(new Error('done'));
+  const next = await new ManifestStore(store).loadPointer('p');
+  assert.equal(next?.version, pointer.version + 1);
+  assert.equal(next?.manifest?.version, pointer.version + 1, 'the commit on top of an old pointer writes the manifest into it');
+  assert.deepEqual(next?.manifest, await new ManifestStore(store).loadVersion('p', pointer.version + 1), 'the pointer holds the version it names');
+});
