@@ -83,16 +83,18 @@ export class NamespaceView implements ReadableNamespace {
   private async load(): Promise<void> {
     const started = Date.now();
     try {
-      // The pointer alone says whether the manifest changed (one GET instead of two): it is
-      // rewritten, with a new etag, by every commit and by every re-creation of the namespace.
+      // The pointer's etag says whether the manifest changed: it is rewritten, with a new etag,
+      // by every commit and by every re-creation of the namespace. It carries the manifest
+      // (manifest.ts), so a refresh asks for the etag alone (a HEAD, as small as the GET of a
+      // pointer without the copy was) and reads the pointer only when it changed. A first open
+      // lists the WAL beside the pointer's GET (wal/reader.ts).
       const cur = this.state;
-      // A first open lists the WAL beside the pointer's GET (wal/reader.ts): one round trip less.
-      const walFirstPage = cur ? undefined : listWalFirstPage(this.deps.store, this.name);
-      const pointer = await this.manifests.loadPointer(this.name);
-      if (!pointer) throw Errors.namespaceNotFound(this.name);
-      if (cur && cur.loaded.pointerEtag === pointer.etag) {
+      if (cur && (await this.manifests.pointerEtag(this.name)) === cur.loaded.pointerEtag) {
         await cur.replay(this.deps);
       } else {
+        const walFirstPage = cur ? undefined : listWalFirstPage(this.deps.store, this.name);
+        const pointer = await this.manifests.loadPointer(this.name);
+        if (!pointer) throw Errors.namespaceNotFound(this.name);
         // The pointer carries the manifest (manifest.ts); an older pointer names only the
         // version, whose generation is the pointer's etag: a version number can come back
         // after a namespace is deleted and created again, a pointer's bytes cannot.

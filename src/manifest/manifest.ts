@@ -121,6 +121,14 @@ export class ManifestStore {
   }
 
   /**
+   * The pointer's etag alone (a HEAD), null when the namespace has no manifest: whether the
+   * manifest changed, without the copy of it the pointer carries (a view refreshing per query).
+   */
+  async pointerEtag(ns: string): Promise<string | null> {
+    return (await this.store.head(manifestPointerKey(ns)))?.etag ?? null;
+  }
+
+  /**
    * One manifest version. A version number comes back when a namespace is deleted and created
    * again; a caller that names the pointer etag it read as `generation` lets a cached store serve
    * the version from a copy made under that same pointer.
