@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { isStorageError } from '../storage/errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import type { SegmentMeta } from '../segment/index.ts';
+import type { IvfRouteJson } from '../segment/ivf-route.ts';
 
 export const MANIFEST_FORMAT = 1;
 
@@ -73,7 +74,12 @@ export interface Manifest {
 export interface LoadedManifest {
   manifest: Manifest;
   pointerEtag: string;
+  /** Per IVF segment id, the route the pointer carries (absent in older pointers and for other segments). */
+  routes?: Routes;
 }
+
+/** IVF routes by segment id (segment/ivf-route.ts). */
+export type Routes = Record<string, IvfRouteJson>;
 
 /** What the pointer object holds; `manifest` is absent in pointers written before it was added. */
 interface PointerBody {
@@ -81,6 +87,8 @@ interface PointerBody {
   created_at: string;
   commit?: string;
   manifest?: Manifest;
+  /** Per IVF segment of `manifest`, its centroids and codes offsets (segment/ivf-route.ts). */
+  routes?: Routes;
 }
 
 function checkFormat(ns: string, version: number, manifest: Manifest): void {
@@ -103,21 +111,24 @@ export class ManifestStore {
 
   async load(ns: string): Promise<LoadedManifest | null> {
     const pointer = await this.loadPointer(ns);
-    return pointer && { manifest: pointer.manifest ?? await this.loadVersion(ns, pointer.version), pointerEtag: pointer.etag };
+    return pointer && {
+      manifest: pointer.manifest ?? await this.loadVersion(ns, pointer.version), pointerEtag: pointer.etag,
+      ...(pointer.routes ? { routes: pointer.routes } : {}),
+    };
   }
 
   /**
    * The version the pointer names (one GET), with the manifest when the pointer carries it
    * (pointers written before the copy do not); null when the namespace has no manifest.
    */
-  async loadPointer(ns: string): Promise<{ version: number; etag: string; manifest?: Manifest } | null> {
+  async loadPointer(ns: string): Promise<{ version: number; etag: string; manifest?: Manifest; routes?: Routes } | null> {
     const pointer = await this.readPointer(ns);
     if (!pointer) return null;
-    const { version, manifest } = JSON.parse(pointer.body.toString('utf8')) as PointerBody;
+    const { version, manifest, routes } = JSON.parse(pointer.body.toString('utf8')) as PointerBody;
     if (manifest === undefined) return { version, etag: pointer.etag };
     checkFormat(ns, version, manifest);
     if (manifest.version !== version) throw new Error(`manifest pointer of '${ns}' names version ${version} but carries version ${manifest.version}`);
-    return { version, etag: pointer.etag, manifest };
+    return { version, etag: pointer.etag, manifest, ...(routes ? { routes } : {}) };
   }
 
   /**
@@ -168,13 +179,16 @@ export class ManifestStore {
     }, previous?.pointerEtag ?? null);
   }
 
-  /** Commits a new version on top of `base`; throws ManifestConflictError when another writer won. */
-  async commit(ns: string, base: LoadedManifest, change: Partial<Omit<Manifest, 'version' | 'format' | 'namespace'>>): Promise<LoadedManifest> {
+  /**
+   * Commits a new version on top of `base`; throws ManifestConflictError when another writer won.
+   * The pointer keeps the base's routes of the segments still listed, updated by `routes`.
+   */
+  async commit(ns: string, base: LoadedManifest, change: Partial<Omit<Manifest, 'version' | 'format' | 'namespace'>>, routes: Routes = {}): Promise<LoadedManifest> {
     const manifest: Manifest = { ...base.manifest, restored_from: undefined, ...change, version: base.manifest.version + 1, parent: base.manifest.version };
-    return this.write(ns, manifest, base.pointerEtag);
+    return this.write(ns, manifest, base.pointerEtag, { ...base.routes, ...routes });
   }
 
-  private async write(ns: string, proposed: Manifest, baseEtag: string | null): Promise<LoadedManifest> {
+  private async write(ns: string, proposed: Manifest, baseEtag: string | null, allRoutes: Routes = {}): Promise<LoadedManifest> {
     let manifest: Manifest = { ...proposed, commit: randomBytes(8).toString('hex'), committed_at: new Date().toISOString() };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -195,15 +209,19 @@ export class ManifestStore {
     // created_at makes the pointer's bytes (and so its etag) differ between incarnations of a
     // namespace deleted and created again, whose version numbers may start over; commit makes
     // them differ between writers, so reading back our own bytes proves the swap was ours.
-    const body: PointerBody = { version: manifest.version, created_at: manifest.created_at, commit: manifest.commit, manifest };
+    // Routes only for the segments this version lists: the pointer is not history.
+    const routes: Routes = {};
+    for (const s of manifest.segments) if (allRoutes[s.id] !== undefined) routes[s.id] = allRoutes[s.id]!;
+    const withRoutes = Object.keys(routes).length > 0 ? { routes } : {};
+    const body: PointerBody = { version: manifest.version, created_at: manifest.created_at, commit: manifest.commit, manifest, ...withRoutes };
     const pointer = Buffer.from(JSON.stringify(body), 'utf8');
     try {
       const { etag } = await this.store.put(manifestPointerKey(ns), pointer, baseEtag === null ? { ifNoneMatch: '*' } : { ifMatch: baseEtag });
-      return { manifest, pointerEtag: etag };
+      return { manifest, pointerEtag: etag, ...withRoutes };
     } catch (e) {
       // A lost response or a retry that met our own swap: the pointer says whether we won.
       const stored = await this.readPointer(ns).catch(() => null);
-      if (stored?.body.equals(pointer)) return { manifest, pointerEtag: stored.etag };
+      if (stored?.body.equals(pointer)) return { manifest, pointerEtag: stored.etag, ...withRoutes };
       if (isStorageError(e, 'precondition_failed')) throw new ManifestConflictError(ns, manifest.version);
       throw e;
     }

@@ -1,7 +1,7 @@
-// The manifest pointer carries the version it names, so opening a namespace costs one GET of
-// manifest state: the cold first query's chain of round trips is one shorter. Pointers written
-// before the copy existed (only the version number) still open, and a commit on top of one
-// writes the new form.
+// The manifest pointer carries the version it names and its IVF segments' routes (centroids,
+// codes offsets), so a cold first query reads the manifest in one GET and its probed codes with
+// the segment's open: 3 sequential round trips. Pointers written before (only the version
+// number) still open, and a commit on top of one writes the new form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import { parseQuery } from '../../src/query/request.ts';
 import type { Document } from '../../src/schema/types.ts';
 import { TracingObjectStore } from '../../bench/lib/trace-store.ts';
-import { rng, TEST_BUILDS, TEST_INDEXING } from '../support/app.ts';
+import { rng, TEST_BUILDS, TEST_INDEXING, testApp } from '../support/app.ts';
 
 const DIM = 4;
 const schema = parseNamespaceSchema({ vector_dim: DIM, attributes: { n: { type: 'integer' } } });
@@ -57,24 +57,39 @@ async function seeded(store: ObjectStore): Promise<void> {
   await catalog.close(new Error('seeded'));
 }
 
-/** A fresh process's first query: namespace open (manifest, segment, WAL tail) and one kNN. */
-async function coldQuery(store: ObjectStore) {
+/**
+ * A fresh process's first query: namespace open (manifest, segment, WAL tail) and one kNN, the
+ * query handed to the open as the read routes do (`hinted`) or not.
+ */
+async function coldQuery(store: ObjectStore, hinted = true, q = 7) {
   const trace = new TracingObjectStore(slow(store));
   const catalog = catalogOver(trace);
-  const ns = await catalog.get('p');
-  const hits = await ns.query(parseQuery({ vector: Array.from(docs[7]!.vector!), top_k: 3 }, ns.schema, ns.name, { default_top_k: 10, max_top_k: 100 }));
+  const vector = docs[q]!.vector!;
+  const ns = await catalog.get('p', hinted ? { vector } : undefined);
+  const hits = await ns.query(parseQuery({ vector: Array.from(vector), top_k: 10 }, ns.schema, ns.name, { default_top_k: 10, max_top_k: 100 }));
   await catalog.close(new Error('done'));
   return { trace, hits };
 }
 
-test('a cold first query reads the manifest from the pointer alone, in 4 sequential round trips', async () => {
+test('a cold first query needs 3 sequential round trips: pointer, open with the probed codes, records', async () => {
   const store = new MemoryObjectStore();
   await seeded(store);
   const { trace, hits } = await coldQuery(store);
   assert.equal(hits[0]!.id, 7);
   assert.deepEqual(trace.events.filter((e) => VERSION.test(e.key)).map((e) => e.key), [], 'no manifest version is read');
-  // pointer → open (ids, IVF directory, columns, WAL listing) → probed codes → candidate records
-  assert.equal(trace.sequentialRoundTrips(), 4);
+  // pointer + WAL listing → open (ids, IVF directory, columns) + the probed clusters' codes + WAL objects → candidate records
+  assert.equal(trace.sequentialRoundTrips(), 3);
+  // Without the query at open: the codes wait for the directory.
+  assert.equal((await coldQuery(store, false)).trace.sequentialRoundTrips(), 4);
+});
+
+test('a query whose codes were read with the open finds what it finds without', async () => {
+  const store = new MemoryObjectStore();
+  await seeded(store);
+  for (const q of [3, 150, 399]) {
+    const ids = async (hinted: boolean) => (await coldQuery(store, hinted, q)).hits.map((h) => `${h.id}:${h.score}`);
+    assert.deepEqual(await ids(true), await ids(false), `query ${q}`);
+  }
 });
 
 test('a pointer written before it carried the manifest still opens, and the next commit writes the new form', async () => {
@@ -87,6 +102,7 @@ test('a pointer written before it carried the manifest still opens, and the next
   const { trace, hits } = await coldQuery(store);
   assert.equal(hits[0]!.id, 7);
   assert.deepEqual(trace.events.filter((e) => VERSION.test(e.key)).map((e) => e.key), [manifestVersionKey('p', pointer.version)]);
+  assert.equal(trace.sequentialRoundTrips(), 5, 'pointer → version → open → codes → records');
 
   const catalog = catalogOver(store);
   const ns = await catalog.get('p');
@@ -97,4 +113,23 @@ test('a pointer written before it carried the manifest still opens, and the next
   assert.equal(next?.version, pointer.version + 1);
   assert.equal(next?.manifest?.version, pointer.version + 1, 'the commit on top of an old pointer writes the manifest into it');
   assert.deepEqual(next?.manifest, await new ManifestStore(store).loadVersion('p', pointer.version + 1), 'the pointer holds the version it names');
+  // The 400-row segment is IVF; the 3 rows just flushed are too few for it (ivf_min_rows).
+  const ivf = next!.manifest!.segments.filter((r) => Object.hasOwn(r.meta.sections, 'ivf.codes')).map((r) => r.id);
+  assert.equal(ivf.length, 1);
+  assert.deepEqual(Object.keys(next?.routes ?? {}), ivf, 'and the routes of its IVF segments, also those opened from the old pointer');
+});
+
+test('the query route hands its vector to a cold open: 3 round trips over HTTP too', async () => {
+  const store = new MemoryObjectStore();
+  await seeded(store);
+  const trace = new TracingObjectStore(slow(store));
+  const { app, call } = testApp({ store: trace, indexing: { ivf_min_rows: 100 } });
+  try {
+    const res = await call('POST', '/v1/namespaces/p/query', { vector: Array.from(docs[9]!.vector!), top_k: 10 });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.results[0].id, 9);
+    assert.equal(trace.sequentialRoundTrips(), 3);
+  } finally {
+    await app.close();
+  }
 });
