@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { listWalFirstPage } from '../wal/reader.ts';
 import { ManifestStore } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
@@ -87,17 +88,22 @@ export class NamespaceView implements ReadableNamespace {
   private async load(): Promise<void> {
     const started = Date.now();
     try {
-      // The pointer alone says whether the manifest changed (one GET instead of two): it is
-      // rewritten, with a new etag, by every commit and by every re-creation of the namespace.
-      const pointer = await this.manifests.loadPointer(this.name);
-      if (!pointer) throw Errors.namespaceNotFound(this.name);
+      // The pointer's etag says whether the manifest changed: it is rewritten, with a new etag,
+      // by every commit and by every re-creation of the namespace. It carries the manifest
+      // (manifest.ts), so a refresh asks for the etag alone (a HEAD, as small as the GET of a
+      // pointer without the copy was) and reads the pointer only when it changed. A first open
+      // lists the WAL beside the pointer's GET (wal/reader.ts).
       const cur = this.state;
-      if (cur && cur.loaded.pointerEtag === pointer.etag && this.holdsOnlyCached(cur)) {
+      if (cur && this.holdsOnlyCached(cur) && (await this.manifests.pointerEtag(this.name)) === cur.loaded.pointerEtag) {
         await cur.replay(this.deps);
       } else {
-        // The pointer's etag names the version's generation: a version number can come back
+        const walFirstPage = cur ? undefined : listWalFirstPage(this.deps.store, this.name);
+        const pointer = await this.manifests.loadPointer(this.name);
+        if (!pointer) throw Errors.namespaceNotFound(this.name);
+        // The pointer carries the manifest (manifest.ts); an older pointer names only the
+        // version, whose generation is the pointer's etag: a version number can come back
         // after a namespace is deleted and created again, a pointer's bytes cannot.
-        const manifest = await this.manifests.loadVersion(this.name, pointer.version, { generation: pointer.etag });
+        const manifest = pointer.manifest ?? await this.manifests.loadVersion(this.name, pointer.version, { generation: pointer.etag });
         const loaded = { manifest, pointerEtag: pointer.etag };
         if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
@@ -107,7 +113,7 @@ export class NamespaceView implements ReadableNamespace {
             bytes: residentBytes(ref.meta),
           }));
           return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
-        });
+        }, walFirstPage);
         if (cur) this.forgetReplaced(cur, manifest.segments);
       }
       this.refreshedAt = started;

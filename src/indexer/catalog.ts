@@ -4,6 +4,8 @@
 // which); listing is storage/namespace-list.ts, removing objects catalog-objects.ts.
 import { Errors } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { listWalFirstPage } from '../wal/reader.ts';
+import type { QueryHint } from '../segment/ivf-route.ts';
 import { ManifestStore, type LoadedManifest } from '../manifest/manifest.ts';
 import { catalogKey } from '../storage/layout.ts';
 import { schemaDifference } from '../schema/parse.ts';
@@ -151,8 +153,12 @@ export class NamespaceCatalog {
     return { ns: await this.get(name), created };
   }
 
-  /** The open namespace; 404 when it does not exist. */
-  get(name: string): Promise<Namespace> {
+  /**
+   * The open namespace; 404 when it does not exist. `hint`, the query a read is about to run:
+   * when this opens the namespace, its first IVF codes are read with the open (one round trip
+   * less for a cold first query, segment/ivf-route.ts).
+   */
+  get(name: string, hint?: QueryHint): Promise<Namespace> {
     // Every request takes its namespace here and uses it before yielding to a timer, so a touch
     // here is what keeps closeIdle away from a namespace a request is using.
     this.uses.touch(name, this.now());
@@ -161,7 +167,7 @@ export class NamespaceCatalog {
     return this.exclusive(name, () => {
       let p = this.open.get(name);
       if (!p) {
-        p = this.load(name);
+        p = this.load(name, undefined, hint);
         this.open.set(name, p);
         // A failed open (missing, corrupt, storage down) is retried on the next request.
         p.catch(() => {
@@ -196,10 +202,12 @@ export class NamespaceCatalog {
     this.uses.forget(name);
   }
 
-  private async load(name: string, known?: LoadedManifest): Promise<Namespace> {
+  private async load(name: string, known?: LoadedManifest, hint?: QueryHint): Promise<Namespace> {
+    // The WAL is listed beside the pointer's GET (wal/reader.ts): one round trip less on a cold open.
+    const walFirstPage = known ? undefined : listWalFirstPage(this.deps.store, name);
     const loaded: LoadedManifest | null = known ?? await guard(name, () => this.manifests.load(name));
     if (!loaded || loaded.manifest.deleted) throw Errors.namespaceNotFound(name);
-    const ns = await guard(name, () => Namespace.open(name, this.deps, loaded, this.admission));
+    const ns = await guard(name, () => Namespace.open(name, this.deps, loaded, this.admission, walFirstPage, hint));
     this.ready.set(name, ns);
     this.onOpen?.(ns);
     this.scheduleBudgetCheck();

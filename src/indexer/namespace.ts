@@ -3,7 +3,7 @@
 // before they reach the writer, so a batch is applied whole or not at all; they are acknowledged
 // only once their WAL object is durable.
 import type { SiltConfig } from '../config/index.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { ListPage, ObjectStore } from '../storage/object-store.ts';
 import { ManifestStore, type LoadedManifest, type SegmentRef } from '../manifest/manifest.ts';
 import { decodeRowSet } from '../manifest/row-set.ts';
 import { idKey } from '../schema/document.ts';
@@ -18,7 +18,9 @@ import { matchingRows } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import type { Memtable } from '../namespace/memtable.ts';
 import { storageFailure } from '../namespace/failures.ts';
-import { openSegmentReader } from '../namespace/objects.ts';
+import { openSegmentReader, prefetchFor } from '../namespace/objects.ts';
+import type { OpenSegmentOptions } from '../segment/reader.ts';
+import type { QueryHint } from '../segment/ivf-route.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
 import type { WriteAdmission } from './backpressure.ts';
 import type { NodeMetrics } from '../metrics.ts';
@@ -77,8 +79,8 @@ export interface NamespaceDeps {
 }
 
 /** Opens a manifest's segment from object storage with ranged reads of its sections. */
-export async function openSegment(ns: string, deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef): Promise<LiveSegment> {
-  return new LiveSegment(ref.id, await openSegmentReader(ns, deps, schema, ref), decodeRowSet(ref.deletions));
+export async function openSegment(ns: string, deps: NamespaceDeps, schema: NamespaceSchema, ref: SegmentRef, prefetch?: OpenSegmentOptions['prefetch']): Promise<LiveSegment> {
+  return new LiveSegment(ref.id, await openSegmentReader(ns, deps, schema, ref, prefetch), decodeRowSet(ref.deletions));
 }
 
 export class Namespace implements ReadableNamespace {
@@ -106,8 +108,10 @@ export class Namespace implements ReadableNamespace {
   }
 
   /** Opens the manifest's segments and replays the WAL after its watermark into the tail. */
-  static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest, admission: WriteAdmission): Promise<Namespace> {
-    const state = await NamespaceState.open(name, deps, loaded, (ref) => openSegment(name, deps, loaded.manifest.schema, ref));
+  /** `hint`: the query that opens it, whose first IVF codes are read with the open (segment/ivf-route.ts). */
+  static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest, admission: WriteAdmission, walFirstPage?: Promise<ListPage>, hint?: QueryHint): Promise<Namespace> {
+    const state = await NamespaceState.open(name, deps, loaded, (ref) =>
+      openSegment(name, deps, loaded.manifest.schema, ref, prefetchFor(loaded, ref, hint, deps.indexing.hnsw_ef_search)), walFirstPage);
     return new Namespace(name, deps, state, admission);
   }
 

@@ -3,7 +3,7 @@
 // which segments a namespace serves, so the manifest and the in-memory list cannot drift apart.
 // Callers hold the namespace's exclusive() turn; the commit's fencing (ManifestConflictError) and
 // orphan handling are the manifest store's.
-import type { SegmentRef } from '../manifest/manifest.ts';
+import type { Routes, SegmentRef } from '../manifest/manifest.ts';
 import { ManifestStore } from '../manifest/manifest.ts';
 import { encodeRowSet } from '../manifest/row-set.ts';
 import type { SegmentMeta, SegmentReader } from '../segment/index.ts';
@@ -58,11 +58,18 @@ export async function commitSegments(ns: Namespace, change: SegmentChange): Prom
   }
   // The time of the newest write leaving the tail, so a namespace's updated_at survives the fold.
   const foldedAt = watermark === undefined ? null : ns.state.writtenAt(watermark);
+  // Every listed IVF segment's route, from its open reader: a namespace opened from a pointer
+  // without routes gets them with its next commit (manifest.ts keeps only listed segments').
+  const routes: Routes = {};
+  for (const seg of [...ns.segments.filter((s) => !gone.has(s.segmentId)), ...(added ? [{ segmentId: added.segment.id, reader: added.segment.reader }] : [])]) {
+    const route = seg.reader.ivfRoute();
+    if (route !== null) routes[seg.segmentId] = route;
+  }
   const next = await new ManifestStore(ns.deps.store).commit(ns.name, ns.loaded, {
     segments: refs,
     ...(watermark === undefined ? {} : { wal_watermark: watermark, wal_ops: (ns.loaded.manifest.wal_ops ?? 0) + ns.state.opsThrough(watermark) }),
     ...(foldedAt === null ? {} : { updated_at: new Date(foldedAt).toISOString() }),
-  });
+  }, routes);
   // Swap synchronously: writes applied while the commit was in flight are accounted for here.
   const state = ns.state;
   const output = added ? new LiveSegment(added.segment.id, added.segment.reader, added.deadRows()) : null;

@@ -1,7 +1,13 @@
 // The manifest: immutable versions plus a pointer replaced by compare-and-swap (DESIGN.md §2).
 // Keys (storage/layout.ts):
 //   manifestVersionKey   immutable, created with If-None-Match: *
-//   manifestPointerKey   {"version": N, "created_at": …, "commit": …}, replaced with If-Match: <etag>
+//   manifestPointerKey   {"version": N, "created_at": …, "commit": …, "manifest": {…}}, replaced
+//                        with If-Match: <etag>
+//
+// The pointer carries a copy of the version it names (`manifest`), so a reader opening a
+// namespace needs one GET, not two: the cold first query's chain was pointer → version → open.
+// The version object stays the record (history, point-in-time restore, GC, backups read it);
+// a pointer written before the copy existed names only the version, and is read through it.
 //
 // The pointer's compare-and-swap on the writer's base etag is the one fencing token: a writer
 // whose base is stale loses it and must reload. A version object is only a proposal until the
@@ -16,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { isStorageError } from '../storage/errors.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 import type { SegmentMeta } from '../segment/index.ts';
+import type { IvfRouteJson } from '../segment/ivf-route.ts';
 
 export const MANIFEST_FORMAT = 1;
 
@@ -67,6 +74,50 @@ export interface Manifest {
 export interface LoadedManifest {
   manifest: Manifest;
   pointerEtag: string;
+  /** Per IVF segment id, the route the pointer carries (absent in older pointers and for other segments). */
+  routes?: Routes;
+}
+
+/** IVF routes by segment id (segment/ivf-route.ts). */
+export type Routes = Record<string, IvfRouteJson>;
+
+/**
+ * Route bytes one pointer carries at most. Every commit rewrites the pointer and every view that
+ * sees the commit reads it: GloVe-50k's one route is 0.13 MiB, a 1M × 128-d namespace's about
+ * 2.7 MB (float32 centroids as base64). A segment without a route still answers, its first
+ * query a round trip slower (open, then codes).
+ */
+export const POINTER_ROUTES_MAX_BYTES = 4 * 1024 * 1024;
+
+/** The listed segments' routes, the largest segments first, as many as fit in POINTER_ROUTES_MAX_BYTES. */
+export function pointerRoutes(segments: readonly SegmentRef[], all: Routes, maxBytes = POINTER_ROUTES_MAX_BYTES): Routes {
+  const routes: Routes = {};
+  let bytes = 0;
+  for (const s of [...segments].sort((a, b) => b.rows - a.rows)) {
+    const route = all[s.id];
+    if (route === undefined) continue;
+    const size = route.centroids.length + route.offsets.length;
+    if (bytes + size > maxBytes) continue;
+    bytes += size;
+    routes[s.id] = route;
+  }
+  return routes;
+}
+
+/** What the pointer object holds; `manifest` is absent in pointers written before it was added. */
+interface PointerBody {
+  version: number;
+  created_at: string;
+  commit?: string;
+  manifest?: Manifest;
+  /** Per IVF segment of `manifest`, its centroids and codes offsets (segment/ivf-route.ts). */
+  routes?: Routes;
+}
+
+function checkFormat(ns: string, version: number, manifest: Manifest): void {
+  if (manifest.format !== MANIFEST_FORMAT) {
+    throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);
+  }
 }
 
 export class ManifestConflictError extends Error {
@@ -83,15 +134,32 @@ export class ManifestStore {
 
   async load(ns: string): Promise<LoadedManifest | null> {
     const pointer = await this.loadPointer(ns);
-    return pointer && { manifest: await this.loadVersion(ns, pointer.version), pointerEtag: pointer.etag };
+    return pointer && {
+      manifest: pointer.manifest ?? await this.loadVersion(ns, pointer.version), pointerEtag: pointer.etag,
+      ...(pointer.routes ? { routes: pointer.routes } : {}),
+    };
   }
 
-  /** The version the pointer names (one GET); null when the namespace has no manifest. */
-  async loadPointer(ns: string): Promise<{ version: number; etag: string } | null> {
+  /**
+   * The version the pointer names (one GET), with the manifest when the pointer carries it
+   * (pointers written before the copy do not); null when the namespace has no manifest.
+   */
+  async loadPointer(ns: string): Promise<{ version: number; etag: string; manifest?: Manifest; routes?: Routes } | null> {
     const pointer = await this.readPointer(ns);
     if (!pointer) return null;
-    const { version } = JSON.parse(pointer.body.toString('utf8')) as { version: number };
-    return { version, etag: pointer.etag };
+    const { version, manifest, routes } = JSON.parse(pointer.body.toString('utf8')) as PointerBody;
+    if (manifest === undefined) return { version, etag: pointer.etag };
+    checkFormat(ns, version, manifest);
+    if (manifest.version !== version) throw new Error(`manifest pointer of '${ns}' names version ${version} but carries version ${manifest.version}`);
+    return { version, etag: pointer.etag, manifest, ...(routes ? { routes } : {}) };
+  }
+
+  /**
+   * The pointer's etag alone (a HEAD), null when the namespace has no manifest: whether the
+   * manifest changed, without the copy of it the pointer carries (a view refreshing per query).
+   */
+  async pointerEtag(ns: string): Promise<string | null> {
+    return (await this.store.head(manifestPointerKey(ns)))?.etag ?? null;
   }
 
   /**
@@ -103,9 +171,7 @@ export class ManifestStore {
     const key = manifestVersionKey(ns, version);
     const bytes = (await this.store.get(key, undefined, options)).body;
     const manifest = JSON.parse(bytes.toString('utf8')) as Manifest;
-    if (manifest.format !== MANIFEST_FORMAT) {
-      throw new Error(`manifest ${manifestVersionKey(ns, version)} has unsupported format ${manifest.format}`);
-    }
+    checkFormat(ns, version, manifest);
     return manifest;
   }
 
@@ -136,13 +202,16 @@ export class ManifestStore {
     }, previous?.pointerEtag ?? null);
   }
 
-  /** Commits a new version on top of `base`; throws ManifestConflictError when another writer won. */
-  async commit(ns: string, base: LoadedManifest, change: Partial<Omit<Manifest, 'version' | 'format' | 'namespace'>>): Promise<LoadedManifest> {
+  /**
+   * Commits a new version on top of `base`; throws ManifestConflictError when another writer won.
+   * The pointer keeps the base's routes of the segments still listed, updated by `routes`.
+   */
+  async commit(ns: string, base: LoadedManifest, change: Partial<Omit<Manifest, 'version' | 'format' | 'namespace'>>, routes: Routes = {}): Promise<LoadedManifest> {
     const manifest: Manifest = { ...base.manifest, restored_from: undefined, ...change, version: base.manifest.version + 1, parent: base.manifest.version };
-    return this.write(ns, manifest, base.pointerEtag);
+    return this.write(ns, manifest, base.pointerEtag, { ...base.routes, ...routes });
   }
 
-  private async write(ns: string, proposed: Manifest, baseEtag: string | null): Promise<LoadedManifest> {
+  private async write(ns: string, proposed: Manifest, baseEtag: string | null, allRoutes: Routes = {}): Promise<LoadedManifest> {
     let manifest: Manifest = { ...proposed, commit: randomBytes(8).toString('hex'), committed_at: new Date().toISOString() };
     for (let attempt = 1; ; attempt++) {
       try {
@@ -163,14 +232,18 @@ export class ManifestStore {
     // created_at makes the pointer's bytes (and so its etag) differ between incarnations of a
     // namespace deleted and created again, whose version numbers may start over; commit makes
     // them differ between writers, so reading back our own bytes proves the swap was ours.
-    const pointer = Buffer.from(JSON.stringify({ version: manifest.version, created_at: manifest.created_at, commit: manifest.commit }), 'utf8');
+    // Routes only for the segments this version lists: the pointer is not history.
+    const routes = pointerRoutes(manifest.segments, allRoutes);
+    const withRoutes = Object.keys(routes).length > 0 ? { routes } : {};
+    const body: PointerBody = { version: manifest.version, created_at: manifest.created_at, commit: manifest.commit, manifest, ...withRoutes };
+    const pointer = Buffer.from(JSON.stringify(body), 'utf8');
     try {
       const { etag } = await this.store.put(manifestPointerKey(ns), pointer, baseEtag === null ? { ifNoneMatch: '*' } : { ifMatch: baseEtag });
-      return { manifest, pointerEtag: etag };
+      return { manifest, pointerEtag: etag, ...withRoutes };
     } catch (e) {
       // A lost response or a retry that met our own swap: the pointer says whether we won.
       const stored = await this.readPointer(ns).catch(() => null);
-      if (stored?.body.equals(pointer)) return { manifest, pointerEtag: stored.etag };
+      if (stored?.body.equals(pointer)) return { manifest, pointerEtag: stored.etag, ...withRoutes };
       if (isStorageError(e, 'precondition_failed')) throw new ManifestConflictError(ns, manifest.version);
       throw e;
     }

@@ -9,6 +9,7 @@ import type { Document } from '../schema/types.ts';
 import { parseQuery, type ParsedQuery, type QueryLimits } from '../query/request.ts';
 import type { NodeMetrics, QueryKind } from '../metrics.ts';
 import type { ReadableNamespace } from './state.ts';
+import type { QueryHint } from '../segment/ivf-route.ts';
 
 type NsParams = { Params: { ns: string } };
 
@@ -80,6 +81,21 @@ export async function serveRead(ns: ReadableNamespace, read: NamespaceRead, limi
   return { results, took_ms: took };
 }
 
+/**
+ * The vector, ef and nprobe of a query body, read before the body is parsed against the schema
+ * (which needs the namespace open): what a cold open reads early for. Anything unexpected gives
+ * no hint; parseQuery reports it afterwards.
+ */
+export function queryHint(body: unknown): QueryHint | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { vector, ef, nprobe } = body as { vector?: unknown; ef?: unknown; nprobe?: unknown };
+  if (!Array.isArray(vector) || vector.length === 0 || !vector.every((x) => typeof x === 'number' && Number.isFinite(x))) return undefined;
+  const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
+  const e = int(ef);
+  const n = int(nprobe);
+  return { vector: Float32Array.from(vector as number[]), ...(e === undefined ? {} : { ef: e }), ...(n === undefined ? {} : { nprobe: n }) };
+}
+
 /** Namespaces per page of GET /v1/namespaces, by default and at most. */
 export const NAMESPACE_PAGE = { default: 100, max: 1000 };
 
@@ -124,7 +140,8 @@ export interface ReadRouteDeps {
   /** The namespaces this node owns (the indexer's catalog). */
   catalog: {
     listPage(prefix: string, pageSize: number, cursor: string | null): Promise<{ names: string[]; next: string | null }>;
-    get(name: string): Promise<ReadableNamespace>;
+    /** `hint`: the query about to run, for a namespace this opens (segment/ivf-route.ts). */
+    get(name: string, hint?: QueryHint): Promise<ReadableNamespace>;
   };
   queryLimits: QueryLimits;
   metrics?: NodeMetrics;
@@ -133,9 +150,9 @@ export interface ReadRouteDeps {
 export function registerReadRoutes(app: FastifyInstance, deps: ReadRouteDeps): void {
   const { catalog } = deps;
   // Requests about namespaces this node does not own were answered by cluster routing already.
-  const owned = (name: string): Promise<ReadableNamespace> => {
+  const owned = (name: string, hint?: QueryHint): Promise<ReadableNamespace> => {
     checkNamespaceName(name);
-    return catalog.get(name);
+    return catalog.get(name, hint);
   };
 
   app.get<{ Querystring: Record<string, unknown> }>('/v1/namespaces', async (req) => namespacePage(catalog, req.query));
@@ -152,6 +169,6 @@ export function registerReadRoutes(app: FastifyInstance, deps: ReadRouteDeps): v
   app.post<NsParams>('/v1/namespaces/:ns/query', async (req) => {
     const started = performance.now();
     const observer = deps.metrics ? { metrics: deps.metrics } : undefined;
-    return serveRead(await owned(req.params.ns), { kind: 'query', body: req.body }, deps.queryLimits, started, observer);
+    return serveRead(await owned(req.params.ns, queryHint(req.body)), { kind: 'query', body: req.body }, deps.queryLimits, started, observer);
   });
 }

@@ -9,6 +9,7 @@
 import { Errors } from '../errors.ts';
 import type { LoadedManifest, SegmentRef } from '../manifest/manifest.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
+import type { ListPage } from '../storage/object-store.ts';
 import type { WalEntry } from '../wal/format.ts';
 import { replayWal, WalCorruptError } from '../wal/reader.ts';
 import type { LiveSegment } from '../segment/live-segment.ts';
@@ -67,15 +68,16 @@ export class NamespaceState {
    * Opens the manifest's segments (with `open`) and replays the WAL after its watermark into the
    * tail. The WAL is listed and fetched while the segments open (one sequential round trip less
    * on a cold open, bench/cold-start.ts); entries that arrive first wait to be applied, in order,
-   * since applying one kills rows in the segments.
+   * since applying one kills rows in the segments. `walFirstPage` is the WAL's listing when the
+   * opener asked for it with the manifest pointer (wal/reader.ts, listWalFirstPage).
    */
-  static async open(name: string, source: ObjectSource, loaded: LoadedManifest, open: (ref: SegmentRef) => Promise<LiveSegment>): Promise<NamespaceState> {
+  static async open(name: string, source: ObjectSource, loaded: LoadedManifest, open: (ref: SegmentRef) => Promise<LiveSegment>, walFirstPage?: Promise<ListPage>): Promise<NamespaceState> {
     let state: NamespaceState | null = null;
     const early: Array<[WalEntry, number]> = [];
     const replay = replayTranslated(name, source, loaded.manifest.wal_watermark, (entry, bytes) => {
       if (state === null) early.push([entry, bytes]);
       else state.apply(entry, bytes);
-    });
+    }, walFirstPage);
     replay.catch(() => {}); // awaited below, after the segments
     const opened = new NamespaceState(name, loaded, await Promise.all(loaded.manifest.segments.map(open)));
     for (const [entry, bytes] of early) opened.apply(entry, bytes);
@@ -208,9 +210,9 @@ export function applyOps(memtable: Memtable, segments: readonly LiveSegment[], e
 }
 
 /** replayWal, with a corrupt WAL object reported as the namespace's error. */
-async function replayTranslated(name: string, source: ObjectSource, afterSeq: number, onEntry: (entry: WalEntry, bytes: number) => void): Promise<number> {
+async function replayTranslated(name: string, source: ObjectSource, afterSeq: number, onEntry: (entry: WalEntry, bytes: number) => void, firstPage?: Promise<ListPage>): Promise<number> {
   try {
-    return await replayWal(source.store, name, afterSeq, onEntry);
+    return await replayWal(source.store, name, afterSeq, onEntry, firstPage === undefined ? {} : { firstPage });
   } catch (e) {
     if (e instanceof WalCorruptError) throw Errors.walCorrupt(name, e.key, e.detail);
     throw e;

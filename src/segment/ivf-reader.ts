@@ -13,6 +13,7 @@ import { nprobeOfEf, searchIvf, type ScanClusters } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy } from './scan-pool.ts';
 import { lruPartCache, type PartCache } from './part-cache.ts';
+import type { IvfRoute } from './ivf-route.ts';
 
 const NONE_SLOT = 0xffffffff;
 
@@ -63,6 +64,29 @@ export interface IvfSections {
   vectors: SectionEntry | null;
 }
 
+/**
+ * Codes blocks asked for before the directory arrived (from the manifest pointer's route,
+ * ivf-route.ts), by cluster: the read of its run, where the run starts in `ivf.codes`, and the
+ * block's range as the route gave it (checked against the directory before use).
+ */
+export type PrefetchedBlocks = Map<number, { from: number; start: number; end: number; bytes: Promise<Buffer> }>;
+
+/** Starts the reads of the given clusters' codes blocks, coalesced as readBlocks would. */
+export function prefetchBlocks(route: IvfRoute, clusters: readonly number[], codes: SectionEntry, read: ReadRange): PrefetchedBlocks {
+  const out: PrefetchedBlocks = new Map();
+  const start = (c: number) => route.blockOffsets[c]!;
+  const end = (c: number) => route.blockOffsets[c + 1]!;
+  for (const run of coalesce(clusters, start, end, CODES_GAP_BYTES)) {
+    const from = start(run[0]!);
+    const length = end(run[run.length - 1]!) - from;
+    if (!(from >= 0 && length > 0 && from + length <= codes.length)) continue;
+    const bytes = read(Sections.ivfCodes, { offset: codes.offset + from, length });
+    bytes.catch(() => {}); // awaited by the first search, or dropped
+    for (const c of run) out.set(c, { from, start: start(c), end: end(c), bytes });
+  }
+  return out;
+}
+
 export class IvfIndex {
   private vectors: IvfVectors | null = null;
   private loading: Promise<IvfVectors> | null = null;
@@ -76,6 +100,8 @@ export class IvfIndex {
     private readonly read: ReadRange,
     private readonly cache: ClusterCache = defaultClusters,
     private readonly scans: CodeScans | null = null,
+    /** Blocks a cold first query asked for with the open; used once by the first search. */
+    private prefetched: PrefetchedBlocks | null = null,
   ) {
     this.blocksName = dir.layout === 'apart' ? Sections.ivfCodes : Sections.ivfClusters;
   }
@@ -87,7 +113,8 @@ export class IvfIndex {
 
   search(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
     return searchIvf(this.dir, (cs) => this.clusters(cs), (rows) => this.vectorsOf(rows), query,
-      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan });
+      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan })
+      .finally(() => { this.prefetched = null; });
   }
 
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */
@@ -218,11 +245,26 @@ export class IvfIndex {
     const name = this.blocksName;
     const start = (c: number) => dir.blockOffsets[c]!;
     const out = new Map<number, IvfCluster>();
-    await Promise.all(coalesce(cs, start, (c) => dir.blockOffsets[c + 1]!, CODES_GAP_BYTES).map(async (run) => {
-      const from = start(run[0]!);
+    // Blocks prefetched with the open are used when the route agreed with the directory.
+    const early = this.prefetched;
+    const prefetched = (c: number) => {
+      const p = early?.get(c);
+      return p !== undefined && p.start === dir.blockOffsets[c] && p.end === dir.blockOffsets[c + 1] ? p : undefined;
+    };
+    const own = cs.filter((c) => prefetched(c) === undefined);
+    const taken = cs.filter((c) => prefetched(c) !== undefined).map((c) => [c, prefetched(c)!] as const);
+    for (const [c] of taken) early!.delete(c);
+    const runs = [
+      ...coalesce(own, start, (c) => dir.blockOffsets[c + 1]!, CODES_GAP_BYTES).map((run) => {
+        const from = start(run[0]!);
+        return { run, from, bytes: this.read(name, { offset: this.sections.blocks.offset + from, length: dir.blockOffsets[run[run.length - 1]! + 1]! - from }) };
+      }),
+      ...taken.map(([c, p]) => ({ run: [c], from: p.from, bytes: p.bytes })),
+    ];
+    await Promise.all(runs.map(async ({ run, from, bytes: reading }) => {
+      const bytes = await reading;
       const length = dir.blockOffsets[run[run.length - 1]! + 1]! - from;
-      const bytes = await this.read(name, { offset: this.sections.blocks.offset + from, length });
-      if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `clusters ${run[0]}–${run[run.length - 1]}: expected ${length} bytes, got ${bytes.byteLength}`);
+      if (bytes.byteLength < length) throw new SegmentCorruptError(name, `clusters ${run[0]}–${run[run.length - 1]}: expected ${length} bytes, got ${bytes.byteLength}`);
       for (const c of run) {
         const { offset, length: n } = dir.blockRange(c);
         // Its own aligned buffer, in a SharedArrayBuffer: typed-array views need an aligned start,
@@ -246,6 +288,7 @@ export class IvfIndex {
   close(): void {
     for (let c = 0; c < this.dir.clusters; c++) this.cache.delete(this.prefix + c);
     this.vectors = null;
+    this.prefetched = null;
   }
 }
 

@@ -134,7 +134,7 @@ function rerank(dir: IvfDirectory, vectors: VectorAccess, metric: VectorMetric,
 }
 
 /** Cluster numbers, nearest centroid first: Euclidean for l2 and cosine, inner product for dot. */
-function rankCentroids(dir: IvfDirectory, metric: VectorMetric, qv: Float32Array): Uint32Array {
+export function rankCentroids(dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>, metric: VectorMetric, qv: Float32Array): Uint32Array {
   const { clusters, dim, centroids } = dir;
   const dist = new Float64Array(clusters);
   for (let c = 0; c < clusters; c++) {

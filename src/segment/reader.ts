@@ -13,7 +13,8 @@ import { BlockTextIndex, type TextPartCache, type TextSectionBytes } from './tex
 import type { BlockTextView } from './text/block-view.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { IvfDirectory } from './ivf.ts';
-import { IvfIndex } from './ivf-reader.ts';
+import { IvfIndex, prefetchBlocks } from './ivf-reader.ts';
+import { firstProbes, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
 import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache, CodeScans } from './ivf-reader.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
@@ -40,6 +41,11 @@ export interface OpenSegmentOptions extends ReaderOptions {
   readSection: ReadSection;
   /** Where the HNSW section is materialized for hnswlib (deleted as soon as it is loaded). */
   tmpDir: string;
+  /**
+   * A cold first query's vector and the segment's route (from the manifest pointer): the codes
+   * of the clusters it probes first are read with the open, not after it (ivf-route.ts).
+   */
+  prefetch?: { route: IvfRoute; hint: ProbeHint };
 }
 
 export class SegmentReader {
@@ -110,6 +116,10 @@ export class SegmentReader {
       });
     };
     const clustered = meta.sections[Sections.ivf] !== undefined;
+    const codesEntry = meta.sections[Sections.ivfCodes];
+    const early = opts.prefetch;
+    const prefetched = clustered && codesEntry !== undefined && early !== undefined && early.route.dim === meta.dim
+      ? prefetchBlocks(early.route, firstProbes(early.route, meta.metric, early.hint), codesEntry, opts.readSection) : null;
     const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textIndexes] = await Promise.all([
       load(Sections.ids),
       // IVF blocks are read by cluster when a query probes them (ivf-reader.ts), not at open.
@@ -130,7 +140,7 @@ export class SegmentReader {
     const ivf = dir === null ? null : new IvfIndex(dir, layout === 'apart'
       ? { blocks: entry(Sections.ivfCodes), vectors: entry(Sections.ivfVectors) }
       : { blocks: entry(Sections.ivfClusters), vectors: null },
-    opts.readSection, opts.clusterCache, opts.scans ?? null);
+    opts.readSection, opts.clusterCache, opts.scans ?? null, prefetched);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) => [n, textIndexes[i]!]));
@@ -299,6 +309,11 @@ export class SegmentReader {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     return this.ivf.search(this.meta.metric, query, k, ef, accept, nprobe);
+  }
+
+  /** The centroids and codes offsets a manifest pointer carries for a cold first query (ivf-route.ts); null without IVF codes. */
+  ivfRoute(): IvfRouteJson | null {
+    return this.ivf !== null && this.ivf.dir.layout === 'apart' ? routeJson(this.ivf.dir) : null;
   }
 
   /** Whether the segment carries an IVF index (ivf.ts). */

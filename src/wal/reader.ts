@@ -1,6 +1,6 @@
 // Reads the WAL after a watermark, in seq order, verifying every object. A corrupt or missing
 // object stops the reader with an error naming it: skipping one would silently lose writes.
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { ListPage, ObjectInfo, ObjectStore } from '../storage/object-store.ts';
 import { listAll } from '../storage/object-store.ts';
 import { walKey, walPrefix, walSeqOfKey } from '../storage/layout.ts';
 import { decodeWalEntry, type WalEntry } from './format.ts';
@@ -18,11 +18,39 @@ export interface WalObject {
   etag: string;
 }
 
+/**
+ * The first page of a namespace's WAL listing, asked for before its watermark is known (beside
+ * the manifest pointer's GET, when a namespace opens), so that the replay needs no round trip of
+ * its own for the listing: a cold first query's chain is one shorter (docs/benchmarks.md,
+ * "ivf-cold"). It holds every WAL object durable when it was asked for, so every write
+ * acknowledged before the open began; the objects at or below the watermark (not yet collected)
+ * are skipped by listWalAfter. A write a fenced-out former owner lands after it is what the
+ * pointer's compare-and-swap and the WAL's create-if-absent already decide, as for any listing.
+ */
+export function listWalFirstPage(store: ObjectStore, ns: string): Promise<ListPage> {
+  const page = store.list(walPrefix(ns));
+  page.catch(() => {}); // a caller that fails first (no such namespace) never awaits it
+  return page;
+}
+
+/** The WAL's objects after afterSeq, from the first page when one was listed early. */
+async function* walObjectsAfter(store: ObjectStore, ns: string, afterSeq: number, firstPage?: Promise<ListPage>): AsyncGenerator<ObjectInfo> {
+  const after = afterSeq > 0 ? walKey(ns, afterSeq) : undefined;
+  if (firstPage === undefined) {
+    yield* listAll(store, walPrefix(ns), after);
+    return;
+  }
+  const page = await firstPage;
+  yield* page.objects;
+  if (page.nextToken === undefined) return;
+  const last = page.objects.at(-1)?.key;
+  yield* listAll(store, walPrefix(ns), last !== undefined && (after === undefined || last > after) ? last : after);
+}
+
 /** WAL objects with seq > afterSeq, ascending, checked to be contiguous. */
-export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: number): Promise<WalObject[]> {
+export async function listWalAfter(store: ObjectStore, ns: string, afterSeq: number, firstPage?: Promise<ListPage>): Promise<WalObject[]> {
   const out: WalObject[] = [];
-  const startAfter = afterSeq > 0 ? walKey(ns, afterSeq) : undefined;
-  for await (const obj of listAll(store, walPrefix(ns), startAfter)) {
+  for await (const obj of walObjectsAfter(store, ns, afterSeq, firstPage)) {
     const seq = walSeqOfKey(obj.key);
     if (seq === null || seq <= afterSeq) continue;
     const expected = afterSeq + out.length + 1;
@@ -45,9 +73,10 @@ export async function replayWal(
   ns: string,
   afterSeq: number,
   onEntry: (entry: WalEntry, bytes: number) => void,
-  concurrency = 8,
+  options: { concurrency?: number; firstPage?: Promise<ListPage> } = {},
 ): Promise<number> {
-  const objects = await listWalAfter(store, ns, afterSeq);
+  const concurrency = options.concurrency ?? 8;
+  const objects = await listWalAfter(store, ns, afterSeq, options.firstPage);
   const fetches: Promise<{ entry: WalEntry; bytes: number }>[] = [];
   const fetchOne = async (obj: WalObject) => {
     const { body } = await store.get(obj.key, undefined, { generation: obj.etag });

@@ -73,8 +73,19 @@ test('views built from object storage', async (t) => {
     await t.test('concurrent strong reads share refreshes', async () => {
       const before = store.total();
       await Promise.all(Array.from({ length: 10 }, () => views.fresh('n')));
-      // One refresh running plus one queued behind it, each a pointer GET and a WAL LIST.
+      // One refresh running plus one queued behind it, each a pointer HEAD and a WAL LIST.
       assert.ok(store.total() - before <= 4, `${store.total() - before} requests for 10 concurrent refreshes`);
+    });
+
+    await t.test('a refresh of an unchanged namespace asks for the pointer etag, not the manifest it carries', async () => {
+      await views.fresh('n');
+      const before = store.counts();
+      await views.fresh('n');
+      const after = store.counts();
+      assert.deepEqual({ get: after.get - before.get, head: after.head - before.head, list: after.list - before.list }, { get: 0, head: 1, list: 1 });
+      await ns.write({ kind: 'upsert', docs: [doc(7, 'e')] });
+      await flushTail(ns);
+      assert.ok((await ids('n', await views.fresh('n'))).includes('7:e'), 'a changed pointer is read whole');
     });
 
     await t.test('a namespace deleted and created again is a new namespace to the view', async () => {
