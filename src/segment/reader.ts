@@ -16,6 +16,7 @@ import { IvfDirectory } from './ivf.ts';
 import { IvfIndex } from './ivf-reader.ts';
 import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache } from './ivf-reader.ts';
+import type { Candidates } from './ivf-search.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
@@ -290,6 +291,21 @@ export class SegmentReader {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     return this.ivf.search(this.meta.metric, query, k, ef, accept, nprobe);
+  }
+
+  /** An IVF segment's best code estimates for the query (search() without the exact re-rank). */
+  candidates(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates> {
+    this.checkQuery(query);
+    if (this.closed) throw new Error('segment reader used after close()');
+    if (this.ivf === null) throw new Error('candidates() needs an IVF segment');
+    return this.ivf.candidates(this.meta.metric, query, k, ef, accept, nprobe);
+  }
+
+  /** The k nearest of candidate rows (from candidates()) by exact distance. */
+  rerank(query: Float32Array, k: number, rows: readonly number[]): Promise<Neighbours> {
+    if (this.closed) throw new Error('segment reader used after close()');
+    if (this.ivf === null) throw new Error('rerank() needs an IVF segment');
+    return this.ivf.rerank(this.meta.metric, query, k, rows);
   }
 
   /** Whether the segment carries an IVF index (ivf.ts). */
