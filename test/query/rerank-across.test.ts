@@ -9,6 +9,10 @@ import { parseQuery } from '../../src/query/request.ts';
 import type { NamespaceSchema } from '../../src/schema/types.ts';
 import { distance, norm } from '../../src/segment/distance.ts';
 import { buildSegment, readSegmentMeta, SegmentReader, type SegmentMeta } from '../../src/segment/index.ts';
+import { recordBytes } from '../../src/segment/ivf.ts';
+import { RECORDS_GAP_BYTES, type IvfCacheEntry } from '../../src/segment/ivf-reader.ts';
+import { MemoryCache } from '../../src/cache/memory-cache.ts';
+import { rerankDepth } from '../../src/segment/ivf-search.ts';
 import { LiveSegment } from '../../src/segment/live-segment.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ByteRange, GetOptions, GetResult, ObjectStore } from '../../src/storage/object-store.ts';
@@ -38,27 +42,27 @@ class RecordingStore implements ObjectStore {
   delete = (key: string) => this.wrapped.delete(key);
 }
 
-interface Built { store: RecordingStore; metas: SegmentMeta[]; schema: NamespaceSchema; vectors: Float32Array[]; flags: boolean[][] }
+interface Built { store: RecordingStore; metas: SegmentMeta[]; schema: NamespaceSchema; vectors: Float32Array[]; flags: boolean[][]; dim: number; rows: number }
 
 /** Segments of clustered vectors (points near shared centres), so that code estimates rank well. */
-async function built(metric: 'l2' | 'cosine'): Promise<Built> {
+async function built(metric: 'l2' | 'cosine', dim = DIM, rows = ROWS): Promise<Built> {
   const rand = rng(metric.length + 5);
-  const schema: NamespaceSchema = { vector_dim: DIM, vector_metric: metric, attributes: { flag: { type: 'boolean', full_text: null, filterable: true } } };
-  const centres = Array.from({ length: CENTRES }, () => Float32Array.from({ length: DIM }, () => rand() * 20 - 10));
+  const schema: NamespaceSchema = { vector_dim: dim, vector_metric: metric, attributes: { flag: { type: 'boolean', full_text: null, filterable: true } } };
+  const centres = Array.from({ length: CENTRES }, () => Float32Array.from({ length: dim }, () => rand() * 20 - 10));
   const store = new RecordingStore(new MemoryObjectStore());
-  const out: Built = { store, metas: [], schema, vectors: [], flags: [] };
+  const out: Built = { store, metas: [], schema, vectors: [], flags: [], dim, rows };
   for (let s = 0; s < SEGMENTS; s++) {
-    const vectors = new Float32Array(ROWS * DIM);
-    for (let r = 0; r < ROWS; r++) {
+    const vectors = new Float32Array(rows * dim);
+    for (let r = 0; r < rows; r++) {
       const c = centres[Math.floor(rand() * CENTRES)]!;
-      for (let d = 0; d < DIM; d++) vectors[r * DIM + d] = c[d]! + rand() * 2 - 1;
+      for (let d = 0; d < dim; d++) vectors[r * dim + d] = c[d]! + rand() * 2 - 1;
     }
-    const flags = Array.from({ length: ROWS }, () => rand() < 0.3);
+    const flags = Array.from({ length: rows }, () => rand() < 0.3);
     const { bytes } = await buildSegment({
       schema,
-      ids: Array.from({ length: ROWS }, (_, r) => BigInt(s * ROWS + r)),
+      ids: Array.from({ length: rows }, (_, r) => BigInt(s * rows + r)),
       vectors,
-      hasVector: new Uint8Array(ROWS).fill(1),
+      hasVector: new Uint8Array(rows).fill(1),
       attributes: flags.map((flag) => ({ flag })),
       hnsw: { m: 16, efConstruction: 100 },
       ivfFrom: 0,
@@ -72,9 +76,9 @@ async function built(metric: 'l2' | 'cosine'): Promise<Built> {
   return out;
 }
 
-async function open(b: Built, dead: Set<number>[]): Promise<LiveSegment[]> {
+async function open(b: Built, dead: Set<number>[], clusterCache?: MemoryCache<IvfCacheEntry>): Promise<LiveSegment[]> {
   return Promise.all(b.metas.map(async (meta, s) => new LiveSegment(`s${s}`, await SegmentReader.open({
-    meta, schema: b.schema, tmpDir: tmpdir(),
+    meta, schema: b.schema, tmpDir: tmpdir(), ...(clusterCache ? { clusterCache } : {}),
     readSection: async (_name, range) => (await b.store.get(`ns/seg/s${s}/segment`, range)).body,
   }), dead[s]!)));
 }
@@ -126,3 +130,55 @@ for (const metric of ['l2', 'cosine'] as const) {
     assert.ok(same / total >= 0.98, `recall ${same / total} against brute force`);
   });
 }
+test('a cold query over several IVF segments reads the records of rerankDepth(k) candidates in all, not that many per segment', async () => {
+  // Records larger than RECORDS_GAP_BYTES: no gap is coalesced, so the bytes read count records.
+  const dim = 1100;
+  const rb = recordBytes(dim);
+  assert.ok(rb > RECORDS_GAP_BYTES);
+  const b = await built('l2', dim, 600);
+  const segments = await open(b, b.metas.map(() => new Set()));
+  const inRecords = (g: { key: string; offset: number }) => {
+    const section = b.metas[Number(/s(\d+)/.exec(g.key)![1])]!.sections['ivf.vectors']!;
+    return g.offset >= section.offset && g.offset < section.offset + section.length;
+  };
+  const k = 10;
+  for (let i = 0; i < 3; i++) {
+    const q = b.vectors[i]!.slice(0, dim);
+    b.store.gets.length = 0;
+    const query = parseQuery({ vector: Array.from(q), top_k: k }, b.schema, 'ns', LIMITS);
+    const hits = await vectorSearch(b.schema, segments, query, k, { ef: 128, nprobe: 1000 });
+    assert.equal(hits[0]!.distance, 0, 'the query vector itself is nearest');
+    const reads = b.store.gets.filter(inRecords);
+    const bytes = reads.reduce((n, g) => n + g.length, 0);
+    // One re-rank across the segments: rerankDepth(k) records at most, whatever the segment count.
+    assert.ok(reads.length > 0 && reads.length <= rerankDepth(k), `${reads.length} record GETs`);
+    assert.ok(bytes <= rerankDepth(k) * rb, `read ${bytes / rb} records for a re-rank of ${rerankDepth(k)}`);
+    b.store.gets.length = 0;
+    assert.deepEqual(await vectorSearch(b.schema, segments, query, k, { ef: 128, nprobe: 1000 }), hits);
+    assert.equal(b.store.gets.filter(inRecords).length, 0, 'a warm query reads no records');
+  }
+});
+
+test('a warm re-rank takes its records a page at a time from the memory tier, and a tiny tier still answers every query right', async () => {
+  const b = await built('l2');
+  const big = new MemoryCache<IvfCacheEntry>(2 ** 30);
+  const segments = await open(b, b.metas.map(() => new Set()), big);
+  const tiny = await open(b, b.metas.map(() => new Set()), new MemoryCache<IvfCacheEntry>(4096));
+  const rand = rng(23);
+  const k = 10;
+  for (let i = 0; i < 10; i++) {
+    const row = Math.floor(rand() * ROWS);
+    const q = b.vectors[i % SEGMENTS]!.slice(row * DIM, row * DIM + DIM);
+    const query = parseQuery({ vector: Array.from(q), top_k: k }, b.schema, 'ns', LIMITS);
+    const opts = { ef: 128, nprobe: 4 };
+    const cold = await vectorSearch(b.schema, segments, query, k, opts);
+    const before = big.stats().hits;
+    assert.deepEqual(await vectorSearch(b.schema, segments, query, k, opts), cold);
+    // Codes blocks: nprobe a segment; records: a page per RECORD_PAGE_BYTES of neighbours, far
+    // fewer lookups than the rerankDepth(k) rows re-ranked.
+    const lookups = big.stats().hits - before;
+    assert.ok(lookups - opts.nprobe * SEGMENTS < rerankDepth(k) / 4, `${lookups} memory-tier lookups for a warm query`);
+    const brief = (hits: Awaited<ReturnType<typeof vectorSearch>>) => hits.map((h) => [(h.source as LiveSegment).segmentId, h.row, h.distance]);
+    assert.deepEqual(brief(await vectorSearch(b.schema, tiny, query, k, opts)), brief(cold), 'the same answer with almost nothing cached');
+  }
+});
