@@ -301,9 +301,12 @@ export class SegmentReader {
     return this.ivf.candidates(this.meta.metric, query, k, ef, accept, nprobe);
   }
 
-  /** The k nearest of candidate rows (from candidates()) by exact distance. */
+  /**
+   * The k nearest of candidate rows (from candidates()) by exact distance. Allowed after close():
+   * a merge closes its inputs as it commits, while a query that scanned them still re-ranks
+   * (their objects outlive the reader; search() had the same window before its re-rank).
+   */
   rerank(query: Float32Array, k: number, rows: readonly number[]): Promise<Neighbours> {
-    if (this.closed) throw new Error('segment reader used after close()');
     if (this.ivf === null) throw new Error('rerank() needs an IVF segment');
     return this.ivf.rerank(this.meta.metric, query, k, rows);
   }

@@ -182,3 +182,21 @@ test('a warm re-rank takes its records a page at a time from the memory tier, an
     assert.deepEqual(brief(await vectorSearch(b.schema, tiny, query, k, opts)), brief(cold), 'the same answer with almost nothing cached');
   }
 });
+
+test('a segment closed by a merge between the scan and the re-rank still answers the query in flight', async () => {
+  const b = await built('l2');
+  const segments = await open(b, b.metas.map(() => new Set()));
+  const q = b.vectors[1]!.slice(0, DIM);
+  const query = parseQuery({ vector: Array.from(q), top_k: 10 }, b.schema, 'ns', LIMITS);
+  const want = (await vectorSearch(b.schema, segments, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]);
+  const fresh = await open(b, b.metas.map(() => new Set()));
+  for (const segment of fresh) {
+    const rerank = segment.annRerank.bind(segment);
+    // What segment-updater.ts does when a merge commits: the inputs' readers are closed at once.
+    segment.annRerank = (qv, k, rows) => {
+      segment.reader.close();
+      return rerank(qv, k, rows);
+    };
+  }
+  assert.deepEqual((await vectorSearch(b.schema, fresh, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]), want);
+});
