@@ -159,6 +159,10 @@ const KEYS: KeyDefinitions = {
     type: int(0), default: 0,
     doc: 'Threads that build and merge segments, shared by every namespace; 0 = one less than the cores (at least 1), so HTTP keeps a core, and every core for a tail that fell behind ingest.',
   },
+  'indexing.build_nice': {
+    type: int(0, 19), default: 10,
+    doc: 'Niceness (0-19) of the threads that build and merge segments (Linux: each build thread renices itself only); above 0, queries and writes on the other threads win the cores while builds use what is left.',
+  },
   'indexing.unindexed_limit_bytes': {
     type: positiveInt, default: 1 * GiB,
     doc: 'Writes to a namespace whose unindexed WAL tail holds this many bytes get 429 until a flush catches up.',
