@@ -3,15 +3,16 @@
 // so its speed is the query latency during ingest (bench ingest-latency: a 50k-row tail took
 // 72 ms a query through a closure and distance() per row, the metric re-dispatched each time).
 //
-// The distances are bit for bit those of distance(): one accumulator summed in dimension order
-// (several accumulators would be faster but round differently, and a document must score the
-// same in the tail as in the segment it is folded into). L2 stops summing a row once its partial
-// sum of squares passes the k-th best (early abandoning): the remaining terms only add, so the
-// row cannot enter the top k. The slack on the bound keeps that exact through sqrt's rounding.
+// The distances are bit for bit those of distance(): the same four lanes summed in the same
+// order (a document must score the same in the tail as in the segment it is folded into). L2
+// stops summing a row once its partial sum of squares passes the k-th best (early abandoning):
+// the remaining terms only add, so the row cannot enter the top k. The slack on the bound covers
+// the lanes' partial sum rounding differently from the full one, and sqrt's rounding.
 import type { VectorMetric } from '../schema/types.ts';
+import { dotDistance } from '../segment/distance.ts';
 import type { TopK } from './topk.ts';
 
-/** Dimensions summed between checks of the early-abandon bound. */
+/** Dimensions summed between checks of the early-abandon bound (a multiple of the 4 lanes). */
 const CHECK_EVERY = 16;
 const BOUND_SLACK = 1 + 1e-9;
 
@@ -36,41 +37,64 @@ export function scanExact(input: ScanInput, top: TopK): void {
 
 function scanL2({ query, data, rows, offsetOf, keyBase }: ScanInput, top: TopK): void {
   const dim = query.length;
+  const wide = dim - (dim % 4);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     const off = offsetOf(row);
     if (off < 0) continue;
     const worst = -top.threshold; // Infinity until k rows are kept
     const bound = worst * worst * BOUND_SLACK;
-    let s = 0;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let e = 0;
     let i = 0;
-    while (i < dim) {
-      const end = Math.min(dim, i + CHECK_EVERY);
-      for (; i < end; i++) {
-        const d = query[i]! - data[off + i]!;
-        s += d * d;
+    let abandoned = false;
+    while (i < wide) {
+      const end = Math.min(wide, i + CHECK_EVERY);
+      for (; i < end; i += 4) {
+        const d0 = query[i]! - data[off + i]!;
+        const d1 = query[i + 1]! - data[off + i + 1]!;
+        const d2 = query[i + 2]! - data[off + i + 2]!;
+        const d3 = query[i + 3]! - data[off + i + 3]!;
+        a += d0 * d0;
+        b += d1 * d1;
+        c += d2 * d2;
+        e += d3 * d3;
       }
-      if (s > bound) break;
+      if ((a + b) + (c + e) > bound) {
+        abandoned = true;
+        break;
+      }
     }
-    if (i < dim) continue;
-    top.push(keyBase + row, -Math.sqrt(s));
+    if (abandoned) continue;
+    for (; i < dim; i++) {
+      const d = query[i]! - data[off + i]!;
+      a += d * d;
+    }
+    top.push(keyBase + row, -Math.sqrt((a + b) + (c + e)));
   }
 }
 
 function scanDot({ metric, query, qNorm, data, rows, offsetOf, normOf, keyBase }: ScanInput, top: TopK): void {
   const dim = query.length;
-  const cosine = metric === 'cosine';
+  const wide = dim - (dim % 4);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     const off = offsetOf(row);
     if (off < 0) continue;
-    let dot = 0;
-    for (let i = 0; i < dim; i++) dot += query[i]! * data[off + i]!;
-    let d = -dot;
-    if (cosine) {
-      const denom = qNorm * normOf(row);
-      d = denom === 0 ? 1 : Math.min(2, Math.max(0, 1 - dot / denom));
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let e = 0;
+    let i = 0;
+    for (; i < wide; i += 4) {
+      a += query[i]! * data[off + i]!;
+      b += query[i + 1]! * data[off + i + 1]!;
+      c += query[i + 2]! * data[off + i + 2]!;
+      e += query[i + 3]! * data[off + i + 3]!;
     }
-    top.push(keyBase + row, -d);
+    for (; i < dim; i++) a += query[i]! * data[off + i]!;
+    top.push(keyBase + row, -dotDistance(metric, (a + b) + (c + e), qNorm, metric === 'cosine' ? normOf(row) : 0));
   }
 }
