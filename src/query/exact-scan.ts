@@ -76,25 +76,60 @@ function scanL2({ query, data, rows, offsetOf, keyBase }: ScanInput, top: TopK):
   }
 }
 
+/**
+ * Dot and cosine abandon too, by Cauchy–Schwarz: after the first i dimensions the rest of the
+ * product is at most |q[i..]| · |v| (|v| is the row's norm), so q·v ≤ partial + rest[i] · |v|.
+ * The norms are those the sources keep for cosine; a source without them (norm 0) is summed whole.
+ */
 function scanDot({ metric, query, qNorm, data, rows, offsetOf, normOf, keyBase }: ScanInput, top: TopK): void {
   const dim = query.length;
   const wide = dim - (dim % 4);
+  const rest = suffixNorms(query);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     const off = offsetOf(row);
     if (off < 0) continue;
+    const vNorm = normOf(row);
+    const worst = -top.threshold; // Infinity until k rows are kept
+    // The largest dot that still scores worse than the k-th best: dot below it cannot enter.
+    const atLeast = metric === 'dot' ? -worst : (1 - worst) * qNorm * vNorm;
+    // Slack for the partial sums' rounding (relative to |q|·|v|), and for norms stored as float32
+    // (a segment's may be 6e-8 short of the true norm, which the bound must not be).
+    const bound = atLeast - 1e-9 * (Math.abs(atLeast) + qNorm * vNorm);
+    const vNormUp = vNorm * (1 + 1e-6);
+    const check = vNorm > 0 && worst < (metric === 'dot' ? Infinity : 2);
     let a = 0;
     let b = 0;
     let c = 0;
     let e = 0;
     let i = 0;
-    for (; i < wide; i += 4) {
-      a += query[i]! * data[off + i]!;
-      b += query[i + 1]! * data[off + i + 1]!;
-      c += query[i + 2]! * data[off + i + 2]!;
-      e += query[i + 3]! * data[off + i + 3]!;
+    let abandoned = false;
+    while (i < wide) {
+      const end = Math.min(wide, i + CHECK_EVERY);
+      for (; i < end; i += 4) {
+        a += query[i]! * data[off + i]!;
+        b += query[i + 1]! * data[off + i + 1]!;
+        c += query[i + 2]! * data[off + i + 2]!;
+        e += query[i + 3]! * data[off + i + 3]!;
+      }
+      if (check && (a + b) + (c + e) + rest[i]! * vNormUp < bound) {
+        abandoned = true;
+        break;
+      }
     }
+    if (abandoned) continue;
     for (; i < dim; i++) a += query[i]! * data[off + i]!;
-    top.push(keyBase + row, -dotDistance(metric, (a + b) + (c + e), qNorm, metric === 'cosine' ? normOf(row) : 0));
+    top.push(keyBase + row, -dotDistance(metric, (a + b) + (c + e), qNorm, vNorm));
   }
+}
+
+/** rest[i] = |q[i..]|, for i in 0..dim. */
+function suffixNorms(q: Float32Array): Float64Array {
+  const rest = new Float64Array(q.length + 1);
+  let s = 0;
+  for (let i = q.length - 1; i >= 0; i--) {
+    s += q[i]! * q[i]!;
+    rest[i] = Math.sqrt(s);
+  }
+  return rest;
 }
