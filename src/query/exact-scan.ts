@@ -1,7 +1,7 @@
 // Exact distances from a query to a list of rows, into a TopK: the unindexed tail (every live row
 // of it, for every vector query) and a segment's filtered candidates. It runs on the main thread,
-// so its speed is the query latency during ingest (bench ingest-latency: a 50k-row tail took
-// 72 ms a query through a closure and distance() per row, the metric re-dispatched each time).
+// so its speed is the query latency during ingest (bench ingest-latency: a 50k-row 128-d L2 tail
+// query took 80 ms through a closure and distance() per row, 26 ms here, side by side).
 //
 // The distances are bit for bit those of distance(): the same four lanes summed in the same
 // order (a document must score the same in the tail as in the segment it is folded into). L2
