@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const cached = new CachedObjectStore(store, disk);
   const ownerStore = config.storage.backend === 's3' ? cached : store;
   // Every segment build of the node (flush and merge, all namespaces) runs on this one pool.
-  const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads), backlogThreads: backlogThreads(config.indexing.build_threads) });
+  const builds = new BuildPool({ threads: buildThreads(config.indexing.build_threads), backlogThreads: backlogThreads(config.indexing.build_threads), nice: config.indexing.build_nice });
   // IVF code scans of every query run on this pool (docs/architecture.md, "Queries on every core").
   const scanThreads = queryThreads(config.query.threads);
   const scans = scanThreads > 0 ? new ScanPool({ threads: scanThreads }) : null;

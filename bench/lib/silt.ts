@@ -13,7 +13,7 @@ import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import type { Document, NamespaceSchema } from '../../src/schema/types.ts';
 import { LocalFsObjectStore } from '../../src/storage/local-fs.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
-import { startSilt, type SiltProcess } from '../../test/support/silt-process.ts';
+import { startSilt, type SiltProcess, type StartOptions } from '../../test/support/silt-process.ts';
 
 export const QUERY_LIMITS: QueryLimits = { default_top_k: 10, max_top_k: 1000 };
 
@@ -28,6 +28,7 @@ export function indexingOptions(over: Partial<IndexingOptions> = {}): IndexingOp
     hnsw_ef_search: 128,
     ivf_min_rows: 10_000,
     build_threads: 0,
+    build_nice: 0,
     unindexed_limit_bytes: 2 ** 50,
     node_unindexed_limit_bytes: 2 ** 50,
     backpressure_retry_after_secs: 5,
@@ -113,7 +114,7 @@ export interface ServerHandle {
 }
 
 /** Starts src/main.ts with local storage in a fresh temp dir; `env` adds SILT_* settings. */
-export async function startServer(label: string, env: Record<string, string> = {}): Promise<ServerHandle> {
+export async function startServer(label: string, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<ServerHandle> {
   const dir = await tempDir(label);
   const silt = await startSilt({
     SILT_STORAGE_LOCAL_ROOT_PATH: join(dir, 'root'),
@@ -121,7 +122,7 @@ export async function startServer(label: string, env: Record<string, string> = {
     SILT_INDEXING_HNSW_M: '16',
     SILT_INDEXING_HNSW_EF_CONSTRUCTION: '200',
     ...env,
-  });
+  }, [], opts);
   return {
     url: silt.url,
     pid: silt.child.pid!,

@@ -41,6 +41,7 @@ export interface SiltConfig {
     hnsw_ef_search: number;
     ivf_min_rows: number;
     build_threads: number;
+    build_nice: number;
     unindexed_limit_bytes: number;
     node_unindexed_limit_bytes: number;
     backpressure_retry_after_secs: number;

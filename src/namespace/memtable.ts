@@ -177,12 +177,49 @@ export class Memtable implements RowSource {
    * (a superset of this one's after attributes were added: new full-text fields get an index).
    */
   retainAfter(seq: number, schema: NamespaceSchema = this.schema): Memtable {
+    // Runs on the main thread at every flush commit over the rows written meanwhile (tens of
+    // thousands under sustained ingest), so rows are copied as they are: no per-row vector
+    // allocation, norm, id key or kill lookup (upsert() did all of that once).
     const fresh = new Memtable(schema);
     const dim = this.schema.vector_dim;
-    for (let row = 0; row < this.ids.length; row++) {
-      if (!this.isLive(row) || this.seqs[row]! <= seq) continue;
-      const off = this.vectorOffset(row);
-      fresh.upsert({ id: this.ids[row]!, vector: off < 0 ? null : this.vectors.slice(off, off + dim), attributes: this.attrs[row]! }, this.seqs[row]!);
+    const keep = (row: number) => this.live[row] === 1 && this.seqs[row]! > seq;
+    const newRow = new Int32Array(this.ids.length).fill(-1);
+    let kept = 0;
+    for (let row = 0; row < this.ids.length; row++) if (keep(row)) kept++;
+    fresh.ensureCapacity(kept);
+    // Kept rows come in runs (after a flush: one, the suffix), each copied in one go.
+    for (let from = 0; from < this.ids.length;) {
+      if (!keep(from)) {
+        from++;
+        continue;
+      }
+      let to = from + 1;
+      while (to < this.ids.length && keep(to)) to++;
+      const at = fresh.ids.length;
+      fresh.vectors.set(this.vectors.subarray(from * dim, to * dim), at * dim);
+      fresh.norms.set(this.norms.subarray(from, to), at);
+      fresh.hasVector.set(this.hasVector.subarray(from, to), at);
+      fresh.live.fill(1, at, at + to - from);
+      for (let row = from; row < to; row++) {
+        const r = at + row - from;
+        newRow[row] = r;
+        fresh.ids.push(this.ids[row]!);
+        fresh.seqs.push(this.seqs[row]!);
+        fresh.attrs.push(this.attrs[row]!);
+        if (fresh.text.size > 0) {
+          for (const [field, index] of fresh.text) {
+            const value = ownValue(this.attrs[row]!, field);
+            if (value !== undefined && value !== null) index.add(r, value as string | string[]);
+          }
+        }
+        fresh.approxBytes += (this.hasVector[row] === 1 ? dim * 4 : 0) + ATTRIBUTE_OVERHEAD;
+      }
+      fresh.liveRows += to - from;
+      from = to;
+    }
+    for (const [key, row] of this.idToRow) {
+      const r = newRow[row]!;
+      if (r >= 0) fresh.idToRow.set(key, r);
     }
     for (const [key, t] of this.tombstones) if (t.seq > seq) fresh.tombstones.set(key, t);
     return fresh;

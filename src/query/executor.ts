@@ -9,8 +9,9 @@ import { combineStats, scoreViewRows, viewsWithTerms } from '../segment/text/ind
 import type { ParsedQuery } from './request.ts';
 import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/index.ts';
 import { TopK } from './topk.ts';
-import { distance, norm, scoreOfDistance } from '../segment/distance.ts';
+import { norm, scoreOfDistance } from '../segment/distance.ts';
 import { bestCandidates, rerankDepth, type Candidates } from '../segment/ivf-search.ts';
+import { scanExact } from './exact-scan.ts';
 
 export const RRF_K = 60;
 
@@ -170,14 +171,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
     const vectors = source.vectorsOf ? await source.vectorsOf(candidates) : null;
     const data = vectors?.data ?? source.vectorData();
     const offsetOf = vectors ? (row: number) => vectors.offset(row) : (row: number) => source.vectorOffset(row);
-    const visit = (row: number) => {
-      const off = offsetOf(row);
-      if (off < 0) return;
-      const d = distance(schema.vector_metric, query, qNorm, data, off, source.vectorNorm(row));
-      // Negated distance as the heap score keeps "closest first" for every metric.
-      top.push(s * ROW_SPACE + row, -d);
-    };
-    for (const row of candidates) visit(row);
+    scanExact({ metric: schema.vector_metric, query, qNorm, data, rows: candidates, offsetOf, normOf: (row) => source.vectorNorm(row), keyBase: s * ROW_SPACE }, top);
     return top;
   }));
   const top = new TopK(k);

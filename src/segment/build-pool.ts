@@ -70,6 +70,8 @@ export interface BuildPoolOptions {
    */
   backlogThreads?: number;
   idleTimeoutMs?: number;
+  /** Niceness each build thread sets on itself (indexing.build_nice); 0 or absent: unchanged. */
+  nice?: number;
   /** The worker module (tests substitute one that crashes). */
   workerFile?: URL;
 }
@@ -117,6 +119,7 @@ export class BuildPool {
       // A build's messages arrive on its own port, which the worker must be free to listen on;
       // piscina's Atomics.wait between tasks buys nothing for tasks that last seconds.
       atomics: 'disabled',
+      workerData: { nice: opts.nice ?? 0 },
     });
   }
 

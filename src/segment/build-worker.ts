@@ -2,10 +2,24 @@
 // the task's MessagePort, where it arrives in chunks so that the parent's event loop never blocks
 // on one big clone, builds the segment and sends the bytes back as a transferred ArrayBuffer.
 // A failed build rejects the task; the thread stays and serves the next one.
-import type { MessagePort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import { buildSegmentSync, type SegmentInput } from './builder.ts';
 import type { FromWorker, ToWorker } from './build-pool.ts';
+
+// indexing.build_nice, once per thread: on Linux setpriority(PRIO_PROCESS, 0) renices the calling
+// thread only, so builds yield the cores to the main thread and the query pool and take what they
+// leave (bench ingest-latency). Elsewhere it may renice the whole process, so it is Linux only; a
+// refusal leaves builds at the priority they inherited, which is still correct.
+const nice = (workerData as { nice?: number } | null)?.nice ?? 0;
+if (nice > 0 && process.platform === 'linux') {
+  try {
+    setPriority(nice);
+  } catch {
+    // not permitted: builds keep the inherited priority
+  }
+}
 
 export default function build(task: { port: MessagePort }): Promise<void> {
   const { port } = task;
