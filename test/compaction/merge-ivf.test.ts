@@ -92,3 +92,26 @@ test('a merge of IVF segments reads their cluster blocks by range, not whole sec
     assert.deepEqual((await ns.get(BigInt(id)))?.vector, model.get(id), `document ${id}'s vector survives the merge`);
   }
 });
+
+test('a flushed or merged segment is read from storage once open, not from the bytes it was built in (which would keep the whole object in memory)', async () => {
+  const store = new RecordingStore(new MemoryObjectStore());
+  const catalog = new NamespaceCatalog({
+    store, maxBatchBytes: 16 << 20, indexing: { ...TEST_INDEXING, ivf_min_rows: 1000 }, tmpDir: tmpdir(), builds: TEST_BUILDS,
+  });
+  await catalog.create('r', parseNamespaceSchema({ vector_dim: DIM, vector_metric: 'l2' }));
+  const ns = await catalog.get('r');
+  const rand = rng(5);
+  for (let part = 0; part < 2; part++) {
+    await ns.write({ kind: 'upsert', docs: Array.from({ length: ROWS }, (_, i) => ({ id: BigInt(part * ROWS + i), vector: new Float32Array(DIM).map(() => rand() * 2 - 1), attributes: {} })) });
+    await flushTail(ns);
+  }
+  const probe = async () => {
+    const segment = ns.segments[0]!;
+    store.gets.length = 0;
+    await segment.reader.search(new Float32Array(DIM).map(() => rand() * 2 - 1), K, 8);
+    return store.gets.filter((g) => g.key.includes(segment.segmentId)).length;
+  };
+  assert.ok(await probe() > 0, 'a query on a flushed segment reads its clusters from the store');
+  assert.equal(await compactOnce(ns, { max_segments: 1, max_total_docs: 1_000_000 }), 1);
+  assert.ok(await probe() > 0, 'a query on a merged segment reads its clusters from the store');
+});
