@@ -14,18 +14,34 @@ export function newSegmentId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
 }
 
-/** Uploads a built segment and opens it from the bytes in hand (no download). */
+/**
+ * Uploads a built segment and opens it: what the reader reads at open is copied from the bytes in
+ * hand (no download), what it reads later (IVF clusters, postings) comes from the store by range,
+ * as in any other reader. A reader that kept reading from `bytes` kept the whole object alive
+ * for as long as the segment was open: a 1M-row IVF segment is ≈ 560 MB (bench scale).
+ */
 export async function uploadSegment(ns: Namespace, id: string, bytes: Buffer, meta: SegmentMeta): Promise<NewSegment> {
   const key = segmentKey(ns.name, id);
   await ns.deps.store.put(key, bytes, { ifNoneMatch: '*' });
+  let inHand: Buffer | null = bytes;
   const reader = await SegmentReader.open({
     ...ns.deps.readerOptions,
     meta,
     schema: ns.schema,
     tmpDir: ns.deps.tmpDir,
-    readSection: async (_name, range) => bytes.subarray(range.offset, range.offset + range.length),
+    readSection: async (_name, range) => inHand !== null
+      ? ownCopy(inHand.subarray(range.offset, range.offset + range.length))
+      : (await ns.deps.store.get(key, range)).body,
   });
+  inHand = null;
   return { id, key, reader };
+}
+
+/** A copy in an ArrayBuffer of its own (8-byte aligned, not Buffer's shared pool). */
+function ownCopy(bytes: Buffer): Buffer {
+  const out = Buffer.from(new ArrayBuffer(bytes.byteLength));
+  bytes.copy(out);
+  return out;
 }
 
 interface Piece {

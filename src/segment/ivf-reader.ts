@@ -3,7 +3,7 @@
 // re-ranks (or get, list, include_vector ask for), read by range from `ivf.vectors`, nearby
 // records coalesced, all of one query's in parallel. Both go through the store's cache wrapper
 // (storage/cached.ts) and are kept decoded in one memory cache bounded by bytes: a warm query
-// reads nothing. Compaction, which needs every vector, loads the whole section once (loadVectors).
+// reads nothing. A merge streams every cluster once, a run at a time, past the cache (streamClusters).
 // Segments of the older `blocks` layout (ivf.ts) re-rank from their probed blocks.
 import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
@@ -165,13 +165,12 @@ export class IvfIndex {
    * The vectors of the given rows only, as a compact copy: what a query re-ranks and what get,
    * list and include_vector need, without the whole section.
    */
-  async vectorsOf(rows: readonly number[], options: { cached?: boolean } = {}): Promise<VectorAccess> {
+  async vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
     if (this.vectors !== null) return this.vectors;
     const { dir } = this;
     const dim = dir.dim;
     const wanted = [...new Set(rows)].filter((r) => dir.slotOf[r] !== NONE_SLOT);
-    const found = dir.layout === 'blocks' ? await this.fromBlocks(wanted)
-      : options.cached === false ? await this.uncachedRecords(wanted) : await this.records(wanted);
+    const found = dir.layout === 'blocks' ? await this.fromBlocks(wanted) : await this.records(wanted);
     const data = new Float32Array(wanted.length * dim);
     const at = new Map<number, number>();
     wanted.forEach((row, i) => {
@@ -250,13 +249,35 @@ export class IvfIndex {
   }
 
   /**
-   * Records read past the cache: a merge reads every row once, and caching them would push out
-   * every block and row that queries use (a million entries for a 1M segment).
+   * Every cluster once, in storage order, a run of whole clusters at a time (at most `maxRows`
+   * rows a run, unless one cluster alone is larger): each cluster's codes block and its rows'
+   * float32 vectors, by two ranged reads a run, past the cache. What a merge reads: caching it
+   * would push out every block and row that queries use (a million entries for a 1M segment),
+   * and a run at a time bounds what it holds, whatever the segment's size.
    */
-  private async uncachedRecords(rows: readonly number[]): Promise<Float32Array[]> {
-    const slots = rows.map((row) => this.dir.slotOf[row]!);
-    const read = await this.readRecords([...slots].sort((a, b) => a - b));
-    return slots.map((slot) => read.get(slot)!);
+  async *streamClusters(maxRows: number): AsyncGenerator<StreamedCluster[]> {
+    const { dir } = this;
+    const rb = recordBytes(dir.dim);
+    for (let first = 0; first < dir.clusters;) {
+      let end = first + 1;
+      while (end < dir.clusters && dir.slotStart[end + 1]! - dir.slotStart[first]! <= maxRows) end++;
+      const blocks = await this.readBlocks(Array.from({ length: end - first }, (_, i) => first + i));
+      let records: Buffer | null = null;
+      const fromSlot = dir.slotStart[first]!;
+      if (dir.layout === 'apart') {
+        const entry = this.sections.vectors!;
+        const length = (dir.slotStart[end]! - fromSlot) * rb;
+        records = await this.read(Sections.ivfVectors, { offset: entry.offset + fromSlot * rb, length });
+        if (records.byteLength !== length) throw new SegmentCorruptError(Sections.ivfVectors, `expected ${length} bytes, got ${records.byteLength}`);
+      }
+      const run: StreamedCluster[] = [];
+      for (let c = first; c < end; c++) {
+        const block = blocks.get(c)!;
+        run.push({ cluster: c, block, vectors: block.vectors ?? vectorsOfRecords(records!, dir.slotStart[c]! - fromSlot, dir.size(c), dir.dim) });
+      }
+      yield run;
+      first = end;
+    }
   }
 
   /**
@@ -374,6 +395,28 @@ function batcher<V>(readMany: (keys: number[]) => Promise<Map<number, V>>): (key
     batch.keys.push(key);
     return batch.read.then((m) => m.get(key)!);
   };
+}
+
+/** One cluster as a merge streams it: its decoded codes block and its vectors in slot order. */
+export interface StreamedCluster {
+  cluster: number;
+  block: IvfCluster;
+  /** size × dim floats, the cluster's rows in block order. */
+  vectors: Float32Array;
+}
+
+/** `n` records from record `first` of a run of `ivf.vectors`, CRC-checked, as one aligned copy. */
+function vectorsOfRecords(records: Buffer, first: number, n: number, dim: number): Float32Array {
+  const rb = recordBytes(dim);
+  const out = new Float32Array(n * dim);
+  const bytes = new Uint8Array(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const at = (first + i) * rb;
+    const vector = records.subarray(at, at + dim * 4);
+    if (crc32(vector) !== records.readUInt32LE(at + dim * 4)) throw new SegmentCorruptError(Sections.ivfVectors, `record ${first + i} of the run: CRC mismatch`);
+    bytes.set(vector, i * dim * 4);
+  }
+  return out;
 }
 
 /** Distinct items in byte order, grouped into runs whose gaps are at most `gap` bytes. */

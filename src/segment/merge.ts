@@ -16,7 +16,7 @@ type MergeReaders = ReadonlyArray<{ reader: SegmentReader; live: Uint8Array }>;
  * vectors must be in memory (loadVectors); readMergeInputs reads them by block instead.
  */
 export function mergeInputs(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema): SegmentInput {
-  const { input, outRows } = layout(readers, hnsw, current);
+  const { input, outRows } = mergeLayout(readers, hnsw, current);
   const dim = input.schema.vector_dim;
   readers.forEach(({ reader }, i) => {
     const data = reader.vectorData();
@@ -31,35 +31,34 @@ export function mergeInputs(readers: MergeReaders, hnsw: HnswParams, current?: N
 }
 
 /**
- * mergeInputs without any input whole in memory: the vectors of an IVF input are read in chunks
- * of its rows in storage order (cluster by cluster), each chunk through the blocks it needs, so
- * a merge holds its output's vectors (the build needs them all) and a few blocks, never an
- * input's whole `ivf.clusters` section as well.
+ * mergeInputs without any input whole in memory: each input's vectors are streamed in storage
+ * order (IVF: cluster by cluster, SegmentReader.streamVectors), at most an eighth of an input
+ * per read, so a merge holds its output's vectors (the build needs them all) and one chunk,
+ * never an input's whole vectors section as well. merge-ivf.ts does without the former.
  */
 export async function readMergeInputs(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema): Promise<SegmentInput> {
-  const { input, outRows } = layout(readers, hnsw, current);
+  const { input, outRows } = mergeLayout(readers, hnsw, current);
   const dim = input.schema.vector_dim;
   for (const [i, { reader }] of readers.entries()) {
     const out = outRows[i]!;
-    const order = reader.vectorRowsInStorageOrder().filter((row) => out[row]! >= 0);
-    // At most an eighth of an input per read, so that no input is ever read whole at once.
-    const chunkRows = Math.min(VECTOR_CHUNK_ROWS, Math.max(1, Math.ceil(order.length / 8)));
-    for (let at = 0; at < order.length; at += chunkRows) {
-      const chunk = Array.from(order.subarray(at, at + chunkRows));
-      const access = await reader.vectorsOf(chunk, { cached: false });
-      for (const row of chunk) {
-        const off = access.offset(row);
-        if (off < 0) continue;
-        input.vectors.set(access.data.subarray(off, off + dim), out[row]! * dim);
+    for await (const { rows, data } of reader.streamVectors(mergeChunkRows(reader.ivfDirectory?.vectorRows ?? reader.rows))) {
+      rows.forEach((row, j) => {
+        if (out[row]! < 0) return;
+        input.vectors.set(data.subarray(j * dim, j * dim + dim), out[row]! * dim);
         input.hasVector[out[row]!] = 1;
-      }
+      });
     }
   }
   return input;
 }
 
-/** Ids and attributes of the merged rows, zeroed vectors, and where each input row lands (-1: dropped). */
-function layout(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema): { input: SegmentInput; outRows: Int32Array[] } {
+/** Rows a merge streams from an input of `vectorRows` at a time: at most an eighth of it, so no input is ever read whole at once. */
+export function mergeChunkRows(vectorRows: number): number {
+  return Math.min(VECTOR_CHUNK_ROWS, Math.max(1, Math.ceil(vectorRows / 8)));
+}
+
+/** Ids and attributes of the merged rows, zeroed vectors (unless !withVectors), and where each input row lands (-1: dropped). */
+export function mergeLayout(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema, withVectors = true): { input: SegmentInput; outRows: Int32Array[] } {
   const first = readers[0];
   if (first === undefined) throw new RangeError('mergeInputs needs at least one segment');
   /** The namespace's schema now: attributes added since some inputs were opened are kept. */
@@ -88,6 +87,6 @@ function layout(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSche
     }
     outRows.push(at);
   }
-  const input = { schema, ids, vectors: new Float32Array(total * dim), hasVector: new Uint8Array(total), attributes, hnsw };
+  const input = { schema, ids, vectors: new Float32Array(withVectors ? total * dim : 0), hasVector: new Uint8Array(total), attributes, hnsw };
   return { input, outRows };
 }

@@ -16,7 +16,7 @@ import { IvfDirectory } from './ivf.ts';
 import { IvfIndex, prefetchBlocks } from './ivf-reader.ts';
 import { firstProbes, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
 import { sharedCopy } from './scan-pool.ts';
-import type { ClusterCache, CodeScans } from './ivf-reader.ts';
+import type { ClusterCache, CodeScans, StreamedCluster } from './ivf-reader.ts';
 import type { Candidates } from './ivf-search.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
@@ -178,33 +178,54 @@ export class SegmentReader {
     await this.ivf?.loadVectors();
   }
 
-  /**
-   * Random access to the given rows' vectors: the whole column, or (IVF) just their records (or
-   * clusters, older layout); `cached: false` for a reader of every row, such as a merge.
-   */
-  vectorsOf(rows: readonly number[], options: { cached?: boolean } = {}): Promise<VectorAccess> {
+  /** Random access to the given rows' vectors: the whole column, or (IVF) just their records (or clusters, older layout). */
+  vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
     const v = this.flat ?? this.ivf?.loaded;
-    return v ? Promise.resolve(v) : this.ivf!.vectorsOf(rows, options);
+    return v ? Promise.resolve(v) : this.ivf!.vectorsOf(rows);
+  }
+
+  /** The IVF directory (centroids, cluster sizes, norms, slots), or null for a segment without clusters. */
+  get ivfDirectory(): IvfDirectory | null {
+    return this.ivf?.dir ?? null;
   }
 
   /**
-   * The rows with a vector in the order their vectors are stored (IVF: cluster by cluster), so
-   * that reading them in chunks of this order through vectorsOf reads each block about once.
+   * Every vector once, in the order it is stored (IVF: cluster by cluster), a chunk of at most
+   * `maxRows` rows at a time (IVF: whole clusters, so one larger cluster alone may exceed it),
+   * read past the caches: what a merge reads, holding one chunk, never the whole section.
    */
-  vectorRowsInStorageOrder(): Uint32Array {
-    const dir = this.ivf?.dir;
-    if (dir === undefined) {
-      const flat = this.flat;
+  async *streamVectors(maxRows: number): AsyncGenerator<{ rows: Uint32Array; data: Float32Array }> {
+    const dim = this.meta.dim;
+    if (this.ivf === null) {
+      const flat = this.flat!;
       const rows: number[] = [];
-      for (let row = 0; row < this.rows; row++) if (flat?.has(row)) rows.push(row);
-      return Uint32Array.from(rows);
+      for (let row = 0; row < this.rows; row++) if (flat.has(row)) rows.push(row);
+      for (let at = 0; at < rows.length; at += maxRows) {
+        const chunk = Uint32Array.from(rows.slice(at, at + maxRows));
+        const data = new Float32Array(chunk.length * dim);
+        chunk.forEach((row, i) => data.set(flat.data.subarray(flat.offset(row), flat.offset(row) + dim), i * dim));
+        yield { rows: chunk, data };
+      }
+      return;
     }
-    const out = new Uint32Array(dir.vectorRows);
-    for (let row = 0; row < dir.rows; row++) {
-      const slot = dir.slotOf[row]!;
-      if (slot !== 0xffffffff) out[slot] = row;
+    for await (const run of this.ivf.streamClusters(maxRows)) {
+      const n = run.reduce((s, c) => s + c.block.rows.length, 0);
+      const rows = new Uint32Array(n);
+      const data = new Float32Array(n * dim);
+      let at = 0;
+      for (const { block, vectors } of run) {
+        rows.set(block.rows, at);
+        data.set(vectors, at * dim);
+        at += block.rows.length;
+      }
+      yield { rows, data };
     }
-    return out;
+  }
+
+  /** streamVectors by cluster, with each cluster's codes block (IVF segments only): a merge that keeps the clusters. */
+  streamClusters(maxRows: number): AsyncGenerator<StreamedCluster[]> {
+    if (this.ivf === null) throw new Error('streamClusters: the segment has no IVF index');
+    return this.ivf.streamClusters(maxRows);
   }
 
   private get vectors(): VectorAccess {

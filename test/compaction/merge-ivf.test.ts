@@ -9,6 +9,7 @@ import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
 import { flushTail } from '../../src/indexer/flush.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import { Sections } from '../../src/segment/format.ts';
+import { BuildPool, type BuildOptions, type BuiltSegment, type SegmentInput } from '../../src/segment/index.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { RecordingStore } from '../support/recording-store.ts';
@@ -76,5 +77,70 @@ test('a merge of IVF segments reads their cluster blocks by range, not whole sec
   assert.ok(found / (queries * K) >= 0.95, `recall@10 ${found / (queries * K)}`);
   for (const id of [1, 2999, 3000, 5999]) {
     assert.deepEqual((await ns.get(BigInt(id)))?.vector, model.get(id), `document ${id}'s vector survives the merge`);
+  }
+});
+
+test('a flushed or merged segment is read from storage once open, not from the bytes it was built in (which would keep the whole object in memory)', async () => {
+  const store = new RecordingStore(new MemoryObjectStore());
+  const catalog = new NamespaceCatalog({
+    store, maxBatchBytes: 16 << 20, indexing: { ...TEST_INDEXING, ivf_min_rows: 1000 }, tmpDir: tmpdir(), builds: TEST_BUILDS,
+  });
+  await catalog.create('r', parseNamespaceSchema({ vector_dim: DIM, vector_metric: 'l2' }));
+  const ns = await catalog.get('r');
+  const rand = rng(5);
+  for (let part = 0; part < 2; part++) {
+    await ns.write({ kind: 'upsert', docs: Array.from({ length: ROWS }, (_, i) => ({ id: BigInt(part * ROWS + i), vector: new Float32Array(DIM).map(() => rand() * 2 - 1), attributes: {} })) });
+    await flushTail(ns);
+  }
+  const probe = async () => {
+    const segment = ns.segments[0]!;
+    store.gets.length = 0;
+    await segment.reader.search(new Float32Array(DIM).map(() => rand() * 2 - 1), K, 8);
+    return store.gets.filter((g) => g.key.includes(segment.segmentId)).length;
+  };
+  assert.ok(await probe() > 0, 'a query on a flushed segment reads its clusters from the store');
+  assert.equal(await compactOnce(ns, { max_segments: 1, max_total_docs: 1_000_000 }), 1);
+  assert.ok(await probe() > 0, 'a query on a merged segment reads its clusters from the store');
+});
+
+test('a merge of a large IVF segment with a small one keeps the large one\'s clusters: the build pool gets none of its vectors', async () => {
+  /** A build pool that counts the vector rows each build is handed. */
+  class SpyPool extends BuildPool {
+    readonly handed: number[] = [];
+    override build(prepare: () => SegmentInput | null | Promise<SegmentInput | null>, opts?: BuildOptions): Promise<BuiltSegment | null> {
+      return super.build(async () => {
+        const input = await prepare();
+        if (input !== null) this.handed.push(input.hasVector.reduce((n, h) => n + h, 0));
+        return input;
+      }, opts);
+    }
+  }
+  const builds = new SpyPool({ threads: 1 });
+  try {
+    const catalog = new NamespaceCatalog({
+      store: new MemoryObjectStore(), maxBatchBytes: 16 << 20, indexing: { ...TEST_INDEXING, ivf_min_rows: 1000 }, tmpDir: tmpdir(), builds,
+    });
+    await catalog.create('k', parseNamespaceSchema({ vector_dim: DIM, vector_metric: 'l2' }));
+    const ns = await catalog.get('k');
+    const rand = rng(9);
+    const model = new Map<number, Float32Array>();
+    for (const [first, n] of [[0, ROWS], [ROWS, 300]] as const) {
+      const docs = Array.from({ length: n }, (_, i) => {
+        const vector = new Float32Array(DIM).map(() => rand() * 2 - 1);
+        model.set(first + i, vector);
+        return { id: BigInt(first + i), vector, attributes: {} };
+      });
+      await ns.write({ kind: 'upsert', docs });
+      await flushTail(ns);
+    }
+    builds.handed.length = 0;
+    assert.equal(await compactOnce(ns, { max_segments: 1, max_total_docs: 1_000_000 }), 1);
+    assert.deepEqual(builds.handed, [300], 'the merge handed the build pool the small segment\'s vectors only');
+    assert.equal(ns.segments.length, 1);
+    for (const id of [0, ROWS - 1, ROWS, ROWS + 299]) {
+      assert.deepEqual((await ns.get(BigInt(id)))?.vector, model.get(id), `document ${id}'s vector survives the merge`);
+    }
+  } finally {
+    await builds.close();
   }
 });
