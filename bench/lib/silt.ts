@@ -23,6 +23,7 @@ export function indexingOptions(over: Partial<IndexingOptions> = {}): IndexingOp
     flush_docs: 1_000_000_000,
     flush_bytes: 2 ** 40,
     flush_interval_secs: 1_000_000,
+    idle_flush_secs: 0,
     hnsw_m: 16,
     hnsw_ef_construction: 200,
     hnsw_ef_search: 128,

@@ -14,6 +14,8 @@ export interface MaintenanceOptions {
   flush_docs: number;
   flush_bytes: number;
   flush_interval_secs: number;
+  /** 0 = off. */
+  idle_flush_secs?: number;
   compaction: { enabled: boolean; interval_secs: number; max_segments: number; max_total_docs: number; gc_grace_secs: number; history_retention_secs?: number };
 }
 
@@ -94,6 +96,19 @@ export class Maintenance {
     await s.running;
   }
 
+  /**
+   * Ingest paused with a tail worth indexing: every query scans the tail exactly, and at 1M
+   * documents the last partial tail waited out flush_interval_secs, the whole of the 61 s from
+   * the last write to fully indexed (bench scale). A tenth of flush_docs at least, so that a
+   * trickle of small writes still folds at flush_interval_secs and makes no tiny segments.
+   */
+  private idleFlushDue(ns: Namespace, now: number): boolean {
+    const idle = this.opts.idle_flush_secs ?? 0;
+    if (idle === 0 || ns.memtable.rowCount < Math.ceil(this.opts.flush_docs / 10)) return false;
+    const lastWrite = ns.state.writtenAt();
+    return lastWrite !== null && now - lastWrite >= idle * 1000;
+  }
+
   check(ns: Namespace): Promise<void> {
     const s = this.stateOf(ns);
     if (s.running || s.released) return Promise.resolve();
@@ -112,7 +127,7 @@ export class Maintenance {
       const unfolded = ns.lastAppliedSeq > ns.loaded.manifest.wal_watermark;
       // A namespace refused writes for backpressure flushes now, so the 429s end by themselves.
       if (unfolded && (tail.rowCount >= this.opts.flush_docs || tail.bytes >= this.opts.flush_bytes || ns.overLimit
-        || now - s.lastFlush >= this.opts.flush_interval_secs * 1000)) {
+        || now - s.lastFlush >= this.opts.flush_interval_secs * 1000 || this.idleFlushDue(ns, now))) {
         const started = this.now();
         const docs = tail.size;
         await flushTail(ns);

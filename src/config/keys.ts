@@ -142,6 +142,10 @@ const KEYS: KeyDefinitions = {
     type: positiveInt, default: 60,
     doc: 'Fold a non-empty tail into a segment at least this often, however small it is.',
   },
+  'indexing.idle_flush_secs': {
+    type: int(0), default: 5,
+    doc: 'Fold a tail of at least a tenth of flush_docs once no write has come for this long, so indexing catches up as soon as ingest pauses instead of after flush_interval_secs; 0 = off.',
+  },
   'indexing.hnsw_m': {
     // hnswlib's level multiplier is 1/ln(M): M = 1 divides by zero.
     type: int(2), default: 16,

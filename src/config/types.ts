@@ -36,6 +36,7 @@ export interface SiltConfig {
     flush_docs: number;
     flush_bytes: number;
     flush_interval_secs: number;
+    idle_flush_secs: number;
     hnsw_m: number;
     hnsw_ef_construction: number;
     hnsw_ef_search: number;

@@ -25,7 +25,7 @@ const DEFAULTS: SiltConfig = {
   },
   cache: { memory_size: 1 * GiB, disk_size: 10 * GiB, disk_path: './cache', max_views: 1000 },
   wal: { max_batch_bytes: 64 * MiB },
-  indexing: { flush_docs: 50000, flush_bytes: 64 * MiB, flush_interval_secs: 60, hnsw_m: 16, hnsw_ef_construction: 200, hnsw_ef_search: 128, ivf_min_rows: 10000,
+  indexing: { flush_docs: 50000, flush_bytes: 64 * MiB, flush_interval_secs: 60, idle_flush_secs: 5, hnsw_m: 16, hnsw_ef_construction: 200, hnsw_ef_search: 128, ivf_min_rows: 10000,
     build_threads: 0, build_nice: 0, unindexed_limit_bytes: 1 * GiB, node_unindexed_limit_bytes: 2 * GiB, backpressure_retry_after_secs: 5, idle_close_secs: 300 },
   compaction: { enabled: true, interval_secs: 3600, max_segments: 16, max_total_docs: 1000000, gc_grace_secs: 300, history_retention_secs: 604800 },
   query: { default_top_k: 10, max_top_k: 1000, threads: 0 },

@@ -25,7 +25,7 @@ export interface TestApp {
 }
 
 export const TEST_INDEXING: IndexingOptions = {
-  flush_docs: 1_000_000, flush_bytes: 1 << 30, flush_interval_secs: 3600,
+  flush_docs: 1_000_000, flush_bytes: 1 << 30, flush_interval_secs: 3600, idle_flush_secs: 0,
   hnsw_m: 16, hnsw_ef_construction: 100, hnsw_ef_search: 64, ivf_min_rows: 10_000,
   build_threads: 2, build_nice: 0, unindexed_limit_bytes: 2 ** 30, node_unindexed_limit_bytes: 2 ** 31, backpressure_retry_after_secs: 5,
   idle_close_secs: 300,
