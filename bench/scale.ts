@@ -168,7 +168,8 @@ async function coldOnS3(local: ServerHandle, set: Clustered, probes: number[][])
     const silt = await inProcessSilt(join(dir, 'in-process'), indexingOptions(), new CountingObjectStore(trace));
     try {
       const q0 = performance.now();
-      const hits = await query(await silt.catalog.get(ns), { vector: probes[0], top_k: 10 });
+      // The query handed to the open, as the query route hands it (catalog.get's hint).
+      const hits = await query(await silt.catalog.get(ns, { vector: Float32Array.from(probes[0]!) }), { vector: probes[0], top_k: 10 });
       if (hits.length !== 10) throw new Error(`cold query found ${hits.length} hits`);
       const traced = { ms: performance.now() - q0, requests: trace.events.length, sequentialRoundTrips: trace.sequentialRoundTrips(), bytesRead: trace.bytesRead() };
       return { docs: set.docs, namespaceBytes: copied.bytes, objects: copied.objects, http: { first: http[0]!, second: http[1]! }, traced };
