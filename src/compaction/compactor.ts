@@ -2,7 +2,7 @@
 // segment (indexes included) on the node's build pool, uploaded, and handed to the segment updater.
 // Rows that die while the merge runs are carried over as deletions of the output, so a merge
 // never resurrects a deleted or superseded document.
-import { keptInput, mergeIvf, readMergeInputs, type BuiltSegment, type SegmentReader } from '../segment/index.ts';
+import { readMergeInputs } from '../segment/index.ts';
 import type { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from '../indexer/namespace.ts';
 import { newSegmentId, uploadSegment } from '../indexer/flush.ts';
@@ -45,7 +45,13 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions, yieldTo: () 
       const started = performance.now();
       let output = null;
       if (origin.length > 0) {
-        const { bytes, meta } = await mergeSegment(ns, inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })));
+        // The rows are read out of the inputs only once a build thread is free, IVF vectors
+        // block by block (readMergeInputs), never an input's whole cluster section at once.
+        const { bytes, meta } = (await ns.deps.builds.build(async () => ({
+          ...await readMergeInputs(inputs.map((s, i) => ({ reader: s.reader, live: live[i]! })),
+            { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction }, ns.schema),
+          ivfFrom: ns.deps.indexing.ivf_min_rows,
+        }), { transfer: true }))!;
         output = await uploadSegment(ns, newSegmentId(), bytes, meta);
       }
       // Deletions that happen during the commit are carried over by the updater.
@@ -55,22 +61,4 @@ export function compactOnce(ns: Namespace, opts: CompactionOptions, yieldTo: () 
     }
     return merged;
   });
-}
-
-/**
- * The merged segment of the inputs' live rows. An IVF output that one input dominates keeps that
- * input's clusters (merge-ivf.ts: no k-means over its rows, its vectors never held as an array); otherwise the
- * rows are read out of the inputs once a build thread is free, IVF vectors streamed cluster by
- * cluster (readMergeInputs), and rebuilt.
- */
-async function mergeSegment(ns: Namespace, readers: Array<{ reader: SegmentReader; live: Uint8Array }>): Promise<BuiltSegment> {
-  const hnsw = { m: ns.deps.indexing.hnsw_m, efConstruction: ns.deps.indexing.hnsw_ef_construction };
-  const ivfFrom = ns.deps.indexing.ivf_min_rows;
-  if (keptInput(readers, ivfFrom) >= 0) {
-    return mergeIvf(readers, {
-      hnsw, schema: ns.schema, ivfFrom,
-      buildRest: async (input) => (await ns.deps.builds.build(() => input, { transfer: true }))!,
-    });
-  }
-  return (await ns.deps.builds.build(async () => ({ ...await readMergeInputs(readers, hnsw, ns.schema), ivfFrom }), { transfer: true }))!;
 }

@@ -44,7 +44,6 @@ export type ToWorker =
     hnsw: HnswParams;
     tmpDir?: string;
     ivfFrom?: number;
-    vectorsApart?: boolean;
   }
   | { type: 'rows'; ids: DocId[]; attributes: Record<string, AttributeValue>[]; vectors?: Float32Array }
   | { type: 'end' };
@@ -214,7 +213,6 @@ export class BuildPool {
         ...(transferVectors ? { vectors } : {}),
         ...(input.tmpDir !== undefined ? { tmpDir: input.tmpDir } : {}),
         ...(input.ivfFrom !== undefined ? { ivfFrom: input.ivfFrom } : {}),
-        ...(input.vectorsApart === true ? { vectorsApart: true } : {}),
       }, transferVectors ? [hasVector.buffer, vectors.buffer as ArrayBuffer] : [hasVector.buffer]);
       let chunk = FIRST_CHUNK_ROWS;
       for (let from = 0, to = 0; from < rows && !failed; from = to) {

@@ -33,10 +33,10 @@ export default function build(task: { port: MessagePort }): Promise<void> {
       try {
         if (msg.type === 'start') {
           start = msg;
-          vectors = msg.vectors ?? new Float32Array(msg.vectorsApart === true ? 0 : msg.rows * msg.schema.vector_dim);
+          vectors = msg.vectors ?? new Float32Array(msg.rows * msg.schema.vector_dim);
         } else if (msg.type === 'rows') {
           if (start === undefined) throw new Error('build worker: rows before start');
-          if (msg.vectors !== undefined && msg.vectors.length > 0) vectors.set(msg.vectors, ids.length * start.schema.vector_dim);
+          if (msg.vectors !== undefined) vectors.set(msg.vectors, ids.length * start.schema.vector_dim);
           for (const id of msg.ids) ids.push(id);
           for (const a of msg.attributes) attributes.push(a);
         } else {
@@ -50,7 +50,6 @@ export default function build(task: { port: MessagePort }): Promise<void> {
             hnsw: start.hnsw,
             ...(start.tmpDir !== undefined ? { tmpDir: start.tmpDir } : {}),
             ...(start.ivfFrom !== undefined ? { ivfFrom: start.ivfFrom } : {}),
-            ...(start.vectorsApart === true ? { vectorsApart: true } : {}),
           };
           const { bytes, meta } = buildSegmentSync(input);
           // A Buffer may share a pooled ArrayBuffer; only a buffer of its own can be transferred.

@@ -33,11 +33,6 @@ export interface SegmentInput {
   ivfClusterRows?: number;
   /** The IVF scan codes; IVF_CODES unless given (benchmarks compare them). */
   ivfCodes?: CodeKind;
-  /**
-   * The caller writes the vector sections itself (a merge that keeps its inputs' clusters,
-   * merge-ivf.ts): only ids, columns and text are built, and `vectors` may be empty.
-   */
-  vectorsApart?: boolean;
 }
 
 // Below this many vector rows a segment carries no HNSW index and is searched by an exact scan
@@ -73,7 +68,7 @@ export function checkInput(input: SegmentInput): void {
   if (input.hasVector.length < rows) {
     throw new RangeError(`segment input has ${rows} rows but hasVector covers ${input.hasVector.length}`);
   }
-  if (input.vectorsApart !== true && input.vectors.length < rows * dim) {
+  if (input.vectors.length < rows * dim) {
     throw new RangeError(`segment input has ${rows} rows of dimension ${dim} but ${input.vectors.length} vector floats`);
   }
   if (rows > 0xffffffff) throw new RangeError(`a segment holds at most 2^32 - 1 rows, got ${rows}`);
@@ -115,7 +110,6 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
     }
   }
 
-  if (input.vectorsApart === true) return assembleSegment(sections, { rows, dim, metric: schema.vector_metric, columns, text });
   const vectorRows: number[] = [];
   for (let row = 0; row < rows; row++) if (input.hasVector[row] === 1) vectorRows.push(row);
   if (vectorRows.length > 0 && vectorRows.length >= (input.ivfFrom ?? IVF_ROWS)) {

@@ -97,7 +97,7 @@ export function residentBytes(meta: SegmentMeta): number {
 
 export function assembleSegment(
   sections: Array<[string, Buffer]>,
-  info: SegmentInfo,
+  info: Omit<SegmentMeta, 'bytes' | 'sections' | 'format'>,
 ): { bytes: Buffer; meta: SegmentMeta } {
   const table: Record<string, SectionEntry> = {};
   const parts: Buffer[] = [];
@@ -113,22 +113,12 @@ export function assembleSegment(
       offset += pad;
     }
   }
-  const tail = tableAndTrailer(table, offset, info);
-  parts.push(tail);
-  const bytes = Buffer.concat(parts);
-  return { bytes, meta: readSegmentMeta(bytes) };
-}
-
-type SegmentInfo = Omit<SegmentMeta, 'bytes' | 'sections' | 'format'>;
-
-/** The JSON table of an object whose sections end at `tableOffset`, and the trailer. */
-function tableAndTrailer(table: Record<string, SectionEntry>, tableOffset: number, info: SegmentInfo): Buffer {
   const tableJson = Buffer.from(JSON.stringify({
     format: SEGMENT_FORMAT,
     rows: info.rows,
     dim: info.dim,
     metric: info.metric,
-    tableOffset,
+    tableOffset: offset,
     sections: table,
     columns: info.columns,
     text: info.text,
@@ -138,54 +128,9 @@ function tableAndTrailer(table: Record<string, SectionEntry>, tableOffset: numbe
   trailer.writeUInt32LE(crc32(tableJson), 4);
   trailer.writeUInt16LE(SEGMENT_FORMAT, 8);
   trailer.write(SEGMENT_MAGIC, 10, 'latin1');
-  return Buffer.concat([tableJson, trailer]);
-}
-
-/**
- * A segment object written in place, for sections too large to build apart and then copy (a
- * merge's IVF sections, merge-ivf.ts): the lengths are given first, the object is allocated
- * once, the caller fills each section through section(name), and finish() hashes them (in
- * slices, with a macrotask turn between) and writes the table and trailer. The same bytes as
- * assembleSegment for the same sections.
- */
-export class SegmentInPlace {
-  private readonly table: Record<string, SectionEntry> = {};
-  private readonly tableOffset: number;
-  private readonly buf: Buffer;
-
-  constructor(lengths: ReadonlyArray<[string, number]>, private readonly info: SegmentInfo) {
-    let offset = 0;
-    for (const [name, length] of lengths) {
-      if (this.table[name] !== undefined) throw new Error(`duplicate section '${name}'`);
-      this.table[name] = { offset, length, crc: 0 };
-      offset = Math.ceil((offset + length) / 8) * 8;
-    }
-    this.tableOffset = offset;
-    // Room for the table with every CRC at its longest (10 digits): the JSON is never longer.
-    const longest = Object.fromEntries(Object.entries(this.table).map(([n, e]) => [n, { ...e, crc: 0xffffffff }]));
-    this.buf = Buffer.alloc(offset + tableAndTrailer(longest, offset, info).byteLength);
-  }
-
-  section(name: string): Buffer {
-    const entry = this.table[name];
-    if (entry === undefined) throw new Error(`no section '${name}' in this layout`);
-    return this.buf.subarray(entry.offset, entry.offset + entry.length);
-  }
-
-  async finish(): Promise<{ bytes: Buffer; meta: SegmentMeta }> {
-    for (const entry of Object.values(this.table)) {
-      let crc = 0;
-      for (let at = 0; at < entry.length; at += SLICE_BYTES) {
-        await nextTurn();
-        crc = crc32(this.buf.subarray(entry.offset + at, entry.offset + Math.min(entry.length, at + SLICE_BYTES)), crc);
-      }
-      entry.crc = crc;
-    }
-    const tail = tableAndTrailer(this.table, this.tableOffset, this.info);
-    tail.copy(this.buf, this.tableOffset);
-    const bytes = this.buf.subarray(0, this.tableOffset + tail.byteLength);
-    return { bytes, meta: readSegmentMeta(bytes) };
-  }
+  parts.push(tableJson, trailer);
+  const bytes = Buffer.concat(parts);
+  return { bytes, meta: readSegmentMeta(bytes) };
 }
 
 /**

@@ -18,7 +18,6 @@ export { SegmentReader, type OpenSegmentOptions, type ReadSection, type ReaderOp
 export type { ClusterCache, CodeScans, IvfCacheEntry } from './ivf-reader.ts';
 export { queryThreads, ScanPool, type ScanPoolOptions, type ScanPoolStats } from './scan-pool.ts';
 export { mergeInputs, readMergeInputs } from './merge.ts';
-export { keptInput, mergeIvf } from './merge-ivf.ts';
 export type { HnswParams } from './hnsw.ts';
 export type { Neighbours } from './vector-search.ts';
 export type { ColumnReader } from './columns.ts';

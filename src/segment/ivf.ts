@@ -88,7 +88,9 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; codes: Bu
   const codeBytes = codeBytesOf(opts.codes, dim);
   const blocks = new SectionWriter(vectorRows.length * (codeBytes + 8) + clusters * 16);
   const records = Buffer.alloc(vectorRows.length * recordBytes(dim));
-  const encode = codeEncoder(opts.codes, dim, opts.seed, min, step);
+  const rotate = rotation(dim, opts.seed);
+  const residual = new Float64Array(dim);
+  const rotated = new Float64Array(rotatedDim(dim));
   let slot = 0;
   parts.forEach((part, c) => {
     blocks.align(8);
@@ -104,7 +106,23 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; codes: Bu
       vector.copy(records, at);
       records.writeUInt32LE(crc32(vector), at + dim * 4);
       slotOf[row] = slot++;
-      encode(space, row * dim, centroids, c * dim, codes, factors, i);
+      if (opts.codes === 'u8') {
+        for (let d = 0; d < dim; d++) {
+          codes[i * dim + d] = Math.max(0, Math.min(255, Math.round((space[row * dim + d]! - min[d]!) / step[d]!)));
+        }
+        continue;
+      }
+      for (let d = 0; d < dim; d++) residual[d] = space[row * dim + d]! - centroids[c * dim + d]!;
+      rotate(residual, 0, rotated);
+      let sq = 0;
+      let abs = 0;
+      for (let d = 0; d < rotated.length; d++) {
+        const r = rotated[d]!;
+        sq += r * r;
+        abs += Math.abs(r);
+        if (r > 0) codes[i * codeBytes + (d >>> 3)]! |= 1 << (d & 7);
+      }
+      factors[i] = abs > 0 ? sq / abs : 0;
     }
     blocks.array(part);
     blocks.array(codes);
@@ -116,92 +134,15 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; codes: Bu
   for (let c = 0; c < clusters; c++) crcs[c] = crc32(clusterBytes.subarray(blockOffsets[c]!, blockOffsets[c + 1]!));
   slotStart[clusters] = slot;
 
-  const directory = encodeDirectory({
-    rows, dim, vectorRows: vectorRows.length, codes: opts.codes, seed: opts.seed,
-    centroids, blockOffsets, slotStart, crcs, min, step, norms, slotOf,
-  });
-  return { directory, codes: clusterBytes, vectors: records };
-}
-
-/** What the `ivf` section holds (the header's cluster count is centroids.length / dim). */
-export interface IvfDirectoryParts {
-  rows: number;
-  dim: number;
-  vectorRows: number;
-  codes: CodeKind;
-  seed: number;
-  centroids: Float32Array;
-  blockOffsets: Float64Array;
-  slotStart: Uint32Array;
-  crcs: Uint32Array;
-  min: Float32Array;
-  step: Float32Array;
-  norms: Float32Array;
-  slotOf: Uint32Array;
-}
-
-export function encodeDirectory(p: IvfDirectoryParts): Buffer {
-  const clusters = p.centroids.length / p.dim;
-  const dir = new SectionWriter(directoryBytes(clusters, p.dim, p.rows));
-  dir.u32(p.rows);
-  dir.u32(p.dim);
+  const dir = new SectionWriter(16 + centroids.byteLength + blockOffsets.byteLength + slotStart.byteLength + dim * 8 + rows * 8 + 16);
+  dir.u32(rows);
+  dir.u32(dim);
   dir.u32(clusters);
-  dir.u32(p.vectorRows);
-  dir.u32(CODE_KINDS.indexOf(p.codes));
-  dir.u32(p.seed >>> 0);
-  for (const a of [p.centroids, p.blockOffsets, p.slotStart, p.crcs, p.min, p.step, p.norms, p.slotOf]) dir.array(a);
-  const out = dir.finish();
-  // A merge reserves the section's room before it has the parts (merge-ivf.ts).
-  if (out.byteLength !== directoryBytes(clusters, p.dim, p.rows)) throw new Error(`ivf directory is ${out.byteLength} bytes, directoryBytes says ${directoryBytes(clusters, p.dim, p.rows)}`);
-  return out;
-}
-
-/** The length of an `ivf` section (encodeDirectory's alignment: f64s at 8, the end at 8). */
-export function directoryBytes(clusters: number, dim: number, rows: number): number {
-  const align = (n: number, a: number) => Math.ceil(n / a) * a;
-  let at = 24 + clusters * dim * 4;
-  at = align(at, 8) + (clusters + 1) * 8;
-  at += (clusters + 1) * 4 + clusters * 4 + dim * 8 + rows * 8;
-  return align(at, 8);
-}
-
-/** A codes block of n rows: u32 rows, the codes, pad to 4, f32 factors (bits), padded to 8 in the section. */
-export function blockBytes(kind: CodeKind, dim: number, n: number): number {
-  const factorsAt = Math.ceil((4 * n + n * codeBytesOf(kind, dim)) / 4) * 4;
-  return Math.ceil((factorsAt + (kind === 'bits' ? 4 * n : 0)) / 8) * 8;
-}
-
-/**
- * The scan code writer of one segment: encode(space, off, centroids, cOff, codes, factors, i)
- * writes the code of the vector at space[off..off+dim] (normalized, for cosine), a member of the
- * cluster whose centroid is at centroids[cOff..], as entry i of a block's codes (and factors).
- * `u8` needs the segment's per-dimension min and step; `bits` the rotation seed.
- */
-export function codeEncoder(kind: CodeKind, dim: number, seed: number, min: Float32Array, step: Float32Array):
-  (space: Float32Array, off: number, centroids: Float32Array, cOff: number, codes: Uint8Array, factors: Float32Array, i: number) => void {
-  const codeBytes = codeBytesOf(kind, dim);
-  if (kind === 'u8') {
-    return (space, off, _centroids, _cOff, codes, _factors, i) => {
-      for (let d = 0; d < dim; d++) codes[i * dim + d] = Math.max(0, Math.min(255, Math.round((space[off + d]! - min[d]!) / step[d]!)));
-    };
-  }
-  const rotate = rotation(dim, seed);
-  const residual = new Float64Array(dim);
-  const rotated = new Float64Array(rotatedDim(dim));
-  return (space, off, centroids, cOff, codes, factors, i) => {
-    for (let d = 0; d < dim; d++) residual[d] = space[off + d]! - centroids[cOff + d]!;
-    rotate(residual, 0, rotated);
-    let sq = 0;
-    let abs = 0;
-    codes.fill(0, i * codeBytes, (i + 1) * codeBytes);
-    for (let d = 0; d < rotated.length; d++) {
-      const r = rotated[d]!;
-      sq += r * r;
-      abs += Math.abs(r);
-      if (r > 0) codes[i * codeBytes + (d >>> 3)]! |= 1 << (d & 7);
-    }
-    factors[i] = abs > 0 ? sq / abs : 0;
-  };
+  dir.u32(vectorRows.length);
+  dir.u32(CODE_KINDS.indexOf(opts.codes));
+  dir.u32(opts.seed >>> 0);
+  for (const a of [centroids, blockOffsets, slotStart, crcs, min, step, norms, slotOf]) dir.array(a);
+  return { directory: dir.finish(), codes: clusterBytes, vectors: records };
 }
 
 /** One `ivf.vectors` record: the float32 vector, then the CRC-32 of its bytes. */
@@ -209,7 +150,7 @@ export function recordBytes(dim: number): number {
   return 4 * dim + 4;
 }
 
-export function codeBytesOf(kind: CodeKind, dim: number): number {
+function codeBytesOf(kind: CodeKind, dim: number): number {
   return kind === 'u8' ? dim : rotatedDim(dim) / 8;
 }
 

@@ -41,7 +41,7 @@ export async function readMergeInputs(readers: MergeReaders, hnsw: HnswParams, c
   const dim = input.schema.vector_dim;
   for (const [i, { reader }] of readers.entries()) {
     const out = outRows[i]!;
-    for await (const { rows, data } of reader.streamVectors(mergeChunkRows(reader.ivfDirectory?.vectorRows ?? reader.rows))) {
+    for await (const { rows, data } of reader.streamVectors(mergeChunkRows(reader))) {
       rows.forEach((row, j) => {
         if (out[row]! < 0) return;
         input.vectors.set(data.subarray(j * dim, j * dim + dim), out[row]! * dim);
@@ -52,13 +52,14 @@ export async function readMergeInputs(readers: MergeReaders, hnsw: HnswParams, c
   return input;
 }
 
-/** Rows a merge streams from an input of `vectorRows` at a time: at most an eighth of it, so no input is ever read whole at once. */
-export function mergeChunkRows(vectorRows: number): number {
+/** Rows a merge streams from `reader` at a time: at most an eighth of it, so no input is ever read whole at once. */
+export function mergeChunkRows(reader: SegmentReader): number {
+  const vectorRows = reader.ivfDirectory?.vectorRows ?? reader.rows;
   return Math.min(VECTOR_CHUNK_ROWS, Math.max(1, Math.ceil(vectorRows / 8)));
 }
 
-/** Ids and attributes of the merged rows, zeroed vectors (unless !withVectors), and where each input row lands (-1: dropped). */
-export function mergeLayout(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema, withVectors = true): { input: SegmentInput; outRows: Int32Array[] } {
+/** Ids and attributes of the merged rows, zeroed vectors, and where each input row lands (-1: dropped). */
+export function mergeLayout(readers: MergeReaders, hnsw: HnswParams, current?: NamespaceSchema): { input: SegmentInput; outRows: Int32Array[] } {
   const first = readers[0];
   if (first === undefined) throw new RangeError('mergeInputs needs at least one segment');
   /** The namespace's schema now: attributes added since some inputs were opened are kept. */
@@ -87,6 +88,6 @@ export function mergeLayout(readers: MergeReaders, hnsw: HnswParams, current?: N
     }
     outRows.push(at);
   }
-  const input = { schema, ids, vectors: new Float32Array(withVectors ? total * dim : 0), hasVector: new Uint8Array(total), attributes, hnsw };
+  const input = { schema, ids, vectors: new Float32Array(total * dim), hasVector: new Uint8Array(total), attributes, hnsw };
   return { input, outRows };
 }

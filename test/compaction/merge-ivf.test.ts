@@ -9,7 +9,6 @@ import { NamespaceCatalog } from '../../src/indexer/catalog.ts';
 import { flushTail } from '../../src/indexer/flush.ts';
 import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import { Sections } from '../../src/segment/format.ts';
-import { BuildPool, type BuildOptions, type BuiltSegment, type SegmentInput } from '../../src/segment/index.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { RecordingStore } from '../support/recording-store.ts';
@@ -101,46 +100,4 @@ test('a flushed or merged segment is read from storage once open, not from the b
   assert.ok(await probe() > 0, 'a query on a flushed segment reads its clusters from the store');
   assert.equal(await compactOnce(ns, { max_segments: 1, max_total_docs: 1_000_000 }), 1);
   assert.ok(await probe() > 0, 'a query on a merged segment reads its clusters from the store');
-});
-
-test('a merge of a large IVF segment with a small one keeps the large one\'s clusters: the build pool gets none of its vectors', async () => {
-  /** A build pool that counts the vector rows each build is handed. */
-  class SpyPool extends BuildPool {
-    readonly handed: number[] = [];
-    override build(prepare: () => SegmentInput | null | Promise<SegmentInput | null>, opts?: BuildOptions): Promise<BuiltSegment | null> {
-      return super.build(async () => {
-        const input = await prepare();
-        if (input !== null) this.handed.push(input.hasVector.reduce((n, h) => n + h, 0));
-        return input;
-      }, opts);
-    }
-  }
-  const builds = new SpyPool({ threads: 1 });
-  try {
-    const catalog = new NamespaceCatalog({
-      store: new MemoryObjectStore(), maxBatchBytes: 16 << 20, indexing: { ...TEST_INDEXING, ivf_min_rows: 1000 }, tmpDir: tmpdir(), builds,
-    });
-    await catalog.create('k', parseNamespaceSchema({ vector_dim: DIM, vector_metric: 'l2' }));
-    const ns = await catalog.get('k');
-    const rand = rng(9);
-    const model = new Map<number, Float32Array>();
-    for (const [first, n] of [[0, ROWS], [ROWS, 300]] as const) {
-      const docs = Array.from({ length: n }, (_, i) => {
-        const vector = new Float32Array(DIM).map(() => rand() * 2 - 1);
-        model.set(first + i, vector);
-        return { id: BigInt(first + i), vector, attributes: {} };
-      });
-      await ns.write({ kind: 'upsert', docs });
-      await flushTail(ns);
-    }
-    builds.handed.length = 0;
-    assert.equal(await compactOnce(ns, { max_segments: 1, max_total_docs: 1_000_000 }), 1);
-    assert.deepEqual(builds.handed, [300], 'the merge handed the build pool the small segment\'s vectors only');
-    assert.equal(ns.segments.length, 1);
-    for (const id of [0, ROWS - 1, ROWS, ROWS + 299]) {
-      assert.deepEqual((await ns.get(BigInt(id)))?.vector, model.get(id), `document ${id}'s vector survives the merge`);
-    }
-  } finally {
-    await builds.close();
-  }
 });
