@@ -130,7 +130,7 @@ for (const metric of ['l2', 'cosine'] as const) {
     assert.ok(same / total >= 0.98, `recall ${same / total} against brute force`);
   });
 }
-test('a cold query over several IVF segments reads the records of rerankDepthAcross(k, segments) candidates at most', async () => {
+test('a cold query over several IVF segments reads the records of rerankDepthAcross(k, segments) candidates in all, not rerankDepth(k) per segment', async () => {
   // Records larger than RECORDS_GAP_BYTES: no gap is coalesced, so the bytes read count records.
   const dim = 1100;
   const rb = recordBytes(dim);
@@ -150,8 +150,9 @@ test('a cold query over several IVF segments reads the records of rerankDepthAcr
     assert.equal(hits[0]!.distance, 0, 'the query vector itself is nearest');
     const reads = b.store.gets.filter(inRecords);
     const bytes = reads.reduce((n, g) => n + g.length, 0);
-    // One re-rank across the segments: the records of rerankDepthAcross(k, segments) candidates at most.
+    // One re-rank across the segments: √segments × rerankDepth(k) records at most, not segments ×.
     const depth = rerankDepthAcross(k, SEGMENTS);
+    assert.ok(depth < rerankDepth(k) * SEGMENTS);
     assert.ok(reads.length > 0 && reads.length <= depth, `${reads.length} record GETs`);
     assert.ok(bytes <= depth * rb, `read ${bytes / rb} records for a re-rank of ${depth}`);
     b.store.gets.length = 0;
