@@ -10,7 +10,7 @@ import type { ParsedQuery } from './request.ts';
 import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/index.ts';
 import { TopK } from './topk.ts';
 import { norm, scoreOfDistance } from '../segment/distance.ts';
-import { bestCandidates, rerankDepthAcross, type Candidates } from '../segment/ivf-search.ts';
+import { bestCandidates, rerankDepth, type Candidates } from '../segment/ivf-search.ts';
 import { scanExact } from './exact-scan.ts';
 
 export const RRF_K = 60;
@@ -193,7 +193,7 @@ function topOf({ rows, distances }: { rows: number[]; distances: number[] }, k: 
 }
 
 /**
- * One exact re-rank for all IVF segments of a query: the best rerankDepthAcross(k, segments) code estimates
+ * One exact re-rank for all IVF segments of a query: the best rerankDepth(k) code estimates
  * across them, each segment re-ranking its share, where re-ranking each segment's own best
  * made a query over 8 segments read and compare 8× the vectors (bench scale; the profile in
  * docs/benchmarks.md "rerank"). One segment re-ranks exactly what it did alone.
@@ -201,7 +201,7 @@ function topOf({ rows, distances }: { rows: number[]; distances: number[] }, k: 
 async function rerankAcross(sources: RowSource[], parts: ReadonlyArray<TopK | Candidates | null>, query: Float32Array, k: number): Promise<Array<TopK | null>> {
   const ivf = parts.flatMap((p, s) => (p === null || p instanceof TopK ? [] : [s]));
   if (ivf.length === 0) return parts as Array<TopK | null>;
-  const shares = bestCandidates(ivf.map((s) => parts[s] as Candidates), rerankDepthAcross(k, ivf.length));
+  const shares = bestCandidates(ivf.map((s) => parts[s] as Candidates), rerankDepth(k));
   const out = parts.slice() as Array<TopK | null>;
   await Promise.all(ivf.map(async (s, i) => {
     const rows = shares[i]!;

@@ -97,17 +97,6 @@ export function rerankDepth(k: number): number {
 }
 
 /**
- * The depth of one re-rank across `segments` IVF segments. The segments' sign-bit estimates
- * compare only coarsely (each has its own centroids and rotation): with rerankDepth(k) across
- * 21 segments of a 1M namespace recall@10 stopped at 0.937 however many clusters were probed
- * (bench scale), where 400 in each had given 0.987. √segments times as deep sits between the
- * two; one segment re-ranks exactly what it does alone.
- */
-export function rerankDepthAcross(k: number, segments: number): number {
-  return rerankDepth(k) * Math.ceil(Math.sqrt(Math.max(1, segments)));
-}
-
-/**
  * The k nearest rows (exact distances, nearest first) among the clusters probed: ivfCandidates,
  * then their float32 vectors (loadRows: one more round of ranged reads, or the memory cache)
  * re-ranked exactly, so nothing but the directory, the probed codes and the candidates' vectors
