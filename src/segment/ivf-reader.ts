@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
 import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
-import { ivfCandidates, nprobeOfEf, rerankExact, searchIvf, type Candidates, type ScanClusters } from './ivf-search.ts';
+import { nprobeOfEf, searchIvf, type ScanClusters } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy } from './scan-pool.ts';
 import { lruPartCache, type PartCache } from './part-cache.ts';
@@ -31,31 +31,16 @@ export const CODES_GAP_BYTES = 16384;
 export const RECORDS_GAP_BYTES = 4096;
 
 /**
- * What a cached entry costs besides its floats: measured, 50k Float32Array(100) in lru-cache
+ * What a cached record costs besides its vector: measured, 50k Float32Array(100) in lru-cache
  * under string keys raise RSS by 1,174 bytes each for 400 bytes of floats (the typed array and
- * its backing store, the key, the LRU slot), so the memory tier is charged that too.
+ * its backing store, the key, the LRU slot), so the memory tier is charged that, not 400.
  */
 const RECORD_ENTRY_OVERHEAD = 774;
 
-/**
- * Records are cached by page of consecutive slots, so a warm re-rank makes one lookup a page
- * instead of one a row, and a cached vector costs about its floats rather than 3× that
- * (RECORD_ENTRY_OVERHEAD per record). 4 KiB is the records gap: what one coalesced read brings
- * in anyway. Measured (docs/benchmarks.md, "rerank"): a 4-segment warm query's CPU 10.1 → 8.5–8.9
- * ms against a cache entry per record; other page sizes were not measured.
- */
-export const RECORD_PAGE_BYTES = 4096;
-
 type ReadRange = (name: string, range: { offset: number; length: number }) => Promise<Buffer>;
 
-/** A page of consecutive records, decoded; `has` marks the slots read so far. */
-interface RecordPage {
-  floats: Float32Array;
-  has: Uint8Array;
-}
-
-/** What the IVF cache holds: decoded codes blocks, and pages of rows' float32 vectors. */
-export type IvfCacheEntry = IvfCluster | RecordPage;
+/** What the IVF cache holds: decoded codes blocks, and single rows' float32 vectors. */
+export type IvfCacheEntry = IvfCluster | Float32Array;
 
 /** Where decoded blocks and records are kept (part-cache.ts). */
 export type ClusterCache = PartCache<IvfCacheEntry>;
@@ -132,18 +117,6 @@ export class IvfIndex {
       .finally(() => { this.prefetched = null; });
   }
 
-  /** The query's best code estimates in this segment, to be re-ranked with others' (executor.ts). */
-  candidates(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates> {
-    return ivfCandidates(this.dir, (cs) => this.clusters(cs), query,
-      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan })
-      .finally(() => { this.prefetched = null; });
-  }
-
-  /** The k nearest of the given candidate rows, by exact distance from their float32 records. */
-  async rerank(metric: VectorMetric, query: Float32Array, k: number, rows: readonly number[]): Promise<Neighbours> {
-    return rerankExact(this.dir, await this.vectorsOf(rows), metric, query, k, rows);
-  }
-
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */
   loadVectors(): Promise<IvfVectors> {
     if (this.vectors !== null) return Promise.resolve(this.vectors);
@@ -194,58 +167,28 @@ export class IvfIndex {
   }
 
   /**
-   * `apart` layout: each row's record, from its page in the cache. A page is RECORD_PAGE_BYTES
-   * of consecutive slots (a cluster's rows are consecutive) as one entry of decoded floats,
-   * filled as its records are read, so a warm re-rank makes one lookup a page, not one a row,
-   * and a cold one still reads only its rows' records (and the small gaps coalesced between them).
+   * `apart` layout: each row's record through the cache. The cache calls load() for each miss
+   * before any of them settles, so the misses of one call are collected and read together:
+   * one round of parallel ranged reads.
    */
   private async records(rows: readonly number[]): Promise<Float32Array[]> {
-    const { dim, slotOf } = this.dir;
-    const per = this.pageRecords;
-    const pages = new Map<number, RecordPage | undefined>();
-    const missing: number[] = [];
-    for (const row of rows) {
-      const slot = slotOf[row]!;
-      const p = Math.floor(slot / per);
-      let page = pages.get(p);
-      if (page === undefined && !pages.has(p)) pages.set(p, (page = this.cache.hit?.(this.pageKey(p)) as RecordPage | undefined));
-      if (page?.has[slot - p * per] !== 1) missing.push(slot);
-    }
-    if (missing.length > 0) {
-      const read = await this.readRecords(missing.sort((a, b) => a - b));
-      const byPage = new Map<number, number[]>();
-      for (const slot of read.keys()) {
-        const p = Math.floor(slot / per);
-        byPage.get(p)?.push(slot) ?? byPage.set(p, [slot]);
-      }
-      await Promise.all([...byPage].map(async ([p, slots]) => {
-        const page = pages.get(p) ?? await this.cache.get(this.pageKey(p), async () => {
-          const n = Math.min(per, this.dir.vectorRows - p * per);
-          const value: RecordPage = { floats: new Float32Array(n * dim), has: new Uint8Array(n) };
-          return { value, bytes: value.floats.byteLength + n + RECORD_ENTRY_OVERHEAD };
-        }) as RecordPage;
-        for (const slot of slots) {
-          page.floats.set(read.get(slot)!, (slot - p * per) * dim);
-          page.has[slot - p * per] = 1;
-        }
-        pages.set(p, page);
-      }));
-    }
-    return rows.map((row) => {
-      const slot = slotOf[row]!;
-      const p = Math.floor(slot / per);
-      const at = (slot - p * per) * dim;
-      return pages.get(p)!.floats.subarray(at, at + dim);
+    const bytes = this.dir.dim * 4 + RECORD_ENTRY_OVERHEAD;
+    const out = new Array<Float32Array>(rows.length);
+    // Hits first, without a promise each: a warm query re-ranks 400 rows a segment, and an async
+    // lookup per row made the warm GloVe-50k query 2× slower in process (bench vector).
+    const misses: number[] = [];
+    rows.forEach((row, i) => {
+      const hit = this.cache.hit?.(`${this.prefix}v${this.dir.slotOf[row]!}`);
+      if (hit === undefined) misses.push(i);
+      else out[i] = hit as Float32Array;
     });
-  }
-
-  private pageKey(page: number): string {
-    return `${this.prefix}p${page}`;
-  }
-
-  /** Records a page holds: about RECORD_PAGE_BYTES' worth, at least one. */
-  private get pageRecords(): number {
-    return Math.max(1, Math.floor(RECORD_PAGE_BYTES / recordBytes(this.dir.dim)));
+    if (misses.length === 0) return out;
+    const load = batcher((slots) => this.readRecords(slots));
+    await Promise.all(misses.map(async (i) => {
+      const slot = this.dir.slotOf[rows[i]!]!;
+      out[i] = (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
+    }));
+    return out;
   }
 
   /**
@@ -280,10 +223,7 @@ export class IvfIndex {
     }
   }
 
-  /**
-   * The records of the given slots, nearby ones coalesced into one ranged read, each CRC-checked;
-   * the records in the gaps merged come too (read anyway, and likely neighbours of the next query's).
-   */
+  /** The records of the given slots, nearby ones coalesced into one ranged read, each CRC-checked. */
   private async readRecords(slots: number[]): Promise<Map<number, Float32Array>> {
     const entry = this.sections.vectors!;
     const dim = this.dir.dim;
@@ -296,7 +236,7 @@ export class IvfIndex {
       const length = (run[run.length - 1]! - first + 1) * rb;
       const bytes = await this.read(name, { offset: entry.offset + first * rb, length });
       if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `expected ${length} bytes, got ${bytes.byteLength}`);
-      for (let slot = first; slot <= run[run.length - 1]!; slot++) {
+      for (const slot of run) {
         const at = (slot - first) * rb;
         const vector = bytes.subarray(at, at + dim * 4);
         if (crc32(vector) !== bytes.readUInt32LE(at + dim * 4)) throw new SegmentCorruptError(name, `record ${slot}: CRC mismatch`);

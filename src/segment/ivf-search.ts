@@ -76,7 +76,7 @@ export function scanClusters(dir: ScanDirectory, metric: VectorMetric, qv: Float
       heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
     }
   });
-  return { rows: Uint32Array.from(heap.rows()), estimates: heap.estimates(), scanned };
+  return { rows: heap.rows(), estimates: heap.estimates(), scanned };
 }
 
 /** The blocks of the given clusters, in that order (one ranged read each, made together). */
@@ -85,49 +85,27 @@ export type LoadClusters = (clusters: readonly number[]) => Promise<IvfCluster[]
 /** The float32 vectors of the given rows (the candidates to re-rank), read together. */
 export type LoadRows = (rows: readonly number[]) => Promise<VectorAccess>;
 
-/** A segment's best code estimates (lower is nearer), the rows a query may re-rank exactly. */
-export interface Candidates {
-  rows: Uint32Array;
-  estimates: Float64Array;
-}
-
-/** How many code estimates a query re-ranks exactly, for k results. */
-export function rerankDepth(k: number): number {
-  return Math.max(k * RERANK_FACTOR, RERANK_MIN);
-}
-
 /**
- * The k nearest rows (exact distances, nearest first) among the clusters probed: ivfCandidates,
- * then their float32 vectors (loadRows: one more round of ranged reads, or the memory cache)
- * re-ranked exactly, so nothing but the directory, the probed codes and the candidates' vectors
- * is read. A query over several segments re-ranks once across them instead (executor.ts).
+ * The k nearest rows (exact distances, nearest first) among the clusters probed. Without a
+ * filter: the nprobe nearest clusters, fetched together (one round trip). With one, probing goes
+ * on, nprobe more clusters a round trip, until as many accepted vectors have been scanned as the
+ * unfiltered probe would scan (and at least the re-rank depth), so a filter costs about the same
+ * distance computations and keeps recall; the result is short only when fewer than k rows are
+ * accepted in the whole segment. Candidates are re-ranked from their own float32 vectors
+ * (loadRows: one more round of ranged reads, or the memory cache), so nothing but the
+ * directory, the probed codes and the candidates' vectors is read.
  */
 export async function searchIvf(dir: IvfDirectory, load: LoadClusters, loadRows: LoadRows, query: Float32Array,
   opts: IvfSearchOptions): Promise<Neighbours> {
-  if (opts.k <= 0) return { rows: [], distances: [] };
-  const rows = Array.from((await ivfCandidates(dir, load, query, opts)).rows);
-  return rerankExact(dir, await loadRows(rows), opts.metric, query, opts.k, rows);
-}
-
-/**
- * The rerankDepth(k) best code estimates among the clusters probed. Without a filter: the nprobe
- * nearest clusters, fetched together (one round trip). With one, probing goes on, nprobe more
- * clusters a round trip, until as many accepted vectors have been scanned as the unfiltered
- * probe would scan (and at least the re-rank depth), so a filter costs about the same distance
- * computations and keeps recall; there are fewer than k candidates only when fewer than k rows
- * are accepted in the whole segment. Ties by row.
- */
-export async function ivfCandidates(dir: IvfDirectory, load: LoadClusters, query: Float32Array,
-  opts: IvfSearchOptions): Promise<Candidates> {
   const { metric, k, accept } = opts;
-  if (k <= 0 || dir.clusters === 0) return { rows: new Uint32Array(0), estimates: new Float64Array(0) };
+  if (k <= 0 || dir.clusters === 0) return { rows: [], distances: [] };
   const qNorm = norm(query);
   const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
   const order = rankCentroids(dir, metric, qv);
   const nprobe = Math.min(dir.clusters, Math.max(1, opts.nprobe));
   let budget = 0;
   for (let i = 0; i < nprobe; i++) budget += dir.size(order[i]!);
-  const depth = rerankDepth(k);
+  const depth = Math.max(k * RERANK_FACTOR, RERANK_MIN);
   budget = Math.max(budget, depth);
 
   const scan = opts.scan ?? scanClusters;
@@ -141,38 +119,18 @@ export async function ivfCandidates(dir: IvfDirectory, load: LoadClusters, query
     scanned += found.scanned;
     for (let j = 0; j < found.rows.length; j++) heap.offer(found.rows[j]!, found.estimates[j]!);
   }
-  return { rows: Uint32Array.from(heap.rows()), estimates: Float64Array.from(heap.estimates()) };
+  const rows = Array.from(heap.rows());
+  return rerank(dir, await loadRows(rows), metric, query, qNorm, k, rows);
 }
 
-/**
- * Of several segments' candidates, the `depth` best estimates across all of them (ties by
- * segment, then row): the rows of each segment to re-rank, in the order given. The estimates
- * of all segments measure the same quantity (‖x‖² − 2 q·x for l2, −q·x otherwise), each
- * unbiased under its own rotation, so they compare across segments.
- */
-export function bestCandidates(lists: readonly Candidates[], depth: number): number[][] {
-  const heap = new CandidateHeap(depth);
-  const span = 2 ** 32;
-  lists.forEach((list, s) => {
-    for (let j = 0; j < list.rows.length; j++) heap.offer(s * span + list.rows[j]!, list.estimates[j]!);
-  });
-  const out = lists.map((): number[] => []);
-  for (const key of heap.rows()) out[Math.floor(key / span)]!.push(key % span);
-  return out;
-}
-
-/** The k nearest of the candidate rows by exact distance from their float32 vectors (ties by row). */
-export function rerankExact(dir: IvfDirectory, vectors: VectorAccess, metric: VectorMetric,
-  query: Float32Array, k: number, rows: readonly number[]): Neighbours {
-  const qNorm = norm(query);
-  const dist = new Float64Array(rows.length);
-  const order = rows.map((row, i) => {
-    dist[i] = distance(metric, query, qNorm, vectors.data, vectors.offset(row), dir.norms[row]!);
-    return i;
-  });
-  order.sort((a, b) => dist[a]! - dist[b]! || rows[a]! - rows[b]!);
-  const top = order.slice(0, k);
-  return { rows: top.map((i) => rows[i]!), distances: top.map((i) => dist[i]!) };
+/** The k nearest candidates by exact distance (ties by row). */
+function rerank(dir: IvfDirectory, vectors: VectorAccess, metric: VectorMetric,
+  query: Float32Array, qNorm: number, k: number, rows: number[]): Neighbours {
+  const dist = new Map<number, number>();
+  for (const row of rows) dist.set(row, distance(metric, query, qNorm, vectors.data, vectors.offset(row), dir.norms[row]!));
+  rows.sort((a, b) => dist.get(a)! - dist.get(b)! || a - b);
+  const top = rows.slice(0, k);
+  return { rows: top, distances: top.map((r) => dist.get(r)!) };
 }
 
 /** Cluster numbers, nearest centroid first: Euclidean for l2 and cosine, inner product for dot. */
@@ -196,17 +154,14 @@ export function rankCentroids(dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'cent
   return order.sort((a, b) => dist[a]! - dist[b]! || a - b);
 }
 
-/**
- * The `size` lowest (estimate, key) pairs offered, as a bounded max-heap: ties keep the lower
- * key. Keys are rows, or segment × 2^32 + row (bestCandidates), hence float64.
- */
+/** The `size` lowest (estimate, row) pairs offered, as a bounded max-heap: ties keep the lower row. */
 class CandidateHeap {
-  private readonly ids: Float64Array;
+  private readonly ids: Uint32Array;
   private readonly est: Float64Array;
   private n = 0;
 
   constructor(private readonly size: number) {
-    this.ids = new Float64Array(size);
+    this.ids = new Uint32Array(size);
     this.est = new Float64Array(size);
   }
 
@@ -241,7 +196,7 @@ class CandidateHeap {
     est[i] = e;
   }
 
-  rows(): Float64Array {
+  rows(): Uint32Array {
     return this.ids.subarray(0, this.n);
   }
 
