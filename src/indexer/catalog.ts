@@ -153,11 +153,7 @@ export class NamespaceCatalog {
     return { ns: await this.get(name), created };
   }
 
-  /**
-   * The open namespace; 404 when it does not exist. `hint`, the query a read is about to run:
-   * when this opens the namespace, its first IVF codes are read with the open (one round trip
-   * less for a cold first query, segment/ivf-route.ts).
-   */
+  /** The open namespace; 404 when it does not exist. `hint`: the query about to run, whose first IVF codes an open reads with it (segment/ivf-route.ts). */
   get(name: string, hint?: QueryHint): Promise<Namespace> {
     // Every request takes its namespace here and uses it before yielding to a timer, so a touch
     // here is what keeps closeIdle away from a namespace a request is using.
@@ -290,7 +286,7 @@ export class NamespaceCatalog {
       // Requests use a namespace right after taking it from get(), and that touch made it not
       // eligible, so no request is left holding this instance: the reason is never seen by a client.
       await ns.close(Errors.shuttingDown());
-      await closeReaders(ns);
+      await ns.closeReaders();
       closed++;
     }))));
     return closed;
@@ -315,7 +311,7 @@ export class NamespaceCatalog {
       try {
         await guard(name, () => flushTail(closing));
       } finally {
-        await closeReaders(closing);
+        await closing.closeReaders();
       }
       return fn(await this.loadManifest(name));
     });
@@ -399,11 +395,4 @@ async function guard<T>(name: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw storageFailure(e, name);
   }
-}
-
-/** Closes a closed namespace's segment readers after any flush or merge a request queued on it (they all take turns there). */
-function closeReaders(ns: Namespace): Promise<void> {
-  return ns.exclusive(async () => {
-    for (const segment of ns.segments) segment.reader.close();
-  });
 }

@@ -198,6 +198,13 @@ export class Namespace implements ReadableNamespace {
     return run;
   }
 
+  /** Closes the segment readers of this (closed) namespace after any flush or merge queued on it. */
+  closeReaders(): Promise<void> {
+    return this.exclusive(async () => {
+      for (const segment of this.segments) segment.reader.close();
+    });
+  }
+
   /**
    * Commits the schema `change` makes of the current one (null: nothing to change; it throws to
    * refuse) to the manifest, then serves it: the tail is rebuilt under it so new full-text
