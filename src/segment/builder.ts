@@ -52,7 +52,7 @@ export const EXACT_SCAN_ROWS = 256;
 export const IVF_ROWS = 10_000;
 // Rows per cluster: GloVe-100 50k, docs/benchmarks.md ("vector").
 export const IVF_CLUSTER_ROWS = 256;
-export const IVF_CODES: CodeKind = 'bits';
+export const IVF_CODES: CodeKind = 'rabitq';
 
 export interface BuiltSegment {
   bytes: Buffer;

@@ -248,8 +248,10 @@ function rotationOf(dir: ScanDirectory): ReturnType<typeof rotation> {
 }
 
 /**
- * bits codes: q·x = q·c + q·r ≈ q·c + factor × Σ_d sign(r_d) q_d, and Σ_d sign(r_d) q_d =
- * 2 Σ_{bit set} q_d − Σ_d q_d, the bit sum read from one 256-entry table per code byte.
+ * bits and rabitq codes: q·x = q·c + q·r, with Σ_d sign(r_d) q_d = 2 Σ_{bit set} q_d − Σ_d q_d
+ * read from one 256-entry table per code byte. bits: q·r ≈ factor × Σ_d sign(r_d) q_d. rabitq:
+ * q·r = (q − c)·r + c·r ≈ factor × Σ_d sign(r_d) q_d + offset, the offset (c·r less the factor
+ * times the signs' sum over c) stored per row after the factors (ivf.ts).
  */
 function bitsScorer(dir: ScanDirectory, qv: Float32Array): Scorer {
   const { dim, codeBytes, centroids } = dir;
@@ -267,7 +269,9 @@ function bitsScorer(dir: ScanDirectory, qv: Float32Array): Scorer {
       table[b * 256 + v] = table[b * 256 + low]! + rq[d]!;
     }
   }
+  const centred = dir.codes === 'rabitq';
   return (c, { rows, codes, factors }, accept) => {
+    const n = rows.length;
     let qc = 0;
     for (let d = 0; d < dim; d++) qc += qv[d]! * centroids[c * dim + d]!;
     const out = new Float64Array(rows.length);
@@ -279,7 +283,7 @@ function bitsScorer(dir: ScanDirectory, qv: Float32Array): Scorer {
       let sum = 0;
       const off = j * codeBytes;
       for (let b = 0; b < codeBytes; b++) sum += table[(b << 8) | codes[off + b]!]!;
-      out[j] = qc + factors[j]! * (2 * sum - total);
+      out[j] = qc + factors[j]! * (2 * sum - total) + (centred ? factors[n + j]! : 0);
     }
     return out;
   };
