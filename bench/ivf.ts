@@ -21,7 +21,7 @@ const QUERIES = 500;
 const CLUSTER_ROWS = (process.env.IVF_CLUSTERS ?? '128,256,512').split(',').map(Number);
 const NPROBES = [4, 8, 16, 24, 32, 48];
 const EFS = [64, 128, 256];
-const CODES = (process.env.IVF_CODES ?? 'u8,bits').split(',') as CodeKind[];
+const CODES = (process.env.IVF_CODES ?? 'u8,bits,rabitq').split(',') as CodeKind[];
 const METRICS: VectorMetric[] = (process.env.IVF_METRICS ?? 'cosine,l2').split(',') as VectorMetric[];
 
 /** Opens the segment from its bytes; `reads` counts every ranged read and its bytes. */
