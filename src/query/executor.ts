@@ -11,6 +11,7 @@ import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/inde
 import { TopK } from './topk.ts';
 import { norm, scoreOfDistance } from '../segment/distance.ts';
 import { scanExact } from './exact-scan.ts';
+import { bestCandidates, rerankDepth, type Candidates } from '../segment/ivf-search.ts';
 
 export const RRF_K = 60;
 
@@ -127,8 +128,9 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
   const qNorm = norm(query);
   // Every source is searched at once: an IVF segment's scan waits on the query pool (and its
   // blocks on storage), so the segments of a namespace overlap instead of adding up. Each keeps
-  // its own top k, merged in source order (TopK ties by key, so the merge is exact).
-  const perSource = await Promise.all(sources.map(async (source, s): Promise<TopK | null> => {
+  // its own top k, merged in source order (TopK ties by key, so the merge is exact). IVF
+  // segments hand back code estimates instead, re-ranked together below.
+  const perSource = await Promise.all(sources.map(async (source, s): Promise<TopK | Candidates | null> => {
     if (source.rowCount === 0 || !mayMatch(source, q.filter)) return null;
     const top = new TopK(k);
     const acc = acceptor(source, q.filter);
@@ -137,11 +139,13 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
       const ef = Math.max(opts.ef, k);
       let found: { rows: number[]; distances: number[] } | null = null;
       if (!q.filter) {
+        if (source.annCandidates) return source.annCandidates(query, k, ef, undefined, opts.nprobe);
         found = await source.annSearch(query, k, ef, undefined, opts.nprobe);
       } else if (source.filtersInScan) {
         // A filter costs nothing extra inside an IVF scan, which widens its probe until enough
         // accepted rows are found; the exact path stays for filters that accept few rows.
         if (estimateMatches(source, acc) * query.length > (opts.exactBudget ?? EXACT_BUDGET)) {
+          if (source.annCandidates) return source.annCandidates(query, k, ef, accept, opts.nprobe);
           found = await source.annSearch(query, k, ef, accept, opts.nprobe);
         }
       } else {
@@ -155,13 +159,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
           found ??= await source.annSearch(query, k, ef, accept);
         }
       }
-      if (found) {
-        const { rows, distances } = found;
-        rows.forEach((row, i) => {
-          if (i < k) top.push(s * ROW_SPACE + row, -distances[i]!);
-        });
-        return top;
-      }
+      if (found) return topOf(found, k, s);
     }
     const candidates: number[] = [];
     if (acc.rows) {
@@ -177,13 +175,39 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
     return top;
   }));
   const top = new TopK(k);
-  for (const part of perSource) for (const { key, score } of part?.sorted() ?? []) top.push(key, score);
+  for (const part of await rerankAcross(sources, perSource, query, k)) for (const { key, score } of part?.sorted() ?? []) top.push(key, score);
   return top.sorted().map(({ key, score }) => ({
     source: sources[Math.floor(key / ROW_SPACE)]!,
     row: key % ROW_SPACE,
     distance: -score,
     score: scoreOfDistance(schema.vector_metric, -score),
   }));
+}
+
+function topOf({ rows, distances }: { rows: number[]; distances: number[] }, k: number, s: number): TopK {
+  const top = new TopK(k);
+  rows.forEach((row, i) => {
+    if (i < k) top.push(s * ROW_SPACE + row, -distances[i]!);
+  });
+  return top;
+}
+
+/**
+ * One exact re-rank for all IVF segments of a query: the best rerankDepth(k) code estimates
+ * across them, each segment re-ranking its share, where re-ranking each segment's own best
+ * made a query over 8 segments read and compare 8× the vectors (bench scale; the profile in
+ * docs/benchmarks.md "rerank"). One segment re-ranks exactly what it did alone.
+ */
+async function rerankAcross(sources: RowSource[], parts: ReadonlyArray<TopK | Candidates | null>, query: Float32Array, k: number): Promise<Array<TopK | null>> {
+  const ivf = parts.flatMap((p, s) => (p === null || p instanceof TopK ? [] : [s]));
+  if (ivf.length === 0) return parts as Array<TopK | null>;
+  const shares = bestCandidates(ivf.map((s) => parts[s] as Candidates), rerankDepth(k));
+  const out = parts.slice() as Array<TopK | null>;
+  await Promise.all(ivf.map(async (s, i) => {
+    const rows = shares[i]!;
+    out[s] = rows.length === 0 ? null : topOf(await sources[s]!.annRerank!(query, k, rows), k, s);
+  }));
+  return out;
 }
 
 export interface TextSearchOptions {

@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
 import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
-import { nprobeOfEf, searchIvf, type ScanClusters } from './ivf-search.ts';
+import { ivfCandidates, nprobeOfEf, rerankExact, searchIvf, type Candidates, type ScanClusters } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy } from './scan-pool.ts';
 import { lruPartCache, type PartCache } from './part-cache.ts';
@@ -115,6 +115,18 @@ export class IvfIndex {
     return searchIvf(this.dir, (cs) => this.clusters(cs), (rows) => this.vectorsOf(rows), query,
       { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan })
       .finally(() => { this.prefetched = null; });
+  }
+
+  /** The query's best code estimates in this segment, to be re-ranked with others' (executor.ts). */
+  candidates(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates> {
+    return ivfCandidates(this.dir, (cs) => this.clusters(cs), query,
+      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan })
+      .finally(() => { this.prefetched = null; });
+  }
+
+  /** The k nearest of the given candidate rows, by exact distance from their float32 records. */
+  async rerank(metric: VectorMetric, query: Float32Array, k: number, rows: readonly number[]): Promise<Neighbours> {
+    return rerankExact(this.dir, await this.vectorsOf(rows), metric, query, k, rows);
   }
 
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */

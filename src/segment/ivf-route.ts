@@ -71,5 +71,5 @@ export function firstProbes(route: IvfRoute, metric: VectorMetric, hint: ProbeHi
   const qv = metric === 'cosine' && qNorm > 0 ? q.map((x) => x / qNorm) : q;
   const order = rankCentroids(route, metric, qv);
   const nprobe = Math.min(route.clusters, Math.max(1, hint.nprobe));
-  return Array.from(order.subarray(0, nprobe)).sort((a, b) => a - b);
+  return Array.from(order.slice(0, nprobe)).sort((a, b) => a - b);
 }

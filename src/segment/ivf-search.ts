@@ -76,7 +76,7 @@ export function scanClusters(dir: ScanDirectory, metric: VectorMetric, qv: Float
       heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
     }
   });
-  return { rows: heap.rows(), estimates: heap.estimates(), scanned };
+  return { rows: Uint32Array.from(heap.rows()), estimates: heap.estimates(), scanned };
 }
 
 /** The blocks of the given clusters, in that order (one ranged read each, made together). */
@@ -85,83 +85,197 @@ export type LoadClusters = (clusters: readonly number[]) => Promise<IvfCluster[]
 /** The float32 vectors of the given rows (the candidates to re-rank), read together. */
 export type LoadRows = (rows: readonly number[]) => Promise<VectorAccess>;
 
+/** A segment's best code estimates (lower is nearer), the rows a query may re-rank exactly. */
+export interface Candidates {
+  rows: Uint32Array;
+  estimates: Float64Array;
+}
+
+/** How many code estimates a query re-ranks exactly, for k results. */
+export function rerankDepth(k: number): number {
+  return Math.max(k * RERANK_FACTOR, RERANK_MIN);
+}
+
 /**
- * The k nearest rows (exact distances, nearest first) among the clusters probed. Without a
- * filter: the nprobe nearest clusters, fetched together (one round trip). With one, probing goes
- * on, nprobe more clusters a round trip, until as many accepted vectors have been scanned as the
- * unfiltered probe would scan (and at least the re-rank depth), so a filter costs about the same
- * distance computations and keeps recall; the result is short only when fewer than k rows are
- * accepted in the whole segment. Candidates are re-ranked from their own float32 vectors
- * (loadRows: one more round of ranged reads, or the memory cache), so nothing but the
- * directory, the probed codes and the candidates' vectors is read.
+ * The k nearest rows (exact distances, nearest first) among the clusters probed: ivfCandidates,
+ * then their float32 vectors (loadRows: one more round of ranged reads, or the memory cache)
+ * re-ranked exactly, so nothing but the directory, the probed codes and the candidates' vectors
+ * is read. A query over several segments re-ranks once across them instead (executor.ts).
  */
 export async function searchIvf(dir: IvfDirectory, load: LoadClusters, loadRows: LoadRows, query: Float32Array,
   opts: IvfSearchOptions): Promise<Neighbours> {
+  if (opts.k <= 0) return { rows: [], distances: [] };
+  const rows = Array.from((await ivfCandidates(dir, load, query, opts)).rows);
+  return rerankExact(dir, await loadRows(rows), opts.metric, query, opts.k, rows);
+}
+
+/**
+ * The rerankDepth(k) best code estimates among the clusters probed. Without a filter: the nprobe
+ * nearest clusters, fetched together (one round trip). With one, probing goes on, nprobe more
+ * clusters a round trip, until as many accepted vectors have been scanned as the unfiltered
+ * probe would scan (and at least the re-rank depth), so a filter costs about the same distance
+ * computations and keeps recall; there are fewer than k candidates only when fewer than k rows
+ * are accepted in the whole segment. Ties by row.
+ */
+export async function ivfCandidates(dir: IvfDirectory, load: LoadClusters, query: Float32Array,
+  opts: IvfSearchOptions): Promise<Candidates> {
   const { metric, k, accept } = opts;
-  if (k <= 0 || dir.clusters === 0) return { rows: [], distances: [] };
+  if (k <= 0 || dir.clusters === 0) return { rows: new Uint32Array(0), estimates: new Float64Array(0) };
   const qNorm = norm(query);
   const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
   const order = rankCentroids(dir, metric, qv);
   const nprobe = Math.min(dir.clusters, Math.max(1, opts.nprobe));
   let budget = 0;
-  for (let i = 0; i < nprobe; i++) budget += dir.size(order[i]!);
-  const depth = Math.max(k * RERANK_FACTOR, RERANK_MIN);
+  for (const c of order.slice(0, nprobe)) budget += dir.size(c);
+  const depth = rerankDepth(k);
   budget = Math.max(budget, depth);
 
   const scan = opts.scan ?? scanClusters;
   const heap = new CandidateHeap(depth);
   let scanned = 0;
   for (let i = 0; i < dir.clusters && (i < nprobe || scanned < budget);) {
-    const batch = Array.from(order.subarray(i, i + nprobe));
+    const batch = Array.from(order.slice(i, nprobe));
     i += batch.length;
     const blocks = await load(batch);
     const found = await scan(dir, metric, qv, batch, blocks, accept, depth);
     scanned += found.scanned;
     for (let j = 0; j < found.rows.length; j++) heap.offer(found.rows[j]!, found.estimates[j]!);
   }
-  const rows = Array.from(heap.rows());
-  return rerank(dir, await loadRows(rows), metric, query, qNorm, k, rows);
+  return { rows: Uint32Array.from(heap.rows()), estimates: Float64Array.from(heap.estimates()) };
 }
 
-/** The k nearest candidates by exact distance (ties by row). */
-function rerank(dir: IvfDirectory, vectors: VectorAccess, metric: VectorMetric,
-  query: Float32Array, qNorm: number, k: number, rows: number[]): Neighbours {
-  const dist = new Map<number, number>();
-  for (const row of rows) dist.set(row, distance(metric, query, qNorm, vectors.data, vectors.offset(row), dir.norms[row]!));
-  rows.sort((a, b) => dist.get(a)! - dist.get(b)! || a - b);
-  const top = rows.slice(0, k);
-  return { rows: top, distances: top.map((r) => dist.get(r)!) };
+/**
+ * Of several segments' candidates, the `depth` best estimates across all of them (ties by
+ * segment, then row): the rows of each segment to re-rank, in the order given. The estimates
+ * of all segments measure the same quantity (‖x‖² − 2 q·x for l2, −q·x otherwise), each
+ * unbiased under its own rotation, so they compare across segments.
+ */
+export function bestCandidates(lists: readonly Candidates[], depth: number): number[][] {
+  const heap = new CandidateHeap(depth);
+  const span = 2 ** 32;
+  lists.forEach((list, s) => {
+    for (let j = 0; j < list.rows.length; j++) heap.offer(s * span + list.rows[j]!, list.estimates[j]!);
+  });
+  const out = lists.map((): number[] => []);
+  for (const key of heap.rows()) out[Math.floor(key / span)]!.push(key % span);
+  return out;
 }
 
-/** Cluster numbers, nearest centroid first: Euclidean for l2 and cosine, inner product for dot. */
-export function rankCentroids(dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>, metric: VectorMetric, qv: Float32Array): Uint32Array {
+/** The k nearest of the candidate rows by exact distance from their float32 vectors (ties by row). */
+export function rerankExact(dir: IvfDirectory, vectors: VectorAccess, metric: VectorMetric,
+  query: Float32Array, k: number, rows: readonly number[]): Neighbours {
+  const qNorm = norm(query);
+  const dist = new Float64Array(rows.length);
+  const order = rows.map((row, i) => {
+    dist[i] = distance(metric, query, qNorm, vectors.data, vectors.offset(row), dir.norms[row]!);
+    return i;
+  });
+  order.sort((a, b) => dist[a]! - dist[b]! || rows[a]! - rows[b]!);
+  const top = order.slice(0, k);
+  return { rows: top.map((i) => rows[i]!), distances: top.map((i) => dist[i]!) };
+}
+
+/**
+ * The clusters in order of their centroid's distance to the query, nearest first, ties by
+ * cluster number: Euclidean for l2 and cosine, inner product for dot. Ranked lazily: a query
+ * probes its nprobe nearest of hundreds or thousands of clusters, so the first slice is
+ * selected by a bounded heap, and only a wider probe (a filter's) sorts them all.
+ */
+export class CentroidOrder {
+  private sorted: Uint32Array | null = null;
+
+  constructor(private readonly dist: Float64Array) {}
+
+  /** The clusters ranked [from, from + n). */
+  slice(from: number, n: number): Uint32Array {
+    const { dist } = this;
+    const end = Math.min(dist.length, from + n);
+    if (from === 0 && this.sorted === null && end * 4 < dist.length) return nearestClusters(dist, end);
+    this.sorted ??= new Uint32Array(dist.length).map((_, i) => i).sort((a, b) => dist[a]! - dist[b]! || a - b);
+    return this.sorted.subarray(from, end);
+  }
+}
+
+export function rankCentroids(dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>, metric: VectorMetric, qv: Float32Array): CentroidOrder {
   const { clusters, dim, centroids } = dir;
   const dist = new Float64Array(clusters);
+  // Four partial sums, as in query/exact-scan.ts: independent additions the CPU overlaps.
+  const tail = dim & ~3;
   for (let c = 0; c < clusters; c++) {
-    let s = 0;
     const at = c * dim;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let d = 0;
     if (metric === 'dot') {
-      for (let d = 0; d < dim; d++) s -= qv[d]! * centroids[at + d]!;
+      for (; d < tail; d += 4) {
+        s0 -= qv[d]! * centroids[at + d]!;
+        s1 -= qv[d + 1]! * centroids[at + d + 1]!;
+        s2 -= qv[d + 2]! * centroids[at + d + 2]!;
+        s3 -= qv[d + 3]! * centroids[at + d + 3]!;
+      }
+      for (; d < dim; d++) s0 -= qv[d]! * centroids[at + d]!;
     } else {
-      for (let d = 0; d < dim; d++) {
+      for (; d < tail; d += 4) {
+        const x0 = qv[d]! - centroids[at + d]!;
+        const x1 = qv[d + 1]! - centroids[at + d + 1]!;
+        const x2 = qv[d + 2]! - centroids[at + d + 2]!;
+        const x3 = qv[d + 3]! - centroids[at + d + 3]!;
+        s0 += x0 * x0;
+        s1 += x1 * x1;
+        s2 += x2 * x2;
+        s3 += x3 * x3;
+      }
+      for (; d < dim; d++) {
         const x = qv[d]! - centroids[at + d]!;
-        s += x * x;
+        s0 += x * x;
       }
     }
-    dist[c] = s;
+    dist[c] = s0 + s1 + s2 + s3;
   }
-  const order = new Uint32Array(clusters).map((_, i) => i);
-  return order.sort((a, b) => dist[a]! - dist[b]! || a - b);
+  return new CentroidOrder(dist);
 }
 
-/** The `size` lowest (estimate, row) pairs offered, as a bounded max-heap: ties keep the lower row. */
+/** The n nearest clusters by a bounded max-heap over (distance, cluster), nearest first. */
+function nearestClusters(dist: Float64Array, n: number): Uint32Array {
+  const heap = new Uint32Array(n);
+  const after = (a: number, b: number) => dist[a]! > dist[b]! || (dist[a] === dist[b] && a > b);
+  let size = 0;
+  for (let c = 0; c < dist.length; c++) {
+    if (size < n) {
+      let i = size++;
+      while (i > 0) {
+        const p = (i - 1) >>> 1;
+        if (!after(c, heap[p]!)) break;
+        heap[i] = heap[p]!;
+        i = p;
+      }
+      heap[i] = c;
+    } else if (after(heap[0]!, c)) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const m = l + 1 < n && after(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+        if (!after(heap[m]!, c)) break;
+        heap[i] = heap[m]!;
+        i = m;
+      }
+      heap[i] = c;
+    }
+  }
+  return heap.sort((a, b) => dist[a]! - dist[b]! || a - b);
+}
+
+/**
+ * The `size` lowest (estimate, key) pairs offered, as a bounded max-heap: ties keep the lower
+ * key. Keys are rows, or segment × 2^32 + row (bestCandidates), hence float64.
+ */
 class CandidateHeap {
-  private readonly ids: Uint32Array;
+  private readonly ids: Float64Array;
   private readonly est: Float64Array;
   private n = 0;
 
   constructor(private readonly size: number) {
-    this.ids = new Uint32Array(size);
+    this.ids = new Float64Array(size);
     this.est = new Float64Array(size);
   }
 
@@ -196,7 +310,7 @@ class CandidateHeap {
     est[i] = e;
   }
 
-  rows(): Uint32Array {
+  rows(): Float64Array {
     return this.ids.subarray(0, this.n);
   }
 

@@ -4,6 +4,7 @@
 import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import type { TextIndexView } from './text/index-view.ts';
+import type { Candidates } from './ivf-search.ts';
 import type { RowSource } from './row-source.ts';
 import type { SegmentReader } from './reader.ts';
 
@@ -151,9 +152,23 @@ export class LiveSegment implements RowSource {
   }
 
   annSearch(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number) {
-    // hnswlib calls a filter back into JS for every candidate: skip it when every row is live.
-    const filter = accept ?? (this.liveRows < this.reader.rows ? (row: number) => this.live[row] === 1 : undefined);
+    const filter = this.liveFilter(accept);
     return this.reader.hasIvf ? this.reader.search(query, k, ef, filter, nprobe) : this.reader.searchVector(query, k, ef, filter);
+  }
+
+  /** IVF segments: annSearch's code estimates, re-ranked with other segments' by annRerank. */
+  get annCandidates(): ((query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number) => Promise<Candidates>) | undefined {
+    if (!this.reader.hasIvf) return undefined;
+    return (query, k, ef, accept, nprobe) => this.reader.candidates(query, k, ef, this.liveFilter(accept), nprobe);
+  }
+
+  annRerank(query: Float32Array, k: number, rows: readonly number[]) {
+    return this.reader.rerank(query, k, rows);
+  }
+
+  /** hnswlib calls a filter back into JS for every candidate: none when every row is live. */
+  private liveFilter(accept: ((row: number) => boolean) | undefined): ((row: number) => boolean) | undefined {
+    return accept ?? (this.liveRows < this.reader.rows ? (row: number) => this.live[row] === 1 : undefined);
   }
 
   /** Views are rebuilt after kills so their statistics count live rows only. */

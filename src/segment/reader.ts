@@ -17,6 +17,7 @@ import { IvfIndex, prefetchBlocks } from './ivf-reader.ts';
 import { firstProbes, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
 import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache, CodeScans, StreamedCluster } from './ivf-reader.ts';
+import type { Candidates } from './ivf-search.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
@@ -335,6 +336,24 @@ export class SegmentReader {
   /** The centroids and codes offsets a manifest pointer carries for a cold first query (ivf-route.ts); null without IVF codes. */
   ivfRoute(): IvfRouteJson | null {
     return this.ivf !== null && this.ivf.dir.layout === 'apart' ? routeJson(this.ivf.dir) : null;
+  }
+
+  /** An IVF segment's best code estimates for the query (search() without the exact re-rank). */
+  candidates(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates> {
+    this.checkQuery(query);
+    if (this.closed) throw new Error('segment reader used after close()');
+    if (this.ivf === null) throw new Error('candidates() needs an IVF segment');
+    return this.ivf.candidates(this.meta.metric, query, k, ef, accept, nprobe);
+  }
+
+  /**
+   * The k nearest of candidate rows (from candidates()) by exact distance. Allowed after close():
+   * a merge closes its inputs as it commits, while a query that scanned them still re-ranks
+   * (their objects outlive the reader; search() had the same window before its re-rank).
+   */
+  rerank(query: Float32Array, k: number, rows: readonly number[]): Promise<Neighbours> {
+    if (this.ivf === null) throw new Error('rerank() needs an IVF segment');
+    return this.ivf.rerank(this.meta.metric, query, k, rows);
   }
 
   /** Whether the segment carries an IVF index (ivf.ts). */

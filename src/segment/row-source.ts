@@ -2,6 +2,7 @@
 // deletions applied). Row numbers are local to the source.
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import type { TextIndexView } from './text/index-view.ts';
+import type { Candidates } from './ivf-search.ts';
 
 export interface RowSource {
   readonly rowCount: number;
@@ -45,6 +46,13 @@ export interface RowSource {
   annThenFilter?(query: Float32Array, wide: number, ef: number, keep: (row: number) => boolean): { rows: number[]; distances: number[] };
   annSearch?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number):
     { rows: number[]; distances: number[] } | Promise<{ rows: number[]; distances: number[] }>;
+  /**
+   * IVF segments: annSearch before its exact re-rank, the best code estimates among the rows
+   * `accept` allows (the live rows without it), so that a query re-ranks once across segments.
+   */
+  annCandidates?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates>;
+  /** The k nearest of rows from annCandidates, with exact distances. Present exactly when annCandidates is. */
+  annRerank?(query: Float32Array, k: number, rows: readonly number[]): Promise<{ rows: number[]; distances: number[] }>;
   /** Sources that read vectors on demand (IVF segments): call before vectorData()/vectorOffset(). */
   loadVectors?(): Promise<void>;
   /** Sources that read vectors on demand: the given rows' vectors only (data + offset(row)). */
