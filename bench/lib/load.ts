@@ -1,6 +1,7 @@
 // HTTP load for the scale benchmark: upsert clients that honour backpressure, a query client, a
 // wait for "fully indexed", and closed-loop throughput at a number of concurrent clients.
 
+import { planMerges, type MergePolicyOptions } from '../../src/compaction/merge-policy.ts';
 import { call } from './silt.ts';
 import { since } from './stats.ts';
 
@@ -101,6 +102,22 @@ export async function waitIndexed(url: string, ns: string, stableMs: number, tim
     signature = sig;
     if (since0 !== null && now - since0 >= stableMs) return { at: since0, segments: s.segments.length, polls };
     if (now - t0 > timeoutMs) throw new Error(`${ns} not fully indexed after ${timeoutMs / 1000} s: ${JSON.stringify({ ...s, schema: undefined })}`);
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * Waits until the merge policy has nothing left to merge in `ns`'s segment list (`policy` = the
+ * server's compaction settings), so figures taken afterwards see the segment count queries keep;
+ * "fully indexed" comes earlier, while merges may still be queued. Returns the segment count.
+ */
+export async function waitMerged(url: string, ns: string, policy: MergePolicyOptions, timeoutMs: number, everyMs = 500): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const s = await call(url, 'GET', `/v1/namespaces/${ns}`);
+    const segments = (s.segments as Array<{ id: string; documents: number; rows: number }>).map((x) => ({ id: x.id, rows: x.rows, liveRows: x.documents }));
+    if (planMerges(segments, policy).length === 0) return segments.length;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${ns} still has merges to do after ${timeoutMs / 1000} s: ${segments.length} segments`);
     await sleep(everyMs);
   }
 }
