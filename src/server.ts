@@ -217,7 +217,7 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, totals: R
     { name: 'silt_namespace_views', help: 'Read-only views of namespaces owned by other nodes.', type: 'gauge', values: stats.namespace_views },
     { name: 'silt_namespaces_closed_idle_total', help: 'Owned namespaces closed for idleness (indexing.idle_close_secs).', type: 'counter', values: stats.namespaces_closed_idle_total },
     { name: 'silt_namespaces_closed_memory_total', help: 'Owned namespaces closed, least recently used first, to stay within cache.memory_size.', type: 'counter', values: stats.namespaces_closed_memory_total },
-    { name: 'silt_memory_bytes', help: 'Memory by kind: owned namespaces\' tails, segments and fixed overhead and views (estimates), the memory tier by part (readers, clusters), V8 heap used, RSS.', type: 'gauge',
+    { name: 'silt_memory_bytes', help: 'Memory by kind: owned namespaces\' tails, segments and fixed overhead and views (estimates), the memory tier by part (readers, clusters), V8 heap used, ArrayBuffers outside the heap, RSS.', type: 'gauge',
       values: Object.entries(stats.memory).map(([kind, value]) => ({ labels: { kind }, value })) },
     { name: 'silt_namespace_views_evicted_total', help: 'Views dropped to stay within cache.max_views or their share of cache.memory_size.', type: 'counter', values: stats.namespace_views_evicted_total },
     { name: 'silt_build_threads', help: 'Segment build threads alive.', type: 'gauge', values: stats.builds.threads },

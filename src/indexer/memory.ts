@@ -42,7 +42,8 @@ export function openMemory(namespaces: Iterable<Namespace>): OpenMemory {
 /**
  * /stats "memory": bytes by kind. Owned namespaces' tails, segments and overhead and the views'
  * tails and overhead are estimates; the memory tier's parts (readers, clusters, …) are the byte
- * sizes their loaders reported; heap and rss are the process's own.
+ * sizes their loaders reported; heap, array_buffers and rss are the process's own (what RSS
+ * holds beyond the three is native: code, hnswlib, malloc's free lists).
  */
 export interface MemoryByKind {
   tails: number;
@@ -52,6 +53,8 @@ export interface MemoryByKind {
   /** The memory tier, by part: decoded segment readers of views, IVF cluster blocks, … */
   [tierKind: string]: number;
   heap: number;
+  /** Bytes of ArrayBuffers and SharedArrayBuffers (Buffers, typed arrays), outside the V8 heap. */
+  array_buffers: number;
   rss: number;
 }
 
@@ -60,7 +63,7 @@ export function memoryByKind(open: OpenMemory, viewBytes: number, tier: Record<s
   return {
     tails: open.tails, segments: open.segments, namespaces_overhead: open.namespaces_overhead, views: viewBytes,
     readers: 0, clusters: 0, ...tier,
-    heap: usage.heapUsed, rss: usage.rss,
+    heap: usage.heapUsed, array_buffers: usage.arrayBuffers, rss: usage.rss,
   };
 }
 

@@ -97,7 +97,7 @@ test('a query node times reads it serves from storage when the owner is down, an
     forwardTimeoutMs: 2000,
     stats: () => ({
       node: 'query-1', role: 'query', object_store_requests: {}, namespaces_open: 0, namespace_views: 1, namespaces_closed_idle_total: 0, namespace_views_evicted_total: 0,
-      namespaces_closed_memory_total: 0, memory: { tails: 0, segments: 0, views: 0, namespaces_overhead: 0, heap: 0, rss: 0 },
+      namespaces_closed_memory_total: 0, memory: { tails: 0, segments: 0, views: 0, namespaces_overhead: 0, heap: 0, array_buffers: 0, rss: 0 },
       cache: { memory: EMPTY, disk: EMPTY }, builds: { threads: 0, max_threads: 1, active: 0, queued: 0, completed: 0, failed: 0 },
       unindexed: owner.catalog.admission.nodeStats(),
     }),

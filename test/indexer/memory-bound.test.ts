@@ -47,7 +47,7 @@ test('with a tiny budget, namespaces written and queried in turn all answer, and
   const stats = (await t.call('GET', '/stats')).body;
   assert.ok(stats.namespaces_closed_memory_total >= closed);
   assert.equal(stats.memory.namespaces_overhead, t.catalog.openNamespaces().length * NAMESPACE_OVERHEAD_BYTES);
-  for (const kind of ['tails', 'segments', 'views', 'heap', 'rss']) assert.equal(typeof stats.memory[kind], 'number', kind);
+  for (const kind of ['tails', 'segments', 'views', 'heap', 'array_buffers', 'rss']) assert.equal(typeof stats.memory[kind], 'number', kind);
   const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
   assert.match(metrics, /^silt_memory_bytes\{kind="namespaces_overhead"\} \d+$/m);
   assert.match(metrics, /^silt_namespaces_closed_memory_total [1-9]\d*$/m);
