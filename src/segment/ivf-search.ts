@@ -179,33 +179,83 @@ export function rerankExact(dir: IvfDirectory, vectors: VectorAccess, metric: Ve
  * The clusters in order of their centroid's distance to the query, nearest first, ties by
  * cluster number: Euclidean for l2 and cosine, inner product for dot. Ranked lazily: a query
  * probes its nprobe nearest of hundreds or thousands of clusters, so the first slice is
- * selected by a bounded heap, and only a wider probe (a filter's) sorts them all.
+ * selected by a bounded heap, and for Euclidean distances a centroid's sum stops once it passes
+ * the heap's farthest (exact: the terms are squares); only a wider probe (a filter's) computes
+ * and sorts them all. Both paths sum in the same order, so their distances are identical.
  */
 export class CentroidOrder {
   private sorted: Uint32Array | null = null;
 
-  constructor(private readonly dist: Float64Array) {}
+  constructor(private readonly dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>,
+    private readonly metric: VectorMetric, private readonly qv: Float32Array) {}
 
   /** The clusters ranked [from, from + n). */
   slice(from: number, n: number): Uint32Array {
-    const { dist } = this;
-    const end = Math.min(dist.length, from + n);
-    if (from === 0 && this.sorted === null && end * 4 < dist.length) return nearestClusters(dist, end);
-    this.sorted ??= new Uint32Array(dist.length).map((_, i) => i).sort((a, b) => dist[a]! - dist[b]! || a - b);
+    const { clusters } = this.dir;
+    const end = Math.min(clusters, from + n);
+    if (from === 0 && this.sorted === null && end * 4 < clusters) return this.nearest(end);
+    if (this.sorted === null) {
+      const dist = new Float64Array(clusters);
+      for (let c = 0; c < clusters; c++) dist[c] = this.distance(c, Infinity);
+      this.sorted = new Uint32Array(clusters).map((_, i) => i).sort((a, b) => dist[a]! - dist[b]! || a - b);
+    }
     return this.sorted.subarray(from, end);
   }
-}
 
-export function rankCentroids(dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>, metric: VectorMetric, qv: Float32Array): CentroidOrder {
-  const { clusters, dim, centroids } = dir;
-  const dist = new Float64Array(clusters);
-  // Four partial sums, as in query/exact-scan.ts: independent additions the CPU overlaps.
-  const tail = dim & ~3;
-  for (let c = 0; c < clusters; c++) {
+  /** The n nearest clusters by a bounded max-heap over (distance, cluster), nearest first. */
+  private nearest(n: number): Uint32Array {
+    const heap = new Uint32Array(n);
+    const hd = new Float64Array(n);
+    const after = (da: number, a: number, db: number, b: number) => da > db || (da === db && a > b);
+    let size = 0;
+    for (let c = 0; c < this.dir.clusters; c++) {
+      if (size < n) {
+        const d = this.distance(c, Infinity);
+        let i = size++;
+        while (i > 0) {
+          const p = (i - 1) >>> 1;
+          if (!after(d, c, hd[p]!, heap[p]!)) break;
+          heap[i] = heap[p]!;
+          hd[i] = hd[p]!;
+          i = p;
+        }
+        heap[i] = c;
+        hd[i] = d;
+        continue;
+      }
+      const d = this.distance(c, hd[0]!);
+      if (!after(hd[0]!, heap[0]!, d, c)) continue;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const m = l + 1 < n && after(hd[l + 1]!, heap[l + 1]!, hd[l]!, heap[l]!) ? l + 1 : l;
+        if (!after(hd[m]!, heap[m]!, d, c)) break;
+        heap[i] = heap[m]!;
+        hd[i] = hd[m]!;
+        i = m;
+      }
+      heap[i] = c;
+      hd[i] = d;
+    }
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => hd[a]! - hd[b]! || heap[a]! - heap[b]!);
+    return Uint32Array.from(order, (i) => heap[i]!);
+  }
+
+  /**
+   * Cluster c's distance, or Infinity once a Euclidean sum passes `bound`. Four partial sums
+   * (as in query/exact-scan.ts: independent additions the CPU overlaps), tested every 16
+   * dimensions. Measured on a 100k-row segment (499 clusters × 128-d): the full sort and a
+   * one-lane loop took 0.24 ms a query.
+   */
+  private distance(c: number, bound: number): number {
+    const { dim, centroids } = this.dir;
+    const qv = this.qv;
     const at = c * dim;
+    const tail = dim & ~3;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     let d = 0;
-    if (metric === 'dot') {
+    if (this.metric === 'dot') {
       for (; d < tail; d += 4) {
         s0 -= qv[d]! * centroids[at + d]!;
         s1 -= qv[d + 1]! * centroids[at + d + 1]!;
@@ -213,56 +263,29 @@ export function rankCentroids(dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'cent
         s3 -= qv[d + 3]! * centroids[at + d + 3]!;
       }
       for (; d < dim; d++) s0 -= qv[d]! * centroids[at + d]!;
-    } else {
-      for (; d < tail; d += 4) {
-        const x0 = qv[d]! - centroids[at + d]!;
-        const x1 = qv[d + 1]! - centroids[at + d + 1]!;
-        const x2 = qv[d + 2]! - centroids[at + d + 2]!;
-        const x3 = qv[d + 3]! - centroids[at + d + 3]!;
-        s0 += x0 * x0;
-        s1 += x1 * x1;
-        s2 += x2 * x2;
-        s3 += x3 * x3;
-      }
-      for (; d < dim; d++) {
-        const x = qv[d]! - centroids[at + d]!;
-        s0 += x * x;
-      }
+      return s0 + s1 + s2 + s3;
     }
-    dist[c] = s0 + s1 + s2 + s3;
+    for (; d < tail; d += 4) {
+      const x0 = qv[d]! - centroids[at + d]!;
+      const x1 = qv[d + 1]! - centroids[at + d + 1]!;
+      const x2 = qv[d + 2]! - centroids[at + d + 2]!;
+      const x3 = qv[d + 3]! - centroids[at + d + 3]!;
+      s0 += x0 * x0;
+      s1 += x1 * x1;
+      s2 += x2 * x2;
+      s3 += x3 * x3;
+      if ((d & 15) === 12 && s0 + s1 + s2 + s3 > bound) return Infinity;
+    }
+    for (; d < dim; d++) {
+      const x = qv[d]! - centroids[at + d]!;
+      s0 += x * x;
+    }
+    return s0 + s1 + s2 + s3;
   }
-  return new CentroidOrder(dist);
 }
 
-/** The n nearest clusters by a bounded max-heap over (distance, cluster), nearest first. */
-function nearestClusters(dist: Float64Array, n: number): Uint32Array {
-  const heap = new Uint32Array(n);
-  const after = (a: number, b: number) => dist[a]! > dist[b]! || (dist[a] === dist[b] && a > b);
-  let size = 0;
-  for (let c = 0; c < dist.length; c++) {
-    if (size < n) {
-      let i = size++;
-      while (i > 0) {
-        const p = (i - 1) >>> 1;
-        if (!after(c, heap[p]!)) break;
-        heap[i] = heap[p]!;
-        i = p;
-      }
-      heap[i] = c;
-    } else if (after(heap[0]!, c)) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const m = l + 1 < n && after(heap[l + 1]!, heap[l]!) ? l + 1 : l;
-        if (!after(heap[m]!, c)) break;
-        heap[i] = heap[m]!;
-        i = m;
-      }
-      heap[i] = c;
-    }
-  }
-  return heap.sort((a, b) => dist[a]! - dist[b]! || a - b);
+export function rankCentroids(dir: Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>, metric: VectorMetric, qv: Float32Array): CentroidOrder {
+  return new CentroidOrder(dir, metric, qv);
 }
 
 /**
