@@ -1,6 +1,6 @@
 // Runs a parsed query over row sources (the memtable now, segments later): exact vector search,
 // BM25 with collection-wide statistics, and reciprocal rank fusion for hybrid queries.
-import type { FullTextOptions, NamespaceSchema } from '../schema/types.ts';
+import type { FullTextOptions, NamespaceSchema, VectorMetric } from '../schema/types.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import { createAnalyzer } from '../segment/text/analyzer.ts';
 import { BlockTextView } from '../segment/text/block-view.ts';
@@ -11,7 +11,7 @@ import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/inde
 import { TopK } from './topk.ts';
 import { norm, scoreOfDistance } from '../segment/distance.ts';
 import { scanExact } from './exact-scan.ts';
-import { bestCandidates, rerankDepth, type Candidates } from '../segment/ivf-search.ts';
+import { bestCandidates, nprobeOfEf, rerankDepth, type Candidates, type RankClusters, type RankDirectory } from '../segment/ivf-search.ts';
 
 export const RRF_K = 60;
 
@@ -117,7 +117,7 @@ function estimateMatches(source: RowSource, { accept, matches }: Acceptor): numb
 export interface VectorSearchOptions {
   /** HNSW search breadth; raised to k when smaller. */
   ef: number;
-  /** IVF clusters probed per segment; derived from ef when absent (segment/ivf-search.ts). */
+  /** IVF clusters probed: of all IVF segments together without a filter, per segment with one (probesAcross); derived from ef when absent. */
   nprobe?: number;
   /** Matching rows × dimensions up to which a filtered segment is searched exactly. */
   exactBudget?: number;
@@ -130,6 +130,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
   // blocks on storage), so the segments of a namespace overlap instead of adding up. Each keeps
   // its own top k, merged in source order (TopK ties by key, so the merge is exact). IVF
   // segments hand back code estimates instead, re-ranked together below.
+  const probes = q.filter ? null : await probesAcross(schema.vector_metric, sources, query, qNorm, opts.nprobe ?? nprobeOfEf(Math.max(opts.ef, k)));
   const perSource = await Promise.all(sources.map(async (source, s): Promise<TopK | Candidates | null> => {
     if (source.rowCount === 0 || !mayMatch(source, q.filter)) return null;
     const top = new TopK(k);
@@ -139,7 +140,10 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
       const ef = Math.max(opts.ef, k);
       let found: { rows: number[]; distances: number[] } | null = null;
       if (!q.filter) {
-        if (source.annCandidates) return source.annCandidates(query, k, ef, undefined, opts.nprobe);
+        if (source.annCandidates && probes !== null) {
+          const probe = probes.get(s);
+          return probe === undefined ? null : source.annCandidates(query, k, ef, undefined, opts.nprobe, probe);
+        }
         found = await source.annSearch(query, k, ef, undefined, opts.nprobe);
       } else if (source.filtersInScan) {
         // A filter costs nothing extra inside an IVF scan, which widens its probe until enough
@@ -182,6 +186,34 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
     distance: -score,
     score: scoreOfDistance(schema.vector_metric, -score),
   }));
+}
+
+/**
+ * Without a filter, a namespace's IVF segments are probed as one index: the nprobe clusters
+ * nearest the query among all their centroids (nearestAcross, on the query pool when there is
+ * one), each segment then scanning only its own of them, none at all when it has none. With a
+ * probe of nprobe clusters in each segment instead, a query over 4 segments scanned 4 × nprobe
+ * clusters for what one segment answers from nprobe. With a filter, each segment widens its
+ * own probe until enough accepted rows are scanned (ivf-search.ts). Source index → clusters;
+ * null when no source is an IVF segment.
+ */
+async function probesAcross(metric: VectorMetric, sources: readonly RowSource[], query: Float32Array, qNorm: number, nprobe: number): Promise<Map<number, number[]> | null> {
+  const ivf: Array<{ s: number; dir: RankDirectory; rank: RankClusters }> = [];
+  sources.forEach((source, s) => {
+    const c = source.rowCount > 0 ? source.ivfCentroids?.() : null;
+    if (c) ivf.push({ s, ...c });
+  });
+  if (ivf.length === 0) return null;
+  const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
+  const found = await ivf[0]!.rank(ivf.map((x) => x.dir), metric, qv, Math.max(1, nprobe));
+  const out = new Map<number, number[]>();
+  found.segments.forEach((i, j) => {
+    const s = ivf[i]!.s;
+    const list = out.get(s) ?? [];
+    list.push(found.clusters[j]!);
+    out.set(s, list);
+  });
+  return out;
 }
 
 function topOf({ rows, distances }: { rows: number[]; distances: number[] }, k: number, s: number): TopK {

@@ -21,7 +21,7 @@ export interface ParsedQuery {
   includeAttributes: boolean | string[];
   /** HNSW search breadth override (segments only). */
   ef: number | null;
-  /** IVF clusters probed per segment (segments only); derived from ef when null. */
+  /** IVF clusters probed (of all IVF segments together without a filter, per segment with one: executor.ts); derived from ef when null. */
   nprobe: number | null;
   consistency: 'strong' | 'eventual';
 }

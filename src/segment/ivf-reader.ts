@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
 import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
-import { ivfCandidates, nprobeOfEf, rerankExact, searchIvf, type Candidates, type ScanClusters } from './ivf-search.ts';
+import { ivfCandidates, nearestAcross, nprobeOfEf, rerankExact, searchIvf, type Candidates, type RankClusters, type ScanClusters } from './ivf-search.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy } from './scan-pool.ts';
 import { lruPartCache, type PartCache } from './part-cache.ts';
@@ -54,6 +54,7 @@ const defaultClusters: ClusterCache = lruPartCache<IvfCacheEntry>(256 * 2 ** 20)
 /** Where a reader's code scans run (the node's query pool); this thread when absent. */
 export interface CodeScans {
   readonly scan: ScanClusters;
+  readonly rank?: RankClusters;
 }
 
 let nextReader = 0;
@@ -118,10 +119,15 @@ export class IvfIndex {
   }
 
   /** The query's best code estimates in this segment, to be re-ranked with others' (executor.ts). */
-  candidates(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates> {
+  candidates(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number, probe?: readonly number[]): Promise<Candidates> {
     return ivfCandidates(this.dir, (cs) => this.clusters(cs), query,
-      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan })
+      { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan, probe })
       .finally(() => { this.prefetched = null; });
+  }
+
+  /** Where this segment's clusters are ranked with others' (nearestAcross: the query pool's, else this thread). */
+  get rank(): RankClusters {
+    return this.scans?.rank ?? nearestAcross;
   }
 
   /** The k nearest of the given candidate rows, by exact distance from their float32 records. */

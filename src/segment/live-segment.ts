@@ -157,9 +157,13 @@ export class LiveSegment implements RowSource {
   }
 
   /** IVF segments: annSearch's code estimates, re-ranked with other segments' by annRerank. */
-  get annCandidates(): ((query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number) => Promise<Candidates>) | undefined {
+  get annCandidates(): ((query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number, probe?: readonly number[]) => Promise<Candidates>) | undefined {
     if (!this.reader.hasIvf) return undefined;
-    return (query, k, ef, accept, nprobe) => this.reader.candidates(query, k, ef, this.liveFilter(accept), nprobe);
+    return (query, k, ef, accept, nprobe, probe) => this.reader.candidates(query, k, ef, this.liveFilter(accept), nprobe, probe);
+  }
+
+  ivfCentroids() {
+    return this.reader.ivfCentroids();
   }
 
   annRerank(query: Float32Array, k: number, rows: readonly number[]) {

@@ -17,7 +17,7 @@ import { IvfIndex, prefetchBlocks } from './ivf-reader.ts';
 import { firstProbes, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
 import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache, CodeScans, StreamedCluster } from './ivf-reader.ts';
-import type { Candidates } from './ivf-search.ts';
+import type { Candidates, RankClusters, RankDirectory } from './ivf-search.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
@@ -339,11 +339,16 @@ export class SegmentReader {
   }
 
   /** An IVF segment's best code estimates for the query (search() without the exact re-rank). */
-  candidates(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates> {
+  candidates(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number, probe?: readonly number[]): Promise<Candidates> {
     this.checkQuery(query);
     if (this.closed) throw new Error('segment reader used after close()');
     if (this.ivf === null) throw new Error('candidates() needs an IVF segment');
-    return this.ivf.candidates(this.meta.metric, query, k, ef, accept, nprobe);
+    return this.ivf.candidates(this.meta.metric, query, k, ef, accept, nprobe, probe);
+  }
+
+  /** The IVF centroids, and where to rank them with other segments' (executor.ts); null without IVF. */
+  ivfCentroids(): { dir: RankDirectory; rank: RankClusters } | null {
+    return this.ivf === null ? null : { dir: this.ivf.dir, rank: this.ivf.rank };
   }
 
   /**

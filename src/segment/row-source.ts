@@ -2,7 +2,7 @@
 // deletions applied). Row numbers are local to the source.
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import type { TextIndexView } from './text/index-view.ts';
-import type { Candidates } from './ivf-search.ts';
+import type { Candidates, RankClusters, RankDirectory } from './ivf-search.ts';
 
 export interface RowSource {
   readonly rowCount: number;
@@ -50,7 +50,9 @@ export interface RowSource {
    * IVF segments: annSearch before its exact re-rank, the best code estimates among the rows
    * `accept` allows (the live rows without it), so that a query re-ranks once across segments.
    */
-  annCandidates?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Candidates>;
+  annCandidates?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number, probe?: readonly number[]): Promise<Candidates>;
+  /** IVF segments: the centroids, ranked with other segments' to choose a query's probes across them. */
+  ivfCentroids?(): { dir: RankDirectory; rank: RankClusters } | null;
   /** The k nearest of rows from annCandidates, with exact distances. Present exactly when annCandidates is. */
   annRerank?(query: Float32Array, k: number, rows: readonly number[]): Promise<{ rows: number[]; distances: number[] }>;
   /** Sources that read vectors on demand (IVF segments): call before vectorData()/vectorOffset(). */

@@ -1,10 +1,11 @@
-// Runs inside a thread of the query pool (scan-pool.ts): one IVF code scan per task, over blocks
-// and a directory held in SharedArrayBuffers, so nothing but the query and the candidates is
-// copied between threads.
+// Runs inside a thread of the query pool (scan-pool.ts): one IVF code scan or one centroid ranking
+// per task, over blocks and a directory held in SharedArrayBuffers, so nothing but the query and
+// the candidates (or the clusters ranked) is copied between threads.
 import type { VectorMetric } from '../schema/types.ts';
-import { scanClusters, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
+import { nearestAcross, scanClusters, type Probes, type RankDirectory, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
 
 export interface ScanTask {
+  kind?: 'scan';
   dir: ScanDirectory;
   metric: VectorMetric;
   qv: Float32Array;
@@ -19,6 +20,15 @@ export interface ScanTask {
   /** One keep-mask per block, when a filter or deleted rows apply. */
   masks?: Uint8Array[];
   depth: number;
+}
+
+/** The n clusters nearest a query over several segments (centroids in SharedArrayBuffers). */
+export interface RankTask {
+  kind: 'rank';
+  dirs: RankDirectory[];
+  metric: VectorMetric;
+  qv: Float32Array;
+  n: number;
 }
 
 /** Per block: rows offset, length, codes offset, length, factors offset, length. */
@@ -37,7 +47,11 @@ export function blocksOf(task: Pick<ScanTask, 'buffers' | 'layout'>): ScanBlock[
   });
 }
 
-export default function scan(task: ScanTask): ScanResult {
+export default function run(task: ScanTask | RankTask): ScanResult | Probes {
+  return task.kind === 'rank' ? nearestAcross(task.dirs, task.metric, task.qv, task.n) : scan(task);
+}
+
+function scan(task: ScanTask): ScanResult {
   const { rows, estimates, scanned } = scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
   // The heap's arrays are views of buffers sized `depth`: copies of the filled part go back.
   return { rows: rows.slice(), estimates: estimates.slice(), scanned };

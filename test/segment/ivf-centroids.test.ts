@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VectorMetric } from '../../src/schema/types.ts';
-import { rankCentroids } from '../../src/segment/ivf-search.ts';
+import { nearestAcross, rankCentroids } from '../../src/segment/ivf-search.ts';
 import { rng } from './helpers.ts';
 
 const DIM = 37; // not a multiple of 4 or 16: the lanes' tail and the early stop's step both run
@@ -59,3 +59,29 @@ test('a slice past the clusters there are is cut at the end', () => {
   assert.equal(rankCentroids(dir, 'l2', q).slice(0, 10).length, 3);
   assert.equal(rankCentroids(dir, 'l2', q).slice(2, 10).length, 1);
 });
+
+test("several segments' clusters ranked together follow the plain sort over all of them, ties by segment then cluster", () => {
+  const sizes = [300, 120, 1, 60];
+  // Segment 1 repeats segment 0's first centroids: equal distances in two segments.
+  const dirs = sizes.map((clusters, s) => ({ clusters, dim: DIM, centroids: centroidsOf(clusters, s === 1 ? 0 : s + 10) }));
+  const rand = rng(5);
+  for (const metric of ['l2', 'dot'] as const) {
+    for (let i = 0; i < 10; i++) {
+      const q = Float32Array.from({ length: DIM }, () => Math.floor(rand() * 21) - 10);
+      const all = dirs.flatMap((dir, s) => plainOrder(dir.centroids, dir.clusters, metric, q).map((c) => ({ s, c, d: distanceOf(dir.centroids, c, metric, q) })));
+      all.sort((a, b) => a.d - b.d || a.s - b.s || a.c - b.c);
+      for (const n of [1, 8, 40, 1000]) {
+        const got = nearestAcross(dirs, metric, q, n);
+        const want = all.slice(0, n);
+        assert.deepEqual(Array.from(got.segments), want.map((x) => x.s), `${metric} n ${n}`);
+        assert.deepEqual(Array.from(got.clusters), want.map((x) => x.c), `${metric} n ${n}`);
+      }
+    }
+  }
+});
+
+function distanceOf(centroids: Float32Array, c: number, metric: VectorMetric, q: Float32Array): number {
+  let s = 0;
+  for (let d = 0; d < DIM; d++) s += metric === 'dot' ? -q[d]! * centroids[c * DIM + d]! : (q[d]! - centroids[c * DIM + d]!) ** 2;
+  return s;
+}

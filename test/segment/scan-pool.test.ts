@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import type { NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { buildSegment, readSegmentMeta, ScanPool, SegmentReader, type CodeScans, type Neighbours } from '../../src/segment/index.ts';
+import { nearestAcross, type Probes } from '../../src/segment/ivf-search.ts';
 import { rng } from './helpers.ts';
 
 const DIM = 16;
@@ -62,7 +63,7 @@ async function withPool(pool: CodeScans | null, open: Open, vectors: Float32Arra
 for (const metric of ['l2', 'cosine'] as const) {
   test(`${metric}: results are identical (rows and distances) with the scan on workers and on the main thread, filtered or not`, async () => {
     const { open, vectors } = await segment(metric);
-    const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
+    const pool = new ScanPool({ threads: 2, minTaskRows: 64, minRankComponents: 0 });
     try {
       const expected = await onMainThread(open, vectors);
       const got = await withPool(pool, open, vectors);
@@ -80,7 +81,7 @@ test('a worker that dies or hangs: the scan is redone on the main thread, same r
   const { open, vectors } = await segment('l2');
   const expected = await onMainThread(open, vectors, 1);
   for (const file of ['crash-scan-worker.mjs', 'hang-scan-worker.mjs']) {
-    const pool = new ScanPool({ threads: 2, minTaskRows: 64, timeoutMs: 300, workerFile: new URL(`./fixtures/${file}`, import.meta.url) });
+    const pool = new ScanPool({ threads: 2, minTaskRows: 64, minRankComponents: 0, timeoutMs: 300, workerFile: new URL(`./fixtures/${file}`, import.meta.url) });
     try {
       assert.deepEqual(await withPool(pool, open, vectors, 1), expected, file);
       assert.ok(pool.stats().fallbacks > 0, `${file}: the failed tasks are counted`);
@@ -115,4 +116,33 @@ test('the pool starts its threads at its first task, not before; closing it befo
   assert.equal(pool.stats().threads, 2, 'started by the first scan');
   await pool.close();
   assert.equal(pool.stats().threads, 0, 'no thread left running');
+});
+
+test('centroids ranked on a worker give the probes ranked here, across segments; a worker that dies leaves them to this thread', async () => {
+  const rand = rng(11);
+  const dim = 128;
+  const dirs = [700, 300, 5].map((clusters) => {
+    const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
+    for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
+    return { clusters, dim, centroids };
+  });
+  const queries = Array.from({ length: 5 }, () => Float32Array.from({ length: dim }, () => rand() * 2 - 1));
+  const brief = (p: Probes) => ({ segments: Array.from(p.segments), clusters: Array.from(p.clusters) });
+  for (const file of [undefined, 'crash-scan-worker.mjs']) {
+    const pool = new ScanPool({ threads: 2, ...(file ? { workerFile: new URL(`./fixtures/${file}`, import.meta.url) } : {}) });
+    try {
+      for (const metric of ['l2', 'dot'] as const) {
+        for (const q of queries) {
+          const ranked = pool.rank(dirs, metric, q, 16);
+          assert.ok(ranked instanceof Promise, 'above the threshold the ranking is a task');
+          assert.deepEqual(brief(await ranked), brief(nearestAcross(dirs, metric, q, 16)));
+        }
+      }
+      assert.equal(pool.stats().tasks, 10);
+      assert.equal(pool.stats().fallbacks, file ? 10 : 0);
+      assert.ok(!(pool.rank([dirs[2]!], 'l2', queries[0]!, 2) instanceof Promise), 'a few centroids are ranked here');
+    } finally {
+      await pool.close();
+    }
+  }
 });
