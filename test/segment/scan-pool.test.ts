@@ -129,7 +129,7 @@ test('centroids ranked on a worker give the probes ranked here, across segments;
   const queries = Array.from({ length: 5 }, () => Float32Array.from({ length: dim }, () => rand() * 2 - 1));
   const brief = (p: Probes) => ({ segments: Array.from(p.segments), clusters: Array.from(p.clusters) });
   for (const file of [undefined, 'crash-scan-worker.mjs']) {
-    const pool = new ScanPool({ threads: 2, ...(file ? { workerFile: new URL(`./fixtures/${file}`, import.meta.url) } : {}) });
+    const pool = new ScanPool({ threads: 2, rankWhenIdle: true, ...(file ? { workerFile: new URL(`./fixtures/${file}`, import.meta.url) } : {}) });
     try {
       for (const metric of ['l2', 'dot'] as const) {
         for (const q of queries) {
@@ -144,5 +144,31 @@ test('centroids ranked on a worker give the probes ranked here, across segments;
     } finally {
       await pool.close();
     }
+  }
+});
+
+test('ranking stays on this thread while it is idle, and goes to the workers once it is busy', async () => {
+  const rand = rng(12);
+  const dim = 128;
+  const centroids = new Float32Array(new SharedArrayBuffer(1000 * dim * 4));
+  for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
+  const dirs = [{ clusters: 1000, dim, centroids }];
+  const q = Float32Array.from({ length: dim }, () => rand() * 2 - 1);
+  const pool = new ScanPool({ threads: 2 });
+  try {
+    await new Promise((r) => setTimeout(r, 250));
+    assert.ok(!(pool.rank(dirs, 'l2', q, 8) instanceof Promise), 'idle: ranked here, no task');
+    // Busy: the loop runs for most of a window.
+    const until = performance.now() + 250;
+    while (performance.now() < until) {
+      await new Promise((r) => setImmediate(r));
+      const spin = performance.now() + 5;
+      while (performance.now() < spin) { /* busy */ }
+    }
+    const ranked = pool.rank(dirs, 'l2', q, 8);
+    assert.ok(ranked instanceof Promise, 'busy: ranked on a worker');
+    await ranked;
+  } finally {
+    await pool.close();
   }
 });
