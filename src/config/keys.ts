@@ -221,7 +221,7 @@ const KEYS: KeyDefinitions = {
   },
   'query.threads': {
     type: int(0), default: 0,
-    doc: 'Worker threads that scan IVF clusters for queries (one query\'s probes split across them); 0 = one per core, 1 = none (the main thread scans).',
+    doc: 'Worker threads that scan IVF clusters for queries (one query\'s probes split across them) and rank centroids while the main thread is busy; 0 = one per core, 1 = none (the main thread does both).',
   },
   'logging.level': {
     type: oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), default: 'info',
