@@ -18,7 +18,7 @@ import { matchingRows } from '../query/executor.ts';
 import type { ParsedQuery } from '../query/request.ts';
 import type { Memtable } from '../namespace/memtable.ts';
 import { storageFailure } from '../namespace/failures.ts';
-import { openSegmentReader, prefetchFor } from '../namespace/objects.ts';
+import { openSegmentReader, prefetchPlan } from '../namespace/objects.ts';
 import type { OpenSegmentOptions } from '../segment/reader.ts';
 import type { QueryHint } from '../segment/ivf-route.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
@@ -110,8 +110,9 @@ export class Namespace implements ReadableNamespace {
   /** Opens the manifest's segments and replays the WAL after its watermark into the tail. */
   /** `hint`: the query that opens it, whose first IVF codes are read with the open (segment/ivf-route.ts). */
   static async open(name: string, deps: NamespaceDeps, loaded: LoadedManifest, admission: WriteAdmission, walFirstPage?: Promise<ListPage>, hint?: QueryHint): Promise<Namespace> {
+    const prefetch = prefetchPlan(loaded, hint, deps.indexing.hnsw_ef_search);
     const state = await NamespaceState.open(name, deps, loaded, (ref) =>
-      openSegment(name, deps, loaded.manifest.schema, ref, prefetchFor(loaded, ref, hint, deps.indexing.hnsw_ef_search)), walFirstPage);
+      openSegment(name, deps, loaded.manifest.schema, ref, prefetch(ref)), walFirstPage);
     return new Namespace(name, deps, state, admission);
   }
 

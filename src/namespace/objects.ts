@@ -7,7 +7,9 @@ import type { SegmentRef } from '../manifest/manifest.ts';
 import { SegmentCorruptError, SegmentReader, type ReaderOptions } from '../segment/index.ts';
 import type { OpenSegmentOptions } from '../segment/reader.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
-import { parseRoute, probeHint, type QueryHint } from '../segment/ivf-route.ts';
+import { parseRoute, probeHint, type IvfRoute, type QueryHint } from '../segment/ivf-route.ts';
+import { nearestAcross } from '../segment/ivf-search.ts';
+import { norm } from '../segment/distance.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 
 /** Where segment and WAL bytes come from. */
@@ -35,11 +37,33 @@ export async function openSegmentReader(ns: string, deps: ObjectSource, schema: 
 }
 
 /**
- * What a segment's open prefetches for a cold first query: the codes of the clusters `hint`
- * probes first, when the pointer carried the segment's route (segment/ivf-route.ts).
+ * What each segment's open prefetches for a cold first query: the codes of the clusters `hint`
+ * probes first, for the segments whose route the pointer carried (segment/ivf-route.ts). An
+ * unfiltered query probes the namespace's IVF segments as one index (executor.ts), so the
+ * clusters are chosen across the routes together, as the query will choose them: its picks in
+ * a routed segment are among these even when some segment has no route (more candidates only
+ * push picks out). A filtered query probes each segment on its own, so each route ranks alone.
  */
-export function prefetchFor(loaded: LoadedManifest, ref: SegmentRef, hint: QueryHint | undefined, defaultEf: number): OpenSegmentOptions['prefetch'] {
-  const json = hint === undefined ? undefined : loaded.routes?.[ref.id];
-  const route = json === undefined ? null : parseRoute(json);
-  return route === null ? undefined : { route, hint: probeHint(hint!, defaultEf) };
+export function prefetchPlan(loaded: LoadedManifest, hint: QueryHint | undefined, defaultEf: number): (ref: SegmentRef) => OpenSegmentOptions['prefetch'] {
+  if (hint === undefined) return () => undefined;
+  const probe = probeHint(hint, defaultEf);
+  const routes = new Map<string, IvfRoute>();
+  for (const ref of loaded.manifest.segments) {
+    const json = loaded.routes?.[ref.id];
+    const route = json === undefined ? null : parseRoute(json);
+    if (route !== null && route.dim === probe.vector.length) routes.set(ref.id, route);
+  }
+  if (hint.filtered === true || routes.size === 0) return (ref) => { const route = routes.get(ref.id); return route && { route, hint: probe }; };
+  // By segment id, as the query ranks them (query/executor.ts probesAcross): the same ties.
+  const ids = [...routes.keys()].sort();
+  const metric = loaded.manifest.schema.vector_metric;
+  const q = probe.vector;
+  const qNorm = norm(q);
+  const found = nearestAcross(ids.map((id) => routes.get(id)!), metric, metric === 'cosine' && qNorm > 0 ? q.map((x) => x / qNorm) : q, Math.max(1, probe.nprobe));
+  const clusters = new Map<string, number[]>(ids.map((id) => [id, []]));
+  found.segments.forEach((i, j) => clusters.get(ids[i]!)!.push(found.clusters[j]!));
+  return (ref) => {
+    const route = routes.get(ref.id);
+    return route && { route, hint: probe, clusters: clusters.get(ref.id)!.sort((a, b) => a - b) };
+  };
 }

@@ -82,18 +82,21 @@ export async function serveRead(ns: ReadableNamespace, read: NamespaceRead, limi
 }
 
 /**
- * The vector, ef and nprobe of a query body, read before the body is parsed against the schema
+ * The vector, ef, nprobe and whether it filters, of a query body, read before the body is parsed against the schema
  * (which needs the namespace open): what a cold open reads early for. Anything unexpected gives
  * no hint; parseQuery reports it afterwards.
  */
 export function queryHint(body: unknown): QueryHint | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const { vector, ef, nprobe } = body as { vector?: unknown; ef?: unknown; nprobe?: unknown };
+  const { vector, ef, nprobe, filter, filters } = body as { vector?: unknown; ef?: unknown; nprobe?: unknown; filter?: unknown; filters?: unknown };
   if (!Array.isArray(vector) || vector.length === 0 || !vector.every((x) => typeof x === 'number' && Number.isFinite(x))) return undefined;
   const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
   const e = int(ef);
   const n = int(nprobe);
-  return { vector: Float32Array.from(vector as number[]), ...(e === undefined ? {} : { ef: e }), ...(n === undefined ? {} : { nprobe: n }) };
+  return {
+    vector: Float32Array.from(vector as number[]), ...(e === undefined ? {} : { ef: e }), ...(n === undefined ? {} : { nprobe: n }),
+    ...((filter ?? filters ?? null) === null ? {} : { filtered: true }),
+  };
 }
 
 /** Namespaces per page of GET /v1/namespaces, by default and at most. */

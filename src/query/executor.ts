@@ -198,12 +198,15 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
  * null when no source is an IVF segment.
  */
 async function probesAcross(metric: VectorMetric, sources: readonly RowSource[], query: Float32Array, qNorm: number, nprobe: number): Promise<Map<number, number[]> | null> {
-  const ivf: Array<{ s: number; dir: RankDirectory; rank: RankClusters }> = [];
+  const ivf: Array<{ s: number; id: string; dir: RankDirectory; rank: RankClusters }> = [];
   sources.forEach((source, s) => {
     const c = source.rowCount > 0 ? source.ivfCentroids?.() : null;
     if (c) ivf.push({ s, ...c });
   });
   if (ivf.length === 0) return null;
+  // By segment id, as a cold open's prefetch ranks them (namespace/objects.ts), so that equal
+  // distances in two segments pick the same one in both.
+  ivf.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
   const found = await ivf[0]!.rank(ivf.map((x) => x.dir), metric, qv, Math.max(1, nprobe));
   const out = new Map<number, number[]>();

@@ -35,6 +35,8 @@ export interface QueryHint {
   vector: Float32Array;
   ef?: number;
   nprobe?: number;
+  /** The query has a filter: each segment probes on its own then (executor.ts). */
+  filtered?: boolean;
 }
 
 /** The hint's probe count, as the query will choose it (its nprobe, else from its ef or the default). */

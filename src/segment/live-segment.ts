@@ -163,7 +163,8 @@ export class LiveSegment implements RowSource {
   }
 
   ivfCentroids() {
-    return this.reader.ivfCentroids();
+    const c = this.reader.ivfCentroids();
+    return c && { id: this.segmentId, ...c };
   }
 
   annRerank(query: Float32Array, k: number, rows: readonly number[]) {

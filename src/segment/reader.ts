@@ -46,7 +46,8 @@ export interface OpenSegmentOptions extends ReaderOptions {
    * A cold first query's vector and the segment's route (from the manifest pointer): the codes
    * of the clusters it probes first are read with the open, not after it (ivf-route.ts).
    */
-  prefetch?: { route: IvfRoute; hint: ProbeHint };
+  /** `clusters`: the probe chosen across the namespace's segments (executor.ts), read instead of this route's own first probes. */
+  prefetch?: { route: IvfRoute; hint: ProbeHint; clusters?: readonly number[] };
 }
 
 export class SegmentReader {
@@ -120,7 +121,7 @@ export class SegmentReader {
     const codesEntry = meta.sections[Sections.ivfCodes];
     const early = opts.prefetch;
     const prefetched = clustered && codesEntry !== undefined && early !== undefined && early.route.dim === meta.dim
-      ? prefetchBlocks(early.route, firstProbes(early.route, meta.metric, early.hint), codesEntry, opts.readSection) : null;
+      ? prefetchBlocks(early.route, early.clusters ?? firstProbes(early.route, meta.metric, early.hint), codesEntry, opts.readSection) : null;
     const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textIndexes] = await Promise.all([
       load(Sections.ids),
       // IVF blocks are read by cluster when a query probes them (ivf-reader.ts), not at open.

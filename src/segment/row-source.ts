@@ -51,8 +51,11 @@ export interface RowSource {
    * `accept` allows (the live rows without it), so that a query re-ranks once across segments.
    */
   annCandidates?(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number, probe?: readonly number[]): Promise<Candidates>;
-  /** IVF segments: the centroids, ranked with other segments' to choose a query's probes across them. */
-  ivfCentroids?(): { dir: RankDirectory; rank: RankClusters } | null;
+  /**
+   * IVF segments: the centroids, ranked with other segments' to choose a query's probes across
+   * them, and the segment's id, which orders segments (ties) the same wherever probes are chosen.
+   */
+  ivfCentroids?(): { id: string; dir: RankDirectory; rank: RankClusters } | null;
   /** The k nearest of rows from annCandidates, with exact distances. Present exactly when annCandidates is. */
   annRerank?(query: Float32Array, k: number, rows: readonly number[]): Promise<{ rows: number[]; distances: number[] }>;
   /** Sources that read vectors on demand (IVF segments): call before vectorData()/vectorOffset(). */

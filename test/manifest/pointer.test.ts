@@ -61,12 +61,13 @@ async function seeded(store: ObjectStore): Promise<void> {
  * A fresh process's first query: namespace open (manifest, segment, WAL tail) and one kNN, the
  * query handed to the open as the read routes do (`hinted`) or not.
  */
-async function coldQuery(store: ObjectStore, hinted = true, q = 7) {
+async function coldQuery(store: ObjectStore, hinted = true, q = 7, nprobe?: number) {
   const trace = new TracingObjectStore(slow(store));
   const catalog = catalogOver(trace);
   const vector = docs[q]!.vector!;
-  const ns = await catalog.get('p', hinted ? { vector } : undefined);
-  const hits = await ns.query(parseQuery({ vector: Array.from(vector), top_k: 10 }, ns.schema, ns.name, { default_top_k: 10, max_top_k: 100 }));
+  const knob = nprobe === undefined ? {} : { nprobe };
+  const ns = await catalog.get('p', hinted ? { vector, ...knob } : undefined);
+  const hits = await ns.query(parseQuery({ vector: Array.from(vector), top_k: 10, ...knob }, ns.schema, ns.name, { default_top_k: 10, max_top_k: 100 }));
   await catalog.close(new Error('done'));
   return { trace, hits };
 }
@@ -89,6 +90,34 @@ test('a query whose codes were read with the open finds what it finds without', 
   for (const q of [3, 150, 399]) {
     const ids = async (hinted: boolean) => (await coldQuery(store, hinted, q)).hits.map((h) => `${h.id}:${h.score}`);
     assert.deepEqual(await ids(true), await ids(false), `query ${q}`);
+  }
+});
+
+/** Three IVF segments of 400 rows (no merges: no maintenance runs here), nothing in the tail. */
+async function seededThree(store: ObjectStore): Promise<void> {
+  const catalog = catalogOver(store);
+  await catalog.create('p', schema);
+  const ns = await catalog.get('p');
+  for (let s = 0; s < 3; s++) {
+    await ns.write({ kind: 'upsert', docs: docs.map((d) => ({ ...d, id: BigInt(s * 1000) + (d.id as bigint) })) });
+    await flushTail(ns);
+  }
+  assert.equal(ns.segments.filter((s) => s.reader.hasIvf).length, 3);
+  await catalog.close(new Error('seeded'));
+}
+
+test('over several IVF segments the open reads the probe chosen across them: still 3 round trips, the same hits, fewer codes read', async () => {
+  const store = new MemoryObjectStore();
+  await seededThree(store);
+  const codesBytes = (trace: TracingObjectStore) => trace.bytesRead();
+  for (const q of [7, 250]) {
+    // One cluster probed in all: the open must not read one in each segment.
+    const hinted = await coldQuery(store, true, q, 1);
+    const plain = await coldQuery(store, false, q, 1);
+    assert.equal(hinted.trace.sequentialRoundTrips(), 3, `query ${q}: no segment reads codes after its open`);
+    assert.deepEqual(hinted.hits.map((h) => `${h.id}:${h.score}`), plain.hits.map((h) => `${h.id}:${h.score}`));
+    // Prefetching only the probe across segments reads no more than the query itself does.
+    assert.ok(codesBytes(hinted.trace) <= codesBytes(plain.trace), `query ${q}: ${codesBytes(hinted.trace)} bytes with the hint, ${codesBytes(plain.trace)} without`);
   }
 });
 
