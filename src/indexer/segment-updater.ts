@@ -9,6 +9,7 @@ import { encodeRowSet } from '../manifest/row-set.ts';
 import type { SegmentMeta, SegmentReader } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from './namespace.ts';
+import { scheduleCollection } from '../collect.ts';
 
 /** A segment built and uploaded, not yet in the manifest. */
 export interface NewSegment {
@@ -81,4 +82,6 @@ export async function commitSegments(ns: Namespace, change: SegmentChange): Prom
   state.loaded = next;
   if (watermark !== undefined) state.foldWal(watermark);
   for (const s of removed) s.reader.close();
+  // The built segment's bytes, a merge's inputs and a flush's folded rows are dead now.
+  scheduleCollection();
 }

@@ -7,6 +7,7 @@ import { workerData, type MessagePort } from 'node:worker_threads';
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import { buildSegmentSync, type SegmentInput } from './builder.ts';
 import type { FromWorker, ToWorker } from './build-pool.ts';
+import { collectInThread } from '../collect.ts';
 
 // indexing.build_nice, once per thread: on Linux setpriority(PRIO_PROCESS, 0) renices the calling
 // thread only, so builds yield the cores to the main thread and the query pool and take what they
@@ -59,7 +60,12 @@ export default function build(task: { port: MessagePort }): Promise<void> {
           const reply: FromWorker = { type: 'done', bytes: own, meta };
           port.postMessage(reply, [own]);
           port.close();
+          vectors = new Float32Array(0);
+          ids.length = 0;
+          attributes.length = 0;
           resolve();
+          // The input (a merge's every vector) is dead now: freed at once, not at this thread's next build.
+          setImmediate(collectInThread);
         }
       } catch (e) {
         port.close();
