@@ -247,22 +247,23 @@ export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetr
   // (d, s, c) ranks after (d2, s2, c2)
   const after = (d: number, s: number, c: number, d2: number, s2: number, c2: number) => d > d2 || (d === d2 && (s > s2 || (s === s2 && c > c2)));
   let size = 0;
+  const move = (to: number, from: number) => {
+    hs[to] = hs[from]!;
+    hc[to] = hc[from]!;
+    hd[to] = hd[from]!;
+  };
+  const put = (i: number, d: number, s: number, c: number) => {
+    hs[i] = s;
+    hc[i] = c;
+    hd[i] = d;
+  };
   dirs.forEach((dir, s) => {
     for (let c = 0; c < dir.clusters; c++) {
       if (size < n) {
         const d = centroidDistance(dir, metric, qv, c, Infinity);
         let i = size++;
-        while (i > 0) {
-          const p = (i - 1) >>> 1;
-          if (!after(d, s, c, hd[p]!, hs[p]!, hc[p]!)) break;
-          hs[i] = hs[p]!;
-          hc[i] = hc[p]!;
-          hd[i] = hd[p]!;
-          i = p;
-        }
-        hs[i] = s;
-        hc[i] = c;
-        hd[i] = d;
+        for (let p = (i - 1) >>> 1; i > 0 && after(d, s, c, hd[p]!, hs[p]!, hc[p]!); i = p, p = (i - 1) >>> 1) move(i, p);
+        put(i, d, s, c);
         continue;
       }
       const d = centroidDistance(dir, metric, qv, c, hd[0]!);
@@ -273,14 +274,10 @@ export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetr
         if (l >= n) break;
         const m = l + 1 < n && after(hd[l + 1]!, hs[l + 1]!, hc[l + 1]!, hd[l]!, hs[l]!, hc[l]!) ? l + 1 : l;
         if (!after(hd[m]!, hs[m]!, hc[m]!, d, s, c)) break;
-        hs[i] = hs[m]!;
-        hc[i] = hc[m]!;
-        hd[i] = hd[m]!;
+        move(i, m);
         i = m;
       }
-      hs[i] = s;
-      hc[i] = c;
-      hd[i] = d;
+      put(i, d, s, c);
     }
   });
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => hd[a]! - hd[b]! || hs[a]! - hs[b]! || hc[a]! - hc[b]!);
