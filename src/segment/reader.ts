@@ -339,10 +339,14 @@ export class SegmentReader {
     return this.ivf !== null && this.ivf.dir.layout === 'apart' ? routeJson(this.ivf.dir) : null;
   }
 
-  /** An IVF segment's best code estimates for the query (search() without the exact re-rank). */
+  /**
+   * An IVF segment's best code estimates for the query (search() without the exact re-rank).
+   * Allowed after close(), as rerank() is: a query's probes are chosen across segments first
+   * (an await on the query pool), and a merge committing meanwhile closes its inputs, whose
+   * objects outlive the reader (bench scale at 1M failed a query during ingest with a 500).
+   */
   candidates(query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number, probe?: readonly number[]): Promise<Candidates> {
     this.checkQuery(query);
-    if (this.closed) throw new Error('segment reader used after close()');
     if (this.ivf === null) throw new Error('candidates() needs an IVF segment');
     return this.ivf.candidates(this.meta.metric, query, k, ef, accept, nprobe, probe);
   }

@@ -158,3 +158,22 @@ test('a segment closed by a merge between the scan and the re-rank still answers
   }
   assert.deepEqual((await vectorSearch(b.schema, fresh, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]), want);
 });
+
+test('a segment closed by a merge between choosing the probes and the scan still answers the query in flight', async () => {
+  const b = await built('l2');
+  const segments = await open(b, b.metas.map(() => new Set()));
+  const q = b.vectors[2]!.slice(0, DIM);
+  const query = parseQuery({ vector: Array.from(q), top_k: 10 }, b.schema, 'ns', LIMITS);
+  const want = (await vectorSearch(b.schema, segments, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]);
+  const fresh = await open(b, b.metas.map(() => new Set()));
+  for (const segment of fresh) {
+    const centroids = segment.ivfCentroids.bind(segment);
+    // A merge commits while the probes are ranked (on the query pool, an await): its inputs close.
+    segment.ivfCentroids = () => {
+      const c = centroids();
+      segment.reader.close();
+      return c;
+    };
+  }
+  assert.deepEqual((await vectorSearch(b.schema, fresh, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]), want);
+});
