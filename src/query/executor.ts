@@ -130,7 +130,9 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
   // blocks on storage), so the segments of a namespace overlap instead of adding up. Each keeps
   // its own top k, merged in source order (TopK ties by key, so the merge is exact). IVF
   // segments hand back code estimates instead, re-ranked together below.
-  const probes = q.filter ? null : await probesAcross(schema.vector_metric, sources, query, qNorm, opts.nprobe ?? nprobeOfEf(Math.max(opts.ef, k)));
+  // Not awaited here: every other source is searched in this same turn, before a merge's commit
+  // can close its reader (an HNSW segment cannot be searched once closed).
+  const probing = q.filter ? null : probesAcross(schema.vector_metric, sources, query, qNorm, opts.nprobe ?? nprobeOfEf(Math.max(opts.ef, k)));
   const perSource = await Promise.all(sources.map(async (source, s): Promise<TopK | Candidates | null> => {
     if (source.rowCount === 0 || !mayMatch(source, q.filter)) return null;
     const top = new TopK(k);
@@ -140,6 +142,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
       const ef = Math.max(opts.ef, k);
       let found: { rows: number[]; distances: number[] } | null = null;
       if (!q.filter) {
+        const probes = source.annCandidates && probing !== null ? await probing : null;
         if (source.annCandidates && probes !== null) {
           const probe = probes.get(s);
           return probe === undefined ? null : source.annCandidates(query, k, ef, undefined, opts.nprobe, probe);

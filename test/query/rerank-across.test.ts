@@ -177,3 +177,31 @@ test('a segment closed by a merge between choosing the probes and the scan still
   }
   assert.deepEqual((await vectorSearch(b.schema, fresh, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]), want);
 });
+
+test('an HNSW segment closed by a merge while the IVF probes are ranked was already searched: the query in flight answers', async () => {
+  const b = await built('l2');
+  const rand = rng(31);
+  const rows = 500;
+  const vectors = Float32Array.from({ length: rows * DIM }, () => rand() * 20 - 10);
+  const { bytes } = await buildSegment({
+    schema: b.schema, ids: Array.from({ length: rows }, (_, r) => BigInt(100_000 + r)), vectors,
+    hasVector: new Uint8Array(rows).fill(1), attributes: Array.from({ length: rows }, () => ({ flag: false })), hnsw: { m: 16, efConstruction: 100 },
+  });
+  const hnswSegment = async () => new LiveSegment('h', await SegmentReader.open({
+    meta: readSegmentMeta(bytes), schema: b.schema, tmpDir: tmpdir(), readSection: async (_name, range) => bytes.subarray(range.offset, range.offset + range.length),
+  }), new Set());
+  const q = vectors.slice(0, DIM);
+  const query = parseQuery({ vector: Array.from(q), top_k: 10 }, b.schema, 'ns', LIMITS);
+  const brief = (hits: Awaited<ReturnType<typeof vectorSearch>>) => hits.map((h) => [(h.source as LiveSegment).segmentId, h.row, h.distance]);
+  const want = brief(await vectorSearch(b.schema, [...await open(b, b.metas.map(() => new Set())), await hnswSegment()], query, 10, { ef: 128, nprobe: 8 }));
+  assert.equal(want[0]![0], 'h', 'the query is the HNSW segment\'s row 0');
+  const ivf = await open(b, b.metas.map(() => new Set()));
+  const hnsw = await hnswSegment();
+  const centroids = ivf[0]!.ivfCentroids.bind(ivf[0]!);
+  // The merge's commit lands while the probes are ranked: after this turn, before the scans.
+  ivf[0]!.ivfCentroids = () => {
+    queueMicrotask(() => hnsw.reader.close());
+    return centroids();
+  };
+  assert.deepEqual(brief(await vectorSearch(b.schema, [...ivf, hnsw], query, 10, { ef: 128, nprobe: 8 })), want);
+});
