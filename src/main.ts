@@ -16,7 +16,7 @@ import { authOptions } from './auth.ts';
 import { BuildPool, backlogThreads, buildThreads, queryThreads, ScanPool, type IvfCacheEntry, type ReaderOptions, type SegmentReader, type TextPart } from './segment/index.ts';
 import { NodeMetrics } from './metrics.ts';
 import { memoryByKind } from './indexer/memory.ts';
-import { enableCollections } from './collect.ts';
+import { enableCollections } from './segment/collect.ts';
 
 function resolvePaths(config: SiltConfig): SiltConfig {
   return {
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   // The node's metrics registry, handed to whatever observes a metric (src/metrics.ts).
   const metrics = new NodeMetrics();
   // Merges' and closes' dead buffers go back to the OS soon after, on this thread and the build
-  // threads (src/collect.ts): enabled before the build pool starts its threads.
+  // threads (src/segment/collect.ts): enabled before the build pool starts its threads.
   if (!enableCollections()) log.warn('V8 refused --expose-gc: memory freed by merges returns to the OS only at its next collection');
   // A local root is made at start, so that one missing later (deleted under the node) fails /ready.
   if (config.storage.backend === 'local') await mkdir(config.storage.local.root_path, { recursive: true });

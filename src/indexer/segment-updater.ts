@@ -9,7 +9,7 @@ import { encodeRowSet } from '../manifest/row-set.ts';
 import type { SegmentMeta, SegmentReader } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { Namespace } from './namespace.ts';
-import { scheduleCollection } from '../collect.ts';
+import { scheduleCollection } from '../segment/collect.ts';
 
 /** A segment built and uploaded, not yet in the manifest. */
 export interface NewSegment {

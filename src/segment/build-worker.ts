@@ -7,7 +7,7 @@ import { workerData, type MessagePort } from 'node:worker_threads';
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import { buildSegmentSync, type SegmentInput } from './builder.ts';
 import type { FromWorker, ToWorker } from './build-pool.ts';
-import { collectInThread } from '../collect.ts';
+import { collectInThread } from './collect.ts';
 
 // indexing.build_nice, once per thread: on Linux setpriority(PRIO_PROCESS, 0) renices the calling
 // thread only, so builds yield the cores to the main thread and the query pool and take what they

@@ -7,7 +7,7 @@
 // - neither collecting: 362 MB of ArrayBuffers held, RSS 829 MiB; a heap snapshot of the main
 //   thread reached 28 MB of them; in another run 642 MB, RSS 1,101 MiB, the main heap at 171 MB;
 // - the main thread collecting after each commit: 375 MB, RSS 802 MiB (the build threads' left);
-// - both: see docs/benchmarks.md ("scale").
+// - both: 369 MB, RSS 740 MiB (one run each; what the 369 MB are is not known yet).
 // A collection costs the main thread tens of milliseconds at a heap of ~100 MB, less than the
 // merge that made the garbage; it runs at most once every MIN_INTERVAL_MS.
 //
