@@ -141,42 +141,41 @@ test('a cold query over several IVF segments reads the records of rerankDepth(k)
   }
 });
 
-test('a segment closed by a merge between the scan and the re-rank still answers the query in flight', async () => {
+/**
+ * The same query over fresh readers, `closing` wrapping each segment so that its reader is
+ * closed at one step of the search (what segment-updater.ts does when a merge commits: the
+ * inputs' readers are closed at once), answers as over readers left open.
+ */
+async function answersWhileClosing(queryRow: number, closing: (segment: LiveSegment) => void): Promise<void> {
   const b = await built('l2');
-  const segments = await open(b, b.metas.map(() => new Set()));
-  const q = b.vectors[1]!.slice(0, DIM);
+  const q = b.vectors[queryRow]!.slice(0, DIM);
   const query = parseQuery({ vector: Array.from(q), top_k: 10 }, b.schema, 'ns', LIMITS);
-  const want = (await vectorSearch(b.schema, segments, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]);
+  const run = async (segments: LiveSegment[]) => (await vectorSearch(b.schema, segments, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]);
+  const want = await run(await open(b, b.metas.map(() => new Set())));
   const fresh = await open(b, b.metas.map(() => new Set()));
-  for (const segment of fresh) {
+  fresh.forEach(closing);
+  assert.deepEqual(await run(fresh), want);
+}
+
+test('a segment closed by a merge between the scan and the re-rank still answers the query in flight', () =>
+  answersWhileClosing(1, (segment) => {
     const rerank = segment.annRerank.bind(segment);
-    // What segment-updater.ts does when a merge commits: the inputs' readers are closed at once.
     segment.annRerank = (qv, k, rows) => {
       segment.reader.close();
       return rerank(qv, k, rows);
     };
-  }
-  assert.deepEqual((await vectorSearch(b.schema, fresh, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]), want);
-});
+  }));
 
-test('a segment closed by a merge between choosing the probes and the scan still answers the query in flight', async () => {
-  const b = await built('l2');
-  const segments = await open(b, b.metas.map(() => new Set()));
-  const q = b.vectors[2]!.slice(0, DIM);
-  const query = parseQuery({ vector: Array.from(q), top_k: 10 }, b.schema, 'ns', LIMITS);
-  const want = (await vectorSearch(b.schema, segments, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]);
-  const fresh = await open(b, b.metas.map(() => new Set()));
-  for (const segment of fresh) {
+test('a segment closed by a merge between choosing the probes and the scan still answers the query in flight', () =>
+  answersWhileClosing(2, (segment) => {
     const centroids = segment.ivfCentroids.bind(segment);
-    // A merge commits while the probes are ranked (on the query pool, an await): its inputs close.
+    // The probes are ranked on the query pool, an await: a merge may commit meanwhile.
     segment.ivfCentroids = () => {
       const c = centroids();
       segment.reader.close();
       return c;
     };
-  }
-  assert.deepEqual((await vectorSearch(b.schema, fresh, query, 10, { ef: 128, nprobe: 8 })).map((h) => [h.row, h.distance]), want);
-});
+  }));
 
 test('an HNSW segment closed by a merge while the IVF probes are ranked was already searched: the query in flight answers', async () => {
   const b = await built('l2');
