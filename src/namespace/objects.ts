@@ -8,7 +8,7 @@ import { SegmentCorruptError, SegmentReader, type ReaderOptions } from '../segme
 import type { OpenSegmentOptions } from '../segment/reader.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { parseRoute, probeHint, type IvfRoute, type QueryHint } from '../segment/ivf-route.ts';
-import { nearestAcross } from '../segment/ivf-search.ts';
+import { nearestAcross } from '../segment/ivf-centroids.ts';
 import { norm } from '../segment/distance.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 

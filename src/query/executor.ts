@@ -11,7 +11,8 @@ import { filterBitmap, mayMatchRanges, type CompiledFilter } from './filter/inde
 import { TopK } from './topk.ts';
 import { norm, scoreOfDistance } from '../segment/distance.ts';
 import { scanExact } from './exact-scan.ts';
-import { bestCandidates, nprobeOfEf, rerankDepth, type Candidates, type RankClusters, type RankDirectory } from '../segment/ivf-search.ts';
+import { bestCandidates, nprobeOfEf, rerankDepth, type Candidates } from '../segment/ivf-search.ts';
+import type { RankClusters, RankDirectory } from '../segment/ivf-centroids.ts';
 
 export const RRF_K = 60;
 

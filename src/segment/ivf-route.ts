@@ -7,7 +7,8 @@
 import type { VectorMetric } from '../schema/types.ts';
 import { norm } from './distance.ts';
 import type { IvfDirectory } from './ivf.ts';
-import { nprobeOfEf, rankCentroids } from './ivf-search.ts';
+import { nprobeOfEf } from './ivf-search.ts';
+import { rankCentroids } from './ivf-centroids.ts';
 
 /** As the pointer stores it: little-endian float32 centroids and float64 offsets, in base64. */
 export interface IvfRouteJson {

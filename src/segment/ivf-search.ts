@@ -4,6 +4,7 @@ import type { VectorMetric } from '../schema/types.ts';
 import { distance, norm } from './distance.ts';
 import { rotatedDim, rotation, type IvfCluster, type IvfDirectory } from './ivf.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
+import { rankCentroids } from './ivf-centroids.ts';
 
 /**
  * Clusters probed for a query that names `ef` but no `nprobe`: ef keeps meaning "search breadth",
@@ -34,12 +35,6 @@ export interface IvfSearchOptions {
    */
   probe?: readonly number[] | undefined;
 }
-
-/** nearestAcross, here or on the query pool. */
-export type RankClusters = (dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number) => Probes | Promise<Probes>;
-
-/** What ranking reads of the directory. */
-export type RankDirectory = Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>;
 
 /** What a scan reads of the directory: plain data, so a worker thread can be handed it. */
 export type ScanDirectory = Pick<IvfDirectory, 'dim' | 'codes' | 'codeBytes' | 'seed' | 'centroids' | 'min' | 'step' | 'norms'>;
@@ -192,136 +187,6 @@ export function rerankExact(dir: IvfDirectory, vectors: VectorAccess, metric: Ve
   order.sort((a, b) => dist[a]! - dist[b]! || rows[a]! - rows[b]!);
   const top = order.slice(0, k);
   return { rows: top.map((i) => rows[i]!), distances: top.map((i) => dist[i]!) };
-}
-
-/**
- * The clusters in order of their centroid's distance to the query, nearest first, ties by
- * cluster number: Euclidean for l2 and cosine, inner product for dot. Ranked lazily: a query
- * probes its nprobe nearest of hundreds or thousands of clusters, so the first slice is
- * selected by a bounded heap (nearestAcross), and only a wider probe (a filter's) computes and
- * sorts them all. Both paths sum in the same order, so their distances are identical.
- */
-export class CentroidOrder {
-  private sorted: Uint32Array | null = null;
-
-  constructor(private readonly dir: RankDirectory, private readonly metric: VectorMetric, private readonly qv: Float32Array) {}
-
-  /** The clusters ranked [from, from + n). */
-  slice(from: number, n: number): Uint32Array {
-    const { dir, metric, qv } = this;
-    const end = Math.min(dir.clusters, from + n);
-    if (from === 0 && this.sorted === null && end * 4 < dir.clusters) return nearestAcross([dir], metric, qv, end).clusters;
-    if (this.sorted === null) {
-      const dist = new Float64Array(dir.clusters);
-      for (let c = 0; c < dir.clusters; c++) dist[c] = centroidDistance(dir, metric, qv, c, Infinity);
-      this.sorted = new Uint32Array(dir.clusters).map((_, i) => i).sort((a, b) => dist[a]! - dist[b]! || a - b);
-    }
-    return this.sorted.subarray(from, end);
-  }
-}
-
-export function rankCentroids(dir: RankDirectory, metric: VectorMetric, qv: Float32Array): CentroidOrder {
-  return new CentroidOrder(dir, metric, qv);
-}
-
-/** Clusters of several segments, nearest first: parallel arrays of segment (index into the directories given) and cluster. */
-export interface Probes {
-  segments: Uint32Array;
-  clusters: Uint32Array;
-}
-
-/**
- * The n clusters nearest the query among all the given segments' (ties by segment, then
- * cluster), by one bounded max-heap: a namespace's IVF segments are probed as one index, so a
- * query scans n clusters whatever the segment count (executor.ts). A Euclidean sum stops once
- * it passes the heap's farthest (exact: the terms are squares), and one heap across segments
- * lets every segment after the first stop early too.
- */
-export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number): Probes {
-  let total = 0;
-  for (const dir of dirs) total += dir.clusters;
-  n = Math.min(n, total);
-  const hs = new Uint32Array(n);
-  const hc = new Uint32Array(n);
-  const hd = new Float64Array(n);
-  // (d, s, c) ranks after (d2, s2, c2)
-  const after = (d: number, s: number, c: number, d2: number, s2: number, c2: number) => d > d2 || (d === d2 && (s > s2 || (s === s2 && c > c2)));
-  let size = 0;
-  const move = (to: number, from: number) => {
-    hs[to] = hs[from]!;
-    hc[to] = hc[from]!;
-    hd[to] = hd[from]!;
-  };
-  const put = (i: number, d: number, s: number, c: number) => {
-    hs[i] = s;
-    hc[i] = c;
-    hd[i] = d;
-  };
-  dirs.forEach((dir, s) => {
-    for (let c = 0; c < dir.clusters; c++) {
-      if (size < n) {
-        const d = centroidDistance(dir, metric, qv, c, Infinity);
-        let i = size++;
-        for (let p = (i - 1) >>> 1; i > 0 && after(d, s, c, hd[p]!, hs[p]!, hc[p]!); i = p, p = (i - 1) >>> 1) move(i, p);
-        put(i, d, s, c);
-        continue;
-      }
-      const d = centroidDistance(dir, metric, qv, c, hd[0]!);
-      if (!after(hd[0]!, hs[0]!, hc[0]!, d, s, c)) continue;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const m = l + 1 < n && after(hd[l + 1]!, hs[l + 1]!, hc[l + 1]!, hd[l]!, hs[l]!, hc[l]!) ? l + 1 : l;
-        if (!after(hd[m]!, hs[m]!, hc[m]!, d, s, c)) break;
-        move(i, m);
-        i = m;
-      }
-      put(i, d, s, c);
-    }
-  });
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => hd[a]! - hd[b]! || hs[a]! - hs[b]! || hc[a]! - hc[b]!);
-  return { segments: Uint32Array.from(order, (i) => hs[i]!), clusters: Uint32Array.from(order, (i) => hc[i]!) };
-}
-
-/**
- * Cluster c's centroid distance, or Infinity once a Euclidean sum passes `bound`. Four partial
- * sums (as in query/exact-scan.ts: independent additions the CPU overlaps), tested every 16
- * dimensions. Measured on a 100k-row segment (499 clusters × 128-d): a full sort and a one-lane
- * loop took 0.21 ms a query, this with the heap 0.11 ms.
- */
-function centroidDistance(dir: RankDirectory, metric: VectorMetric, qv: Float32Array, c: number, bound: number): number {
-  const { dim, centroids } = dir;
-  const at = c * dim;
-  const tail = dim & ~3;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let d = 0;
-  if (metric === 'dot') {
-    for (; d < tail; d += 4) {
-      s0 -= qv[d]! * centroids[at + d]!;
-      s1 -= qv[d + 1]! * centroids[at + d + 1]!;
-      s2 -= qv[d + 2]! * centroids[at + d + 2]!;
-      s3 -= qv[d + 3]! * centroids[at + d + 3]!;
-    }
-    for (; d < dim; d++) s0 -= qv[d]! * centroids[at + d]!;
-    return s0 + s1 + s2 + s3;
-  }
-  for (; d < tail; d += 4) {
-    const x0 = qv[d]! - centroids[at + d]!;
-    const x1 = qv[d + 1]! - centroids[at + d + 1]!;
-    const x2 = qv[d + 2]! - centroids[at + d + 2]!;
-    const x3 = qv[d + 3]! - centroids[at + d + 3]!;
-    s0 += x0 * x0;
-    s1 += x1 * x1;
-    s2 += x2 * x2;
-    s3 += x3 * x3;
-    if ((d & 15) === 12 && s0 + s1 + s2 + s3 > bound) return Infinity;
-  }
-  for (; d < dim; d++) {
-    const x = qv[d]! - centroids[at + d]!;
-    s0 += x * x;
-  }
-  return s0 + s1 + s2 + s3;
 }
 
 /**

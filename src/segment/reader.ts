@@ -17,7 +17,8 @@ import { IvfIndex, prefetchBlocks } from './ivf-reader.ts';
 import { firstProbes, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
 import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache, CodeScans, StreamedCluster } from './ivf-reader.ts';
-import type { Candidates, RankClusters, RankDirectory } from './ivf-search.ts';
+import type { Candidates } from './ivf-search.ts';
+import type { RankClusters, RankDirectory } from './ivf-centroids.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 

@@ -2,7 +2,8 @@
 // deletions applied). Row numbers are local to the source.
 import type { AttributeValue, DocId } from '../schema/types.ts';
 import type { TextIndexView } from './text/index-view.ts';
-import type { Candidates, RankClusters, RankDirectory } from './ivf-search.ts';
+import type { Candidates } from './ivf-search.ts';
+import type { RankClusters, RankDirectory } from './ivf-centroids.ts';
 
 export interface RowSource {
   readonly rowCount: number;

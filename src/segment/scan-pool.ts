@@ -17,7 +17,8 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import type { VectorMetric } from '../schema/types.ts';
-import { nearestAcross, scanClusters, type Probes, type RankDirectory, type ScanAccept, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
+import { scanClusters, type ScanAccept, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
+import { nearestAcross, type Probes, type RankDirectory } from './ivf-centroids.ts';
 import { blocksOf, LAYOUT_FIELDS, type RankTask, type ScanTask } from './scan-worker.ts';
 
 const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './scan-worker.js' : './scan-worker.mjs', import.meta.url);

@@ -2,7 +2,8 @@
 // per task, over blocks and a directory held in SharedArrayBuffers, so nothing but the query and
 // the candidates (or the clusters ranked) is copied between threads.
 import type { VectorMetric } from '../schema/types.ts';
-import { nearestAcross, scanClusters, type Probes, type RankDirectory, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
+import { scanClusters, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
+import { nearestAcross, type Probes, type RankDirectory } from './ivf-centroids.ts';
 
 export interface ScanTask {
   kind?: 'scan';

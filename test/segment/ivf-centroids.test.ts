@@ -1,11 +1,11 @@
-// Centroid ranking (ivf-search.ts rankCentroids): the first nprobe clusters come from a bounded
+// Centroid ranking (ivf-centroids.ts rankCentroids): the first nprobe clusters come from a bounded
 // heap whose Euclidean sums stop early, wider probes from a full sort. Both must give exactly
 // the order a plain sort of the distances gives, ties by cluster number, and the slices of one
 // query must join up without a cluster missed or probed twice (a filter's widening probe).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VectorMetric } from '../../src/schema/types.ts';
-import { nearestAcross, rankCentroids } from '../../src/segment/ivf-search.ts';
+import { nearestAcross, rankCentroids } from '../../src/segment/ivf-centroids.ts';
 import { rng } from './helpers.ts';
 
 const DIM = 37; // not a multiple of 4 or 16: the lanes' tail and the early stop's step both run

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import type { NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { buildSegment, readSegmentMeta, ScanPool, SegmentReader, type CodeScans, type Neighbours } from '../../src/segment/index.ts';
-import { nearestAcross, type Probes } from '../../src/segment/ivf-search.ts';
+import { nearestAcross, type Probes } from '../../src/segment/ivf-centroids.ts';
 import { rng } from './helpers.ts';
 
 const DIM = 16;
