@@ -8,8 +8,7 @@ import { SegmentCorruptError, SegmentReader, type ReaderOptions } from '../segme
 import type { OpenSegmentOptions } from '../segment/reader.ts';
 import type { LoadedManifest } from '../manifest/manifest.ts';
 import { parseRoute, probeHint, type IvfRoute, type QueryHint } from '../segment/ivf-route.ts';
-import { nearestAcross } from '../segment/ivf-centroids.ts';
-import { norm } from '../segment/distance.ts';
+import { probesAcross } from '../segment/ivf-centroids.ts';
 import type { NamespaceSchema } from '../schema/types.ts';
 
 /** Where segment and WAL bytes come from. */
@@ -54,16 +53,10 @@ export function prefetchPlan(loaded: LoadedManifest, hint: QueryHint | undefined
     if (route !== null && route.dim === probe.vector.length) routes.set(ref.id, route);
   }
   if (hint.filtered === true || routes.size === 0) return (ref) => { const route = routes.get(ref.id); return route && { route, hint: probe }; };
-  // By segment id, as the query ranks them (query/executor.ts probesAcross): the same ties.
-  const ids = [...routes.keys()].sort();
-  const metric = loaded.manifest.schema.vector_metric;
-  const q = probe.vector;
-  const qNorm = norm(q);
-  const found = nearestAcross(ids.map((id) => routes.get(id)!), metric, metric === 'cosine' && qNorm > 0 ? q.map((x) => x / qNorm) : q, Math.max(1, probe.nprobe));
-  const clusters = new Map<string, number[]>(ids.map((id) => [id, []]));
-  found.segments.forEach((i, j) => clusters.get(ids[i]!)!.push(found.clusters[j]!));
+  const chosen = probesAcross([...routes].map(([id, dir]) => ({ id, dir })), loaded.manifest.schema.vector_metric, probe.vector, probe.nprobe) as Map<{ id: string }, number[]>;
+  const clusters = new Map([...chosen].map(([x, list]) => [x.id, list.sort((a, b) => a - b)]));
   return (ref) => {
     const route = routes.get(ref.id);
-    return route && { route, hint: probe, clusters: clusters.get(ref.id)!.sort((a, b) => a - b) };
+    return route && { route, hint: probe, clusters: clusters.get(ref.id) ?? [] };
   };
 }

@@ -12,7 +12,7 @@ import { TopK } from './topk.ts';
 import { norm, scoreOfDistance } from '../segment/distance.ts';
 import { scanExact } from './exact-scan.ts';
 import { bestCandidates, nprobeOfEf, rerankDepth, type Candidates } from '../segment/ivf-search.ts';
-import type { RankClusters, RankDirectory } from '../segment/ivf-centroids.ts';
+import { probesAcross, type RankClusters, type RankDirectory } from '../segment/ivf-centroids.ts';
 
 export const RRF_K = 60;
 
@@ -118,7 +118,7 @@ function estimateMatches(source: RowSource, { accept, matches }: Acceptor): numb
 export interface VectorSearchOptions {
   /** HNSW search breadth; raised to k when smaller. */
   ef: number;
-  /** IVF clusters probed: of all IVF segments together without a filter, per segment with one (probesAcross); derived from ef when absent. */
+  /** IVF clusters probed: of all IVF segments together without a filter, per segment with one (sourceProbes); derived from ef when absent. */
   nprobe?: number;
   /** Matching rows × dimensions up to which a filtered segment is searched exactly. */
   exactBudget?: number;
@@ -133,7 +133,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
   // segments hand back code estimates instead, re-ranked together below.
   // Not awaited here: every other source is searched in this same turn, before a merge's commit
   // can close its reader (an HNSW segment cannot be searched once closed).
-  const probing = q.filter ? null : probesAcross(schema.vector_metric, sources, query, qNorm, opts.nprobe ?? nprobeOfEf(Math.max(opts.ef, k)));
+  const probing = q.filter ? null : sourceProbes(schema.vector_metric, sources, query, opts.nprobe ?? nprobeOfEf(Math.max(opts.ef, k)));
   const perSource = await Promise.all(sources.map(async (source, s): Promise<TopK | Candidates | null> => {
     if (source.rowCount === 0 || !mayMatch(source, q.filter)) return null;
     const top = new TopK(k);
@@ -194,33 +194,22 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
 
 /**
  * Without a filter, a namespace's IVF segments are probed as one index: the nprobe clusters
- * nearest the query among all their centroids (nearestAcross, on the query pool when there is
- * one), each segment then scanning only its own of them, none at all when it has none. With a
- * probe of nprobe clusters in each segment instead, a query over 4 segments scanned 4 × nprobe
- * clusters for what one segment answers from nprobe. With a filter, each segment widens its
- * own probe until enough accepted rows are scanned (ivf-search.ts). Source index → clusters;
- * null when no source is an IVF segment.
+ * nearest the query among all their centroids (ivf-centroids.ts probesAcross, on the query pool
+ * when there is one), each segment then scanning only its own of them, none at all when it has
+ * none. With a probe of nprobe clusters in each segment instead, a query over 4 segments
+ * scanned 4 × nprobe clusters for what one segment answers from nprobe. With a filter, each
+ * segment widens its own probe until enough accepted rows are scanned (ivf-search.ts). Source
+ * index → clusters; null when no source is an IVF segment.
  */
-async function probesAcross(metric: VectorMetric, sources: readonly RowSource[], query: Float32Array, qNorm: number, nprobe: number): Promise<Map<number, number[]> | null> {
+async function sourceProbes(metric: VectorMetric, sources: readonly RowSource[], query: Float32Array, nprobe: number): Promise<Map<number, number[]> | null> {
   const ivf: Array<{ s: number; id: string; dir: RankDirectory; rank: RankClusters }> = [];
   sources.forEach((source, s) => {
     const c = source.rowCount > 0 ? source.ivfCentroids?.() : null;
     if (c) ivf.push({ s, ...c });
   });
   if (ivf.length === 0) return null;
-  // By segment id, as a cold open's prefetch ranks them (namespace/objects.ts), so that equal
-  // distances in two segments pick the same one in both.
-  ivf.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
-  const found = await ivf[0]!.rank(ivf.map((x) => x.dir), metric, qv, Math.max(1, nprobe));
-  const out = new Map<number, number[]>();
-  found.segments.forEach((i, j) => {
-    const s = ivf[i]!.s;
-    const list = out.get(s) ?? [];
-    list.push(found.clusters[j]!);
-    out.set(s, list);
-  });
-  return out;
+  const chosen = await probesAcross(ivf, metric, query, nprobe, ivf[0]!.rank);
+  return new Map([...chosen].map(([x, clusters]) => [x.s, clusters]));
 }
 
 function topOf({ rows, distances }: { rows: number[]; distances: number[] }, k: number, s: number): TopK {

@@ -4,6 +4,7 @@
 // query-pool worker (scan-pool.ts).
 import type { VectorMetric } from '../schema/types.ts';
 import type { IvfDirectory } from './ivf.ts';
+import { norm } from './distance.ts';
 
 /** What ranking reads of the directory. */
 export type RankDirectory = Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>;
@@ -139,4 +140,29 @@ function centroidDistance(dir: RankDirectory, metric: VectorMetric, qv: Float32A
     s0 += x * x;
   }
   return s0 + s1 + s2 + s3;
+}
+
+/**
+ * The clusters each of `segments` scans for an unfiltered query over all of them (nearestAcross
+ * through `rank`, the query normalized for cosine): segment → its clusters, nearest first; a
+ * segment with none is absent. Segments are ranked in id order, so that equal distances in two
+ * segments pick the same one wherever probes are chosen (the query, query/executor.ts, and a
+ * cold open's prefetch, namespace/objects.ts). Synchronous when `rank` is.
+ */
+export function probesAcross<T extends { id: string; dir: RankDirectory }>(segments: readonly T[], metric: VectorMetric,
+  query: Float32Array, nprobe: number, rank: RankClusters = nearestAcross): Map<T, number[]> | Promise<Map<T, number[]>> {
+  const sorted = [...segments].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const qNorm = norm(query);
+  const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
+  const group = (found: Probes) => {
+    const out = new Map<T, number[]>();
+    found.segments.forEach((i, j) => {
+      const list = out.get(sorted[i]!) ?? [];
+      list.push(found.clusters[j]!);
+      out.set(sorted[i]!, list);
+    });
+    return out;
+  };
+  const found = rank(sorted.map((x) => x.dir), metric, qv, Math.max(1, nprobe));
+  return found instanceof Promise ? found.then(group) : group(found);
 }
