@@ -19,7 +19,7 @@ import { Piscina } from 'piscina';
 import type { VectorMetric } from '../schema/types.ts';
 import { scanClusters, type ScanAccept, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
 import { nearestAcross, type Probes, type RankDirectory } from './ivf-centroids.ts';
-import { blocksOf, LAYOUT_FIELDS, type RankTask, type ScanTask } from './scan-worker.ts';
+import { blocksOf, LAYOUT_FIELDS, type PingTask, type RankTask, type ScanTask } from './scan-worker.ts';
 
 const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './scan-worker.js' : './scan-worker.mjs', import.meta.url);
 /**
@@ -94,6 +94,9 @@ export class ScanPool {
   private readonly minTaskRows: number;
   private readonly minRankComponents: number;
   private busy = false;
+  /** Whether the threads have loaded (a ping came back). */
+  private ready = false;
+  private warming: Promise<void> | null = null;
   private busySince = -Infinity;
   private busyMark = performance.eventLoopUtilization();
   private tasks = 0;
@@ -111,12 +114,30 @@ export class ScanPool {
   }
 
   /**
-   * The threads, all started by the first task and kept: only that first query waits for them
-   * to load, and a server that serves no IVF query (a CLI run, an idle node) holds none.
+   * The threads, all started by the first task and kept, so a server that serves no IVF query
+   * (a CLI run, an idle node) holds none. No query waits for them to load: tasks run on this
+   * thread until a first ping has come back (`ready`). A fresh server's first query on a 1M
+   * namespace waited ≈ 300 ms for the threads to load their modules before.
    */
-  private get workers(): Piscina {
-    this.piscina ??= new Piscina({ filename: (this.opts.workerFile ?? WORKER_FILE).href, minThreads: this.opts.threads, maxThreads: this.opts.threads, idleTimeout: Infinity });
-    return this.piscina;
+  private get workers(): Piscina | null {
+    if (this.piscina === null) {
+      const pool = new Piscina({ filename: (this.opts.workerFile ?? WORKER_FILE).href, minThreads: this.opts.threads, maxThreads: this.opts.threads, idleTimeout: Infinity });
+      this.piscina = pool;
+      // A thread that fails or hangs loading leaves the pool ready all the same: the tasks then
+      // fail or time out one by one and are redone here, counted in `fallbacks`.
+      const abort = this.watch();
+      this.warming = pool.run({ kind: 'ping' } satisfies PingTask, { signal: abort.signal }).then(() => {}, () => {}).finally(() => {
+        this.inflight.delete(abort);
+        this.ready = true;
+      });
+    }
+    return this.ready ? this.piscina : null;
+  }
+
+  /** Starts the threads if they are not yet, and settles once tasks go to them. */
+  async warm(): Promise<void> {
+    void this.workers;
+    await this.warming;
   }
 
   /** scanClusters, split across the workers when the blocks are shared and large enough. */
@@ -194,19 +215,26 @@ export class ScanPool {
 
   /** One task on a worker; `fallback` computes the same result here when the worker fails or times out. */
   private async run<T>(task: ScanTask | RankTask, fallback: () => T): Promise<T> {
+    const workers = this.workers;
+    if (workers === null) return fallback();
     this.tasks++;
-    const abort = new AbortController();
-    const started = performance.now();
-    this.inflight.set(abort, started);
-    this.watchdog ??= setInterval(() => this.abortOverdue(), Math.max(10, this.timeoutMs / 4)).unref();
+    const abort = this.watch();
     try {
-      return await (this.workers.run(task, { signal: abort.signal }) as Promise<T>);
+      return await (workers.run(task, { signal: abort.signal }) as Promise<T>);
     } catch {
       this.fallbacks++;
       return fallback();
     } finally {
       this.inflight.delete(abort);
     }
+  }
+
+  /** An abort for one task, fired by abortOverdue past the timeout; delete it from `inflight` once settled. */
+  private watch(): AbortController {
+    const abort = new AbortController();
+    this.inflight.set(abort, performance.now());
+    this.watchdog ??= setInterval(() => this.abortOverdue(), Math.max(10, this.timeoutMs / 4)).unref();
+    return abort;
   }
 
   /**

@@ -32,6 +32,11 @@ export interface RankTask {
   n: number;
 }
 
+/** Answered once the thread has loaded this module: the pool sends tasks only after it (scan-pool.ts). */
+export interface PingTask {
+  kind: 'ping';
+}
+
 /** Per block: rows offset, length, codes offset, length, factors offset, length. */
 export const LAYOUT_FIELDS = 6;
 
@@ -48,7 +53,8 @@ export function blocksOf(task: Pick<ScanTask, 'buffers' | 'layout'>): ScanBlock[
   });
 }
 
-export default function run(task: ScanTask | RankTask): ScanResult | Probes {
+export default function run(task: ScanTask | RankTask | PingTask): ScanResult | Probes | null {
+  if (task.kind === 'ping') return null;
   return task.kind === 'rank' ? nearestAcross(task.dirs, task.metric, task.qv, task.n) : scan(task);
 }
 

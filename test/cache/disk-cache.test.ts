@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, truncate, unlink, writeFile } fr
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { DiskCache } from '../../src/cache/disk-cache.ts';
+import { DiskCache, MAX_WRITING_BYTES } from '../../src/cache/disk-cache.ts';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'silt-disk-cache-')); });
@@ -18,6 +18,12 @@ function loader(bytes: Buffer | string) {
   const load = async () => { load.calls++; return Buffer.from(bytes); };
   load.calls = 0;
   return load;
+}
+/** A get that loads, and then its background write finished (flush). */
+async function miss(cache: DiskCache, key: string, load: () => Promise<Buffer>): Promise<Buffer> {
+  const got = await cache.get(key, load);
+  await cache.flush();
+  return got;
 }
 const never = async (): Promise<Buffer> => { throw new Error('load must not be called: expected a hit'); };
 const body = (n: number, fill: string) => Buffer.alloc(n, fill);
@@ -43,12 +49,32 @@ describe('DiskCache', () => {
     const load = loader(bytes);
     const key = 'ns/seg/abc.seg#1024+4096';
     assert.deepEqual(await cache.get(key, load), bytes);
-    assert.deepEqual(await cache.get(key, load), bytes);
+    assert.deepEqual(await cache.get(key, load), bytes, 'a hit while it is being written, or once it is');
     assert.equal(load.calls, 1);
+    await cache.flush();
     assert.deepEqual(cache.stats(), {
       entries: 1, bytes: bytes.length, max_bytes: 1 << 20, hits: 1, misses: 1, evictions: 0, write_errors: 0,
     });
     assert.equal((await filesIn(dir)).length, 1);
+  });
+
+  it('answers a miss before its bytes are on disk, and waits for the write past MAX_WRITING_BYTES pending', async () => {
+    const cache = await DiskCache.open({ dir, maxBytes: 1 << 30 });
+    const half = Math.ceil(MAX_WRITING_BYTES * 0.6);
+    assert.deepEqual(await cache.get('A', loader(body(16, 'a'))), body(16, 'a'));
+    assert.equal(cache.stats().entries, 0, 'answered while its write is still to come');
+    assert.deepEqual(await cache.get('A', never), body(16, 'a'), 'served from memory meanwhile');
+    await cache.flush();
+    assert.equal(cache.stats().entries, 1);
+    assert.equal((await filesIn(dir)).length, 1);
+
+    await cache.get('B', loader(body(half, 'b')));
+    assert.equal(cache.stats().entries, 1, 'B is being written');
+    await cache.get('C', loader(body(half, 'c')));
+    assert.ok(cache.stats().entries >= 2, 'C, beyond the bound, waited for its own write');
+    assert.ok((await filesIn(dir)).includes(fileOf('C')));
+    await cache.flush();
+    assert.equal(cache.stats().entries, 3);
   });
 
   it('shares one load among 20 concurrent gets of a key', async () => {
@@ -67,15 +93,15 @@ describe('DiskCache', () => {
 
   it('evicts the least recently used entry, counting a hit as a use', async () => {
     const cache = await DiskCache.open({ dir, maxBytes: 20 });
-    await cache.get('A', loader(body(8, 'a')));
-    await cache.get('B', loader(body(8, 'b')));
+    await miss(cache, 'A', loader(body(8, 'a')));
+    await miss(cache, 'B', loader(body(8, 'b')));
     await cache.get('A', never); // A is now more recent than B
-    await cache.get('C', loader(body(8, 'c')));
+    await miss(cache, 'C', loader(body(8, 'c')));
     assert.equal(cache.stats().evictions, 1);
     assert.deepEqual(await cache.get('A', never), body(8, 'a'));
     assert.deepEqual(await cache.get('C', never), body(8, 'c'));
     const b = loader(body(8, 'b'));
-    await cache.get('B', b);
+    await miss(cache, 'B', b);
     assert.equal(b.calls, 1, 'B should have been evicted');
   });
 
@@ -87,7 +113,7 @@ describe('DiskCache', () => {
     for (let i = 0; i < 200; i++) {
       const key = `k${Math.floor(rand() * 40)}`;
       const size = 1 + Math.floor(rand() * 300);
-      await cache.get(key, loader(body(size, 'z')));
+      await miss(cache, key, loader(body(size, 'z')));
       const s = cache.stats();
       assert.ok(s.bytes <= maxBytes, `bytes ${s.bytes} > ${maxBytes}`);
       assert.equal((await filesIn(dir)).length, s.entries, 'evicted entries must leave the disk');
@@ -97,7 +123,7 @@ describe('DiskCache', () => {
 
   it('is warm after a restart on the same directory, in the same recency order', async () => {
     const first = await DiskCache.open({ dir, maxBytes: 30 });
-    for (const k of ['A', 'B', 'C']) await first.get(k, loader(body(10, k)));
+    for (const k of ['A', 'B', 'C']) await miss(first, k, loader(body(10, k)));
     await first.get('A', never); // order, oldest first: B, C, A
     await first.flush();
 
@@ -105,17 +131,17 @@ describe('DiskCache', () => {
     assert.deepEqual(second.stats(), {
       entries: 3, bytes: 30, max_bytes: 30, hits: 0, misses: 0, evictions: 0, write_errors: 0,
     });
-    await second.get('D', loader(body(10, 'D'))); // must push out B, the least recently used
+    await miss(second, 'D', loader(body(10, 'D'))); // must push out B, the least recently used
     for (const k of ['A', 'C', 'D']) assert.deepEqual(await second.get(k, never), body(10, k));
     const b = loader(body(10, 'B'));
-    await second.get('B', b);
+    await miss(second, 'B', b);
     assert.equal(b.calls, 1, 'B was the least recently used before the restart');
   });
 
   it('keeps the recency order across a restart even for uses within one millisecond', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
     const first = await DiskCache.open({ dir, maxBytes: 120 });
-    for (const k of keys) await first.get(k, loader(body(10, k)));
+    for (const k of keys) await miss(first, k, loader(body(10, k)));
     const used = [...keys].reverse(); // hits are fast: several land in the same millisecond
     for (const k of used) await first.get(k, never);
     await first.flush();
@@ -130,7 +156,7 @@ describe('DiskCache', () => {
 
   it('evicts down to a lowered maxBytes on open, least recently used first', async () => {
     const first = await DiskCache.open({ dir, maxBytes: 30 });
-    for (const k of ['A', 'B', 'C']) await first.get(k, loader(body(10, k)));
+    for (const k of ['A', 'B', 'C']) await miss(first, k, loader(body(10, k)));
     await first.get('A', never);
     await first.flush();
 
@@ -154,10 +180,10 @@ describe('DiskCache', () => {
     ];
     for (const [name, damage] of cases) {
       const key = `ns/wal/${name}.wal@etag`;
-      await cache.get(key, loader(body(64, 'q')));
+      await miss(cache, key, loader(body(64, 'q')));
       await damage(fileOf(key));
       const again = loader(body(64, 'q'));
-      assert.deepEqual(await cache.get(key, again), body(64, 'q'), name);
+      assert.deepEqual(await miss(cache, key, again), body(64, 'q'), name);
       assert.equal(again.calls, 1, `${name}: must load again`);
       assert.deepEqual(await cache.get(key, never), body(64, 'q'), `${name}: stored again`);
     }
@@ -166,9 +192,9 @@ describe('DiskCache', () => {
 
   it('drops invalid files and leftover temp files when it opens', async () => {
     const first = await DiskCache.open({ dir, maxBytes: 1 << 20 });
-    await first.get('good', loader(body(50, 'g')));
-    await first.get('short', loader(body(50, 's')));
-    await first.get('moved', loader(body(50, 'm')));
+    await miss(first, 'good', loader(body(50, 'g')));
+    await miss(first, 'short', loader(body(50, 's')));
+    await miss(first, 'moved', loader(body(50, 'm')));
     await truncate(fileOf('short'), 30);
     // A valid file under the wrong name: its key does not hash to it.
     const wrong = fileOf('elsewhere');
@@ -184,13 +210,13 @@ describe('DiskCache', () => {
     assert.deepEqual((await filesIn(dir)).sort(), [fileOf('good'), fileOf('moved')].sort());
     assert.deepEqual(await second.get('good', never), body(50, 'g'));
     const short = loader(body(50, 's'));
-    assert.deepEqual(await second.get('short', short), body(50, 's'));
+    assert.deepEqual(await miss(second, 'short', short), body(50, 's'));
     assert.equal(short.calls, 1);
   });
 
   it('returns an object larger than maxBytes without storing it; maxBytes 0 stores nothing', async () => {
     const cache = await DiskCache.open({ dir, maxBytes: 10 });
-    await cache.get('small', loader(body(10, 's')));
+    await miss(cache, 'small', loader(body(10, 's')));
     const big = loader(body(11, 'b'));
     assert.deepEqual(await cache.get('big', big), body(11, 'b'));
     assert.deepEqual(await cache.get('big', big), body(11, 'b'));
@@ -226,8 +252,8 @@ describe('DiskCache', () => {
     // A regular file where the key's shard directory should be makes every write for it fail.
     await writeFile(path.dirname(fileOf('k')), 'in the way');
     const load = loader('payload');
-    assert.deepEqual(await cache.get('k', load), Buffer.from('payload'));
-    assert.deepEqual(await cache.get('k', load), Buffer.from('payload'));
+    assert.deepEqual(await miss(cache, 'k', load), Buffer.from('payload'));
+    assert.deepEqual(await miss(cache, 'k', load), Buffer.from('payload'));
     assert.equal(load.calls, 2);
     const s = cache.stats();
     assert.equal(s.write_errors, 2);
@@ -237,7 +263,7 @@ describe('DiskCache', () => {
 
   it('delete drops an entry so the next get loads', async () => {
     const cache = await DiskCache.open({ dir, maxBytes: 1000 });
-    await cache.get('k', loader('old'));
+    await miss(cache, 'k', loader('old'));
     await cache.delete('k');
     await cache.delete('never-there');
     assert.deepEqual(await filesIn(dir), []);

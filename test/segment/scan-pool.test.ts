@@ -65,6 +65,7 @@ for (const metric of ['l2', 'cosine'] as const) {
     const { open, vectors } = await segment(metric);
     const pool = new ScanPool({ threads: 2, minTaskRows: 64, minRankComponents: 0 });
     try {
+      await pool.warm();
       const expected = await onMainThread(open, vectors);
       const got = await withPool(pool, open, vectors);
       assert.deepEqual(got, expected);
@@ -83,6 +84,7 @@ test('a worker that dies or hangs: the scan is redone on the main thread, same r
   for (const file of ['crash-scan-worker.mjs', 'hang-scan-worker.mjs']) {
     const pool = new ScanPool({ threads: 2, minTaskRows: 64, minRankComponents: 0, timeoutMs: 300, workerFile: new URL(`./fixtures/${file}`, import.meta.url) });
     try {
+      await pool.warm();
       assert.deepEqual(await withPool(pool, open, vectors, 1), expected, file);
       assert.ok(pool.stats().fallbacks > 0, `${file}: the failed tasks are counted`);
     } finally {
@@ -95,7 +97,9 @@ test('closing the pool stops its threads; scans go on, on the main thread', asyn
   const { open, vectors } = await segment('l2');
   const pool = new ScanPool({ threads: 2, minTaskRows: 64 });
   const expected = await onMainThread(open, vectors);
+  await pool.warm();
   assert.deepEqual(await withPool(pool, open, vectors), expected);
+  assert.ok(pool.stats().tasks > 0);
   await pool.close();
   assert.equal(pool.stats().threads, 0, 'no thread left running');
   const tasks = pool.stats().tasks;
@@ -118,6 +122,22 @@ test('the pool starts its threads at its first task, not before; closing it befo
   assert.equal(pool.stats().threads, 0, 'no thread left running');
 });
 
+test('a first query does not wait for the threads to load: its scans run here until they have', async () => {
+  const { open, vectors } = await segment('l2');
+  const expected = await onMainThread(open, vectors, 1);
+  const pool = new ScanPool({ threads: 2, minTaskRows: 64, minRankComponents: 0, workerFile: new URL('./fixtures/slow-load-scan-worker.mjs', import.meta.url) });
+  try {
+    assert.deepEqual(await withPool(pool, open, vectors, 1), expected);
+    assert.equal(pool.stats().tasks, 0, 'answered before the threads had loaded');
+    await pool.warm();
+    assert.deepEqual(await withPool(pool, open, vectors, 1), expected);
+    assert.ok(pool.stats().tasks > 0, 'then on the threads');
+    assert.equal(pool.stats().fallbacks, 0);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('centroids ranked on a worker give the probes ranked here, across segments; a worker that dies leaves them to this thread', async () => {
   const rand = rng(11);
   const dim = 128;
@@ -131,6 +151,7 @@ test('centroids ranked on a worker give the probes ranked here, across segments;
   for (const file of [undefined, 'crash-scan-worker.mjs']) {
     const pool = new ScanPool({ threads: 2, rankWhenIdle: true, ...(file ? { workerFile: new URL(`./fixtures/${file}`, import.meta.url) } : {}) });
     try {
+      await pool.warm();
       for (const metric of ['l2', 'dot'] as const) {
         for (const q of queries) {
           const ranked = pool.rank(dirs, metric, q, 16);
@@ -156,6 +177,7 @@ test('ranking stays on this thread while it is idle, and goes to the workers onc
   const q = Float32Array.from({ length: dim }, () => rand() * 2 - 1);
   const pool = new ScanPool({ threads: 2 });
   try {
+    await pool.warm();
     await new Promise((r) => setTimeout(r, 250));
     assert.ok(!(pool.rank(dirs, 'l2', q, 8) instanceof Promise), 'idle: ranked here, no task');
     // Busy: the loop runs for most of a window.

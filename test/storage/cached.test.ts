@@ -35,7 +35,10 @@ beforeEach(async () => {
   backend = new MemoryObjectStore();
   await setup(backend);
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await disk.flush(); // background writes still landing would race the removal
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** GETs that reached the store while `fn` ran. */
 async function requests(fn: () => Promise<unknown>): Promise<number> {
