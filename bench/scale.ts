@@ -1,5 +1,5 @@
-// scale: issue 9's targets table in one run against a real Silt process, on generated clustered
-// vectors (1,000 gaussian centres plus noise, seeded; nothing held whole, so --docs 10000000 fits).
+// scale: issue 9's targets table in one run against a real Silt process, built as the image runs
+// it (node dist/main.js: bench/lib/silt.ts builtCommand), on generated clustered vectors (1,000 gaussian centres plus noise, seeded; nothing held whole, so --docs 10000000 fits).
 // 1. ingest over HTTP, 4 clients, batches of 1,000 (JSON, integer components): documents/s acknowledged;
 // 2. time from the last acknowledgement to fully indexed (nothing unindexed, segment list stable);
 // 3. query p50/p99 from a 5th client during the ingest (and during the catch-up after it);
@@ -28,7 +28,7 @@ import { ingest, queryIds, queryLoop, sleep, throughput, waitIndexed, waitMerged
 import { rssMiB } from './lib/process.ts';
 import { fmt, printTable, verdict, writeResult } from './lib/report.ts';
 import { S3_CREDENTIALS, s3Store, startS3Process } from './lib/s3.ts';
-import { call, indexingOptions, inProcessSilt, peakRssMiB, query, startServer, tempDir, type ServerHandle } from './lib/silt.ts';
+import { builtCommand, call, indexingOptions, inProcessSilt, peakRssMiB, query, startServer, tempDir, type ServerHandle } from './lib/silt.ts';
 import { median, summarize } from './lib/stats.ts';
 import { batchBody, batchCount, clustered, exactNeighbours, queryVectors, recallAt, type Clustered } from './lib/synthetic.ts';
 import { TracingObjectStore } from './lib/trace-store.ts';
@@ -157,7 +157,7 @@ async function coldOnS3(local: ServerHandle, set: Clustered, probes: number[][])
       SILT_STORAGE_BACKEND: 's3', SILT_STORAGE_S3_BUCKET: s3.bucket, SILT_STORAGE_S3_ENDPOINT: s3.endpoint,
       AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
       SILT_CACHE_MEMORY_SIZE: String(MEMORY_SIZE), SILT_COMPACTION_ENABLED: 'false',
-    });
+    }, { command: builtCommand() });
     const http: Array<{ ms: number; requests: Record<string, number>; diskCacheBytes: number }> = [];
     try {
       for (const v of probes.slice(0, 2)) {
@@ -209,7 +209,7 @@ function coldRows(cold: Awaited<ReturnType<typeof coldOnS3>>): Array<[string, st
 async function main(): Promise<void> {
   const set = dataset(DOCS);
   const probes = queryVectors(set, QUERIES);
-  const server = await startServer('scale', { SILT_CACHE_MEMORY_SIZE: String(MEMORY_SIZE) });
+  const server = await startServer('scale', { SILT_CACHE_MEMORY_SIZE: String(MEMORY_SIZE) }, { command: builtCommand() });
   try {
     console.log(`ingesting ${DOCS} × ${DIM}-d (${CENTRES} centres, noise ${NOISE}) with ${WRITERS} clients, a 5th querying`);
     const loaded = await load(server, NS, set, probes);
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
     writeResult('scale', {
       command: `npm run bench -- scale --docs ${DOCS} --dim ${DIM} --memory-size ${MEMORY_SIZE} --s3-docs ${S3_DOCS}`,
       data: { docs: DOCS, dim: DIM, metric: 'l2', centres: CENTRES, noise: NOISE, seed: SEED, batch: BATCH, queries: QUERIES },
-      method: `real server on local storage, cache.memory_size ${MEMORY_SIZE}; ${WRITERS} writers + 1 querying client; fully indexed = ` +
+      method: `real server (compiled, node dist/main.js as in the image) on local storage, cache.memory_size ${MEMORY_SIZE}; ${WRITERS} writers + 1 querying client; fully indexed = ` +
         `no unindexed documents or WAL objects and the segment list unchanged for ${STABLE_MS / 1000} s (the time is that of its first poll); ` +
         `warm figures are medians of ${PASSES} passes over ${QUERIES} queries after a warm-up pass; QPS medians of ${PASSES} interleaved passes; ` +
         'cold: the namespace objects copied to s3rver (its own process), a fresh Silt process with empty caches, then a fresh in-process catalog over a tracing store',
