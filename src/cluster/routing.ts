@@ -17,7 +17,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../errors.ts';
 import { checkNamespaceName } from '../schema/parse.ts';
 import type { QueryLimits } from '../query/request.ts';
-import { listRead, serveRead, type NamespaceRead } from '../namespace/routes.ts';
+import { listRead, queryHint, serveRead, type NamespaceRead } from '../namespace/routes.ts';
+import type { QueryHint } from '../segment/ivf-route.ts';
 import { FORWARDED_BY, forward, UnreachableError, type ForwardResponse } from './forward.ts';
 import type { Topology } from './topology.ts';
 import type { NodeMetrics } from '../metrics.ts';
@@ -68,6 +69,11 @@ export function namespaceRoute(url: string): NamespaceRoute | null {
     throw Errors.invalidNamespaceName(m[1]!);
   }
   return { ns, rest: m[2] ?? '' };
+}
+
+/** A query's vector and probe, for the first open of its view (namespace/routes.ts queryHint). */
+function hintOf(read: NamespaceRead | null): QueryHint | undefined {
+  return read?.kind === 'query' ? queryHint(read.body) : undefined;
 }
 
 /** The read a request asks for, or null for a write (and any other request); `body` parses it. */
@@ -142,7 +148,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     }
     if (res) ownerError = `it answered ${res.status}: ${res.body.toString('utf8').slice(0, 200)}`;
     // The owner is down: serve the read from object storage, fresh as of now.
-    const view = await views.fresh(ns);
+    const view = await views.fresh(ns, hintOf(read));
     stats.servedFromStorage++;
     return { view, servedFrom: 'object_storage', marks: { served_from: 'object_storage', owner: owner.id, owner_error: ownerError! } };
   }
@@ -170,7 +176,7 @@ export function registerClusterRouting(app: FastifyInstance, opts: RoutingOption
     const eventual = read?.kind === 'custom' ? read.eventual : read?.kind === 'query' && isRecord(read.body) && read.body.consistency === 'eventual';
     if (eventual) {
       // Answered here without asking the owner, from a view at most eventualMaxStalenessMs old.
-      const { view, ageMs } = await views.recent(route.ns, opts.eventualMaxStalenessMs);
+      const { view, ageMs } = await views.recent(route.ns, opts.eventualMaxStalenessMs, hintOf(read));
       stats.servedEventual++;
       choice = { view, servedFrom: 'cache', marks: { served_from: 'cache', staleness_ms: ageMs } };
     } else {

@@ -14,7 +14,8 @@ import { LiveSegment } from '../segment/live-segment.ts';
 import { residentBytes, type ReaderOptions, type SegmentReader } from '../segment/index.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { ParsedQuery } from '../query/request.ts';
-import { openSegmentReader } from '../namespace/objects.ts';
+import { openSegmentReader, prefetchPlan } from '../namespace/objects.ts';
+import type { QueryHint } from '../segment/ivf-route.ts';
 import { NamespaceState, type QueryHitJson, type ReadableNamespace } from '../namespace/state.ts';
 import { storageFailure } from '../namespace/failures.ts';
 
@@ -66,9 +67,10 @@ export class NamespaceView implements ReadableNamespace {
    * Brings the view up to date with object storage. Refreshes take turns; a caller arriving while
    * one runs waits for the next one, which starts after it arrived and so sees its writes.
    */
-  refresh(): Promise<void> {
+  /** `hint`: the query the refresh is for; a first open reads its first IVF codes with the segments (segment/ivf-route.ts). */
+  refresh(hint?: QueryHint): Promise<void> {
     if (this.queued) return this.queued;
-    if (!this.running) return this.start();
+    if (!this.running) return this.start(hint);
     const after = this.running.catch(() => {});
     this.queued = after.then(() => {
       this.queued = null;
@@ -77,15 +79,15 @@ export class NamespaceView implements ReadableNamespace {
     return this.queued;
   }
 
-  private start(): Promise<void> {
-    const run = this.load().finally(() => {
+  private start(hint?: QueryHint): Promise<void> {
+    const run = this.load(hint).finally(() => {
       if (this.running === run) this.running = null;
     });
     this.running = run;
     return run;
   }
 
-  private async load(): Promise<void> {
+  private async load(hint?: QueryHint): Promise<void> {
     const started = Date.now();
     try {
       // The pointer's etag says whether the manifest changed: it is rewritten, with a new etag,
@@ -104,12 +106,14 @@ export class NamespaceView implements ReadableNamespace {
         // version, whose generation is the pointer's etag: a version number can come back
         // after a namespace is deleted and created again, a pointer's bytes cannot.
         const manifest = pointer.manifest ?? await this.manifests.loadVersion(this.name, pointer.version, { generation: pointer.etag });
-        const loaded = { manifest, pointerEtag: pointer.etag };
+        const loaded = { manifest, pointerEtag: pointer.etag, ...(pointer.routes ? { routes: pointer.routes } : {}) };
         if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
+        // As the owner's open does (indexer/namespace.ts): a reader already in the memory tier reads nothing.
+        const prefetch = prefetchPlan(loaded, hint, this.deps.defaultEf);
         this.state = await NamespaceState.open(this.name, this.deps, loaded, async (ref) => {
           const reader = await this.deps.readers.get(ref.key, async () => ({
-            value: await openSegmentReader(this.name, this.deps, schema, ref),
+            value: await openSegmentReader(this.name, this.deps, schema, ref, prefetch(ref)),
             bytes: residentBytes(ref.meta),
           }));
           return new LiveSegment(ref.id, reader, decodeRowSet(ref.deletions));
@@ -206,16 +210,16 @@ export class ViewCatalog {
   }
 
   /** A view refreshed now (strong reads: every acknowledged write is visible). */
-  async fresh(name: string): Promise<NamespaceView> {
+  async fresh(name: string, hint?: QueryHint): Promise<NamespaceView> {
     const view = this.viewOf(name);
-    await this.refreshOrForget(view);
+    await this.refreshOrForget(view, hint);
     return view;
   }
 
   /** A view at most `maxAgeMs` old, refreshed only when older (eventual reads). */
-  async recent(name: string, maxAgeMs: number): Promise<{ view: NamespaceView; ageMs: number }> {
+  async recent(name: string, maxAgeMs: number, hint?: QueryHint): Promise<{ view: NamespaceView; ageMs: number }> {
     const view = this.viewOf(name);
-    if (Date.now() - view.refreshedAt > maxAgeMs) await this.refreshOrForget(view);
+    if (Date.now() - view.refreshedAt > maxAgeMs) await this.refreshOrForget(view, hint);
     return { view, ageMs: Math.max(0, Date.now() - view.refreshedAt) };
   }
 
@@ -260,9 +264,9 @@ export class ViewCatalog {
     return view;
   }
 
-  private async refreshOrForget(view: NamespaceView): Promise<void> {
+  private async refreshOrForget(view: NamespaceView, hint?: QueryHint): Promise<void> {
     try {
-      await view.refresh();
+      await view.refresh(hint);
       this.withinBudget();
     } catch (e) {
       // A namespace that is gone (or never loaded) is not kept around.

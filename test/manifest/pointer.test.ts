@@ -15,6 +15,9 @@ import { parseNamespaceSchema } from '../../src/schema/parse.ts';
 import { parseQuery } from '../../src/query/request.ts';
 import type { Document } from '../../src/schema/types.ts';
 import { TracingObjectStore } from '../../bench/lib/trace-store.ts';
+import { ViewCatalog } from '../../src/cluster/view.ts';
+import { MemoryCache } from '../../src/cache/index.ts';
+import type { SegmentReader } from '../../src/segment/index.ts';
 import { rng, TEST_BUILDS, TEST_INDEXING, testApp } from '../support/app.ts';
 
 const DIM = 4;
@@ -161,6 +164,25 @@ test('the query route hands its vector to a cold open: 3 round trips over HTTP t
   } finally {
     await app.close();
   }
+});
+
+test("a query node's view opens with the query's probe too: 3 round trips, 4 without it", async () => {
+  const store = new MemoryObjectStore();
+  await seeded(store);
+  const vector = docs[12]!.vector!;
+  const viewQuery = async (hint?: { vector: Float32Array }) => {
+    const trace = new TracingObjectStore(slow(store));
+    const views = new ViewCatalog({ store: trace, tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 30), defaultEf: TEST_INDEXING.hnsw_ef_search });
+    const view = await views.fresh('p', hint);
+    const hits = await view.query(parseQuery({ vector: Array.from(vector), top_k: 10 }, view.schema, 'p', { default_top_k: 10, max_top_k: 100 }));
+    return { trips: trace.sequentialRoundTrips(), ids: hits.map((h) => h.id) };
+  };
+  const hinted = await viewQuery({ vector });
+  const plain = await viewQuery();
+  assert.equal(hinted.ids[0], 12);
+  assert.deepEqual(hinted.ids, plain.ids, 'the same hits either way');
+  assert.equal(hinted.trips, 3, 'pointer → open with the probed codes → records');
+  assert.equal(plain.trips, 4, 'pointer → open → codes → records');
 });
 
 test('the pointer carries routes up to its byte cap, the largest segments first', () => {
