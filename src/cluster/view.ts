@@ -106,11 +106,13 @@ export class NamespaceView implements ReadableNamespace {
         // version, whose generation is the pointer's etag: a version number can come back
         // after a namespace is deleted and created again, a pointer's bytes cannot.
         const manifest = pointer.manifest ?? await this.manifests.loadVersion(this.name, pointer.version, { generation: pointer.etag });
-        const loaded = { manifest, pointerEtag: pointer.etag, ...(pointer.routes ? { routes: pointer.routes } : {}) };
+        const loaded = { manifest, pointerEtag: pointer.etag };
         if (loaded.manifest.deleted) throw Errors.namespaceNotFound(this.name);
         const schema = loaded.manifest.schema;
-        // As the owner's open does (indexer/namespace.ts): a reader already in the memory tier reads nothing.
-        const prefetch = prefetchPlan(loaded, hint, this.deps.defaultEf);
+        // As the owner's open does (indexer/namespace.ts); a reader already in the memory tier
+        // reads nothing. The routes (up to 4 MiB a pointer) serve this open only: a view never
+        // commits, so its state does not keep them.
+        const prefetch = prefetchPlan({ ...loaded, ...(pointer.routes ? { routes: pointer.routes } : {}) }, hint, this.deps.defaultEf);
         this.state = await NamespaceState.open(this.name, this.deps, loaded, async (ref) => {
           const reader = await this.deps.readers.get(ref.key, async () => ({
             value: await openSegmentReader(this.name, this.deps, schema, ref, prefetch(ref)),
