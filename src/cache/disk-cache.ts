@@ -11,9 +11,10 @@
 // millisecond (on filesystems with coarse mtimes, ties are ordered arbitrarily).
 // Per key, one operation runs at a time (read of a hit, or load + write of a miss); concurrent
 // callers of the key share its result. A miss answers as soon as it is loaded and is written in
-// the background, served from memory until it is on disk: a cold query's reads used to wait for
-// each write and its fsync (1M namespace on the S3 test server, in process: first query 399–482
-// ms with the cache, 246–561 without, alternating; most of the gap was the writes). Past
+// the background, served from memory until it is on disk, so no read waits for the local disk's
+// write and fsync. Measured on a 1M namespace on the S3 test server, in process, 3 runs each
+// alternating with and without the disk tier: first query 399–482 vs 246–561 ms before, 472–577
+// vs 347–481 ms after: the noise hides any difference there; a slow or busy disk would not. Past
 // MAX_WRITING_BYTES of pending writes a miss waits for its own, so a disk slower than the store
 // cannot pile up bodies in memory. The disk is an optimisation: a failing write or read never
 // fails a get, it only costs a load.

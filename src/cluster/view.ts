@@ -66,8 +66,9 @@ export class NamespaceView implements ReadableNamespace {
   /**
    * Brings the view up to date with object storage. Refreshes take turns; a caller arriving while
    * one runs waits for the next one, which starts after it arrived and so sees its writes.
+   * `hint`: the query the refresh is for; a first open reads its first IVF codes with the
+   * segments (segment/ivf-route.ts).
    */
-  /** `hint`: the query the refresh is for; a first open reads its first IVF codes with the segments (segment/ivf-route.ts). */
   refresh(hint?: QueryHint): Promise<void> {
     if (this.queued) return this.queued;
     if (!this.running) return this.start(hint);
