@@ -10,8 +10,18 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DiskCache, MAX_WRITING_BYTES } from '../../src/cache/disk-cache.ts';
 
 let dir: string;
+/** The caches a test opened: their background writes are waited for before the directory goes. */
+const opened: DiskCache[] = [];
+async function openCache(opts: { dir: string; maxBytes: number }): Promise<DiskCache> {
+  const cache = await DiskCache.open(opts);
+  opened.push(cache);
+  return cache;
+}
 beforeEach(async () => { dir = await mkdtemp(path.join(os.tmpdir(), 'silt-disk-cache-')); });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((c) => c.flush()));
+  await rm(dir, { recursive: true, force: true });
+});
 
 /** A loader of `bytes` that counts its calls. */
 function loader(bytes: Buffer | string) {
@@ -44,7 +54,7 @@ const fileOf = (key: string) => {
 
 describe('DiskCache', () => {
   it('loads on a miss, then serves identical bytes from disk without loading', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 1 << 20 });
+    const cache = await openCache({ dir, maxBytes: 1 << 20 });
     const bytes = Buffer.from([0, 1, 2, 255, 254, 10, 13]);
     const load = loader(bytes);
     const key = 'ns/seg/abc.seg#1024+4096';
@@ -59,7 +69,7 @@ describe('DiskCache', () => {
   });
 
   it('answers a miss before its bytes are on disk, and waits for the write past MAX_WRITING_BYTES pending', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 1 << 30 });
+    const cache = await openCache({ dir, maxBytes: 1 << 30 });
     const half = Math.ceil(MAX_WRITING_BYTES * 0.6);
     assert.deepEqual(await cache.get('A', loader(body(16, 'a'))), body(16, 'a'));
     assert.equal(cache.stats().entries, 0, 'answered while its write is still to come');
@@ -78,7 +88,7 @@ describe('DiskCache', () => {
   });
 
   it('shares one load among 20 concurrent gets of a key', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 1 << 20 });
+    const cache = await openCache({ dir, maxBytes: 1 << 20 });
     let calls = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
@@ -92,7 +102,7 @@ describe('DiskCache', () => {
   });
 
   it('evicts the least recently used entry, counting a hit as a use', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 20 });
+    const cache = await openCache({ dir, maxBytes: 20 });
     await miss(cache, 'A', loader(body(8, 'a')));
     await miss(cache, 'B', loader(body(8, 'b')));
     await cache.get('A', never); // A is now more recent than B
@@ -107,7 +117,7 @@ describe('DiskCache', () => {
 
   it('never holds more than maxBytes, in its accounting or on disk', async () => {
     const maxBytes = 1000;
-    const cache = await DiskCache.open({ dir, maxBytes });
+    const cache = await openCache({ dir, maxBytes });
     let seed = 7;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 200; i++) {
@@ -122,12 +132,12 @@ describe('DiskCache', () => {
   });
 
   it('is warm after a restart on the same directory, in the same recency order', async () => {
-    const first = await DiskCache.open({ dir, maxBytes: 30 });
+    const first = await openCache({ dir, maxBytes: 30 });
     for (const k of ['A', 'B', 'C']) await miss(first, k, loader(body(10, k)));
     await first.get('A', never); // order, oldest first: B, C, A
     await first.flush();
 
-    const second = await DiskCache.open({ dir, maxBytes: 30 });
+    const second = await openCache({ dir, maxBytes: 30 });
     assert.deepEqual(second.stats(), {
       entries: 3, bytes: 30, max_bytes: 30, hits: 0, misses: 0, evictions: 0, write_errors: 0,
     });
@@ -140,7 +150,7 @@ describe('DiskCache', () => {
 
   it('keeps the recency order across a restart even for uses within one millisecond', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
-    const first = await DiskCache.open({ dir, maxBytes: 120 });
+    const first = await openCache({ dir, maxBytes: 120 });
     for (const k of keys) await miss(first, k, loader(body(10, k)));
     const used = [...keys].reverse(); // hits are fast: several land in the same millisecond
     for (const k of used) await first.get(k, never);
@@ -148,19 +158,19 @@ describe('DiskCache', () => {
 
     // Reopening with one entry less room each time must remove exactly the next least recently used.
     for (let room = keys.length - 1; room >= 1; room--) {
-      await DiskCache.open({ dir, maxBytes: room * 10 });
+      await openCache({ dir, maxBytes: room * 10 });
       const present = new Set(await filesIn(dir));
       assert.deepEqual(used.filter((k) => present.has(fileOf(k))), used.slice(keys.length - room), `room for ${room}`);
     }
   });
 
   it('evicts down to a lowered maxBytes on open, least recently used first', async () => {
-    const first = await DiskCache.open({ dir, maxBytes: 30 });
+    const first = await openCache({ dir, maxBytes: 30 });
     for (const k of ['A', 'B', 'C']) await miss(first, k, loader(body(10, k)));
     await first.get('A', never);
     await first.flush();
 
-    const second = await DiskCache.open({ dir, maxBytes: 20 });
+    const second = await openCache({ dir, maxBytes: 20 });
     const s = second.stats();
     assert.equal(s.entries, 2);
     assert.equal(s.bytes, 20);
@@ -171,7 +181,7 @@ describe('DiskCache', () => {
   });
 
   it('treats a corrupted, truncated or vanished file as a miss and returns the right bytes', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 1 << 20 });
+    const cache = await openCache({ dir, maxBytes: 1 << 20 });
     const cases: [string, (file: string) => Promise<void>][] = [
       ['flipped body byte', async (f) => { const b = await readFile(f); b[b.length - 1]! ^= 1; await writeFile(f, b); }],
       ['truncated', (f) => truncate(f, 20)],
@@ -191,7 +201,7 @@ describe('DiskCache', () => {
   });
 
   it('drops invalid files and leftover temp files when it opens', async () => {
-    const first = await DiskCache.open({ dir, maxBytes: 1 << 20 });
+    const first = await openCache({ dir, maxBytes: 1 << 20 });
     await miss(first, 'good', loader(body(50, 'g')));
     await miss(first, 'short', loader(body(50, 's')));
     await miss(first, 'moved', loader(body(50, 'm')));
@@ -204,7 +214,7 @@ describe('DiskCache', () => {
     await mkdir(path.dirname(temp), { recursive: true });
     await writeFile(temp, 'half a file');
 
-    const second = await DiskCache.open({ dir, maxBytes: 1 << 20 });
+    const second = await openCache({ dir, maxBytes: 1 << 20 });
     assert.equal(second.stats().entries, 2);
     assert.equal(second.stats().bytes, 100);
     assert.deepEqual((await filesIn(dir)).sort(), [fileOf('good'), fileOf('moved')].sort());
@@ -215,7 +225,7 @@ describe('DiskCache', () => {
   });
 
   it('returns an object larger than maxBytes without storing it; maxBytes 0 stores nothing', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 10 });
+    const cache = await openCache({ dir, maxBytes: 10 });
     await miss(cache, 'small', loader(body(10, 's')));
     const big = loader(body(11, 'b'));
     assert.deepEqual(await cache.get('big', big), body(11, 'b'));
@@ -224,7 +234,7 @@ describe('DiskCache', () => {
     assert.equal(cache.stats().evictions, 0, 'an oversized object must not push others out');
     assert.deepEqual(await cache.get('small', never), body(10, 's'));
 
-    const off = await DiskCache.open({ dir: path.join(dir, 'off'), maxBytes: 0 });
+    const off = await openCache({ dir: path.join(dir, 'off'), maxBytes: 0 });
     let calls = 0;
     const load = async () => { calls++; await new Promise((r) => setTimeout(r, 5)); return body(1, 'o'); };
     await Promise.all([off.get('k', load), off.get('k', load), off.get('k', load)]);
@@ -235,7 +245,7 @@ describe('DiskCache', () => {
   });
 
   it('passes a load error to every sharing caller and does not remember it', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 1000 });
+    const cache = await openCache({ dir, maxBytes: 1000 });
     let calls = 0;
     const failing = async (): Promise<Buffer> => { calls++; await new Promise((r) => setTimeout(r, 5)); throw new Error('boom 503'); };
     const gets = Array.from({ length: 5 }, () => cache.get('k', failing));
@@ -248,7 +258,7 @@ describe('DiskCache', () => {
   });
 
   it('still returns the loaded bytes when the disk write fails', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 1000 });
+    const cache = await openCache({ dir, maxBytes: 1000 });
     // A regular file where the key's shard directory should be makes every write for it fail.
     await writeFile(path.dirname(fileOf('k')), 'in the way');
     const load = loader('payload');
@@ -262,7 +272,7 @@ describe('DiskCache', () => {
   });
 
   it('delete drops an entry so the next get loads', async () => {
-    const cache = await DiskCache.open({ dir, maxBytes: 1000 });
+    const cache = await openCache({ dir, maxBytes: 1000 });
     await miss(cache, 'k', loader('old'));
     await cache.delete('k');
     await cache.delete('never-there');

@@ -34,9 +34,10 @@ test('views built from object storage', async (t) => {
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
   });
   const store = new CountingObjectStore(s3store);
+  let disk: DiskCache | undefined;
   try {
     const owner = new NamespaceCatalog({ store, maxBatchBytes: 1 << 20, indexing: TEST_INDEXING, tmpDir: tmpdir(), builds: TEST_BUILDS });
-    const disk = await DiskCache.open({ dir: join(dir, 'cache'), maxBytes: 1 << 30 });
+    disk = await DiskCache.open({ dir: join(dir, 'cache'), maxBytes: 1 << 30 });
     const views = new ViewCatalog({ store: new CachedObjectStore(store, disk), tmpDir: tmpdir(), readers: new MemoryCache<SegmentReader>(1 << 30), defaultEf: 64 });
     const ids = async (name: string, view: Awaited<ReturnType<ViewCatalog['fresh']>>) =>
       (await view.query(parseQuery({ vector: [1, 1], top_k: 100, include_attributes: ['v'] }, view.schema, name, LIMITS)))
@@ -104,6 +105,7 @@ test('views built from object storage', async (t) => {
       await assert.rejects(views.fresh('m'), { code: 'SILT_ERR_NAMESPACE_NOT_FOUND' });
     });
   } finally {
+    await disk?.flush(); // its background writes would race the removal
     store.close();
     s3store.close();
     await s3.stop();
