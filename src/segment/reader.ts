@@ -5,11 +5,12 @@
 import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { ColumnReader } from './columns.ts';
-import { Sections, SegmentCorruptError, verifySection, type SectionRange, type SegmentMeta } from './format.ts';
+import { Sections, type SegmentMeta } from './format.ts';
+import { checkRows, decoded, SegmentSections, type ReadSection } from './section-reads.ts';
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
 import { TEXT_FORMAT_BLOCKS } from './text/block-index.ts';
-import { BlockTextIndex, type TextPartCache, type TextSectionBytes } from './text/block-reader.ts';
+import { BlockTextIndex, type TextPartCache } from './text/block-reader.ts';
 import type { BlockTextView } from './text/block-view.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { IvfDirectory } from './ivf.ts';
@@ -22,7 +23,7 @@ import type { RankClusters, RankDirectory } from './ivf-centroids.ts';
 import { exactNearest, scanNearest, type Neighbours, type VectorAccess } from './vector-search.ts';
 import { VectorColumn } from './vectors.ts';
 
-export type ReadSection = (name: string, range: SectionRange) => Promise<Buffer>;
+export type { ReadSection } from './section-reads.ts';
 
 /**
  * What the node's readers share, built once from the config (main.ts) and passed down to the
@@ -73,47 +74,23 @@ export class SegmentReader {
     if (meta.dim !== schema.vector_dim || meta.metric !== schema.vector_metric) {
       throw new Error(`segment has ${meta.dim}-d ${meta.metric} vectors; the schema says ${schema.vector_dim}-d ${schema.vector_metric}`);
     }
-    const load = async (name: string): Promise<Buffer> => {
-      const entry = meta.sections[name];
-      if (entry === undefined) throw new SegmentCorruptError(name, 'section missing from the table');
-      const bytes = await opts.readSection(name, { offset: entry.offset, length: entry.length });
-      return verifySection(name, entry, bytes);
-    };
+    const sections = new SegmentSections(meta, opts.readSection);
+    const load = (name: string) => sections.load(name);
     // An attribute added to the schema after the segment was written has no column here: every
     // row of the segment lacks it (meta.columns names every attribute the builder saw).
     const attrNames = Object.keys(schema.attributes).filter((n) => Object.hasOwn(meta.columns, n));
     const textNames = attrNames.filter((n) => schema.attributes[n]!.full_text !== null && Object.hasOwn(meta.text, n));
-    const structure = <T>(section: string, make: () => T): T => {
-      try {
-        return make();
-      } catch (e) {
-        if (e instanceof SegmentCorruptError) throw e;
-        throw new SegmentCorruptError(section, (e as Error).message);
-      }
-    };
     // Text format 2 is read by range: the header, term index and norms now, a query's own terms
     // when it runs (text/block-reader.ts). Format 1 is loaded whole.
-    const ranged = (name: string): TextSectionBytes => {
-      const entry = meta.sections[name];
-      if (entry === undefined) throw new SegmentCorruptError(name, 'section missing from the table');
-      return {
-        length: entry.length,
-        verified: false,
-        read: async (offset, length) => {
-          if (offset + length > entry.length) throw new SegmentCorruptError(name, `range ${offset}+${length} beyond the section's ${entry.length} bytes`);
-          return opts.readSection(name, { offset: entry.offset + offset, length });
-        },
-      };
-    };
     const openText = async (n: string): Promise<DiskTextIndex | BlockTextIndex> => {
       const name = Sections.text(n);
       const stats = meta.text[n]!;
       if (stats.format !== TEXT_FORMAT_BLOCKS) {
         const bytes = await load(name);
-        return structure(name, () => new DiskTextIndex(bytes, name));
+        return decoded(name, () => new DiskTextIndex(bytes, name));
       }
       // BlockTextIndex.open throws SegmentCorruptError itself; anything else is the store's.
-      return BlockTextIndex.open(ranged(name), name, {
+      return BlockTextIndex.open(sections.ranged(name), name, {
         rows: meta.rows, stats: { docCount: stats.docCount, sumTotalTermFreq: stats.sumTotalTermFreq },
         ...(opts.textCache ? { cache: opts.textCache } : {}),
       });
@@ -133,25 +110,22 @@ export class SegmentReader {
       Promise.all(textNames.map(openText)),
     ]);
 
-    const ids = structure(Sections.ids, () => new IdColumn(idBytes));
+    const ids = decoded(Sections.ids, () => new IdColumn(idBytes));
     // Segments written before `ivf.codes` keep each cluster's vectors in its block (ivf.ts).
     const layout = meta.sections[Sections.ivfCodes] === undefined ? 'blocks' : 'apart';
-    const dir = ivfBytes === null ? null : structure(Sections.ivf, () => new IvfDirectory(sharedCopy(ivfBytes), layout));
-    const flat = vectorBytes === null ? null : structure(Sections.vectors, () => new VectorColumn(vectorBytes));
-    const entry = (name: string) => meta.sections[name]
-      ?? (() => { throw new SegmentCorruptError(name, 'section missing from the table'); })();
+    const dir = ivfBytes === null ? null : decoded(Sections.ivf, () => new IvfDirectory(sharedCopy(ivfBytes), layout));
+    const flat = vectorBytes === null ? null : decoded(Sections.vectors, () => new VectorColumn(vectorBytes));
+    const entry = (name: string) => sections.entry(name);
     const ivf = dir === null ? null : new IvfIndex(dir, layout === 'apart'
       ? { blocks: entry(Sections.ivfCodes), vectors: entry(Sections.ivfVectors) }
       : { blocks: entry(Sections.ivfClusters), vectors: null },
     opts.readSection, opts.clusterCache, opts.scans ?? null, prefetched);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
-      structure(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
+      decoded(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) => [n, textIndexes[i]!]));
-    for (const [section, rows] of [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, (flat ?? dir)!.rows],
+    checkRows(meta, [[Sections.ids, ids.rows], [dir === null ? Sections.vectors : Sections.ivf, (flat ?? dir)!.rows],
       ...columns.map(([n, c]) => [Sections.column(n), c.rows] as const),
-      ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)] as const) {
-      if (rows !== meta.rows) throw new SegmentCorruptError(section, `holds ${rows} rows; the table says ${meta.rows}`);
-    }
+      ...[...text].map(([n, t]) => [Sections.text(n), t.rows] as const)]);
     const hnsw = hnswBytes === null ? null : await HnswIndex.load({
       bytes: hnswBytes, metric: meta.metric, dim: meta.dim, tmpDir: opts.tmpDir,
     });
