@@ -17,7 +17,11 @@ if (ifStale) args.splice(args.indexOf('--if-stale'), 1);
 const at = args.indexOf('--outDir');
 const outDir = at >= 0 ? args[at + 1] : 'dist';
 
-/** Whether outDir's entry is newer than every file of src/ and the build's configuration (bin/silt.mjs makes the same check). */
+/**
+ * Whether outDir's entry is newer than every file of src/ and the build's configuration.
+ * bin/silt.mjs walks src/ the same way; neither imports the other because the image's build
+ * stage has scripts/ without bin/, and its final stage bin/ without scripts/ (Dockerfile).
+ */
 function fresh() {
   const entry = `${outDir}/cli/main.js`;
   if (!existsSync(entry)) return false;
