@@ -8,22 +8,25 @@
 //   blob            UTF-8 of the string ids
 //
 // A segment whose ids are all u64 is written compact instead: the kinds and string offsets (5
-// bytes a row, all zeros) are left out, and so is `sorted` when the rows already are in id order:
+// bytes a row, all zeros) are left out, and so is `sorted` when the rows already are in id order.
+// Segments are now written packed (ids-packed.ts: gaps and steps bit-packed 128 at a time);
+// segments written before hold them raw:
 //
-//   u32 rows, u32 U64_ONLY | (IN_ID_ORDER when sorted is left out)
-//   u64[rows]       the ids
-//   u32[rows]       sorted (absent with IN_ID_ORDER)
+//   u32 rows, u32 U64_ONLY | PACKED | (IN_ID_ORDER when sorted is left out)
+//   raw:    u64[rows] the ids, then u32[rows] sorted (absent with IN_ID_ORDER)
+//   packed: the blocks of ids-packed.ts
 //
 // The section is read whole at open: at 1M u64 ids that is 16.2 MiB in the first form, 11.4 MiB
 // compact, 7.6 MiB in id order, of a cold first query's 31.5 MiB on the S3 test server
-// (docs/benchmarks.md, "scale"). u64Count < 2^31 in the first form, so the flags cannot be
-// mistaken for a count.
+// (docs/benchmarks.md, "scale"); packed, 1M ids handed out in sequence take 0.15 MiB. u64Count <
+// 2^31 in the first form, so the flags cannot be mistaken for a count.
 //
 // Sorting u64s numerically and strings by bytes (instead of by idKey text) lets a lookup compare
 // bigints or bytes directly, with no string building per probe.
 import { unicodeProblem } from '../schema/limits.ts';
 import type { DocId } from '../schema/types.ts';
 import { packStrings, SectionCursor, SectionWriter } from './binary.ts';
+import { readPackedIds, writePackedIds } from './ids-packed.ts';
 
 const KIND_U64 = 0;
 const KIND_STRING = 1;
@@ -31,6 +34,8 @@ const KIND_STRING = 1;
 const U64_ONLY = 0x8000_0000;
 /** With U64_ONLY: row order is id order, so no `sorted` follows. */
 const IN_ID_ORDER = 0x4000_0000;
+/** With U64_ONLY: the ids (and `sorted`) are bit-packed blocks (ids-packed.ts), not raw arrays. */
+const PACKED = 0x2000_0000;
 
 export function encodeIds(ids: readonly DocId[]): Buffer {
   const rows = ids.length;
@@ -70,11 +75,10 @@ export function encodeIds(ids: readonly DocId[]): Buffer {
 
   if (stringRows.length === 0) {
     const inOrder = sorted.every((row, i) => row === i);
-    const w = new SectionWriter(rows * 12 + 16);
+    const w = new SectionWriter(rows * 2 + 64);
     w.u32(rows);
-    w.u32((U64_ONLY | (inOrder ? IN_ID_ORDER : 0)) >>> 0);
-    w.array(values);
-    if (!inOrder) w.array(sorted);
+    w.u32((U64_ONLY | PACKED | (inOrder ? IN_ID_ORDER : 0)) >>> 0);
+    writePackedIds(w, values, sorted, inOrder);
     return w.finish();
   }
   const w = new SectionWriter(rows * 21 + blob.byteLength + 64);
@@ -105,9 +109,12 @@ export class IdColumn {
     const second = c.u32();
     if ((second & U64_ONLY) !== 0) {
       this.u64Count = this.rows;
-      this.values = c.u64s(this.rows);
       this.strings = null;
-      const sorted = (second & IN_ID_ORDER) !== 0 ? null : c.u32s(this.rows);
+      const inOrder = (second & IN_ID_ORDER) !== 0;
+      const raw = (second & PACKED) === 0;
+      const packed = raw ? null : readPackedIds(c, this.rows, inOrder);
+      this.values = packed?.values ?? c.u64s(this.rows);
+      const sorted = inOrder ? null : packed?.sorted ?? c.u32s(this.rows);
       this.sorted = sorted === null ? IDENTITY : { at: (i) => sorted[i]! };
       return;
     }
