@@ -5,6 +5,7 @@ import { Maintenance } from './compaction/maintenance.ts';
 import { checkExposure, loadConfig, ConfigError, type SiltConfig } from './config/index.ts';
 import { CachedObjectStore, createObjectStore } from './storage/index.ts';
 import { NamespaceCatalog } from './indexer/catalog.ts';
+import { probeStorage } from './storage/probe.ts';
 import { buildServer, httpLimits } from './server.ts';
 import { createLogger } from './logging.ts';
 import { Errors } from './errors.ts';
@@ -17,6 +18,9 @@ import { BuildPool, backlogThreads, buildThreads, queryThreads, ScanPool, type I
 import { NodeMetrics } from './metrics.ts';
 import { memoryByKind } from './indexer/memory.ts';
 import { enableCollections } from './segment/collect.ts';
+
+/** How long a node waits for object storage to answer before it listens anyway (and logs why). */
+const STORAGE_PROBE_MS = 5_000;
 
 function resolvePaths(config: SiltConfig): SiltConfig {
   return {
@@ -187,6 +191,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
+  // Asked once before listening (storage/probe.ts): a wrong bucket or endpoint shows at start,
+  // and the first query does not pay the storage client's first use.
+  const problem = await probeStorage(store, STORAGE_PROBE_MS);
+  if (problem !== null) log.warn({ backend: config.storage.backend, problem }, 'object storage did not answer at start; /ready fails until it does');
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const auth = config.auth.api_keys.length + config.auth.read_only_keys.length > 0 ? 'api_keys' : 'none';
   log.info({ address, backend: config.storage.backend, role, auth }, 'silt listening');
