@@ -232,8 +232,8 @@ async function rerankAcross(sources: RowSource[], parts: ReadonlyArray<TopK | Ca
   const shares = bestCandidates(ivf.map((s) => parts[s] as Candidates), rerankDepth(k));
   const out = parts.slice() as Array<TopK | null>;
   await Promise.all(ivf.map(async (s, i) => {
-    const rows = shares[i]!;
-    out[s] = rows.length === 0 ? null : topOf(await sources[s]!.annRerank!(query, k, rows), k, s);
+    const { rows, slots } = shares[i]!;
+    out[s] = rows.length === 0 ? null : topOf(await sources[s]!.annRerank!(query, k, rows, slots), k, s);
   }));
   return out;
 }

@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
 import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
-import { ivfCandidates, nprobeOfEf, rerankExact, searchIvf, type Candidates, type ScanClusters } from './ivf-search.ts';
+import { ivfCandidates, nprobeOfEf, rerankExact, searchIvf, type Candidates, type RerankVectors, type ScanClusters } from './ivf-search.ts';
 import { nearestAcross, type RankClusters } from './ivf-centroids.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy } from './scan-pool.ts';
@@ -60,10 +60,11 @@ export interface CodeScans {
 
 let nextReader = 0;
 
-/** The sections an IVF index reads after its directory: blocks, and (apart layout) records. */
+/** The sections an IVF index reads after its directory: blocks, (apart layout) records, and the rows' norms and slots when apart from the directory. */
 export interface IvfSections {
   blocks: SectionEntry;
   vectors: SectionEntry | null;
+  rows?: SectionEntry | null;
 }
 
 /**
@@ -92,6 +93,7 @@ export function prefetchBlocks(route: IvfRoute, clusters: readonly number[], cod
 export class IvfIndex {
   private vectors: IvfVectors | null = null;
   private loading: Promise<IvfVectors> | null = null;
+  private loadingRows: Promise<void> | null = null;
   /** Unique per reader: cache keys never collide across segments. */
   private readonly prefix = `ivf${nextReader++}/`;
   private readonly blocksName: string;
@@ -114,7 +116,7 @@ export class IvfIndex {
   }
 
   search(metric: VectorMetric, query: Float32Array, k: number, ef: number, accept?: (row: number) => boolean, nprobe?: number): Promise<Neighbours> {
-    return searchIvf(this.dir, (cs) => this.clusters(cs), (rows) => this.vectorsOf(rows), query,
+    return searchIvf(this.dir, (cs) => this.clusters(cs), (rows, slots) => this.recordsAt(rows, slots), query,
       { metric, k, nprobe: nprobe ?? nprobeOfEf(ef), accept, scan: this.scans?.scan })
       .finally(() => { this.prefetched = null; });
   }
@@ -131,15 +133,35 @@ export class IvfIndex {
     return this.scans?.rank ?? nearestAcross;
   }
 
-  /** The k nearest of the given candidate rows, by exact distance from their float32 records. */
-  async rerank(metric: VectorMetric, query: Float32Array, k: number, rows: readonly number[]): Promise<Neighbours> {
-    return rerankExact(this.dir, await this.vectorsOf(rows), metric, query, k, rows);
+  /** The k nearest of the given candidate rows (at the given slots), by exact distance from their float32 records. */
+  async rerank(metric: VectorMetric, query: Float32Array, k: number, rows: readonly number[], slots: readonly number[]): Promise<Neighbours> {
+    return rerankExact(this.dir, await this.recordsAt(rows, slots), metric, query, k, rows);
+  }
+
+  /**
+   * The norms and slots of every row (`ivf.rows`, read whole and CRC-checked, kept until the
+   * reader closes): what a lookup by row number needs. A search does without (ivf.ts).
+   */
+  loadRows(): Promise<void> {
+    if (this.dir.rowsLoaded) return Promise.resolve();
+    this.loadingRows ??= (async () => {
+      const entry = this.sections.rows;
+      if (!entry) throw new SegmentCorruptError(Sections.ivfRows, 'the directory says its rows are apart, the segment has no such section');
+      const bytes = await verifySection(Sections.ivfRows, entry, await this.read(Sections.ivfRows, { offset: entry.offset, length: entry.length }));
+      try {
+        if (!this.dir.rowsLoaded) this.dir.attachRows(sharedCopy(bytes));
+      } catch (e) {
+        throw new SegmentCorruptError(Sections.ivfRows, (e as Error).message);
+      }
+    })().finally(() => { this.loadingRows = null; });
+    return this.loadingRows;
   }
 
   /** Every row's vector, read as the whole section (CRC-checked) and kept until the reader closes. */
   loadVectors(): Promise<IvfVectors> {
     if (this.vectors !== null) return Promise.resolve(this.vectors);
     this.loading ??= (async () => {
+      await this.loadRows();
       const [name, entry] = this.sections.vectors === null
         ? [this.blocksName, this.sections.blocks] : [Sections.ivfVectors, this.sections.vectors];
       const bytes = await verifySection(name, entry, await this.read(name, { offset: entry.offset, length: entry.length }));
@@ -159,17 +181,22 @@ export class IvfIndex {
    */
   async vectorsOf(rows: readonly number[]): Promise<VectorAccess> {
     if (this.vectors !== null) return this.vectors;
+    await this.loadRows();
     const { dir } = this;
-    const dim = dir.dim;
     const wanted = [...new Set(rows)].filter((r) => dir.slotOf[r] !== NONE_SLOT);
-    const found = dir.layout === 'blocks' ? await this.fromBlocks(wanted) : await this.records(wanted);
-    const data = new Float32Array(wanted.length * dim);
-    const at = new Map<number, number>();
-    wanted.forEach((row, i) => {
-      data.set(found[i]!, i * dim);
-      at.set(row, i * dim);
-    });
-    return { rows: dir.rows, data, norms: dir.norms, offset: (row) => at.get(row) ?? -1, has: (row) => at.has(row) };
+    const found = dir.layout === 'blocks' ? await this.fromBlocks(wanted) : await this.records(wanted.map((r) => dir.slotOf[r]!));
+    const { data, offset, has } = compact(wanted, found, dir.dim);
+    return { rows: dir.rows, data, norms: dir.norms, offset, has };
+  }
+
+  /**
+   * The vectors of candidate rows whose slots the scan gave: their records, without the rows'
+   * slots (`ivf.rows`), which a search never reads. Segments of the `blocks` layout hold the
+   * slots in their directory.
+   */
+  private async recordsAt(rows: readonly number[], slots: readonly number[]): Promise<RerankVectors> {
+    if (this.vectors !== null || this.dir.layout === 'blocks') return this.vectorsOf(rows);
+    return compact(rows, await this.records(slots), this.dir.dim);
   }
 
   /** `blocks` layout: each row's vector from its cluster's block. */
@@ -190,21 +217,22 @@ export class IvfIndex {
    * before any of them settles, so the misses of one call are collected and read together:
    * one round of parallel ranged reads.
    */
-  private async records(rows: readonly number[]): Promise<Float32Array[]> {
+  private async records(slots: readonly number[]): Promise<Float32Array[]> {
     const bytes = this.dir.dim * 4 + RECORD_ENTRY_OVERHEAD;
-    const out = new Array<Float32Array>(rows.length);
+    const out = new Array<Float32Array>(slots.length);
     // Hits first, without a promise each: a warm query re-ranks 400 rows a segment, and an async
     // lookup per row made the warm GloVe-50k query 2× slower in process (bench vector).
     const misses: number[] = [];
-    rows.forEach((row, i) => {
-      const hit = this.cache.hit?.(`${this.prefix}v${this.dir.slotOf[row]!}`);
+    slots.forEach((slot, i) => {
+      const hit = this.cache.hit?.(`${this.prefix}v${slot}`);
       if (hit === undefined) misses.push(i);
       else out[i] = hit as Float32Array;
     });
     if (misses.length === 0) return out;
-    const load = batcher((slots) => this.readRecords(slots));
+    const load = batcher((keys) => this.readRecords(keys));
     await Promise.all(misses.map(async (i) => {
-      const slot = this.dir.slotOf[rows[i]!]!;
+      const slot = slots[i]!;
+      if (!(slot < this.dir.vectorRows)) throw new SegmentCorruptError(Sections.ivfVectors, `slot ${slot} of ${this.dir.vectorRows}`);
       out[i] = (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
     }));
     return out;
@@ -376,6 +404,17 @@ function vectorsOfRecords(records: Buffer, first: number, n: number, dim: number
     bytes.set(vector, i * dim * 4);
   }
   return out;
+}
+
+/** The given rows' vectors as one array, addressed by row (rows distinct, `found` in the same order). */
+function compact(rows: readonly number[], found: readonly Float32Array[], dim: number): { data: Float32Array; offset(row: number): number; has(row: number): boolean } {
+  const data = new Float32Array(rows.length * dim);
+  const at = new Map<number, number>();
+  rows.forEach((row, i) => {
+    data.set(found[i]!, i * dim);
+    at.set(row, i * dim);
+  });
+  return { data, offset: (row) => at.get(row) ?? -1, has: (row) => at.has(row) };
 }
 
 /** Distinct items in byte order, grouped into runs whose gaps are at most `gap` bytes. */

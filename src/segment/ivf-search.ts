@@ -36,11 +36,14 @@ export interface IvfSearchOptions {
   probe?: readonly number[] | undefined;
 }
 
-/** What a scan reads of the directory: plain data, so a worker thread can be handed it. */
-export type ScanDirectory = Pick<IvfDirectory, 'dim' | 'codes' | 'codeBytes' | 'seed' | 'centroids' | 'min' | 'step' | 'norms'>;
+/**
+ * What a scan reads of the directory: plain data, so a worker thread can be handed it. `norms`
+ * is read only for blocks that carry none (segments written before ROWS_APART, ivf.ts).
+ */
+export type ScanDirectory = Pick<IvfDirectory, 'dim' | 'codes' | 'codeBytes' | 'seed' | 'centroids' | 'min' | 'step' | 'norms' | 'slotStart' | 'rowsApart'>;
 
 /** What a scan reads of a cluster's block. */
-export type ScanBlock = Pick<IvfCluster, 'rows' | 'codes' | 'factors'>;
+export type ScanBlock = Pick<IvfCluster, 'rows' | 'codes' | 'factors' | 'norms'>;
 
 /**
  * Rows a scan may keep: a test of the row number, or one mask per block (1 = keep, by position
@@ -48,10 +51,11 @@ export type ScanBlock = Pick<IvfCluster, 'rows' | 'codes' | 'factors'>;
  */
 export type ScanAccept = ((row: number) => boolean) | readonly Uint8Array[] | undefined;
 
-/** The `depth` best code estimates among the rows scanned (lower is nearer), and how many rows were scanned. */
+/** The `depth` best code estimates among the rows scanned (lower is nearer), their slots, and how many rows were scanned. */
 export interface ScanResult {
   rows: Uint32Array;
   estimates: Float64Array;
+  slots: Uint32Array;
   scanned: number;
 }
 
@@ -73,28 +77,45 @@ export function scanClusters(dir: ScanDirectory, metric: VectorMetric, qv: Float
     const block = blocks[b]!;
     const { rows } = block;
     const dots = score(c, block, typeof accept === 'object' ? accept[b] : accept);
+    const norms = block.norms;
+    const first = dir.slotStart[c]!;
     for (let j = 0; j < rows.length; j++) {
       const dot = dots[j]!;
       if (Number.isNaN(dot)) continue;
       scanned++;
       const row = rows[j]!;
+      if (metric !== 'l2') {
+        heap.offer(row, -dot, first + j);
+        continue;
+      }
       // Lower is nearer; for l2, ‖x‖² − 2 q·x orders rows as ‖q − x‖² does.
-      heap.offer(row, metric === 'l2' ? dir.norms[row]! * dir.norms[row]! - 2 * dot : -dot);
+      const n = norms === null ? dir.norms[row]! : norms[j]!;
+      heap.offer(row, n * n - 2 * dot, first + j);
     }
   });
-  return { rows: Uint32Array.from(heap.rows()), estimates: heap.estimates(), scanned };
+  return { rows: Uint32Array.from(heap.rows()), estimates: heap.estimates(), slots: Uint32Array.from(heap.payloads()), scanned };
 }
 
 /** The blocks of the given clusters, in that order (one ranged read each, made together). */
 export type LoadClusters = (clusters: readonly number[]) => Promise<IvfCluster[]>;
 
-/** The float32 vectors of the given rows (the candidates to re-rank), read together. */
-export type LoadRows = (rows: readonly number[]) => Promise<VectorAccess>;
+/** The float32 vectors of the given rows (the candidates to re-rank, at the given slots), read together. */
+export type LoadRows = (rows: readonly number[], slots: readonly number[]) => Promise<RerankVectors>;
 
-/** A segment's best code estimates (lower is nearer), the rows a query may re-rank exactly. */
+/** What a re-rank reads of the candidates' vectors: row-addressed float32 data. */
+export type RerankVectors = Pick<VectorAccess, 'data' | 'offset'>;
+
+/** A segment's best code estimates (lower is nearer), the rows a query may re-rank exactly, and their slots (their records). */
 export interface Candidates {
   rows: Uint32Array;
   estimates: Float64Array;
+  slots: Uint32Array;
+}
+
+/** Of a segment's candidates, those a query re-ranks: rows and their slots, in the same order. */
+export interface RerankShare {
+  rows: number[];
+  slots: number[];
 }
 
 /** How many code estimates a query re-ranks exactly, for k results. */
@@ -111,8 +132,9 @@ export function rerankDepth(k: number): number {
 export async function searchIvf(dir: IvfDirectory, load: LoadClusters, loadRows: LoadRows, query: Float32Array,
   opts: IvfSearchOptions): Promise<Neighbours> {
   if (opts.k <= 0) return { rows: [], distances: [] };
-  const rows = Array.from((await ivfCandidates(dir, load, query, opts)).rows);
-  return rerankExact(dir, await loadRows(rows), opts.metric, query, opts.k, rows);
+  const found = await ivfCandidates(dir, load, query, opts);
+  const rows = Array.from(found.rows);
+  return rerankExact(dir, await loadRows(rows, Array.from(found.slots)), opts.metric, query, opts.k, rows);
 }
 
 /**
@@ -126,19 +148,20 @@ export async function searchIvf(dir: IvfDirectory, load: LoadClusters, loadRows:
 export async function ivfCandidates(dir: IvfDirectory, load: LoadClusters, query: Float32Array,
   opts: IvfSearchOptions): Promise<Candidates> {
   const { metric, k, accept } = opts;
-  if (k <= 0 || dir.clusters === 0) return { rows: new Uint32Array(0), estimates: new Float64Array(0) };
+  if (k <= 0 || dir.clusters === 0) return { rows: new Uint32Array(0), estimates: new Float64Array(0), slots: new Uint32Array(0) };
   const qNorm = norm(query);
   const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
   const depth = rerankDepth(k);
   const scan = opts.scan ?? scanClusters;
   const heap = new CandidateHeap(depth);
   const keep = (found: ScanResult) => {
-    for (let j = 0; j < found.rows.length; j++) heap.offer(found.rows[j]!, found.estimates[j]!);
+    for (let j = 0; j < found.rows.length; j++) heap.offer(found.rows[j]!, found.estimates[j]!, found.slots[j]!);
   };
+  const result = (): Candidates => ({ rows: Uint32Array.from(heap.rows()), estimates: Float64Array.from(heap.estimates()), slots: Uint32Array.from(heap.payloads()) });
   if (opts.probe !== undefined) {
     const batch = opts.probe.filter((c) => c < dir.clusters);
     if (batch.length > 0) keep(await scan(dir, metric, qv, batch, await load(batch), accept, depth));
-    return { rows: Uint32Array.from(heap.rows()), estimates: Float64Array.from(heap.estimates()) };
+    return result();
   }
   const order = rankCentroids(dir, metric, qv);
   const nprobe = Math.min(dir.clusters, Math.max(1, opts.nprobe));
@@ -155,7 +178,7 @@ export async function ivfCandidates(dir: IvfDirectory, load: LoadClusters, query
     scanned += found.scanned;
     keep(found);
   }
-  return { rows: Uint32Array.from(heap.rows()), estimates: Float64Array.from(heap.estimates()) };
+  return result();
 }
 
 /**
@@ -164,24 +187,37 @@ export async function ivfCandidates(dir: IvfDirectory, load: LoadClusters, query
  * of all segments measure the same quantity (‖x‖² − 2 q·x for l2, −q·x otherwise), each
  * unbiased under its own rotation, so they compare across segments.
  */
-export function bestCandidates(lists: readonly Candidates[], depth: number): number[][] {
+export function bestCandidates(lists: readonly Candidates[], depth: number): RerankShare[] {
   const heap = new CandidateHeap(depth);
   const span = 2 ** 32;
   lists.forEach((list, s) => {
-    for (let j = 0; j < list.rows.length; j++) heap.offer(s * span + list.rows[j]!, list.estimates[j]!);
+    for (let j = 0; j < list.rows.length; j++) heap.offer(s * span + list.rows[j]!, list.estimates[j]!, list.slots[j]!);
   });
-  const out = lists.map((): number[] => []);
-  for (const key of heap.rows()) out[Math.floor(key / span)]!.push(key % span);
+  const out = lists.map((): RerankShare => ({ rows: [], slots: [] }));
+  const keys = heap.rows();
+  const slots = heap.payloads();
+  keys.forEach((key, i) => {
+    const share = out[Math.floor(key / span)]!;
+    share.rows.push(key % span);
+    share.slots.push(slots[i]!);
+  });
   return out;
 }
 
-/** The k nearest of the candidate rows by exact distance from their float32 vectors (ties by row). */
-export function rerankExact(dir: IvfDirectory, vectors: VectorAccess, metric: VectorMetric,
+/**
+ * The k nearest of the candidate rows by exact distance from their float32 vectors (ties by
+ * row). Each norm is the directory's, or (ROWS_APART, ivf.rows not read) computed from the
+ * record as the builder computed it, so the distances are the same bits either way.
+ */
+export function rerankExact(dir: IvfDirectory, vectors: RerankVectors, metric: VectorMetric,
   query: Float32Array, k: number, rows: readonly number[]): Neighbours {
   const qNorm = norm(query);
   const dist = new Float64Array(rows.length);
+  const norms = dir.rowsLoaded ? dir.norms : null;
   const order = rows.map((row, i) => {
-    dist[i] = distance(metric, query, qNorm, vectors.data, vectors.offset(row), dir.norms[row]!);
+    const off = vectors.offset(row);
+    const n = norms === null ? Math.fround(norm(vectors.data, off, dir.dim)) : norms[row]!;
+    dist[i] = distance(metric, query, qNorm, vectors.data, off, n);
     return i;
   });
   order.sort((a, b) => dist[a]! - dist[b]! || rows[a]! - rows[b]!);
@@ -196,15 +232,18 @@ export function rerankExact(dir: IvfDirectory, vectors: VectorAccess, metric: Ve
 class CandidateHeap {
   private readonly ids: Float64Array;
   private readonly est: Float64Array;
+  private readonly pay: Uint32Array;
   private n = 0;
 
   constructor(private readonly size: number) {
     this.ids = new Float64Array(size);
     this.est = new Float64Array(size);
+    this.pay = new Uint32Array(size);
   }
 
-  offer(row: number, e: number): void {
-    const { ids, est } = this;
+  /** Offers a key with its estimate and a payload carried along (a slot). */
+  offer(row: number, e: number, payload: number): void {
+    const { ids, est, pay } = this;
     if (this.n < this.size) {
       let i = this.n++;
       while (i > 0) {
@@ -212,10 +251,12 @@ class CandidateHeap {
         if (est[p]! > e || (est[p] === e && ids[p]! > row)) break;
         ids[i] = ids[p]!;
         est[i] = est[p]!;
+        pay[i] = pay[p]!;
         i = p;
       }
       ids[i] = row;
       est[i] = e;
+      pay[i] = payload;
       return;
     }
     if (e > est[0]! || (e === est[0] && row >= ids[0]!)) return;
@@ -228,14 +269,20 @@ class CandidateHeap {
       if (est[m]! < e || (est[m] === e && ids[m]! < row)) break;
       ids[i] = ids[m]!;
       est[i] = est[m]!;
+      pay[i] = pay[m]!;
       i = m;
     }
     ids[i] = row;
     est[i] = e;
+    pay[i] = payload;
   }
 
   rows(): Float64Array {
     return this.ids.subarray(0, this.n);
+  }
+
+  payloads(): Uint32Array {
+    return this.pay.subarray(0, this.n);
   }
 
   estimates(): Float64Array {

@@ -1,18 +1,27 @@
 // The clustered (IVF) vector index of a large segment, in three sections (docs/segments.md):
 //
 //   ivf           the directory, small and read at open:
-//                   u32 rows, u32 dim, u32 clusters, u32 vector rows, u32 code kind (0 u8, 1 bits, 2 rabitq), u32 rotation seed
+//                   u32 rows, u32 dim, u32 clusters, u32 vector rows,
+//                   u32 code kind (0 u8, 1 bits, 2 rabitq) | ROWS_APART, u32 rotation seed
 //                   f32[clusters × dim]  centroids (of the normalized vectors, for cosine)
 //                   f64[clusters + 1]    byte offset of each cluster's codes block in `ivf.codes`
 //                   u32[clusters + 1]    first slot of each cluster (slots: rows in cluster order)
 //                   u32[clusters]        CRC-32 of each codes block (a block is read alone)
 //                   f32[dim] min, f32[dim] step   the u8 quantizer, per dimension (bits: unused)
+//                   without ROWS_APART (segments written before): the two arrays of `ivf.rows`
+//   ivf.rows      with ROWS_APART, read only when a row is asked for by number (get, list, an
+//                 exact scan of given rows, a merge's whole vectors), not by a search:
 //                   f32[rows]            norms (0 for rows without a vector)
 //                   u32[rows]            slot of each row (0xffffffff: no vector)
 //   ivf.codes     one block per cluster, 8-byte aligned, readable by itself with one ranged read:
 //                   u32[n] rows, u8[n × code bytes] codes, pad to 4, f32[n] factors (bits, rabitq),
-//                   f32[n] offsets (rabitq only)
+//                   f32[n] offsets (rabitq only), f32[n] norms (with ROWS_APART)
 //   ivf.vectors   one record per slot: f32[dim] vector, u32 CRC-32 of those dim × 4 bytes
+//
+// A search needs each scanned row's norm (l2 estimates) and each candidate's slot (its record):
+// the norms are in the block it scans and the slot is where the row sits in it, so a search
+// reads no per-row array. The norms and slots of all rows were 8 bytes a row of the directory,
+// 7.6 MiB of a cold first query's 25 MiB at 1M rows (docs/benchmarks.md, "scale").
 //
 // Codes, for the scan: `u8` quantizes each dimension to a byte over its min..max in the
 // segment. `bits` and `rabitq` keep the sign of each dimension of the rotated residual
@@ -39,6 +48,8 @@ import { partitionRows, seededRandom } from './kmeans.ts';
 import type { VectorAccess } from './vector-search.ts';
 
 const NONE = 0xffffffff;
+/** Set in the directory's code kind word: norms and slots are in `ivf.rows`, and each block ends with its rows' norms. */
+const ROWS_APART = 0x100;
 
 export type CodeKind = 'u8' | 'bits' | 'rabitq';
 const CODE_KINDS: readonly CodeKind[] = ['u8', 'bits', 'rabitq'];
@@ -59,10 +70,13 @@ export interface IvfBuildOptions {
   clusterRows: number;
   codes: CodeKind;
   seed: number;
+  /** Norms and slots inside the directory, as segments were written before `ivf.rows` (tests of that form). */
+  rowsInDirectory?: boolean;
 }
 
-/** Encodes the three IVF sections. */
-export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; codes: Buffer; vectors: Buffer } {
+/** Encodes the IVF sections; `rows` is null when the directory holds the norms and slots (rowsInDirectory). */
+export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; rows: Buffer | null; codes: Buffer; vectors: Buffer } {
+  const apart = opts.rowsInDirectory !== true;
   const { metric, dim, rows, data, hasVector } = opts;
   const norms = new Float32Array(rows);
   const vectorRows: number[] = [];
@@ -152,6 +166,7 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; codes: Bu
     blocks.array(part);
     blocks.array(codes);
     blocks.array(factors);
+    if (apart) blocks.array(Float32Array.from(part, (row) => norms[row]!));
   });
   const clusterBytes = blocks.finish();
   blockOffsets[clusters] = clusterBytes.byteLength;
@@ -164,10 +179,18 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; codes: Bu
   dir.u32(dim);
   dir.u32(clusters);
   dir.u32(vectorRows.length);
-  dir.u32(CODE_KINDS.indexOf(opts.codes));
+  dir.u32(CODE_KINDS.indexOf(opts.codes) | (apart ? ROWS_APART : 0));
   dir.u32(opts.seed >>> 0);
-  for (const a of [centroids, blockOffsets, slotStart, crcs, min, step, norms, slotOf]) dir.array(a);
-  return { directory: dir.finish(), codes: clusterBytes, vectors: records };
+  for (const a of [centroids, blockOffsets, slotStart, crcs, min, step]) dir.array(a);
+  if (!apart) {
+    dir.array(norms);
+    dir.array(slotOf);
+    return { directory: dir.finish(), rows: null, codes: clusterBytes, vectors: records };
+  }
+  const rowMaps = new SectionWriter(rows * 8 + 16);
+  rowMaps.array(norms);
+  rowMaps.array(slotOf);
+  return { directory: dir.finish(), rows: rowMaps.finish(), codes: clusterBytes, vectors: records };
 }
 
 /** One `ivf.vectors` record: the float32 vector, then the CRC-32 of its bytes. */
@@ -249,8 +272,10 @@ export class IvfDirectory {
   readonly crcs: Uint32Array;
   readonly min: Float32Array;
   readonly step: Float32Array;
-  readonly norms: Float32Array;
-  readonly slotOf: Uint32Array;
+  /** Whether the norms and slots are in `ivf.rows` (and each block carries its rows' norms). */
+  readonly rowsApart: boolean;
+  #norms: Float32Array | null = null;
+  #slotOf: Uint32Array | null = null;
 
   constructor(section: Buffer, readonly layout: IvfLayout = 'apart') {
     const c = new SectionCursor(section, 'ivf');
@@ -258,9 +283,11 @@ export class IvfDirectory {
     this.dim = c.u32();
     this.clusters = c.u32();
     this.vectorRows = c.u32();
-    const kind = CODE_KINDS[c.u32()];
+    const word = c.u32();
+    const kind = CODE_KINDS[word & ~ROWS_APART];
     if (kind === undefined) throw new RangeError('section ivf: unknown code kind');
     this.codes = kind;
+    this.rowsApart = (word & ROWS_APART) !== 0;
     this.codeBytes = codeBytesOf(kind, this.dim);
     this.seed = c.u32();
     this.centroids = c.f32s(this.clusters * this.dim);
@@ -269,11 +296,38 @@ export class IvfDirectory {
     this.crcs = c.u32s(this.clusters);
     this.min = c.f32s(this.dim);
     this.step = c.f32s(this.dim);
-    this.norms = c.f32s(this.rows);
-    this.slotOf = c.u32s(this.rows);
+    if (!this.rowsApart) this.readRows(c);
     if (this.slotStart[this.clusters] !== this.vectorRows) {
       throw new RangeError(`section ivf: clusters hold ${this.slotStart[this.clusters]} vectors, the header says ${this.vectorRows}`);
     }
+  }
+
+  /** Whether norms and slotOf may be used: always without ROWS_APART, else once attachRows ran. */
+  get rowsLoaded(): boolean {
+    return this.#norms !== null;
+  }
+
+  /** Each row's norm (0 without a vector); with ROWS_APART only after attachRows. */
+  get norms(): Float32Array {
+    if (this.#norms === null) throw new Error('IVF norms not loaded: read ivf.rows first (IvfIndex.loadRows)');
+    return this.#norms;
+  }
+
+  /** Each row's slot (0xffffffff without a vector); with ROWS_APART only after attachRows. */
+  get slotOf(): Uint32Array {
+    if (this.#slotOf === null) throw new Error('IVF slots not loaded: read ivf.rows first (IvfIndex.loadRows)');
+    return this.#slotOf;
+  }
+
+  /** Takes the norms and slots from the `ivf.rows` section (CRC-checked by the caller). */
+  attachRows(section: Buffer): void {
+    const c = new SectionCursor(section, 'ivf.rows');
+    this.readRows(c);
+  }
+
+  private readRows(c: SectionCursor): void {
+    this.#norms = c.f32s(this.rows);
+    this.#slotOf = c.u32s(this.rows);
   }
 
   /** The cluster holding `slot` (binary search over slotStart). */
@@ -303,7 +357,7 @@ export class IvfDirectory {
     return Math.ceil((4 * n + n * this.codeBytes) / 4) * 4;
   }
 
-  /** Byte offset of the float32 vectors inside cluster c's block (`blocks` layout). */
+  /** Byte offset of the float32 vectors inside cluster c's block (`blocks` layout), or of its rows' norms (ROWS_APART). */
   vectorsAt(c: number): number {
     return this.factorsAt(c) + 4 * floatsPerRow(this.codes) * this.size(c);
   }
@@ -320,6 +374,8 @@ export interface IvfCluster {
   factors: Float32Array;
   /** The cluster's float32 vectors: only in the `blocks` layout (`apart`: in `ivf.vectors`). */
   vectors: Float32Array | null;
+  /** Each row's norm, with ROWS_APART (else in the directory). */
+  norms: Float32Array | null;
 }
 
 export function decodeCluster(dir: IvfDirectory, c: number, block: Uint8Array): IvfCluster {
@@ -327,13 +383,14 @@ export function decodeCluster(dir: IvfDirectory, c: number, block: Uint8Array): 
   const dim = dir.dim;
   const at = block.byteOffset;
   const blocks = dir.layout === 'blocks';
-  const end = dir.vectorsAt(c) + (blocks ? n * dim * 4 : 0);
+  const end = dir.vectorsAt(c) + (blocks ? n * dim * 4 : 0) + (dir.rowsApart ? n * 4 : 0);
   if (block.byteLength < end) throw new RangeError(`cluster ${c} needs ${end} bytes, has ${block.byteLength}`);
   return {
     rows: new Uint32Array(block.buffer, at, n),
     codes: new Uint8Array(block.buffer, at + 4 * n, n * dir.codeBytes),
     factors: new Float32Array(block.buffer, at + dir.factorsAt(c), floatsPerRow(dir.codes) * n),
     vectors: blocks ? new Float32Array(block.buffer, at + dir.vectorsAt(c), n * dim) : null,
+    norms: dir.rowsApart ? new Float32Array(block.buffer, at + dir.vectorsAt(c), n) : null,
   };
 }
 

@@ -167,8 +167,8 @@ export class LiveSegment implements RowSource {
     return c && { id: this.segmentId, ...c };
   }
 
-  annRerank(query: Float32Array, k: number, rows: readonly number[]) {
-    return this.reader.rerank(query, k, rows);
+  annRerank(query: Float32Array, k: number, rows: readonly number[], slots: readonly number[]) {
+    return this.reader.rerank(query, k, rows, slots);
   }
 
   /** hnswlib calls a filter back into JS for every candidate: none when every row is live. */

@@ -117,7 +117,7 @@ export class SegmentReader {
     const flat = vectorBytes === null ? null : decoded(Sections.vectors, () => new VectorColumn(vectorBytes));
     const entry = (name: string) => sections.entry(name);
     const ivf = dir === null ? null : new IvfIndex(dir, layout === 'apart'
-      ? { blocks: entry(Sections.ivfCodes), vectors: entry(Sections.ivfVectors) }
+      ? { blocks: entry(Sections.ivfCodes), vectors: entry(Sections.ivfVectors), rows: dir.rowsApart ? entry(Sections.ivfRows) : null }
       : { blocks: entry(Sections.ivfClusters), vectors: null },
     opts.readSection, opts.clusterCache, opts.scans ?? null, prefetched);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
@@ -332,13 +332,13 @@ export class SegmentReader {
   }
 
   /**
-   * The k nearest of candidate rows (from candidates()) by exact distance. Allowed after close():
+   * The k nearest of candidate rows (from candidates(), with their slots) by exact distance. Allowed after close():
    * a merge closes its inputs as it commits, while a query that scanned them still re-ranks
    * (their objects outlive the reader; search() had the same window before its re-rank).
    */
-  rerank(query: Float32Array, k: number, rows: readonly number[]): Promise<Neighbours> {
+  rerank(query: Float32Array, k: number, rows: readonly number[], slots: readonly number[]): Promise<Neighbours> {
     if (this.ivf === null) throw new Error('rerank() needs an IVF segment');
-    return this.ivf.rerank(this.meta.metric, query, k, rows);
+    return this.ivf.rerank(this.meta.metric, query, k, rows, slots);
   }
 
   /** Whether the segment carries an IVF index (ivf.ts). */

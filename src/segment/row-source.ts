@@ -58,7 +58,7 @@ export interface RowSource {
    */
   ivfCentroids?(): { id: string; dir: RankDirectory; rank: RankClusters } | null;
   /** The k nearest of rows from annCandidates, with exact distances. Present exactly when annCandidates is. */
-  annRerank?(query: Float32Array, k: number, rows: readonly number[]): Promise<{ rows: number[]; distances: number[] }>;
+  annRerank?(query: Float32Array, k: number, rows: readonly number[], slots: readonly number[]): Promise<{ rows: number[]; distances: number[] }>;
   /** Sources that read vectors on demand (IVF segments): call before vectorData()/vectorOffset(). */
   loadVectors?(): Promise<void>;
   /** Sources that read vectors on demand: the given rows' vectors only (data + offset(row)). */

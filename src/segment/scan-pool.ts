@@ -44,6 +44,8 @@ const MIN_RANK_COMPONENTS = 65_536;
 const BUSY_SHARE = 0.5;
 const BUSY_WINDOW_MS = 100;
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** The norms a task carries for a segment whose blocks hold their own (ivf.ts, ROWS_APART). */
+const NO_NORMS = new Float32Array(0);
 
 export interface ScanPoolOptions {
   /** Worker threads (≥ 1); see queryThreads() for the configured value. */
@@ -151,12 +153,16 @@ export class ScanPool {
     }
     const masks = typeof accept === 'function' ? blocks.map(({ rows }) => maskOf(rows, accept)) : accept;
     const parts = split(blocks, Math.min(this.opts.threads, Math.floor(total / this.minTaskRows)));
-    const target: ScanDirectory = { dim: dir.dim, codes: dir.codes, codeBytes: dir.codeBytes, seed: dir.seed, centroids: dir.centroids, min: dir.min, step: dir.step, norms: dir.norms };
+    const target: ScanDirectory = {
+      dim: dir.dim, codes: dir.codes, codeBytes: dir.codeBytes, seed: dir.seed, centroids: dir.centroids, min: dir.min, step: dir.step,
+      slotStart: dir.slotStart, rowsApart: dir.rowsApart, norms: dir.rowsApart ? NO_NORMS : dir.norms,
+    };
     const results = await Promise.all(parts.map(([from, to]) => {
       const part = blocks.slice(from, to);
       const layout = new Float64Array(part.length * LAYOUT_FIELDS);
-      part.forEach(({ rows, codes, factors }, b) => {
-        layout.set([rows.byteOffset, rows.length, codes.byteOffset, codes.length, factors.byteOffset, factors.length], b * LAYOUT_FIELDS);
+      part.forEach(({ rows, codes, factors, norms }, b) => {
+        layout.set([rows.byteOffset, rows.length, codes.byteOffset, codes.length, factors.byteOffset, factors.length,
+          norms === null ? -1 : norms.byteOffset, norms?.length ?? 0], b * LAYOUT_FIELDS);
       });
       const task: ScanTask = {
         dir: target, metric, qv, depth, layout,
@@ -249,8 +255,9 @@ export class ScanPool {
 
   /** Only views of SharedArrayBuffers go to a worker: anything else would be copied whole. */
   private sharable(dir: ScanDirectory, blocks: readonly ScanBlock[]): boolean {
-    return isShared(dir.norms) && isShared(dir.centroids)
-      && blocks.every((b) => isShared(b.rows) && b.codes.buffer === b.rows.buffer && b.factors.buffer === b.rows.buffer);
+    return (dir.rowsApart || isShared(dir.norms)) && isShared(dir.centroids) && isShared(dir.slotStart)
+      && blocks.every((b) => isShared(b.rows) && b.codes.buffer === b.rows.buffer && b.factors.buffer === b.rows.buffer
+        && (b.norms === null || b.norms.buffer === b.rows.buffer));
   }
 }
 
@@ -288,11 +295,13 @@ function merge(parts: readonly ScanResult[]): ScanResult {
   }
   const rows = new Uint32Array(n);
   const estimates = new Float64Array(n);
+  const slots = new Uint32Array(n);
   let at = 0;
   for (const p of parts) {
     rows.set(p.rows, at);
     estimates.set(p.estimates, at);
+    slots.set(p.slots, at);
     at += p.rows.length;
   }
-  return { rows, estimates, scanned };
+  return { rows, estimates, slots, scanned };
 }

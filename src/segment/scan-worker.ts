@@ -12,8 +12,8 @@ export interface ScanTask {
   qv: Float32Array;
   clusters: number[];
   /**
-   * The blocks as their buffers and, per block, the byte offset and length of its rows, codes
-   * and factors views: one shared buffer a block instead of three views is what the task's
+   * The blocks as their buffers and, per block, the byte offset and length of its rows, codes,
+   * factors and norms views: one shared buffer a block instead of three views is what the task's
    * structured clone spends its time on (scan-pool.ts, MIN_TASK_ROWS).
    */
   buffers: SharedArrayBuffer[];
@@ -37,8 +37,8 @@ export interface PingTask {
   kind: 'ping';
 }
 
-/** Per block: rows offset, length, codes offset, length, factors offset, length. */
-export const LAYOUT_FIELDS = 6;
+/** Per block: rows offset, length, codes offset, length, factors offset, length, norms offset (-1: none), length. */
+export const LAYOUT_FIELDS = 8;
 
 /** The blocks of a task, as views again. */
 export function blocksOf(task: Pick<ScanTask, 'buffers' | 'layout'>): ScanBlock[] {
@@ -49,6 +49,7 @@ export function blocksOf(task: Pick<ScanTask, 'buffers' | 'layout'>): ScanBlock[
       rows: new Uint32Array(buf, l[at]!, l[at + 1]!),
       codes: new Uint8Array(buf, l[at + 2]!, l[at + 3]!),
       factors: new Float32Array(buf, l[at + 4]!, l[at + 5]!),
+      norms: l[at + 6]! < 0 ? null : new Float32Array(buf, l[at + 6]!, l[at + 7]!),
     };
   });
 }
@@ -59,7 +60,7 @@ export default function run(task: ScanTask | RankTask | PingTask): ScanResult | 
 }
 
 function scan(task: ScanTask): ScanResult {
-  const { rows, estimates, scanned } = scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
+  const { rows, estimates, slots, scanned } = scanClusters(task.dir, task.metric, task.qv, task.clusters, blocksOf(task), task.masks, task.depth);
   // The heap's arrays are views of buffers sized `depth`: copies of the filled part go back.
-  return { rows: rows.slice(), estimates: estimates.slice(), scanned };
+  return { rows: rows.slice(), estimates: estimates.slice(), slots: slots.slice(), scanned };
 }

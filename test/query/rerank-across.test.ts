@@ -160,9 +160,9 @@ async function answersWhileClosing(queryRow: number, closing: (segment: LiveSegm
 test('a segment closed by a merge between the scan and the re-rank still answers the query in flight', () =>
   answersWhileClosing(1, (segment) => {
     const rerank = segment.annRerank.bind(segment);
-    segment.annRerank = (qv, k, rows) => {
+    segment.annRerank = (qv, k, rows, slots) => {
       segment.reader.close();
-      return rerank(qv, k, rows);
+      return rerank(qv, k, rows, slots);
     };
   }));
 

@@ -67,10 +67,11 @@ test('segments written with the older bits codes still open and search with exac
   const { input, queries } = blobs({ rows: 12_000, centres: 200, metric: 'l2', codes: 'bits', seed: 8 });
   const built = await buildSegment(input);
   const rabitq = await buildSegment({ ...input, ivfCodes: 'rabitq' });
-  // bits: a 4-byte factor a row; rabitq: the factor and a 4-byte offset.
+  // bits: a 4-byte factor a row; rabitq: the factor and a 4-byte offset; each block padded to 8 bytes either way.
   const more = rabitq.meta.sections['ivf.codes']!.length - built.meta.sections['ivf.codes']!.length;
-  assert.ok(more >= 4 * 12_000 && more <= 4 * 12_000 + 8 * 1_000, `rabitq codes are ${more} bytes longer`); // and block padding
   const reader = await openBytes(built.bytes, input.schema);
+  const clusters = reader.ivfDirectory!.clusters;
+  assert.ok(Math.abs(more - 4 * 12_000) <= 4 * clusters, `rabitq codes are ${more} bytes longer over ${clusters} blocks`);
   await reader.loadVectors();
   // 60 rows a centre: the 400 best estimates hold them all, so bits codes are still exact here.
   assert.ok((await recall(reader, queries, 16)) >= 0.99);

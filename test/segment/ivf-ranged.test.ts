@@ -86,12 +86,17 @@ test('an IVF segment opens without codes or vectors; a query reads its probed co
   assert.deepEqual(await reader.search(q, 10, 128, undefined, nprobe), found);
   assert.equal(store.gets.length, opened + reads.length, 'a warm query reads nothing');
 
-  // One row's vector (get, list, include_vector) on a reader of its own: one record, by range.
+  // One row's vector (get, list, include_vector) on a reader of its own: the rows' slots
+  // (ivf.rows, which no search reads) once, then one record by range.
   const other = await open(store, meta, schema);
   const before = store.gets.length;
   const one = await other.vectorsOf([4321]);
-  assert.deepEqual(store.gets.slice(before).map((g) => g.length), [rb], 'one ranged read of one record');
+  assert.deepEqual(store.gets.slice(before).map((g) => g.length), [meta.sections['ivf.rows']!.length, rb], 'ivf.rows, then one ranged read of one record');
   assert.deepEqual(one.data.subarray(one.offset(4321), one.offset(4321) + DIM), vectors.subarray(4321 * DIM, 4322 * DIM));
+  const again = store.gets.length;
+  const two = await other.vectorsOf([77]);
+  assert.deepEqual(store.gets.slice(again).map((g) => g.length), [rb], 'then one record a row');
+  assert.deepEqual(two.data.subarray(two.offset(77), two.offset(77) + DIM), vectors.subarray(77 * DIM, 78 * DIM));
   reader.close();
   other.close();
 });
@@ -132,10 +137,11 @@ test('a corrupt vector record is refused with the section named, not re-ranked',
   reader.close();
 });
 
-test('an open IVF segment is charged what it read at open (residentBytes), not the whole object', async () => {
+test('an open IVF segment is charged what it read at open and its rows\' slots (residentBytes), not the whole object', async () => {
   const { store, meta, schema } = await stored();
   await open(store, meta, schema);
   const readAtOpen = store.gets.reduce((n, g) => n + g.length, 0);
-  assert.equal(residentBytes(meta), readAtOpen);
+  // ivf.rows is read when a row is first asked for by number, and kept: charged from the open.
+  assert.equal(residentBytes(meta), readAtOpen + meta.sections['ivf.rows']!.length);
   assert.ok(residentBytes(meta) < meta.bytes / 2, `${residentBytes(meta)} of a ${meta.bytes}-byte segment`);
 });

@@ -49,10 +49,11 @@ test('an IVF segment round-trips every id, attribute and vector, and stores each
   assert.equal(meta.sections.vectors, undefined, 'no separate vectors section');
   assert.equal(meta.sections.hnsw, undefined);
   const withVector = input.hasVector.reduce((n, h) => n + h, 0);
-  // Codes: 4-byte row + 2-byte rabitq code (16 rotated dims) + 4-byte factor + 4-byte offset + padding per cluster;
-  // vectors: one float32 record + its 4-byte CRC per row with a vector, nothing else.
-  assert.ok(meta.sections['ivf.codes']!.length <= withVector * 14 + 8 * 64, `codes section is ${meta.sections['ivf.codes']!.length} bytes`);
+  // Codes: 4-byte row + 2-byte rabitq code (16 rotated dims) + 4-byte factor + 4-byte offset + 4-byte norm + padding per cluster;
+  // vectors: one float32 record + its 4-byte CRC per row with a vector, nothing else; rows: a norm and a slot per row.
+  assert.ok(meta.sections['ivf.codes']!.length <= withVector * 18 + 8 * 64, `codes section is ${meta.sections['ivf.codes']!.length} bytes`);
   assert.equal(meta.sections['ivf.vectors']!.length, withVector * (12 * 4 + 4));
+  assert.equal(meta.sections['ivf.rows']!.length, input.ids.length * 8);
   const reader = await openBytes(bytes, input.schema);
   assert.equal(reader.hasIvf, true);
   await reader.loadVectors();
@@ -138,5 +139,34 @@ test('nprobe is the recall knob: more probes never find fewer true neighbours; b
   for (const nprobe of [0, 1.5, '4', 100_001]) {
     assert.throws(() => parseQuery({ vector: Array.from(q), nprobe }, schema, 'ns', LIMITS),
       (e: Error & { code?: string }) => e.code === 'SILT_ERR_QUERY_INVALID' && /nprobe/.test(e.message));
+  }
+});
+
+test('norms and slots apart from the directory (ivf.rows) or inside it (segments written before): the same answers, distances and vectors', async () => {
+  for (const metric of ['l2', 'cosine', 'dot'] as const) {
+    const input = clustered({ rows: 3_000, dim: 16, metric, seed: 31 });
+    const apart = await buildSegment(input);
+    const inside = await buildSegment({ ...input, ivfRowsInDirectory: true });
+    assert.notEqual(apart.meta.sections['ivf.rows'], undefined);
+    assert.equal(inside.meta.sections['ivf.rows'], undefined);
+    assert.ok(inside.meta.sections.ivf!.length - apart.meta.sections.ivf!.length >= 8 * 3_000, 'the directory is 8 bytes a row smaller');
+    const a = await openBytes(apart.bytes, input.schema);
+    const b = await openBytes(inside.bytes, input.schema);
+    const rand = rng(5);
+    for (let i = 0; i < 8; i++) {
+      const q = new Float32Array(16).map(() => rand() * 2 - 1);
+      const accept = i % 2 === 0 ? undefined : (row: number) => row % 4 !== 0;
+      assert.deepEqual(await a.search(q, K, 128, accept, 8), await b.search(q, K, 128, accept, 8), `${metric} query ${i}`);
+    }
+    // Lookups by row number read ivf.rows first; the vectors and norms are the builder's.
+    const rows = [0, 17, 2_999];
+    const va = await a.vectorsOf(rows);
+    const vb = await b.vectorsOf(rows);
+    for (const row of rows) {
+      assert.deepEqual(va.data.subarray(va.offset(row), va.offset(row) + 16), vb.data.subarray(vb.offset(row), vb.offset(row) + 16));
+      assert.equal(a.vectorNorm(row), b.vectorNorm(row));
+    }
+    a.close();
+    b.close();
   }
 });
