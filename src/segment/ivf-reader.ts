@@ -110,6 +110,7 @@ export class IvfIndex {
     private readonly scans: CodeScans | null = null,
     /** Blocks a cold first query asked for with the open; used once by the first search. */
     private prefetched: PrefetchedBlocks | null = null,
+    private readonly recordGap: number = RECORDS_GAP_BYTES,
   ) {
     this.blocksName = dir.layout === 'apart' ? Sections.ivfCodes : Sections.ivfClusters;
   }
@@ -279,7 +280,7 @@ export class IvfIndex {
     const entry = this.sections.vectors!;
     const dim = this.dir.dim;
     const rb = recordBytes(dim);
-    const runs = coalesce(slots, (slot) => slot * rb, (slot) => (slot + 1) * rb, RECORDS_GAP_BYTES);
+    const runs = coalesce(slots, (slot) => slot * rb, (slot) => (slot + 1) * rb, this.recordGap);
     const name = Sections.ivfVectors;
     const out = new Map<number, Float32Array>();
     await Promise.all(runs.map(async (run) => {

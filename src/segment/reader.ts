@@ -36,6 +36,8 @@ export interface ReaderOptions {
   textCache?: TextPartCache;
   /** The query pool IVF code scans run on; this thread unless given. */
   scans?: CodeScans | null;
+  /** IVF records closer than this are read by one GET; RECORDS_GAP_BYTES unless given (tests that count records read pass 0). */
+  recordGapBytes?: number;
 }
 
 export interface OpenSegmentOptions extends ReaderOptions {
@@ -119,7 +121,7 @@ export class SegmentReader {
     const ivf = dir === null ? null : new IvfIndex(dir, layout === 'apart'
       ? { blocks: entry(Sections.ivfCodes), vectors: entry(Sections.ivfVectors), rows: dir.rowsApart ? entry(Sections.ivfRows) : null }
       : { blocks: entry(Sections.ivfClusters), vectors: null },
-    opts.readSection, opts.clusterCache, opts.scans ?? null, prefetched);
+    opts.readSection, opts.clusterCache, opts.scans ?? null, prefetched, opts.recordGapBytes);
     const columns = attrNames.map((n, i): [string, ColumnReader] => [n,
       decoded(Sections.column(n), () => new ColumnReader(n, schema.attributes[n]!.type, columnBytes[i]!))]);
     const text = new Map(textNames.map((n, i) => [n, textIndexes[i]!]));

@@ -10,7 +10,6 @@ import type { NamespaceSchema } from '../../src/schema/types.ts';
 import { distance, norm } from '../../src/segment/distance.ts';
 import { buildSegment, readSegmentMeta, SegmentReader, type SegmentMeta } from '../../src/segment/index.ts';
 import { recordBytes } from '../../src/segment/ivf.ts';
-import { RECORDS_GAP_BYTES } from '../../src/segment/ivf-reader.ts';
 import { rerankDepth } from '../../src/segment/ivf-search.ts';
 import { LiveSegment } from '../../src/segment/live-segment.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
@@ -58,10 +57,11 @@ async function built(metric: 'l2' | 'cosine', dim = DIM, rows = ROWS): Promise<B
   return out;
 }
 
-async function open(b: Built, dead: Set<number>[]): Promise<LiveSegment[]> {
+async function open(b: Built, dead: Set<number>[], recordGapBytes?: number): Promise<LiveSegment[]> {
   return Promise.all(b.metas.map(async (meta, s) => new LiveSegment(`s${s}`, await SegmentReader.open({
     meta, schema: b.schema, tmpDir: tmpdir(),
     readSection: async (_name, range) => (await b.store.get(`ns/seg/s${s}/segment`, range)).body,
+    ...(recordGapBytes !== undefined ? { recordGapBytes } : {}),
   }), dead[s]!)));
 }
 
@@ -113,12 +113,11 @@ for (const metric of ['l2', 'cosine'] as const) {
   });
 }
 test('a cold query over several IVF segments reads the records of rerankDepth(k) candidates in all, not that many per segment', async () => {
-  // Records larger than RECORDS_GAP_BYTES: no gap is coalesced, so the bytes read count records.
+  // Records read without gaps (recordGapBytes 0), so the bytes read count records.
   const dim = 1100;
   const rb = recordBytes(dim);
-  assert.ok(rb > RECORDS_GAP_BYTES);
   const b = await built('l2', dim, 600);
-  const segments = await open(b, b.metas.map(() => new Set()));
+  const segments = await open(b, b.metas.map(() => new Set()), 0);
   const inRecords = (g: { key: string; offset: number }) => {
     const section = b.metas[Number(/s(\d+)/.exec(g.key)![1])]!.sections['ivf.vectors']!;
     return g.offset >= section.offset && g.offset < section.offset + section.length;

@@ -34,11 +34,12 @@ async function stored(): Promise<{ store: RecordingStore; meta: SegmentMeta; sch
   return { store: new RecordingStore(memory), meta: readSegmentMeta(bytes), schema, vectors };
 }
 
-function open(store: ObjectStore, meta: SegmentMeta, schema: NamespaceSchema, clusterCache?: MemoryCache<IvfCacheEntry>) {
+function open(store: ObjectStore, meta: SegmentMeta, schema: NamespaceSchema, clusterCache?: MemoryCache<IvfCacheEntry>, recordGapBytes?: number) {
   return SegmentReader.open({
     meta, schema, tmpDir: tmpdir(),
     readSection: async (_name, range) => (await store.get(KEY, range)).body,
     ...(clusterCache ? { clusterCache } : {}),
+    ...(recordGapBytes !== undefined ? { recordGapBytes } : {}),
   });
 }
 
@@ -52,7 +53,7 @@ test('an IVF segment opens without codes or vectors; a query reads its probed co
   const { store, meta, schema, vectors } = await stored();
   const codes = inSection(meta, 'ivf.codes');
   const records = inSection(meta, 'ivf.vectors');
-  const reader = await open(store, meta, schema);
+  const reader = await open(store, meta, schema, undefined, 0);
   assert.deepEqual(store.gets.filter((g) => codes(g) || records(g)), [], 'nothing of ivf.codes or ivf.vectors is read at open');
   const opened = store.gets.length;
   const q = vectors.slice(0, DIM);
@@ -77,14 +78,26 @@ test('an IVF segment opens without codes or vectors; a query reads its probed co
   const candidates = 400;
   assert.ok(recordReads.length <= candidates, `${recordReads.length} record reads`);
   const recordBytesRead = recordReads.reduce((n, g) => n + g.length, 0);
-  // Each candidate beyond one per read merged a neighbour at most RECORDS_GAP_BYTES away.
-  assert.ok(recordBytesRead <= candidates * rb + (candidates - recordReads.length) * RECORDS_GAP_BYTES, `${recordBytesRead} bytes of vectors read`);
+  // Records are read without gaps here (recordGapBytes 0): exactly the candidates' records.
+  assert.equal(recordBytesRead, candidates * rb, `${recordBytesRead} bytes of vectors read`);
   assert.ok(recordBytesRead < meta.sections['ivf.vectors']!.length / 2, `${recordBytesRead} bytes of a ${meta.sections['ivf.vectors']!.length}-byte section`);
   assert.ok(recordReads.every((g) => (g.offset - meta.sections['ivf.vectors']!.offset) % rb === 0 && g.length % rb === 0), 'whole records only');
 
   // The same query again: codes and records come from the memory cache.
   assert.deepEqual(await reader.search(q, 10, 128, undefined, nprobe), found);
   assert.equal(store.gets.length, opened + reads.length, 'a warm query reads nothing');
+
+  // With the default gap, records closer than RECORDS_GAP_BYTES come in one GET: fewer reads,
+  // whole records, the same answer.
+  const coalescing = await open(store, meta, schema);
+  const from = store.gets.length;
+  assert.deepEqual(await coalescing.search(q, 10, 128, undefined, nprobe), found);
+  const runs = store.gets.slice(from).filter(records);
+  assert.ok(runs.length < recordReads.length, `${runs.length} record reads, ${recordReads.length} without gaps`);
+  const runBytes = runs.reduce((n, g) => n + g.length, 0);
+  assert.ok(runBytes <= candidates * rb + (candidates - runs.length) * RECORDS_GAP_BYTES, `${runBytes} bytes of vectors read`);
+  assert.ok(runs.every((g) => (g.offset - meta.sections['ivf.vectors']!.offset) % rb === 0 && g.length % rb === 0), 'whole records only');
+  coalescing.close();
 
   // One row's vector (get, list, include_vector) on a reader of its own: the rows' slots
   // (ivf.rows, which no search reads) once, then one record by range.
