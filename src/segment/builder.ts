@@ -128,6 +128,7 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
     });
     sections.push([Sections.ivf, ivf.directory], [Sections.ivfCodes, ivf.codes], [Sections.ivfVectors, ivf.vectors]);
     if (ivf.rows !== null) sections.push([Sections.ivfRows, ivf.rows]);
+    if (ivf.centroids !== null) sections.push([Sections.ivfCentroids, ivf.centroids]);
     return assembleSegment(sections, { rows, dim, metric: schema.vector_metric, columns, text });
   }
   sections.push([Sections.vectors, encodeVectors(rows, dim, input.vectors, input.hasVector)]);

@@ -66,6 +66,8 @@ export const Sections = {
   ivf: 'ivf',
   ivfCodes: 'ivf.codes',
   ivfVectors: 'ivf.vectors',
+  /** The IVF centroids, apart from the directory (ivf.ts, CENTROIDS_APART): read at open unless the pointer's route carries them. */
+  ivfCentroids: 'ivf.centroids',
   /** Each row's norm and slot, apart from the directory (ivf.ts, ROWS_APART): read when a row is asked for by number. */
   ivfRows: 'ivf.rows',
   /** Segments written before `ivf.codes`: each cluster's codes and vectors in one block. */

@@ -2,13 +2,17 @@
 //
 //   ivf           the directory, small and read at open:
 //                   u32 rows, u32 dim, u32 clusters, u32 vector rows,
-//                   u32 code kind (0 u8, 1 bits, 2 rabitq) | ROWS_APART, u32 rotation seed
-//                   f32[clusters × dim]  centroids (of the normalized vectors, for cosine)
+//                   u32 code kind (0 u8, 1 bits, 2 rabitq) | ROWS_APART | CENTROIDS_APART, u32 rotation seed
+//                   f32[clusters × dim]  centroids (of the normalized vectors, for cosine), unless
+//                                        CENTROIDS_APART: then they are `ivf.centroids`
 //                   f64[clusters + 1]    byte offset of each cluster's codes block in `ivf.codes`
 //                   u32[clusters + 1]    first slot of each cluster (slots: rows in cluster order)
 //                   u32[clusters]        CRC-32 of each codes block (a block is read alone)
 //                   f32[dim] min, f32[dim] step   the u8 quantizer, per dimension (bits: unused)
 //                   without ROWS_APART (segments written before): the two arrays of `ivf.rows`
+//   ivf.centroids with CENTROIDS_APART, the centroids alone: read at open, unless the manifest
+//                 pointer's route for the segment (ivf-route.ts) carries the same bytes (checked
+//                 against this section's CRC in the segment table), which a cold open has already
 //   ivf.rows      with ROWS_APART, read only when a row is asked for by number (get, list, an
 //                 exact scan of given rows, a merge's whole vectors), not by a search:
 //                   f32[rows]            norms (0 for rows without a vector)
@@ -21,7 +25,9 @@
 // A search needs each scanned row's norm (l2 estimates) and each candidate's slot (its record):
 // the norms are in the block it scans and the slot is where the row sits in it, so a search
 // reads no per-row array. The norms and slots of all rows were 8 bytes a row of the directory,
-// 7.6 MiB of a cold first query's 25 MiB at 1M rows (docs/benchmarks.md, "scale").
+// 7.6 MiB of a cold first query's 25 MiB at 1M rows (docs/benchmarks.md, "scale"). After that the
+// directories were almost only their centroids (2.9 of a 1M namespace's 10.2 MiB read at open),
+// which the pointer's routes already carried.
 //
 // Codes, for the scan: `u8` quantizes each dimension to a byte over its min..max in the
 // segment. `bits` and `rabitq` keep the sign of each dimension of the rotated residual
@@ -50,6 +56,8 @@ import type { VectorAccess } from './vector-search.ts';
 const NONE = 0xffffffff;
 /** Set in the directory's code kind word: norms and slots are in `ivf.rows`, and each block ends with its rows' norms. */
 const ROWS_APART = 0x100;
+/** Set in the directory's code kind word: the centroids are the `ivf.centroids` section. */
+const CENTROIDS_APART = 0x200;
 
 export type CodeKind = 'u8' | 'bits' | 'rabitq';
 const CODE_KINDS: readonly CodeKind[] = ['u8', 'bits', 'rabitq'];
@@ -74,8 +82,8 @@ export interface IvfBuildOptions {
   rowsInDirectory?: boolean;
 }
 
-/** Encodes the IVF sections; `rows` is null when the directory holds the norms and slots (rowsInDirectory). */
-export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; rows: Buffer | null; codes: Buffer; vectors: Buffer } {
+/** Encodes the IVF sections; `rows` and `centroids` are null when the directory holds them (rowsInDirectory). */
+export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; rows: Buffer | null; centroids: Buffer | null; codes: Buffer; vectors: Buffer } {
   const apart = opts.rowsInDirectory !== true;
   const { metric, dim, rows, data, hasVector } = opts;
   const norms = new Float32Array(rows);
@@ -179,18 +187,20 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; rows: Buf
   dir.u32(dim);
   dir.u32(clusters);
   dir.u32(vectorRows.length);
-  dir.u32(CODE_KINDS.indexOf(opts.codes) | (apart ? ROWS_APART : 0));
+  dir.u32(CODE_KINDS.indexOf(opts.codes) | (apart ? ROWS_APART | CENTROIDS_APART : 0));
   dir.u32(opts.seed >>> 0);
-  for (const a of [centroids, blockOffsets, slotStart, crcs, min, step]) dir.array(a);
+  for (const a of [...(apart ? [] : [centroids]), blockOffsets, slotStart, crcs, min, step]) dir.array(a);
   if (!apart) {
     dir.array(norms);
     dir.array(slotOf);
-    return { directory: dir.finish(), rows: null, codes: clusterBytes, vectors: records };
+    return { directory: dir.finish(), rows: null, centroids: null, codes: clusterBytes, vectors: records };
   }
   const rowMaps = new SectionWriter(rows * 8 + 16);
   rowMaps.array(norms);
   rowMaps.array(slotOf);
-  return { directory: dir.finish(), rows: rowMaps.finish(), codes: clusterBytes, vectors: records };
+  const centroidSection = new SectionWriter(centroids.byteLength + 8);
+  centroidSection.array(centroids);
+  return { directory: dir.finish(), rows: rowMaps.finish(), centroids: centroidSection.finish(), codes: clusterBytes, vectors: records };
 }
 
 /** One `ivf.vectors` record: the float32 vector, then the CRC-32 of its bytes. */
@@ -277,20 +287,26 @@ export class IvfDirectory {
   #norms: Float32Array | null = null;
   #slotOf: Uint32Array | null = null;
 
-  constructor(section: Buffer, readonly layout: IvfLayout = 'apart') {
+  /** `centroids`: the `ivf.centroids` section's floats (or the route's, checked), for a directory written with CENTROIDS_APART. */
+  constructor(section: Buffer, readonly layout: IvfLayout = 'apart', centroids?: Float32Array) {
     const c = new SectionCursor(section, 'ivf');
     this.rows = c.u32();
     this.dim = c.u32();
     this.clusters = c.u32();
     this.vectorRows = c.u32();
     const word = c.u32();
-    const kind = CODE_KINDS[word & ~ROWS_APART];
+    const kind = CODE_KINDS[word & ~(ROWS_APART | CENTROIDS_APART)];
     if (kind === undefined) throw new RangeError('section ivf: unknown code kind');
     this.codes = kind;
     this.rowsApart = (word & ROWS_APART) !== 0;
     this.codeBytes = codeBytesOf(kind, this.dim);
     this.seed = c.u32();
-    this.centroids = c.f32s(this.clusters * this.dim);
+    if ((word & CENTROIDS_APART) === 0) this.centroids = c.f32s(this.clusters * this.dim);
+    else if (centroids === undefined) throw new RangeError('section ivf: its centroids are in ivf.centroids, which was not given');
+    // The section is padded to 8 bytes: one float more at most.
+    else if (centroids.length < this.clusters * this.dim || centroids.length > this.clusters * this.dim + 1) {
+      throw new RangeError(`ivf.centroids holds ${centroids.length} floats, the directory says ${this.clusters} × ${this.dim}`);
+    } else this.centroids = centroids.subarray(0, this.clusters * this.dim);
     this.blockOffsets = c.f64s(this.clusters + 1);
     this.slotStart = c.u32s(this.clusters + 1);
     this.crcs = c.u32s(this.clusters);

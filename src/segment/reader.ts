@@ -5,7 +5,8 @@
 import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { ColumnReader } from './columns.ts';
-import { Sections, type SegmentMeta } from './format.ts';
+import { crc32 } from 'node:zlib';
+import { Sections, type SectionEntry, type SegmentMeta } from './format.ts';
 import { checkRows, decoded, SegmentSections, type ReadSection } from './section-reads.ts';
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
@@ -52,6 +53,22 @@ export interface OpenSegmentOptions extends ReaderOptions {
    */
   /** `clusters`: the probe chosen across the namespace's segments (executor.ts), read instead of this route's own first probes. */
   prefetch?: { route: IvfRoute; hint: ProbeHint; clusters?: readonly number[] };
+}
+
+/** The route's centroids, in a SharedArrayBuffer, when they are the `ivf.centroids` section's bytes (length and CRC); else null. */
+function routeCentroids(route: IvfRoute, dim: number, entry: SectionEntry): Float32Array | null {
+  const c = route.centroids;
+  const pad = entry.length - c.byteLength;
+  if (route.dim !== dim || pad < 0 || pad >= 8) return null;
+  const bytes = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  if (crc32(Buffer.alloc(pad), crc32(bytes)) !== entry.crc) return null;
+  const shared = sharedCopy(bytes);
+  return new Float32Array(shared.buffer, shared.byteOffset, c.length);
+}
+
+/** The float32s of an `ivf.centroids` section (its padding to 8 bytes left out). */
+function floatsOf(section: Buffer, length: number): Float32Array {
+  return new Float32Array(section.buffer, section.byteOffset, Math.floor(length / 4));
 }
 
 export class SegmentReader {
@@ -102,11 +119,16 @@ export class SegmentReader {
     const early = opts.prefetch;
     const prefetched = clustered && codesEntry !== undefined && early !== undefined && early.route.dim === meta.dim
       ? prefetchBlocks(early.route, early.clusters ?? firstProbes(early.route, meta.metric, early.hint), codesEntry, opts.readSection) : null;
-    const [idBytes, vectorBytes, ivfBytes, hnswBytes, columnBytes, textIndexes] = await Promise.all([
+    // The centroids apart from the directory come from the pointer's route when it carries the
+    // same bytes (its CRC is the section's), else they are read with the rest.
+    const centroidsEntry = clustered ? meta.sections[Sections.ivfCentroids] : undefined;
+    const routed = centroidsEntry !== undefined && early !== undefined ? routeCentroids(early.route, meta.dim, centroidsEntry) : null;
+    const [idBytes, vectorBytes, ivfBytes, centroidBytes, hnswBytes, columnBytes, textIndexes] = await Promise.all([
       load(Sections.ids),
       // IVF blocks are read by cluster when a query probes them (ivf-reader.ts), not at open.
       clustered ? Promise.resolve(null) : load(Sections.vectors),
       clustered ? load(Sections.ivf) : Promise.resolve(null),
+      centroidsEntry !== undefined && routed === null ? load(Sections.ivfCentroids) : Promise.resolve(null),
       meta.sections[Sections.hnsw] === undefined ? Promise.resolve(null) : load(Sections.hnsw),
       Promise.all(attrNames.map((n) => load(Sections.column(n)))),
       Promise.all(textNames.map(openText)),
@@ -115,7 +137,8 @@ export class SegmentReader {
     const ids = decoded(Sections.ids, () => new IdColumn(idBytes));
     // Segments written before `ivf.codes` keep each cluster's vectors in its block (ivf.ts).
     const layout = meta.sections[Sections.ivfCodes] === undefined ? 'blocks' : 'apart';
-    const dir = ivfBytes === null ? null : decoded(Sections.ivf, () => new IvfDirectory(sharedCopy(ivfBytes), layout));
+    const centroids = routed ?? (centroidBytes === null ? undefined : floatsOf(sharedCopy(centroidBytes), meta.sections[Sections.ivfCentroids]!.length));
+    const dir = ivfBytes === null ? null : decoded(Sections.ivf, () => new IvfDirectory(sharedCopy(ivfBytes), layout, centroids));
     const flat = vectorBytes === null ? null : decoded(Sections.vectors, () => new VectorColumn(vectorBytes));
     const entry = (name: string) => sections.entry(name);
     const ivf = dir === null ? null : new IvfIndex(dir, layout === 'apart'

@@ -194,3 +194,49 @@ test('the pointer carries routes up to its byte cap, the largest segments first'
   assert.deepEqual(Object.keys(pointerRoutes(segments, all, 2000)).sort(), ['big', 'mid', 'small']);
   assert.deepEqual(Object.keys(pointerRoutes(segments, all, 100)), []);
 });
+
+/** A cold open hinted (or not) over `store`, and whether it read the segment's whole `ivf.centroids` section. */
+async function readsCentroids(store: ObjectStore, hinted: boolean): Promise<{ read: boolean; ids: string[] }> {
+  const ranges: Array<{ key: string; offset: number; length: number | undefined }> = [];
+  const recording: ObjectStore = {
+    get: (key, range, options) => {
+      if (range !== undefined && 'offset' in range) ranges.push({ key, offset: range.offset, length: range.length });
+      return store.get(key, range, options);
+    },
+    head: (key) => store.head(key),
+    put: (key, body, condition) => store.put(key, body, condition),
+    list: (prefix, options) => store.list(prefix, options),
+    delete: (key) => store.delete(key),
+  };
+  const catalog = catalogOver(recording);
+  const vector = docs[7]!.vector!;
+  const ns = await catalog.get('p', hinted ? { vector } : undefined);
+  const hits = await ns.query(parseQuery({ vector: Array.from(vector), top_k: 10 }, ns.schema, ns.name, { default_top_k: 10, max_top_k: 100 }));
+  const ref = ns.loaded.manifest.segments[0]!;
+  const entry = ref.meta.sections['ivf.centroids'];
+  assert.ok(entry !== undefined, 'the segment keeps its centroids apart from the directory');
+  await catalog.close(new Error('done'));
+  return { read: ranges.some((r) => r.key === ref.key && r.offset === entry.offset && r.length === entry.length), ids: hits.map((h) => `${h.id}:${h.score}`) };
+}
+
+test("a cold open takes the centroids from the pointer's route when their CRC is the section's; otherwise it reads ivf.centroids", async () => {
+  const store = new MemoryObjectStore();
+  await seeded(store);
+  const routed = await readsCentroids(store, true);
+  assert.equal(routed.read, false, 'the route carried them');
+  const plain = await readsCentroids(store, false);
+  assert.equal(plain.read, true, 'without the query at open no route is used');
+  assert.deepEqual(routed.ids, plain.ids);
+  // A route whose centroids are not the segment's (one byte changed) is not trusted.
+  const key = manifestPointerKey('p');
+  const pointer = JSON.parse((await store.get(key)).body.toString('utf8')) as { routes: Record<string, { centroids: string }> };
+  for (const route of Object.values(pointer.routes)) {
+    const bytes = Buffer.from(route.centroids, 'base64');
+    bytes[5]! ^= 0x40;
+    route.centroids = bytes.toString('base64');
+  }
+  await store.put(key, Buffer.from(JSON.stringify(pointer)));
+  const tampered = await readsCentroids(store, true);
+  assert.equal(tampered.read, true, 'a route that fails the CRC is ignored');
+  assert.deepEqual(tampered.ids, plain.ids);
+});

@@ -67,8 +67,12 @@ test('an IVF segment opens without codes or vectors; a query reads its probed co
   // Probed blocks next to each other in the section are read together: at most one read per
   // probed cluster, and no more bytes than the probed blocks plus the gaps merged.
   const ivf = meta.sections.ivf!;
-  const dir = new IvfDirectory(Buffer.from((await store.get(KEY, { offset: ivf.offset, length: ivf.length })).body));
-  store.gets.pop(); // the test's own read
+  const cs = meta.sections['ivf.centroids']!;
+  const centroidBytes = Buffer.from((await store.get(KEY, { offset: cs.offset, length: cs.length })).body);
+  const dir = new IvfDirectory(Buffer.from((await store.get(KEY, { offset: ivf.offset, length: ivf.length })).body), 'apart',
+    new Float32Array(centroidBytes.buffer, centroidBytes.byteOffset, cs.length / 4));
+  store.gets.pop(); // the test's own reads
+  store.gets.pop();
   const largest = Math.max(...Array.from({ length: dir.clusters }, (_, c) => dir.blockRange(c).length));
   assert.ok(codeReads.length <= nprobe, `${codeReads.length} reads for ${nprobe} probes`);
   const codeBytes = codeReads.reduce((n, g) => n + g.length, 0);
