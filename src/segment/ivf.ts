@@ -14,7 +14,8 @@
 //                 pointer's route for the segment (ivf-route.ts) carries the same bytes (checked
 //                 against this section's CRC in the segment table), which a cold open has already
 //   ivf.rows      with ROWS_APART, read only when a row is asked for by number (get, list, an
-//                 exact scan of given rows, a merge's whole vectors), not by a search:
+//                 exact scan of given rows, loadVectors), not by a search or a merge (which
+//                 streams the clusters):
 //                   f32[rows]            norms (0 for rows without a vector)
 //                   u32[rows]            slot of each row (0xffffffff: no vector)
 //   ivf.codes     one block per cluster, 8-byte aligned, readable by itself with one ranged read:
