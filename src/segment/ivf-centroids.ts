@@ -3,7 +3,7 @@
 // query/executor.ts, and the cold open's prefetch, namespace/objects.ts), on this thread or a
 // query-pool worker (scan-pool.ts).
 import type { VectorMetric } from '../schema/types.ts';
-import type { IvfDirectory } from './ivf.ts';
+import type { IvfDirectory } from './ivf-directory.ts';
 import { norm } from './distance.ts';
 
 /** What ranking reads of the directory. */

@@ -4,36 +4,20 @@
 // records coalesced, all of one query's in parallel. Both go through the store's cache wrapper
 // (storage/cached.ts) and are kept decoded in one memory cache bounded by bytes: a warm query
 // reads nothing. A merge streams every cluster once, a run at a time, past the cache (streamClusters).
-// Segments of the older `blocks` layout (ivf.ts) re-rank from their probed blocks.
+// Segments of the older `blocks` layout (ivf.ts) re-rank from their probed blocks. How reads
+// are grouped into ranged GETs: ivf-ranges.ts.
 import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { Sections, SegmentCorruptError, verifySection, type SectionEntry } from './format.ts';
-import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf.ts';
+import { decodeCluster, IvfVectors, recordBytes, type IvfCluster, type IvfDirectory } from './ivf-directory.ts';
 import { ivfCandidates, nprobeOfEf, rerankExact, searchIvf, type Candidates, type RerankVectors, type ScanClusters } from './ivf-search.ts';
 import { nearestAcross, type RankClusters } from './ivf-centroids.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy } from './scan-pool.ts';
 import { lruPartCache, type PartCache } from './part-cache.ts';
-import type { IvfRoute } from './ivf-route.ts';
+import { batcher, coalesce, CODES_GAP_BYTES, RECORDS_GAP_BYTES, type PrefetchedBlocks, type ReadRange } from './ivf-ranges.ts';
 
 const NONE_SLOT = 0xffffffff;
-
-/**
- * Blocks (records) closer than this are read by one ranged GET together with the gap between
- * them: a request costs a socket-pool slot and, on the S3 test server, milliseconds, where a
- * few KiB more cost little. Nearby clusters are nearby in `ivf.codes` (hierarchical k-means
- * writes siblings next to each other), so a query's probed blocks come in runs. On GloVe-100
- * 50k at nprobe 64 (docs/benchmarks.md, "ivf-cold"), per query: codes 26 GETs / 313 KiB
- * with no gap, 13.5 / 385 KiB at 16 KiB; records 365 GETs / 158 KiB with no gap, 253 / 278 KiB
- * at 2 KiB, 193 / 461 KiB at 4 KiB, 130 / 827 KiB at 8 KiB, 43 / 2.1 MiB at 32 KiB. Requests,
- * not bytes, set the cold time on the S3 test server: a cold first query there (ivf-cold,
- * medians of 5, one run) took 373 ms with 205 GETs and 1.17 MiB at 4 KiB, 242 ms with 99 GETs
- * and 2.07 MiB at 16 KiB, 155–160 ms with 57 GETs and 2.94 MiB at 32 KiB: 7.1 % of the
- * namespace's bytes, within the 10 % it may read. On S3 a GET's first byte costs tens of ms and
- * each is billed, so fewer, larger reads win there too.
- */
-export const CODES_GAP_BYTES = 16384;
-export const RECORDS_GAP_BYTES = 32768;
 
 /**
  * What a cached record costs besides its vector: measured, 50k Float32Array(100) in lru-cache
@@ -41,8 +25,6 @@ export const RECORDS_GAP_BYTES = 32768;
  * its backing store, the key, the LRU slot), so the memory tier is charged that, not 400.
  */
 const RECORD_ENTRY_OVERHEAD = 774;
-
-type ReadRange = (name: string, range: { offset: number; length: number }) => Promise<Buffer>;
 
 /** What the IVF cache holds: decoded codes blocks, and single rows' float32 vectors. */
 export type IvfCacheEntry = IvfCluster | Float32Array;
@@ -69,29 +51,6 @@ export interface IvfSections {
   blocks: SectionEntry;
   vectors: SectionEntry | null;
   rows?: SectionEntry | null;
-}
-
-/**
- * Codes blocks asked for before the directory arrived (from the manifest pointer's route,
- * ivf-route.ts), by cluster: the read of its run, where the run starts in `ivf.codes`, and the
- * block's range as the route gave it (checked against the directory before use).
- */
-export type PrefetchedBlocks = Map<number, { from: number; start: number; end: number; bytes: Promise<Buffer> }>;
-
-/** Starts the reads of the given clusters' codes blocks, coalesced as readBlocks would. */
-export function prefetchBlocks(route: IvfRoute, clusters: readonly number[], codes: SectionEntry, read: ReadRange): PrefetchedBlocks {
-  const out: PrefetchedBlocks = new Map();
-  const start = (c: number) => route.blockOffsets[c]!;
-  const end = (c: number) => route.blockOffsets[c + 1]!;
-  for (const run of coalesce(clusters, start, end, CODES_GAP_BYTES)) {
-    const from = start(run[0]!);
-    const length = end(run[run.length - 1]!) - from;
-    if (!(from >= 0 && length > 0 && from + length <= codes.length)) continue;
-    const bytes = read(Sections.ivfCodes, { offset: codes.offset + from, length });
-    bytes.catch(() => {}); // awaited by the first search, or dropped
-    for (const c of run) out.set(c, { from, start: start(c), end: end(c), bytes });
-  }
-  return out;
 }
 
 export class IvfIndex {
@@ -365,30 +324,6 @@ export class IvfIndex {
   }
 }
 
-/**
- * A loader that collects the keys asked for until its read starts (the next microtask), then
- * reads them in one call. A cache calls load() for each of one caller's misses before any of
- * them settles, so one query's misses become one round of reads; a key asked for later starts
- * a batch of its own.
- */
-function batcher<V>(readMany: (keys: number[]) => Promise<Map<number, V>>): (key: number) => Promise<V> {
-  type Batch = { keys: number[]; read: Promise<Map<number, V>> };
-  let open: Batch | null = null;
-  return (key) => {
-    if (open === null) {
-      const batch: Batch = { keys: [], read: Promise.resolve(new Map()) };
-      batch.read = Promise.resolve().then(() => {
-        if (open === batch) open = null;
-        return readMany(batch.keys);
-      });
-      open = batch;
-    }
-    const batch: Batch = open;
-    batch.keys.push(key);
-    return batch.read.then((m) => m.get(key)!);
-  };
-}
-
 /** One cluster as a merge streams it: its decoded codes block and its vectors in slot order. */
 export interface StreamedCluster {
   cluster: number;
@@ -420,15 +355,4 @@ function compact(rows: readonly number[], found: readonly Float32Array[], dim: n
     at.set(row, i * dim);
   });
   return { data, offset: (row) => at.get(row) ?? -1, has: (row) => at.has(row) };
-}
-
-/** Distinct items in byte order, grouped into runs whose gaps are at most `gap` bytes. */
-function coalesce(items: readonly number[], start: (i: number) => number, end: (i: number) => number, gap: number): number[][] {
-  const runs: number[][] = [];
-  for (const item of [...new Set(items)].sort((a, b) => start(a) - start(b))) {
-    const run = runs[runs.length - 1];
-    if (run !== undefined && start(item) - end(run[run.length - 1]!) <= gap) run.push(item);
-    else runs.push([item]);
-  }
-  return runs;
 }

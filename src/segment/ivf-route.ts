@@ -6,7 +6,7 @@
 // what it prefetched against the directory (offsets, CRCs) and reads anything else itself.
 import type { VectorMetric } from '../schema/types.ts';
 import { norm } from './distance.ts';
-import type { IvfDirectory } from './ivf.ts';
+import type { IvfDirectory } from './ivf-directory.ts';
 import { nprobeOfEf } from './ivf-search.ts';
 import { rankCentroids } from './ivf-centroids.ts';
 

@@ -2,7 +2,8 @@
 // clusters, re-ranks the best code estimates exactly from the float32 vectors.
 import type { VectorMetric } from '../schema/types.ts';
 import { distance, norm } from './distance.ts';
-import { rotatedDim, rotation, type IvfCluster, type IvfDirectory } from './ivf.ts';
+import { rotation } from './ivf.ts';
+import { rotatedDim, type IvfCluster, type IvfDirectory } from './ivf-directory.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { rankCentroids } from './ivf-centroids.ts';
 

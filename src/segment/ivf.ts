@@ -47,26 +47,18 @@
 // records, read by range (each checked by its CRC), not from the clusters' whole float blocks,
 // which were ≈ 90 % of what a probe read. Segments written before (`ivf.clusters`: each block
 // also held its cluster's vectors, after the factors) are still read (`layout: 'blocks'`).
+//
+// This file writes the sections; ivf-directory.ts reads them.
 import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
-import { SectionCursor, SectionWriter } from './binary.ts';
+import { SectionWriter } from './binary.ts';
 import { norm } from './distance.ts';
+import {
+  CENTROIDS_APART, CODE_KINDS, codeBytesOf, floatsPerRow, NONE, recordBytes, rotatedDim, ROWS_APART, type CodeKind,
+} from './ivf-directory.ts';
 import { partitionRows, seededRandom } from './kmeans.ts';
-import type { VectorAccess } from './vector-search.ts';
 
-const NONE = 0xffffffff;
-/** Set in the directory's code kind word: norms and slots are in `ivf.rows`, and each block ends with its rows' norms. */
-const ROWS_APART = 0x100;
-/** Set in the directory's code kind word: the centroids are the `ivf.centroids` section. */
-const CENTROIDS_APART = 0x200;
-
-export type CodeKind = 'u8' | 'bits' | 'rabitq';
-const CODE_KINDS: readonly CodeKind[] = ['u8', 'bits', 'rabitq'];
-
-/** f32 values a row carries after its code: bits 1 (factor), rabitq 2 (factor, then offset, as two arrays). */
-function floatsPerRow(kind: CodeKind): number {
-  return kind === 'u8' ? 0 : kind === 'bits' ? 1 : 2;
-}
+export type { CodeKind } from './ivf-directory.ts';
 
 export interface IvfBuildOptions {
   metric: VectorMetric;
@@ -204,22 +196,6 @@ export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; rows: Buf
   return { directory: dir.finish(), rows: rowMaps.finish(), centroids: centroidSection.finish(), codes: clusterBytes, vectors: records };
 }
 
-/** One `ivf.vectors` record: the float32 vector, then the CRC-32 of its bytes. */
-export function recordBytes(dim: number): number {
-  return 4 * dim + 4;
-}
-
-function codeBytesOf(kind: CodeKind, dim: number): number {
-  return kind === 'u8' ? dim : rotatedDim(dim) / 8;
-}
-
-/** The bits codes' rotation works on the next power of two ≥ dim (and ≥ 8), zero-padded. */
-export function rotatedDim(dim: number): number {
-  let p = 8;
-  while (p < dim) p *= 2;
-  return p;
-}
-
 /**
  * A random orthogonal map for the bits codes: random signs, then a normalized fast
  * Walsh–Hadamard transform, twice (O(d log d), as RaBitQ implementations do in place of a dense
@@ -259,192 +235,4 @@ function normalizedCopy(data: Float32Array, dim: number, rows: readonly number[]
     for (let d = 0; d < dim; d++) out[row * dim + d] = data[row * dim + d]! / n;
   }
   return out;
-}
-
-/**
- * Where a segment's float32 vectors are: `apart` in `ivf.vectors` (codes blocks in `ivf.codes`),
- * or, in segments written before, at the end of each cluster's block in `ivf.clusters`.
- */
-export type IvfLayout = 'apart' | 'blocks';
-
-/** The decoded `ivf` section (the same bytes in both layouts; its block offsets say where). */
-export class IvfDirectory {
-  readonly rows: number;
-  readonly dim: number;
-  readonly clusters: number;
-  readonly vectorRows: number;
-  readonly codes: CodeKind;
-  readonly codeBytes: number;
-  /** Seeds the bits codes' rotation. */
-  readonly seed: number;
-  readonly centroids: Float32Array;
-  readonly blockOffsets: Float64Array;
-  readonly slotStart: Uint32Array;
-  readonly crcs: Uint32Array;
-  readonly min: Float32Array;
-  readonly step: Float32Array;
-  /** Whether the norms and slots are in `ivf.rows` (and each block carries its rows' norms). */
-  readonly rowsApart: boolean;
-  #norms: Float32Array | null = null;
-  #slotOf: Uint32Array | null = null;
-
-  /** `centroids`: the `ivf.centroids` section's floats (or the route's, checked), for a directory written with CENTROIDS_APART. */
-  constructor(section: Buffer, readonly layout: IvfLayout = 'apart', centroids?: Float32Array) {
-    const c = new SectionCursor(section, 'ivf');
-    this.rows = c.u32();
-    this.dim = c.u32();
-    this.clusters = c.u32();
-    this.vectorRows = c.u32();
-    const word = c.u32();
-    const kind = CODE_KINDS[word & ~(ROWS_APART | CENTROIDS_APART)];
-    if (kind === undefined) throw new RangeError('section ivf: unknown code kind');
-    this.codes = kind;
-    this.rowsApart = (word & ROWS_APART) !== 0;
-    this.codeBytes = codeBytesOf(kind, this.dim);
-    this.seed = c.u32();
-    if ((word & CENTROIDS_APART) === 0) this.centroids = c.f32s(this.clusters * this.dim);
-    else if (centroids === undefined) throw new RangeError('section ivf: its centroids are in ivf.centroids, which was not given');
-    // The section is padded to 8 bytes: one float more at most.
-    else if (centroids.length < this.clusters * this.dim || centroids.length > this.clusters * this.dim + 1) {
-      throw new RangeError(`ivf.centroids holds ${centroids.length} floats, the directory says ${this.clusters} × ${this.dim}`);
-    } else this.centroids = centroids.subarray(0, this.clusters * this.dim);
-    this.blockOffsets = c.f64s(this.clusters + 1);
-    this.slotStart = c.u32s(this.clusters + 1);
-    this.crcs = c.u32s(this.clusters);
-    this.min = c.f32s(this.dim);
-    this.step = c.f32s(this.dim);
-    if (!this.rowsApart) this.readRows(c);
-    if (this.slotStart[this.clusters] !== this.vectorRows) {
-      throw new RangeError(`section ivf: clusters hold ${this.slotStart[this.clusters]} vectors, the header says ${this.vectorRows}`);
-    }
-  }
-
-  /** Whether norms and slotOf may be used: always without ROWS_APART, else once attachRows ran. */
-  get rowsLoaded(): boolean {
-    return this.#norms !== null;
-  }
-
-  /** Each row's norm (0 without a vector); with ROWS_APART only after attachRows. */
-  get norms(): Float32Array {
-    if (this.#norms === null) throw new Error('IVF norms not loaded: read ivf.rows first (IvfIndex.loadRows)');
-    return this.#norms;
-  }
-
-  /** Each row's slot (0xffffffff without a vector); with ROWS_APART only after attachRows. */
-  get slotOf(): Uint32Array {
-    if (this.#slotOf === null) throw new Error('IVF slots not loaded: read ivf.rows first (IvfIndex.loadRows)');
-    return this.#slotOf;
-  }
-
-  /** Takes the norms and slots from the `ivf.rows` section (CRC-checked by the caller). */
-  attachRows(section: Buffer): void {
-    const c = new SectionCursor(section, 'ivf.rows');
-    this.readRows(c);
-  }
-
-  private readRows(c: SectionCursor): void {
-    this.#norms = c.f32s(this.rows);
-    this.#slotOf = c.u32s(this.rows);
-  }
-
-  /** The cluster holding `slot` (binary search over slotStart). */
-  clusterOfSlot(slot: number): number {
-    let lo = 0;
-    let hi = this.clusters - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.slotStart[mid]! <= slot) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  /** Byte range of cluster c's block in `ivf.codes` (`ivf.clusters`). */
-  blockRange(c: number): { offset: number; length: number } {
-    return { offset: this.blockOffsets[c]!, length: this.blockOffsets[c + 1]! - this.blockOffsets[c]! };
-  }
-
-  size(c: number): number {
-    return this.slotStart[c + 1]! - this.slotStart[c]!;
-  }
-
-  /** Byte offset of the float32 factors inside cluster c's block. */
-  factorsAt(c: number): number {
-    const n = this.size(c);
-    return Math.ceil((4 * n + n * this.codeBytes) / 4) * 4;
-  }
-
-  /** Byte offset of the float32 vectors inside cluster c's block (`blocks` layout), or of its rows' norms (ROWS_APART). */
-  vectorsAt(c: number): number {
-    return this.factorsAt(c) + 4 * floatsPerRow(this.codes) * this.size(c);
-  }
-}
-
-/** One cluster's block, decoded as views over its bytes (8-byte aligned). */
-export interface IvfCluster {
-  rows: Uint32Array;
-  codes: Uint8Array;
-  /**
-   * bits: ‖r‖² / Σ|r_d| per row; rabitq: those n factors, then n offsets (c·r − factor × Σ
-   * sign(r_d) c_d); empty for u8.
-   */
-  factors: Float32Array;
-  /** The cluster's float32 vectors: only in the `blocks` layout (`apart`: in `ivf.vectors`). */
-  vectors: Float32Array | null;
-  /** Each row's norm, with ROWS_APART (else in the directory). */
-  norms: Float32Array | null;
-}
-
-export function decodeCluster(dir: IvfDirectory, c: number, block: Uint8Array): IvfCluster {
-  const n = dir.size(c);
-  const dim = dir.dim;
-  const at = block.byteOffset;
-  const blocks = dir.layout === 'blocks';
-  const end = dir.vectorsAt(c) + (blocks ? n * dim * 4 : 0) + (dir.rowsApart ? n * 4 : 0);
-  if (block.byteLength < end) throw new RangeError(`cluster ${c} needs ${end} bytes, has ${block.byteLength}`);
-  return {
-    rows: new Uint32Array(block.buffer, at, n),
-    codes: new Uint8Array(block.buffer, at + 4 * n, n * dir.codeBytes),
-    factors: new Float32Array(block.buffer, at + dir.factorsAt(c), floatsPerRow(dir.codes) * n),
-    vectors: blocks ? new Float32Array(block.buffer, at + dir.vectorsAt(c), n * dim) : null,
-    norms: dir.rowsApart ? new Float32Array(block.buffer, at + dir.vectorsAt(c), n) : null,
-  };
-}
-
-/**
- * Row-addressed access to every vector: a fully loaded `ivf.vectors` section (records of dim + 1
- * words: the data is viewed whole, each row at slot × (dim + 1)), or `ivf.clusters` (blocks).
- */
-export class IvfVectors implements VectorAccess {
-  readonly rows: number;
-  readonly data: Float32Array;
-  readonly norms: Float32Array;
-
-  constructor(private readonly dir: IvfDirectory, private readonly section: Buffer) {
-    if (section.byteOffset % 4 !== 0) throw new Error('buffer is not 4-byte aligned');
-    const expected = dir.layout === 'apart' ? dir.vectorRows * recordBytes(dir.dim) : dir.blockOffsets[dir.clusters]!;
-    if (section.byteLength !== expected) throw new RangeError(`${section.byteLength} bytes, the directory says ${expected}`);
-    this.rows = dir.rows;
-    this.data = new Float32Array(section.buffer, section.byteOffset, section.byteLength >>> 2);
-    this.norms = dir.norms;
-  }
-
-  /** Cluster c's block, a view of the section (`blocks` layout). */
-  block(c: number): Buffer {
-    const { offset, length } = this.dir.blockRange(c);
-    return this.section.subarray(offset, offset + length);
-  }
-
-  has(row: number): boolean {
-    return this.dir.slotOf[row] !== NONE;
-  }
-
-  offset(row: number): number {
-    const { dir } = this;
-    const slot = dir.slotOf[row]!;
-    if (slot === NONE) return -1;
-    if (dir.layout === 'apart') return slot * (dir.dim + 1);
-    const c = dir.clusterOfSlot(slot);
-    return (dir.blockOffsets[c]! + dir.vectorsAt(c)) / 4 + (slot - dir.slotStart[c]!) * dir.dim;
-  }
 }

@@ -9,7 +9,7 @@ import { parseQuery } from '../../src/query/request.ts';
 import type { NamespaceSchema } from '../../src/schema/types.ts';
 import { distance, norm } from '../../src/segment/distance.ts';
 import { buildSegment, readSegmentMeta, SegmentReader, type SegmentMeta } from '../../src/segment/index.ts';
-import { recordBytes } from '../../src/segment/ivf.ts';
+import { recordBytes } from '../../src/segment/ivf-directory.ts';
 import { rerankDepth } from '../../src/segment/ivf-search.ts';
 import { LiveSegment } from '../../src/segment/live-segment.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
