@@ -33,8 +33,8 @@ export interface SegmentInput {
   ivfClusterRows?: number;
   /** The IVF scan codes; IVF_CODES unless given (benchmarks compare them). */
   ivfCodes?: CodeKind;
-  /** Norms and slots inside the IVF directory, as segments were written before `ivf.rows` (tests of that form). */
-  ivfRowsInDirectory?: boolean;
+  /** Centroids, norms and slots inside the IVF directory, as segments were written before `ivf.centroids` and `ivf.rows` (tests of that form). */
+  ivfWholeDirectory?: boolean;
 }
 
 // Below this many vector rows a segment carries no HNSW index and is searched by an exact scan
@@ -124,7 +124,7 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
       clusterRows: input.ivfClusterRows ?? IVF_CLUSTER_ROWS,
       codes: input.ivfCodes ?? IVF_CODES,
       seed: input.hnsw.seed ?? DEFAULT_HNSW_SEED,
-      ...(input.ivfRowsInDirectory === true ? { rowsInDirectory: true } : {}),
+      ...(input.ivfWholeDirectory === true ? { wholeDirectory: true } : {}),
     });
     sections.push([Sections.ivf, ivf.directory], [Sections.ivfCodes, ivf.codes], [Sections.ivfVectors, ivf.vectors]);
     if (ivf.rows !== null) sections.push([Sections.ivfRows, ivf.rows]);

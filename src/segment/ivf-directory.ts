@@ -62,8 +62,11 @@ export class IvfDirectory {
   #norms: Float32Array | null = null;
   #slotOf: Uint32Array | null = null;
 
-  /** `centroids`: the `ivf.centroids` section's floats (or the route's, checked), for a directory written with CENTROIDS_APART. */
-  constructor(section: Buffer, readonly layout: IvfLayout = 'apart', centroids?: Float32Array) {
+  /**
+   * `centroids`, for a directory written with CENTROIDS_APART: the `ivf.centroids` section as
+   * read (8-byte aligned, padded to 8), or the route's floats, already checked against it.
+   */
+  constructor(section: Buffer, readonly layout: IvfLayout = 'apart', centroids?: Buffer | Float32Array) {
     const c = new SectionCursor(section, 'ivf');
     this.rows = c.u32();
     this.dim = c.u32();
@@ -76,12 +79,13 @@ export class IvfDirectory {
     this.rowsApart = (word & ROWS_APART) !== 0;
     this.codeBytes = codeBytesOf(kind, this.dim);
     this.seed = c.u32();
-    if ((word & CENTROIDS_APART) === 0) this.centroids = c.f32s(this.clusters * this.dim);
+    const floats = this.clusters * this.dim;
+    if ((word & CENTROIDS_APART) === 0) this.centroids = c.f32s(floats);
     else if (centroids === undefined) throw new RangeError('section ivf: its centroids are in ivf.centroids, which was not given');
-    // The section is padded to 8 bytes: one float more at most.
-    else if (centroids.length < this.clusters * this.dim || centroids.length > this.clusters * this.dim + 1) {
-      throw new RangeError(`ivf.centroids holds ${centroids.length} floats, the directory says ${this.clusters} × ${this.dim}`);
-    } else this.centroids = centroids.subarray(0, this.clusters * this.dim);
+    else if (centroids instanceof Float32Array) {
+      if (centroids.length !== floats) throw new RangeError(`${centroids.length} centroid floats, the directory says ${this.clusters} × ${this.dim}`);
+      this.centroids = centroids;
+    } else this.centroids = new SectionCursor(centroids, 'ivf.centroids').f32s(floats);
     this.blockOffsets = c.f64s(this.clusters + 1);
     this.slotStart = c.u32s(this.clusters + 1);
     this.crcs = c.u32s(this.clusters);

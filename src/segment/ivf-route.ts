@@ -4,7 +4,10 @@
 // codes in the same round as the segment's open, before the directory (norms, slots) has
 // arrived: one sequential round trip less (docs/benchmarks.md, "ivf-cold"). The reader checks
 // what it prefetched against the directory (offsets, CRCs) and reads anything else itself.
+import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
+import type { SectionEntry } from './format.ts';
+import { sharedCopy } from './scan-pool.ts';
 import { norm } from './distance.ts';
 import type { IvfDirectory } from './ivf-directory.ts';
 import { nprobeOfEf } from './ivf-search.ts';
@@ -61,6 +64,21 @@ export function parseRoute(json: IvfRouteJson): IvfRoute | null {
   const blockOffsets = new Float64Array(json.clusters + 1);
   new Uint8Array(blockOffsets.buffer).set(o);
   return { clusters: json.clusters, dim: json.dim, centroids, blockOffsets };
+}
+
+/**
+ * The route's centroids, in a SharedArrayBuffer (the query pool scans them where they are), when
+ * they are the `ivf.centroids` section's bytes: its length (padded to 8) and CRC, from the
+ * segment table. Else null, and the section is read.
+ */
+export function routeCentroids(route: IvfRoute, dim: number, entry: SectionEntry): Float32Array | null {
+  const c = route.centroids;
+  const pad = entry.length - c.byteLength;
+  if (route.dim !== dim || pad < 0 || pad >= 8) return null;
+  const bytes = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  if (crc32(Buffer.alloc(pad), crc32(bytes)) !== entry.crc) return null;
+  const shared = sharedCopy(bytes);
+  return new Float32Array(shared.buffer, shared.byteOffset, c.length);
 }
 
 /**

@@ -71,13 +71,13 @@ export interface IvfBuildOptions {
   clusterRows: number;
   codes: CodeKind;
   seed: number;
-  /** Norms and slots inside the directory, as segments were written before `ivf.rows` (tests of that form). */
-  rowsInDirectory?: boolean;
+  /** Centroids, norms and slots inside the directory, as segments were written before `ivf.centroids` and `ivf.rows` (tests of that form). */
+  wholeDirectory?: boolean;
 }
 
-/** Encodes the IVF sections; `rows` and `centroids` are null when the directory holds them (rowsInDirectory). */
+/** Encodes the IVF sections; `rows` and `centroids` are null when the directory holds them (wholeDirectory). */
 export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; rows: Buffer | null; centroids: Buffer | null; codes: Buffer; vectors: Buffer } {
-  const apart = opts.rowsInDirectory !== true;
+  const apart = opts.wholeDirectory !== true;
   const { metric, dim, rows, data, hasVector } = opts;
   const norms = new Float32Array(rows);
   const vectorRows: number[] = [];

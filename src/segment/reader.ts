@@ -5,8 +5,7 @@
 import { nameRecord } from '../schema/records.ts';
 import type { AttributeValue, DocId, NamespaceSchema } from '../schema/types.ts';
 import { ColumnReader } from './columns.ts';
-import { crc32 } from 'node:zlib';
-import { Sections, type SectionEntry, type SegmentMeta } from './format.ts';
+import { Sections, type SegmentMeta } from './format.ts';
 import { checkRows, decoded, SegmentSections, type ReadSection } from './section-reads.ts';
 import { HnswIndex } from './hnsw.ts';
 import { IdColumn } from './ids.ts';
@@ -17,7 +16,7 @@ import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk
 import { IvfDirectory } from './ivf-directory.ts';
 import { IvfIndex } from './ivf-reader.ts';
 import { prefetchBlocks } from './ivf-ranges.ts';
-import { firstProbes, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
+import { firstProbes, routeCentroids, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
 import { sharedCopy } from './scan-pool.ts';
 import type { ClusterCache, CodeScans, StreamedCluster } from './ivf-reader.ts';
 import type { Candidates } from './ivf-search.ts';
@@ -54,22 +53,6 @@ export interface OpenSegmentOptions extends ReaderOptions {
    */
   /** `clusters`: the probe chosen across the namespace's segments (executor.ts), read instead of this route's own first probes. */
   prefetch?: { route: IvfRoute; hint: ProbeHint; clusters?: readonly number[] };
-}
-
-/** The route's centroids, in a SharedArrayBuffer, when they are the `ivf.centroids` section's bytes (length and CRC); else null. */
-function routeCentroids(route: IvfRoute, dim: number, entry: SectionEntry): Float32Array | null {
-  const c = route.centroids;
-  const pad = entry.length - c.byteLength;
-  if (route.dim !== dim || pad < 0 || pad >= 8) return null;
-  const bytes = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-  if (crc32(Buffer.alloc(pad), crc32(bytes)) !== entry.crc) return null;
-  const shared = sharedCopy(bytes);
-  return new Float32Array(shared.buffer, shared.byteOffset, c.length);
-}
-
-/** The float32s of an `ivf.centroids` section (its padding to 8 bytes left out). */
-function floatsOf(section: Buffer, length: number): Float32Array {
-  return new Float32Array(section.buffer, section.byteOffset, Math.floor(length / 4));
 }
 
 export class SegmentReader {
@@ -138,7 +121,7 @@ export class SegmentReader {
     const ids = decoded(Sections.ids, () => new IdColumn(idBytes));
     // Segments written before `ivf.codes` keep each cluster's vectors in its block (ivf.ts).
     const layout = meta.sections[Sections.ivfCodes] === undefined ? 'blocks' : 'apart';
-    const centroids = routed ?? (centroidBytes === null ? undefined : floatsOf(sharedCopy(centroidBytes), meta.sections[Sections.ivfCentroids]!.length));
+    const centroids = routed ?? (centroidBytes === null ? undefined : sharedCopy(centroidBytes));
     const dir = ivfBytes === null ? null : decoded(Sections.ivf, () => new IvfDirectory(sharedCopy(ivfBytes), layout, centroids));
     const flat = vectorBytes === null ? null : decoded(Sections.vectors, () => new VectorColumn(vectorBytes));
     const entry = (name: string) => sections.entry(name);

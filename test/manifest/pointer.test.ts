@@ -19,6 +19,7 @@ import { ViewCatalog } from '../../src/cluster/view.ts';
 import { MemoryCache } from '../../src/cache/index.ts';
 import type { SegmentReader } from '../../src/segment/index.ts';
 import { rng, TEST_BUILDS, TEST_INDEXING, testApp } from '../support/app.ts';
+import { RecordingStore } from '../support/recording-store.ts';
 
 const DIM = 4;
 const schema = parseNamespaceSchema({ vector_dim: DIM, attributes: { n: { type: 'integer' } } });
@@ -197,17 +198,7 @@ test('the pointer carries routes up to its byte cap, the largest segments first'
 
 /** A cold open hinted (or not) over `store`, and whether it read the segment's whole `ivf.centroids` section. */
 async function readsCentroids(store: ObjectStore, hinted: boolean): Promise<{ read: boolean; ids: string[] }> {
-  const ranges: Array<{ key: string; offset: number; length: number | undefined }> = [];
-  const recording: ObjectStore = {
-    get: (key, range, options) => {
-      if (range !== undefined && 'offset' in range) ranges.push({ key, offset: range.offset, length: range.length });
-      return store.get(key, range, options);
-    },
-    head: (key) => store.head(key),
-    put: (key, body, condition) => store.put(key, body, condition),
-    list: (prefix, options) => store.list(prefix, options),
-    delete: (key) => store.delete(key),
-  };
+  const recording = new RecordingStore(store);
   const catalog = catalogOver(recording);
   const vector = docs[7]!.vector!;
   const ns = await catalog.get('p', hinted ? { vector } : undefined);
@@ -216,7 +207,7 @@ async function readsCentroids(store: ObjectStore, hinted: boolean): Promise<{ re
   const entry = ref.meta.sections['ivf.centroids'];
   assert.ok(entry !== undefined, 'the segment keeps its centroids apart from the directory');
   await catalog.close(new Error('done'));
-  return { read: ranges.some((r) => r.key === ref.key && r.offset === entry.offset && r.length === entry.length), ids: hits.map((h) => `${h.id}:${h.score}`) };
+  return { read: recording.gets.some((g) => g.key === ref.key && g.offset === entry.offset && g.length === entry.length), ids: hits.map((h) => `${h.id}:${h.score}`) };
 }
 
 test("a cold open takes the centroids from the pointer's route when their CRC is the section's; otherwise it reads ivf.centroids", async () => {

@@ -146,7 +146,7 @@ test('norms and slots apart from the directory (ivf.rows) or inside it (segments
   for (const metric of ['l2', 'cosine', 'dot'] as const) {
     const input = clustered({ rows: 3_000, dim: 16, metric, seed: 31 });
     const apart = await buildSegment(input);
-    const inside = await buildSegment({ ...input, ivfRowsInDirectory: true });
+    const inside = await buildSegment({ ...input, ivfWholeDirectory: true });
     assert.notEqual(apart.meta.sections['ivf.rows'], undefined);
     assert.equal(inside.meta.sections['ivf.rows'], undefined);
     assert.ok(inside.meta.sections.ivf!.length - apart.meta.sections.ivf!.length >= 8 * 3_000, 'the directory is 8 bytes a row smaller');
