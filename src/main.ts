@@ -6,6 +6,7 @@ import { checkExposure, loadConfig, ConfigError, type SiltConfig } from './confi
 import { CachedObjectStore, createObjectStore } from './storage/index.ts';
 import { NamespaceCatalog } from './indexer/catalog.ts';
 import { probeStorage } from './storage/probe.ts';
+import { warmUp } from './warm-up.ts';
 import { buildServer, httpLimits } from './server.ts';
 import { createLogger } from './logging.ts';
 import { Errors } from './errors.ts';
@@ -192,8 +193,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   // Asked once before listening (storage/probe.ts): a wrong bucket or endpoint shows at start,
-  // and the first query does not pay the storage client's first use.
-  const problem = await probeStorage(store, STORAGE_PROBE_MS);
+  // and the first query does not pay the storage client's first use. Meanwhile the query path
+  // runs over a namespace in memory (warm-up.ts), so it does not pay its code's first run either.
+  const [problem, warmed] = await Promise.all([
+    probeStorage(store, STORAGE_PROBE_MS),
+    warmUp(config.indexing, log, scans).catch((e: unknown) => e as Error),
+  ]);
+  if (warmed instanceof Error) log.warn({ err: warmed }, 'the query warm-up failed; the first queries run cold');
+  else log.info({ ms: Math.round(warmed) }, 'query path warmed up');
   if (problem !== null) log.warn({ backend: config.storage.backend, problem }, 'object storage did not answer at start; /ready fails until it does');
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const auth = config.auth.api_keys.length + config.auth.read_only_keys.length > 0 ? 'api_keys' : 'none';

@@ -10,7 +10,7 @@ import { idKey } from '../schema/document.ts';
 import type { DocId, Document, NamespaceSchema } from '../schema/types.ts';
 import type { WalEntry, WalOp } from '../wal/format.ts';
 import { WalWriter } from '../wal/writer.ts';
-import type { BuildPool, ReaderOptions } from '../segment/index.ts';
+import type { ReaderOptions, SegmentBuilds } from '../segment/index.ts';
 import { LiveSegment } from '../segment/live-segment.ts';
 import type { RowSource } from '../segment/row-source.ts';
 import type { CompiledFilter } from '../query/filter/index.ts';
@@ -69,7 +69,7 @@ export interface NamespaceDeps {
   /** Scratch space for hnswlib's index files. */
   tmpDir: string;
   /** The node's segment build threads, shared by flush and merge of every namespace. */
-  builds: BuildPool;
+  builds: SegmentBuilds;
   /** The node's reader caches and query pool (main.ts); the segment layer's defaults when absent. */
   readerOptions?: ReaderOptions;
   /** The node's metrics (WAL commit and build durations); absent in tests that do not look. */

@@ -98,6 +98,9 @@ export function backlogThreads(configured: number, cores: number = availablePara
   return configured > 0 ? configured : Math.max(1, cores);
 }
 
+/** What flush and merge use of a build pool (a node's warm-up builds in its own thread instead: warm-up.ts). */
+export type SegmentBuilds = Pick<BuildPool, 'build' | 'backlogThreads'>;
+
 export class BuildPool {
   private readonly piscina: Piscina;
   private readonly waiting: Array<{ backlog: boolean; admit: () => void }> = [];

@@ -1,6 +1,6 @@
 // The segment layer: immutable, self-checking segment objects (docs/segments.md).
 export { buildSegment, EXACT_SCAN_ROWS, type BuiltSegment, type SegmentInput } from './builder.ts';
-export { BuildPool, backlogThreads, buildThreads, type BuildOptions, type BuildPoolOptions, type BuildPoolStats } from './build-pool.ts';
+export { BuildPool, backlogThreads, buildThreads, type BuildOptions, type BuildPoolOptions, type BuildPoolStats, type SegmentBuilds } from './build-pool.ts';
 export {
   readSegmentMeta,
   segmentTailLength,
