@@ -133,8 +133,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
   // segments hand back code estimates instead, re-ranked together below.
   // Not awaited here: every other source is searched in this same turn, before a merge's commit
   // can close its reader (an HNSW segment cannot be searched once closed).
-  const nprobe = opts.nprobe ?? nprobeOfEf(Math.max(opts.ef, k));
-  const probing = q.filter ? null : sourceProbes(schema.vector_metric, sources, query, nprobe);
+  const probing = q.filter ? null : sourceProbes(schema.vector_metric, sources, query, opts.nprobe ?? nprobeOfEf(Math.max(opts.ef, k)));
   const perSource = await Promise.all(sources.map(async (source, s): Promise<TopK | Candidates | null> => {
     if (source.rowCount === 0 || !mayMatch(source, q.filter)) return null;
     const top = new TopK(k);
@@ -184,7 +183,7 @@ export async function vectorSearch(schema: NamespaceSchema, sources: RowSource[]
     return top;
   }));
   const top = new TopK(k);
-  for (const part of await rerankAcross(sources, perSource, query, k, nprobe)) for (const { key, score } of part?.sorted() ?? []) top.push(key, score);
+  for (const part of await rerankAcross(sources, perSource, query, k)) for (const { key, score } of part?.sorted() ?? []) top.push(key, score);
   return top.sorted().map(({ key, score }) => ({
     source: sources[Math.floor(key / ROW_SPACE)]!,
     row: key % ROW_SPACE,
@@ -222,15 +221,15 @@ function topOf({ rows, distances }: { rows: number[]; distances: number[] }, k: 
 }
 
 /**
- * One exact re-rank for all IVF segments of a query: the best rerankDepth(k, nprobe) code estimates
+ * One exact re-rank for all IVF segments of a query: the best rerankDepth(k) code estimates
  * across them, each segment re-ranking its share, where re-ranking each segment's own best
  * made a query over 8 segments read and compare 8× the vectors (bench scale; the profile in
  * docs/benchmarks.md "rerank"). One segment re-ranks exactly what it did alone.
  */
-async function rerankAcross(sources: RowSource[], parts: ReadonlyArray<TopK | Candidates | null>, query: Float32Array, k: number, nprobe: number): Promise<Array<TopK | null>> {
+async function rerankAcross(sources: RowSource[], parts: ReadonlyArray<TopK | Candidates | null>, query: Float32Array, k: number): Promise<Array<TopK | null>> {
   const ivf = parts.flatMap((p, s) => (p === null || p instanceof TopK ? [] : [s]));
   if (ivf.length === 0) return parts as Array<TopK | null>;
-  const shares = bestCandidates(ivf.map((s) => parts[s] as Candidates), rerankDepth(k, nprobe));
+  const shares = bestCandidates(ivf.map((s) => parts[s] as Candidates), rerankDepth(k));
   const out = parts.slice() as Array<TopK | null>;
   await Promise.all(ivf.map(async (s, i) => {
     const { rows, slots } = shares[i]!;

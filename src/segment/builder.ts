@@ -35,8 +35,6 @@ export interface SegmentInput {
   ivfCodes?: CodeKind;
   /** Centroids, norms and slots inside the IVF directory, as segments were written before `ivf.centroids` and `ivf.rows` (tests of that form). */
   ivfWholeDirectory?: boolean;
-  /** From this many IVF clusters the centroids get a graph (`ivf.graph`); GRAPH_FROM_CLUSTERS unless given (tests). */
-  ivfGraphFrom?: number;
 }
 
 // Below this many vector rows a segment carries no HNSW index and is searched by an exact scan
@@ -127,13 +125,10 @@ export function buildSegmentSync(input: SegmentInput): BuiltSegment {
       codes: input.ivfCodes ?? IVF_CODES,
       seed: input.hnsw.seed ?? DEFAULT_HNSW_SEED,
       ...(input.ivfWholeDirectory === true ? { wholeDirectory: true } : {}),
-      ...(input.ivfGraphFrom !== undefined ? { graphFrom: input.ivfGraphFrom } : {}),
-      ...(input.tmpDir !== undefined ? { tmpDir: input.tmpDir } : {}),
     });
     sections.push([Sections.ivf, ivf.directory], [Sections.ivfCodes, ivf.codes], [Sections.ivfVectors, ivf.vectors]);
     if (ivf.rows !== null) sections.push([Sections.ivfRows, ivf.rows]);
     if (ivf.centroids !== null) sections.push([Sections.ivfCentroids, ivf.centroids]);
-    if (ivf.graph !== null) sections.push([Sections.ivfGraph, ivf.graph]);
     return assembleSegment(sections, { rows, dim, metric: schema.vector_metric, columns, text });
   }
   sections.push([Sections.vectors, encodeVectors(rows, dim, input.vectors, input.hasVector)]);

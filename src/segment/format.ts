@@ -70,8 +70,6 @@ export const Sections = {
   ivfCentroids: 'ivf.centroids',
   /** Each row's norm and slot, apart from the directory (ivf.ts, ROWS_APART): read when a row is asked for by number. */
   ivfRows: 'ivf.rows',
-  /** An HNSW graph over the centroids of a segment with many clusters (ivf-graph.ts): read after a first query ranked them without it. */
-  ivfGraph: 'ivf.graph',
   /** Segments written before `ivf.codes`: each cluster's codes and vectors in one block. */
   ivfClusters: 'ivf.clusters',
   column: (name: string) => `attr:${name}`,
@@ -79,19 +77,12 @@ export const Sections = {
 } as const;
 
 /** Lays sections out back to back and appends the table and trailer. */
-/**
- * What hnswlib allocates per index whatever its size, 65,536 label-operation mutexes of 40 bytes
- * (2.5 MiB; builder.ts EXACT_SCAN_ROWS measured 2.0 MiB of RSS per loaded small index): charged
- * to a segment with a centroid graph beside the graph's own bytes (ivf-graph.ts).
- */
-const GRAPH_FIXED_BYTES = 65_536 * 40;
-
 /** What an open text format 2 section keeps besides a query's own terms: header and term index (at most this), plus a byte of norm per row. */
 const TEXT_RESIDENT_BYTES = 64 * 1024;
 
 /**
  * Bytes an open segment holds in memory: the sections read whole at open (ids, columns, the IVF
- * directory, HNSW, flat vectors, text format 1) or after its first query (the centroid graph). Sections read by range when a query needs them
+ * directory, HNSW, flat vectors, text format 1). Sections read by range when a query needs them
  * (IVF codes and vectors, text format 2 postings) are not counted: their parts are charged to the
  * memory tier as they are cached. Counting the whole object charged a 1M-row IVF segment
  * ≈ 570 MB for ≈ 20 MB held, and squeezed the memory tier that holds those parts (bench scale).
@@ -104,8 +95,6 @@ export function residentBytes(meta: SegmentMeta): number {
     const field = name.startsWith('text:') ? name.slice('text:'.length) : null;
     const textFormat2 = field !== null && (meta.text[field]?.format ?? 1) === 2;
     bytes += textFormat2 ? Math.min(entry.length, TEXT_RESIDENT_BYTES + meta.rows) : entry.length;
-    // hnswlib's fixed table per index, beside the graph's file bytes (ivf-graph.ts).
-    if (name === Sections.ivfGraph) bytes += GRAPH_FIXED_BYTES;
   }
   return bytes;
 }

@@ -5,17 +5,9 @@
 import type { VectorMetric } from '../schema/types.ts';
 import type { IvfDirectory } from './ivf-directory.ts';
 import { norm } from './distance.ts';
-import type { CentroidGraph } from './ivf-graph.ts';
 
-/** What ranking reads of the directory: its centroids, and their graph once loaded (ivf-graph.ts). */
-export type RankDirectory = Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'> & { readonly graph?: CentroidGraph | null };
-
-/**
- * The least a centroid graph is first asked for (nearestAcross). A graph search costs ≈ 50 µs
- * whatever k up to 16 (the call into hnswlib-node and the query's copy into it), ≈ 90 µs at k 64
- * (3,900 centroids × 128-d): over 14 segments, asking each for all 64 took 2.7 ms a query.
- */
-const GRAPH_SHARE_MIN = 8;
+/** What ranking reads of the directory. */
+export type RankDirectory = Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>;
 
 /** nearestAcross, here or on the query pool. */
 export type RankClusters = (dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number) => Probes | Promise<Probes>;
@@ -36,8 +28,7 @@ export class CentroidOrder {
   slice(from: number, n: number): Uint32Array {
     const { dir, metric, qv } = this;
     const end = Math.min(dir.clusters, from + n);
-    // Exact, not by the graph: the later slices come from the full sort and must continue this one.
-    if (from === 0 && this.sorted === null && end * 4 < dir.clusters) return nearestAcross([dir], metric, qv, end, false).clusters;
+    if (from === 0 && this.sorted === null && end * 4 < dir.clusters) return nearestAcross([dir], metric, qv, end).clusters;
     if (this.sorted === null) {
       const dist = new Float64Array(dir.clusters);
       for (let c = 0; c < dir.clusters; c++) dist[c] = centroidDistance(dir, metric, qv, c, Infinity);
@@ -62,11 +53,9 @@ export interface Probes {
  * cluster), by one bounded max-heap: a namespace's IVF segments are probed as one index, so a
  * query scans n clusters whatever the segment count (executor.ts). A Euclidean sum stops once
  * it passes the heap's farthest (exact: the terms are squares), and one heap across segments
- * lets every segment after the first stop early too. A segment whose centroid graph is loaded
- * offers only clusters the graph finds nearest (ivf-graph.ts), at their exact distances, instead
- * of all its clusters; `graphs` false ranks every cluster.
+ * lets every segment after the first stop early too.
  */
-export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number, graphs = true): Probes {
+export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number): Probes {
   let total = 0;
   for (const dir of dirs) total += dir.clusters;
   n = Math.min(n, total);
@@ -86,51 +75,30 @@ export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetr
     hc[i] = c;
     hd[i] = d;
   };
-  const offer = (dir: RankDirectory, s: number, c: number) => {
-    if (size < n) {
-      const d = centroidDistance(dir, metric, qv, c, Infinity);
-      let h = size++;
-      for (let p = (h - 1) >>> 1; h > 0 && after(d, s, c, hd[p]!, hs[p]!, hc[p]!); h = p, p = (h - 1) >>> 1) move(h, p);
-      put(h, d, s, c);
-      return;
-    }
-    const d = centroidDistance(dir, metric, qv, c, hd[0]!);
-    if (!after(hd[0]!, hs[0]!, hc[0]!, d, s, c)) return;
-    let h = 0;
-    for (;;) {
-      const l = 2 * h + 1;
-      if (l >= n) break;
-      const m = l + 1 < n && after(hd[l + 1]!, hs[l + 1]!, hc[l + 1]!, hd[l]!, hs[l]!, hc[l]!) ? l + 1 : l;
-      if (!after(hd[m]!, hs[m]!, hc[m]!, d, s, c)) break;
-      move(h, m);
-      h = m;
-    }
-    put(h, d, s, c);
-  };
-  // A graph is first asked for its share of the n (twice an even split); one whose every offer
-  // is still among the n nearest at the end may hold more of them, and is asked for all n.
-  const share = Math.max(GRAPH_SHARE_MIN, Math.ceil((2 * n) / dirs.length));
-  const offered: Array<number[] | null> = dirs.map(() => null);
   dirs.forEach((dir, s) => {
-    if (graphs && dir.graph) {
-      const list = dir.graph.nearest(qv, Math.min(n, share));
-      offered[s] = list;
-      for (const c of list) offer(dir, s, c);
-    } else {
-      for (let c = 0; c < dir.clusters; c++) offer(dir, s, c);
+    for (let c = 0; c < dir.clusters; c++) {
+      if (size < n) {
+        const d = centroidDistance(dir, metric, qv, c, Infinity);
+        let i = size++;
+        for (let p = (i - 1) >>> 1; i > 0 && after(d, s, c, hd[p]!, hs[p]!, hc[p]!); i = p, p = (i - 1) >>> 1) move(i, p);
+        put(i, d, s, c);
+        continue;
+      }
+      const d = centroidDistance(dir, metric, qv, c, hd[0]!);
+      if (!after(hd[0]!, hs[0]!, hc[0]!, d, s, c)) continue;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const m = l + 1 < n && after(hd[l + 1]!, hs[l + 1]!, hc[l + 1]!, hd[l]!, hs[l]!, hc[l]!) ? l + 1 : l;
+        if (!after(hd[m]!, hs[m]!, hc[m]!, d, s, c)) break;
+        move(i, m);
+        i = m;
+      }
+      put(i, d, s, c);
     }
   });
-  dirs.forEach((dir, s) => {
-    const list = offered[s] ?? null;
-    if (list === null || list.length >= Math.min(n, dir.clusters)) return;
-    let kept = 0;
-    for (let h = 0; h < size; h++) if (hs[h] === s) kept++;
-    if (kept < list.length) return;
-    const had = new Set(list);
-    for (const c of dir.graph!.nearest(qv, n)) if (!had.has(c)) offer(dir, s, c);
-  });
-  // Graphs may offer fewer than n clusters in all: the heap then holds `size`.
-  const order = Array.from({ length: size }, (_, i) => i).sort((a, b) => hd[a]! - hd[b]! || hs[a]! - hs[b]! || hc[a]! - hc[b]!);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => hd[a]! - hd[b]! || hs[a]! - hs[b]! || hc[a]! - hc[b]!);
   return { segments: Uint32Array.from(order, (i) => hs[i]!), clusters: Uint32Array.from(order, (i) => hc[i]!) };
 }
 

@@ -3,7 +3,6 @@
 // and the `ivf.vectors` records as row-addressed vectors; and the format's constants both sides
 // share.
 import { SectionCursor } from './binary.ts';
-import type { CentroidGraph } from './ivf-graph.ts';
 import type { VectorAccess } from './vector-search.ts';
 
 export const NONE = 0xffffffff;
@@ -53,8 +52,6 @@ export class IvfDirectory {
   /** Seeds the bits codes' rotation. */
   readonly seed: number;
   readonly centroids: Float32Array;
-  /** The graph over the centroids (`ivf.graph`) once loaded (ivf-graph.ts GraphLoader); ranking is exact without it. */
-  graph: CentroidGraph | null = null;
   readonly blockOffsets: Float64Array;
   readonly slotStart: Uint32Array;
   readonly crcs: Uint32Array;

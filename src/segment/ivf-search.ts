@@ -22,11 +22,6 @@ export function nprobeOfEf(ef: number): number {
 // 0.947 with 40 but scan 2–3× slower (docs/benchmarks.md, "ivf").
 const RERANK_MIN = 400;
 const RERANK_FACTOR = 4;
-// And 8 a probed cluster (≈ 3 % of a 256-row cluster scanned), so that a wider probe re-ranks
-// more: at 10M rows in 14 segments recall@10 stopped at 0.951 from nprobe 64 to 256 with 400
-// re-ranked (docs/benchmarks.md, "scale", "10M"): the probes held the neighbours, the 400 best
-// estimates of 16k–65k scanned rows did not. Up to nprobe 50 nothing changes.
-const RERANK_PER_PROBE = 8;
 
 export interface IvfSearchOptions {
   metric: VectorMetric;
@@ -124,9 +119,9 @@ export interface RerankShare {
   slots: number[];
 }
 
-/** How many code estimates a query re-ranks exactly, for k results from nprobe clusters. */
-export function rerankDepth(k: number, nprobe: number): number {
-  return Math.max(k * RERANK_FACTOR, RERANK_MIN, nprobe * RERANK_PER_PROBE);
+/** How many code estimates a query re-ranks exactly, for k results. */
+export function rerankDepth(k: number): number {
+  return Math.max(k * RERANK_FACTOR, RERANK_MIN);
 }
 
 /**
@@ -144,7 +139,7 @@ export async function searchIvf(dir: IvfDirectory, load: LoadClusters, loadRows:
 }
 
 /**
- * The rerankDepth(k, nprobe) best code estimates among the clusters probed. Without a filter: the nprobe
+ * The rerankDepth(k) best code estimates among the clusters probed. Without a filter: the nprobe
  * nearest clusters, fetched together (one round trip). With one, probing goes on, nprobe more
  * clusters a round trip, until as many accepted vectors have been scanned as the unfiltered
  * probe would scan (and at least the re-rank depth), so a filter costs about the same distance
@@ -157,7 +152,7 @@ export async function ivfCandidates(dir: IvfDirectory, load: LoadClusters, query
   if (k <= 0 || dir.clusters === 0) return { rows: new Uint32Array(0), estimates: new Float64Array(0), slots: new Uint32Array(0) };
   const qNorm = norm(query);
   const qv = metric === 'cosine' && qNorm > 0 ? query.map((x) => x / qNorm) : query;
-  const depth = rerankDepth(k, opts.nprobe);
+  const depth = rerankDepth(k);
   const scan = opts.scan ?? scanClusters;
   const heap = new CandidateHeap(depth);
   const keep = (found: ScanResult) => {

@@ -22,8 +22,6 @@
 //                   u32[n] rows, u8[n × code bytes] codes, pad to 4, f32[n] factors (bits, rabitq),
 //                   f32[n] offsets (rabitq only), f32[n] norms (with ROWS_APART)
 //   ivf.vectors   one record per slot: f32[dim] vector, u32 CRC-32 of those dim × 4 bytes
-//   ivf.graph     from GRAPH_FROM_CLUSTERS clusters (with CENTROIDS_APART): an HNSW graph over the
-//                 centroids, hnswlib's index file (ivf-graph.ts); loaded after a first query
 //
 // A search needs each scanned row's norm (l2 estimates) and each candidate's slot (its record):
 // the norms are in the block it scans and the slot is where the row sits in it, so a search
@@ -51,7 +49,6 @@
 // also held its cluster's vectors, after the factors) are still read (`layout: 'blocks'`).
 //
 // This file writes the sections; ivf-directory.ts reads them.
-import { tmpdir } from 'node:os';
 import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
 import { SectionWriter } from './binary.ts';
@@ -59,7 +56,6 @@ import { norm } from './distance.ts';
 import {
   CENTROIDS_APART, CODE_KINDS, codeBytesOf, floatsPerRow, NONE, recordBytes, rotatedDim, ROWS_APART, type CodeKind,
 } from './ivf-directory.ts';
-import { buildCentroidGraph, GRAPH_FROM_CLUSTERS } from './ivf-graph.ts';
 import { partitionRows, seededRandom } from './kmeans.ts';
 
 export type { CodeKind } from './ivf-directory.ts';
@@ -77,23 +73,10 @@ export interface IvfBuildOptions {
   seed: number;
   /** Centroids, norms and slots inside the directory, as segments were written before `ivf.centroids` and `ivf.rows` (tests of that form). */
   wholeDirectory?: boolean;
-  /** From this many clusters the centroids get a graph (`ivf.graph`, ivf-graph.ts); GRAPH_FROM_CLUSTERS unless given. */
-  graphFrom?: number;
-  /** Where hnswlib writes the graph's file before it is read back (hnsw.ts); the OS's temp dir unless given. */
-  tmpDir?: string;
 }
 
-/** The IVF sections; `rows` and `centroids` are null when the directory holds them (wholeDirectory), `graph` below graphFrom clusters. */
-export interface IvfSectionBytes {
-  directory: Buffer;
-  rows: Buffer | null;
-  centroids: Buffer | null;
-  graph: Buffer | null;
-  codes: Buffer;
-  vectors: Buffer;
-}
-
-export function encodeIvf(opts: IvfBuildOptions): IvfSectionBytes {
+/** Encodes the IVF sections; `rows` and `centroids` are null when the directory holds them (wholeDirectory). */
+export function encodeIvf(opts: IvfBuildOptions): { directory: Buffer; rows: Buffer | null; centroids: Buffer | null; codes: Buffer; vectors: Buffer } {
   const apart = opts.wholeDirectory !== true;
   const { metric, dim, rows, data, hasVector } = opts;
   const norms = new Float32Array(rows);
@@ -203,16 +186,14 @@ export function encodeIvf(opts: IvfBuildOptions): IvfSectionBytes {
   if (!apart) {
     dir.array(norms);
     dir.array(slotOf);
-    return { directory: dir.finish(), rows: null, centroids: null, graph: null, codes: clusterBytes, vectors: records };
+    return { directory: dir.finish(), rows: null, centroids: null, codes: clusterBytes, vectors: records };
   }
   const rowMaps = new SectionWriter(rows * 8 + 16);
   rowMaps.array(norms);
   rowMaps.array(slotOf);
   const centroidSection = new SectionWriter(centroids.byteLength + 8);
   centroidSection.array(centroids);
-  const graph = clusters >= (opts.graphFrom ?? GRAPH_FROM_CLUSTERS)
-    ? buildCentroidGraph(metric, dim, centroids, clusters, opts.seed, opts.tmpDir ?? tmpdir()) : null;
-  return { directory: dir.finish(), rows: rowMaps.finish(), centroids: centroidSection.finish(), graph, codes: clusterBytes, vectors: records };
+  return { directory: dir.finish(), rows: rowMaps.finish(), centroids: centroidSection.finish(), codes: clusterBytes, vectors: records };
 }
 
 /**

@@ -14,7 +14,6 @@ import { BlockTextIndex, type TextPartCache } from './text/block-reader.ts';
 import type { BlockTextView } from './text/block-view.ts';
 import { DiskTextIndex, type SegmentTextView, type TextStats } from './text/disk-index.ts';
 import { IvfDirectory } from './ivf-directory.ts';
-import { GraphLoader } from './ivf-graph.ts';
 import { IvfIndex } from './ivf-reader.ts';
 import { prefetchBlocks } from './ivf-ranges.ts';
 import { firstProbes, routeCentroids, routeJson, type IvfRoute, type IvfRouteJson, type ProbeHint } from './ivf-route.ts';
@@ -69,8 +68,6 @@ export class SegmentReader {
     private readonly columns: ReadonlyArray<[string, ColumnReader]>,
     private readonly text: ReadonlyMap<string, DiskTextIndex | BlockTextIndex>,
     private hnsw: HnswIndex | null,
-    /** The centroid graph's loader, for an IVF segment with `ivf.graph` (ivf-graph.ts). */
-    private readonly centroidGraph: GraphLoader | null = null,
   ) {
     this.rows = meta.rows;
   }
@@ -141,9 +138,7 @@ export class SegmentReader {
     const hnsw = hnswBytes === null ? null : await HnswIndex.load({
       bytes: hnswBytes, metric: meta.metric, dim: meta.dim, tmpDir: opts.tmpDir,
     });
-    const graph = dir !== null && meta.sections[Sections.ivfGraph] !== undefined
-      ? new GraphLoader(dir, () => sections.load(Sections.ivfGraph), meta.metric, meta.dim, opts.tmpDir) : null;
-    return new SegmentReader(meta, schema, ids, flat, ivf, columns, text, hnsw, graph);
+    return new SegmentReader(meta, schema, ids, flat, ivf, columns, text, hnsw);
   }
 
   id(row: number): DocId {
@@ -340,19 +335,9 @@ export class SegmentReader {
     return this.ivf.candidates(this.meta.metric, query, k, ef, accept, nprobe, probe);
   }
 
-  /**
-   * The IVF centroids, and where to rank them with other segments' (executor.ts); null without
-   * IVF. A query asking for them is what loads the centroid graph, a moment later (ivf-graph.ts).
-   */
+  /** The IVF centroids, and where to rank them with other segments' (executor.ts); null without IVF. */
   ivfCentroids(): { dir: RankDirectory; rank: RankClusters } | null {
-    if (this.ivf === null) return null;
-    if (!this.closed) this.centroidGraph?.wanted();
-    return { dir: this.ivf.dir, rank: this.ivf.rank };
-  }
-
-  /** Loads the centroid graph now instead of after the first query (tests, benchmarks); whether the segment ranks by one. */
-  loadCentroidGraph(): Promise<boolean> {
-    return this.centroidGraph?.load() ?? Promise.resolve(false);
+    return this.ivf === null ? null : { dir: this.ivf.dir, rank: this.ivf.rank };
   }
 
   /**
@@ -381,7 +366,6 @@ export class SegmentReader {
     this.closed = true;
     this.hnsw?.close();
     this.hnsw = null;
-    this.centroidGraph?.close();
     this.ivf?.close();
     for (const index of this.text.values()) if (index instanceof BlockTextIndex) index.close();
   }

@@ -178,14 +178,12 @@ export class ScanPool {
   /**
    * nearestAcross (the n clusters nearest the query over a namespace's IVF segments), on a
    * worker when the centroids are shared and many enough to outweigh the task: the main thread
-   * keeps HTTP, the scans' merge and the re-rank, so concurrent queries use every core. Centroid
-   * graphs (ivf-graph.ts) live on this thread, and a search of one costs about a tenth of the
-   * exact pass over its centroids: a query with a graph is ranked here.
+   * keeps HTTP, the scans' merge and the re-rank, so concurrent queries use every core.
    */
   readonly rank = (dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number): Probes | Promise<Probes> => {
     let components = 0;
-    for (const dir of dirs) components += dir.graph ? 0 : dir.clusters * dir.dim;
-    if (this.closed || components < this.minRankComponents || !this.mainBusy() || dirs.some((d) => d.graph) || !dirs.every((d) => isShared(d.centroids))) {
+    for (const dir of dirs) components += dir.clusters * dir.dim;
+    if (this.closed || components < this.minRankComponents || !this.mainBusy() || !dirs.every((d) => isShared(d.centroids))) {
       return nearestAcross(dirs, metric, qv, n);
     }
     const task: RankTask = { kind: 'rank', dirs: dirs.map((d) => ({ clusters: d.clusters, dim: d.dim, centroids: d.centroids })), metric, qv, n };

@@ -112,7 +112,7 @@ for (const metric of ['l2', 'cosine'] as const) {
     assert.ok(same / total >= 0.98, `recall ${same / total} against brute force`);
   });
 }
-test('a cold query over several IVF segments reads the records of rerankDepth(k, nprobe) candidates in all, not that many per segment', async () => {
+test('a cold query over several IVF segments reads the records of rerankDepth(k) candidates in all, not that many per segment', async () => {
   // Records read without gaps (recordGapBytes 0), so the bytes read count records.
   const dim = 1100;
   const rb = recordBytes(dim);
@@ -123,23 +123,19 @@ test('a cold query over several IVF segments reads the records of rerankDepth(k,
     return g.offset >= section.offset && g.offset < section.offset + section.length;
   };
   const k = 10;
-  // Every cluster of the 4 segments (6 of 100 rows each), and a depth well below their 2,400 rows.
-  const nprobe = 24;
-  const depth = rerankDepth(k, nprobe);
-  assert.ok(depth * 4 < 2400);
   for (let i = 0; i < 3; i++) {
     const q = b.vectors[i]!.slice(0, dim);
     b.store.gets.length = 0;
     const query = parseQuery({ vector: Array.from(q), top_k: k }, b.schema, 'ns', LIMITS);
-    const hits = await vectorSearch(b.schema, segments, query, k, { ef: 128, nprobe });
+    const hits = await vectorSearch(b.schema, segments, query, k, { ef: 128, nprobe: 1000 });
     assert.equal(hits[0]!.distance, 0, 'the query vector itself is nearest');
     const reads = b.store.gets.filter(inRecords);
     const bytes = reads.reduce((n, g) => n + g.length, 0);
-    // One re-rank across the segments: rerankDepth records at most, whatever the segment count.
-    assert.ok(reads.length > 0 && reads.length <= depth, `${reads.length} record GETs`);
-    assert.ok(bytes <= depth * rb, `read ${bytes / rb} records for a re-rank of ${depth}`);
+    // One re-rank across the segments: rerankDepth(k) records at most, whatever the segment count.
+    assert.ok(reads.length > 0 && reads.length <= rerankDepth(k), `${reads.length} record GETs`);
+    assert.ok(bytes <= rerankDepth(k) * rb, `read ${bytes / rb} records for a re-rank of ${rerankDepth(k)}`);
     b.store.gets.length = 0;
-    assert.deepEqual(await vectorSearch(b.schema, segments, query, k, { ef: 128, nprobe }), hits);
+    assert.deepEqual(await vectorSearch(b.schema, segments, query, k, { ef: 128, nprobe: 1000 }), hits);
     assert.equal(b.store.gets.filter(inRecords).length, 0, 'a warm query reads no records');
   }
 });
