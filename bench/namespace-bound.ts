@@ -49,8 +49,6 @@ const NAMESPACES = Number(args.namespaces);
 const MEMORY_SIZE = Number(args['memory-size']);
 const LIMIT_MS = Number(args['limit-secs']) * 1000;
 
-const vector = seedVector;
-
 /** Writes namespaces [0, count) into `root` with seed-namespaces.ts in `procs` processes; the seconds it took. */
 async function seedAll(root: string, count: number, procs: number): Promise<number> {
   const t0 = performance.now();
@@ -98,11 +96,10 @@ async function runOnce(label: string, root: string): Promise<Run> {
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(pid) ?? 0); }, SAMPLE_MS);
   try {
-    const schema = SEED_SCHEMA;
     const t0 = performance.now();
     const written = SEED ? NAMESPACES : await pool(NAMESPACES, t0 + LIMIT_MS, async (i) => {
-      await call(silt.url, 'PUT', `/v1/namespaces/ns-${i}`, schema);
-      const documents = Array.from({ length: DOCS }, (_, d) => ({ id: d, vector: vector(i, d), attributes: { n: d } }));
+      await call(silt.url, 'PUT', `/v1/namespaces/ns-${i}`, SEED_SCHEMA);
+      const documents = Array.from({ length: DOCS }, (_, d) => ({ id: d, vector: seedVector(i, d), attributes: { n: d } }));
       await call(silt.url, 'POST', `/v1/namespaces/ns-${i}/upsert`, { documents });
     });
     const writesSecs = seededSecs ?? (performance.now() - t0) / 1000;
@@ -114,7 +111,7 @@ async function runOnce(label: string, root: string): Promise<Run> {
     const queried = await pool(written, t1 + LIMIT_MS, async (i) => {
       const d = (i * 7) % DOCS;
       try {
-        const res = await call(silt.url, 'POST', `/v1/namespaces/ns-${i}/query`, { vector: vector(i, d), top_k: 1 });
+        const res = await call(silt.url, 'POST', `/v1/namespaces/ns-${i}/query`, { vector: seedVector(i, d), top_k: 1 });
         if (Number(res.results[0]?.id) === d) answered++;
         else if (wrong.length < 5) wrong.push(`ns-${i}: got ${JSON.stringify(res.results[0]?.id)}, want ${d}`);
       } catch (e) {

@@ -16,7 +16,8 @@
 //
 // Measured with it (docs/benchmarks.md, "scale", "Run N and the warm-up"; a 300k namespace on
 // local storage, in process, fresh processes alternating, 5 each): the first cold open + query
-// 191.6 → 145.3 ms (medians); queries after it as fast as without.
+// 191.6 → 145.3 ms (medians); queries after it as fast as without. Its cost is at the start: a
+// node from the sources (tsx) started in 2.2–3.2 s with it, 1.4–1.5 s without (3 each, idle).
 import { tmpdir } from 'node:os';
 import type { IndexingOptions } from './indexer/namespace.ts';
 import type { FastifyBaseLogger } from 'fastify';
@@ -30,7 +31,7 @@ import { MemoryObjectStore } from './storage/memory.ts';
 
 const ROWS = 1_000;
 const DIM = 32;
-/** Cold opens and queries: V8 compiles a function once it has run often enough; 8 rounds × 6 queries measured enough (below). */
+/** Cold opens, each followed by 6 queries: V8 compiles a function once it has run often enough (2 rounds warmed less, 4 as much as 8, in process). */
 const ROUNDS = 4;
 const WORDS = ['river', 'silt', 'delta', 'stone', 'water', 'bank', 'flood', 'plain', 'clay', 'sand', 'reed', 'shore'];
 const LIMITS = { default_top_k: 10, max_top_k: 1000 };
