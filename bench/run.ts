@@ -36,6 +36,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'id-paging', what: 'a page of 1,000 by id at depths of a 200k-row segment: id-order walk vs scan vs sort (turbopuffer export paging)', data: 'none' },
   { name: 'scale', what: "issue 9's targets at 1M × 128-d clustered over HTTP: ingest, time to indexed, query p50 during ingest, RSS, warm recall/p50, 8-client QPS, cold S3 query", data: 'none' },
   { name: 'ingest-latency', what: 'query p50/p99 during sustained HTTP ingest (300k × 128-d, 4 writers + 1 querier): end to end vs took_ms, event-loop lag, tail size, [--before REV] [--profile]', data: 'none' },
+  { name: 'centroid-rank', what: 'centroid ranking at 1M and 10M namespace shapes (128-d, nprobe 64): JavaScript vs the native shortlist, side by side, same probes', data: 'none' },
   { name: 'query-cores', what: '200k synthetic 128-d (and GloVe-50k) in IVF segments over HTTP: QPS and p50 at 1/2/4/8 clients, query.threads 1 vs 0, recall@10', data: 'none' },
   { name: 'cluster', what: '3 indexers + query node on S3: forwarding overhead, eventual reads, owner down, cold vs warm cache', data: 'glove' },
 ];

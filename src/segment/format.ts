@@ -10,6 +10,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import type { VectorMetric } from '../schema/types.ts';
+import { shortlistBytes } from './ivf-shortlist.ts';
 
 export const SEGMENT_FORMAT = 1;
 export const SEGMENT_MAGIC = 'SILTSG';
@@ -86,6 +87,7 @@ const TEXT_RESIDENT_BYTES = 64 * 1024;
  * (IVF codes and vectors, text format 2 postings) are not counted: their parts are charged to the
  * memory tier as they are cached. Counting the whole object charged a 1M-row IVF segment
  * ≈ 570 MB for ≈ 20 MB held, and squeezed the memory tier that holds those parts (bench scale).
+ * A segment of many clusters also holds its centroids' native shortlist (ivf-shortlist.ts).
  */
 export function residentBytes(meta: SegmentMeta): number {
   const ranged = new Set<string>([Sections.ivfCodes, Sections.ivfVectors, Sections.ivfClusters]);
@@ -95,6 +97,7 @@ export function residentBytes(meta: SegmentMeta): number {
     const field = name.startsWith('text:') ? name.slice('text:'.length) : null;
     const textFormat2 = field !== null && (meta.text[field]?.format ?? 1) === 2;
     bytes += textFormat2 ? Math.min(entry.length, TEXT_RESIDENT_BYTES + meta.rows) : entry.length;
+    if (name === Sections.ivfCentroids && meta.dim > 0) bytes += shortlistBytes(Math.floor(entry.length / (meta.dim * 4)), meta.dim);
   }
   return bytes;
 }

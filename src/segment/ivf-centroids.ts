@@ -5,6 +5,7 @@
 import type { VectorMetric } from '../schema/types.ts';
 import type { IvfDirectory } from './ivf-directory.ts';
 import { norm } from './distance.ts';
+import { countShortlist, shortlists } from './ivf-shortlist.ts';
 
 /** What ranking reads of the directory. */
 export type RankDirectory = Pick<IvfDirectory, 'clusters' | 'dim' | 'centroids'>;
@@ -53,9 +54,24 @@ export interface Probes {
  * cluster), by one bounded max-heap: a namespace's IVF segments are probed as one index, so a
  * query scans n clusters whatever the segment count (executor.ts). A Euclidean sum stops once
  * it passes the heap's farthest (exact: the terms are squares), and one heap across segments
- * lets every segment after the first stop early too.
+ * lets every segment after the first stop early too. A segment of many clusters whose native
+ * shortlist is built (ivf-shortlist.ts) offers only its shortlist, when that provably changes
+ * nothing; the result is the same either way.
  */
 export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number): Probes {
+  const lists = shortlists(dirs, metric, qv, n);
+  const short = lists === null ? null : rankHeap(dirs, metric, qv, n, lists);
+  if (lists !== null) countShortlist(short !== null);
+  return short ?? rankHeap(dirs, metric, qv, n, null)!;
+}
+
+/**
+ * nearestAcross over all clusters (lists null), or over each segment's shortlist (ivf-shortlist.ts,
+ * null: all of its clusters): then null unless every cluster left out is provably farther than
+ * the n kept (its floor above the farthest), so that the result is the same as over all.
+ */
+function rankHeap(dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number,
+  lists: ReadonlyArray<{ clusters: readonly number[] | null; floor: number }> | null): Probes | null {
   let total = 0;
   for (const dir of dirs) total += dir.clusters;
   n = Math.min(n, total);
@@ -75,29 +91,38 @@ export function nearestAcross(dirs: readonly RankDirectory[], metric: VectorMetr
     hc[i] = c;
     hd[i] = d;
   };
-  dirs.forEach((dir, s) => {
-    for (let c = 0; c < dir.clusters; c++) {
-      if (size < n) {
-        const d = centroidDistance(dir, metric, qv, c, Infinity);
-        let i = size++;
-        for (let p = (i - 1) >>> 1; i > 0 && after(d, s, c, hd[p]!, hs[p]!, hc[p]!); i = p, p = (i - 1) >>> 1) move(i, p);
-        put(i, d, s, c);
-        continue;
-      }
-      const d = centroidDistance(dir, metric, qv, c, hd[0]!);
-      if (!after(hd[0]!, hs[0]!, hc[0]!, d, s, c)) continue;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const m = l + 1 < n && after(hd[l + 1]!, hs[l + 1]!, hc[l + 1]!, hd[l]!, hs[l]!, hc[l]!) ? l + 1 : l;
-        if (!after(hd[m]!, hs[m]!, hc[m]!, d, s, c)) break;
-        move(i, m);
-        i = m;
-      }
+  const offer = (dir: RankDirectory, s: number, c: number) => {
+    if (size < n) {
+      const d = centroidDistance(dir, metric, qv, c, Infinity);
+      let i = size++;
+      for (let p = (i - 1) >>> 1; i > 0 && after(d, s, c, hd[p]!, hs[p]!, hc[p]!); i = p, p = (i - 1) >>> 1) move(i, p);
       put(i, d, s, c);
+      return;
     }
+    const d = centroidDistance(dir, metric, qv, c, hd[0]!);
+    if (!after(hd[0]!, hs[0]!, hc[0]!, d, s, c)) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const m = l + 1 < n && after(hd[l + 1]!, hs[l + 1]!, hc[l + 1]!, hd[l]!, hs[l]!, hc[l]!) ? l + 1 : l;
+      if (!after(hd[m]!, hs[m]!, hc[m]!, d, s, c)) break;
+      move(i, m);
+      i = m;
+    }
+    put(i, d, s, c);
+  };
+  let floor = Infinity;
+  dirs.forEach((dir, s) => {
+    const list = lists?.[s]?.clusters ?? null;
+    if (list === null) {
+      for (let c = 0; c < dir.clusters; c++) offer(dir, s, c);
+      return;
+    }
+    floor = Math.min(floor, lists![s]!.floor);
+    for (const c of list) offer(dir, s, c);
   });
+  if (floor !== Infinity && !(size === n && hd[0]! < floor)) return null;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => hd[a]! - hd[b]! || hs[a]! - hs[b]! || hc[a]! - hc[b]!);
   return { segments: Uint32Array.from(order, (i) => hs[i]!), clusters: Uint32Array.from(order, (i) => hc[i]!) };
 }
