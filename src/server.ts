@@ -22,7 +22,7 @@ import { NO_AUTH, registerAuth, type AuthOptions } from './auth.ts';
 import { isTurbopufferPath, sendTurbopufferError } from './turbopuffer/http.ts';
 import { registerTurbopufferRoutes } from './turbopuffer/routes.ts';
 import { turbopufferRead } from './turbopuffer/read-routes.ts';
-import type { BuildPoolStats, ScanPoolStats } from './segment/index.ts';
+import { shortlistStats, type BuildPoolStats, type ScanPoolStats } from './segment/index.ts';
 import type { UnindexedStats } from './indexer/backpressure.ts';
 import { registerConsole } from './console/routes.ts';
 import { NODE_OPERATIONS, openApiDocument } from './openapi/document.ts';
@@ -234,10 +234,13 @@ function metricSamples(stats: NodeStats, routing: RoutingStats | null, totals: R
     { name: 'silt_unindexed_limit_bytes', help: 'Unindexed bytes at which writes get 429 (indexing.node_unindexed_limit_bytes).', type: 'gauge', values: stats.unindexed.unindexed_limit_bytes },
   ];
   const q = stats.query_threads ?? { threads: 0, max_threads: 0, tasks: 0, fallbacks: 0 };
+  const shortlist = shortlistStats();
   samples.push(
     { name: 'silt_query_threads', help: 'Query pool threads alive (query.threads): IVF code scans off the main thread.', type: 'gauge', values: q.threads },
     { name: 'silt_query_scan_tasks_total', help: 'IVF scan tasks sent to the query pool, by outcome (fallback: redone on the main thread after a worker failed or timed out).', type: 'counter',
       values: [{ labels: { outcome: 'ok' }, value: q.tasks - q.fallbacks }, { labels: { outcome: 'fallback' }, value: q.fallbacks }] },
+    { name: 'silt_centroid_shortlists_total', help: 'Centroid rankings on the main thread that a native shortlist served (used), or could not prove complete and ranked over all centroids instead (refused).', type: 'counter',
+      values: [{ labels: { outcome: 'used' }, value: shortlist.used }, { labels: { outcome: 'refused' }, value: shortlist.refused }] },
   );
   if (routing) {
     samples.push(

@@ -17,6 +17,7 @@ export {
 export { SegmentReader, type OpenSegmentOptions, type ReadSection, type ReaderOptions } from './reader.ts';
 export type { ClusterCache, CodeScans, IvfCacheEntry } from './ivf-reader.ts';
 export { queryThreads, ScanPool, type ScanPoolOptions, type ScanPoolStats } from './scan-pool.ts';
+export { shortlistStats } from './ivf-shortlist.ts';
 export { mergeInputs, readMergeInputs } from './merge.ts';
 export type { HnswParams } from './hnsw.ts';
 export type { Neighbours } from './vector-search.ts';

@@ -25,6 +25,7 @@ export const SILT_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   silt_build_threads_max: 'gauge',
   silt_query_threads: 'gauge',
   silt_query_scan_tasks_total: 'counter',
+  silt_centroid_shortlists_total: 'counter',
   silt_builds_active: 'gauge',
   silt_builds_queued: 'gauge',
   silt_builds_total: 'counter',
