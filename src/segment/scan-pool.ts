@@ -19,6 +19,7 @@ import { Piscina } from 'piscina';
 import type { VectorMetric } from '../schema/types.ts';
 import { scanClusters, type ScanAccept, type ScanBlock, type ScanDirectory, type ScanResult } from './ivf-search.ts';
 import { nearestAcross, type Probes, type RankDirectory } from './ivf-centroids.ts';
+import { shortlistsReady } from './ivf-shortlist.ts';
 import { blocksOf, LAYOUT_FIELDS, type PingTask, type RankTask, type ScanTask } from './scan-worker.ts';
 
 const WORKER_FILE = new URL(import.meta.url.endsWith('.js') ? './scan-worker.js' : './scan-worker.mjs', import.meta.url);
@@ -183,7 +184,10 @@ export class ScanPool {
   readonly rank = (dirs: readonly RankDirectory[], metric: VectorMetric, qv: Float32Array, n: number): Probes | Promise<Probes> => {
     let components = 0;
     for (const dir of dirs) components += dir.clusters * dir.dim;
-    if (this.closed || components < this.minRankComponents || !this.mainBusy() || !dirs.every((d) => isShared(d.centroids))) {
+    // Built shortlists rank here in a fraction of a worker's JavaScript ranking (ivf-shortlist.ts),
+    // busy or not: the worker pays off for what stays in JavaScript. Asking starts their builds.
+    if (this.closed || components < this.minRankComponents || shortlistsReady(dirs, metric) || !this.mainBusy()
+      || !dirs.every((d) => isShared(d.centroids))) {
       return nearestAcross(dirs, metric, qv, n);
     }
     const task: RankTask = { kind: 'rank', dirs: dirs.map((d) => ({ clusters: d.clusters, dim: d.dim, centroids: d.centroids })), metric, qv, n };

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import type { NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { buildSegment, readSegmentMeta, ScanPool, SegmentReader, type CodeScans, type Neighbours } from '../../src/segment/index.ts';
 import { nearestAcross, type Probes } from '../../src/segment/ivf-centroids.ts';
+import { shortlistsReady, SHORTLIST_MIN_CLUSTERS } from '../../src/segment/ivf-shortlist.ts';
 import { rng } from './helpers.ts';
+
+const brief = (p: Probes) => ({ segments: Array.from(p.segments), clusters: Array.from(p.clusters) });
 
 const DIM = 16;
 const ROWS = 6000;
@@ -141,13 +144,12 @@ test('a first query does not wait for the threads to load: its scans run here un
 test('centroids ranked on a worker give the probes ranked here, across segments; a worker that dies leaves them to this thread', async () => {
   const rand = rng(11);
   const dim = 128;
-  const dirs = [700, 300, 5].map((clusters) => {
+  const dirs = [SHORTLIST_MIN_CLUSTERS - 12, 300, 5].map((clusters) => { // no native shortlist: ranked on a worker
     const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
     for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
     return { clusters, dim, centroids };
   });
   const queries = Array.from({ length: 5 }, () => Float32Array.from({ length: dim }, () => rand() * 2 - 1));
-  const brief = (p: Probes) => ({ segments: Array.from(p.segments), clusters: Array.from(p.clusters) });
   for (const file of [undefined, 'crash-scan-worker.mjs']) {
     const pool = new ScanPool({ threads: 2, rankWhenIdle: true, ...(file ? { workerFile: new URL(`./fixtures/${file}`, import.meta.url) } : {}) });
     try {
@@ -168,28 +170,67 @@ test('centroids ranked on a worker give the probes ranked here, across segments;
   }
 });
 
+/** Keeps this thread's event loop busy for most of a window (ScanPool.mainBusy), yielding every 5 ms. */
+async function busyLoop(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    await new Promise((r) => setImmediate(r));
+    const spin = performance.now() + 5;
+    while (performance.now() < spin) { /* busy */ }
+  }
+}
+
 test('ranking stays on this thread while it is idle, and goes to the workers once it is busy', async () => {
   const rand = rng(12);
-  const dim = 128;
-  const centroids = new Float32Array(new SharedArrayBuffer(1000 * dim * 4));
+  // Fewer clusters than a native shortlist needs (ivf-shortlist.ts), as many components as above the task threshold.
+  const dim = 256;
+  const clusters = SHORTLIST_MIN_CLUSTERS - 12;
+  const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
   for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
-  const dirs = [{ clusters: 1000, dim, centroids }];
+  const dirs = [{ clusters, dim, centroids }];
   const q = Float32Array.from({ length: dim }, () => rand() * 2 - 1);
   const pool = new ScanPool({ threads: 2 });
   try {
     await pool.warm();
     await new Promise((r) => setTimeout(r, 250));
     assert.ok(!(pool.rank(dirs, 'l2', q, 8) instanceof Promise), 'idle: ranked here, no task');
-    // Busy: the loop runs for most of a window.
-    const until = performance.now() + 250;
-    while (performance.now() < until) {
-      await new Promise((r) => setImmediate(r));
-      const spin = performance.now() + 5;
-      while (performance.now() < spin) { /* busy */ }
-    }
+    await busyLoop(250);
     const ranked = pool.rank(dirs, 'l2', q, 8);
     assert.ok(ranked instanceof Promise, 'busy: ranked on a worker');
     await ranked;
+  } finally {
+    await pool.close();
+  }
+});
+
+test('segments whose native shortlists are built rank on this thread even while it is busy, with the same probes', async () => {
+  const rand = rng(13);
+  const dim = 128;
+  const dirs = [SHORTLIST_MIN_CLUSTERS + 200, SHORTLIST_MIN_CLUSTERS].map((clusters) => {
+    const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
+    for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
+    return { clusters, dim, centroids };
+  });
+  const q = Float32Array.from({ length: dim }, () => rand() * 2 - 1);
+  const pool = new ScanPool({ threads: 2, minRankComponents: 0 });
+  try {
+    await pool.warm();
+    const want = nearestAcross(dirs.map((d) => ({ ...d, centroids: d.centroids.slice() })), 'l2', q, 16);
+    // A ranking of a few centroids opens the pool's first busy window (mainBusy).
+    pool.rank([{ clusters: 4, dim, centroids: dirs[1]!.centroids.subarray(0, 4 * dim) }], 'l2', q, 2);
+    await busyLoop(250);
+    const tasks = pool.stats().tasks;
+    assert.ok(pool.rank(dirs, 'l2', q, 16) instanceof Promise, 'busy, shortlists not built yet: ranked on a worker');
+    const until = Date.now() + 10_000;
+    while (!shortlistsReady(dirs, 'l2')) {
+      assert.ok(Date.now() < until, 'the shortlists are built within 10 s');
+      await new Promise((r) => setImmediate(r));
+    }
+    await busyLoop(250);
+    const ranked = pool.rank(dirs, 'l2', q, 16);
+    assert.ok(!(ranked instanceof Promise), 'busy, shortlists built: ranked here');
+    assert.deepEqual(brief(ranked), brief(want));
+    assert.equal(pool.stats().tasks, tasks + 1, 'one task: the ranking before the shortlists were built');
   } finally {
     await pool.close();
   }
