@@ -24,7 +24,8 @@ import type { RankDirectory } from './ivf-centroids.ts';
 /**
  * Segments with fewer clusters rank in JavaScript only: below this the native call's fixed cost
  * (the query's conversion, the result arrays, the shortlist's own re-rank) is most of what it
- * saves (four segments of 1,000: 2×; at 512 clusters ≈ 66k JavaScript multiply-adds, ≈ 0.1 ms).
+ * saves. Four segments of 1,000 gained 2× (bench centroid-rank); fewer clusters a segment were
+ * not measured with a shortlist, so 512 is a guess between that and the small segments' 0.06 ms.
  */
 export const SHORTLIST_MIN_CLUSTERS = 512;
 /** Centroids added to the native index per turn of the event loop while it is built. */
@@ -53,15 +54,14 @@ function nativeClass(): BruteForceClass {
 class NativeCentroids {
   ready = false;
   private readonly index: BruteForce;
+  /** For dot: the largest centroid norm so far (all of them once ready), which bounds the float32 error of a dot product. */
+  maxNorm = 0;
 
   constructor(private readonly dir: RankDirectory, readonly space: 'l2' | 'ip') {
     this.index = new (nativeClass())(space, dir.dim);
     this.index.initIndex(dir.clusters);
     setImmediate(() => this.add(0)).unref();
   }
-
-  /** For dot: the largest centroid norm so far (all of them once ready), which bounds the float32 error of a dot product. */
-  maxNorm = 0;
 
   private add(from: number): void {
     const { dim, centroids, clusters } = this.dir;
