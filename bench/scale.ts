@@ -19,6 +19,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isStorageError } from '../src/storage/errors.ts';
 import { LocalFsObjectStore } from '../src/storage/local-fs.ts';
 import { namespaceOfCatalogKey, namespaceOfKey } from '../src/storage/layout.ts';
 import { CountingObjectStore } from '../src/storage/metrics.ts';
@@ -127,14 +128,23 @@ async function copyNamespace(from: ObjectStore, to: ObjectStore, ns: string): Pr
     for (const o of page.objects) if (namespaceOfKey(o.key) === ns || namespaceOfCatalogKey(o.key) === ns) keys.push(o);
     token = page.nextToken;
   } while (token);
+  // The server is still running: its WAL collection may delete an object between the listing and
+  // its copy (an object it no longer needs, below the manifest's WAL position). Those are skipped.
+  const gone = new Set<string>();
   let next = 0;
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (next < keys.length) {
       const { key } = keys[next++]!;
-      await to.put(key, (await from.get(key)).body);
+      const body = await from.get(key).then((o) => o.body, (e: unknown) => {
+        if (isStorageError(e, 'not_found')) return null;
+        throw e;
+      });
+      if (body === null) gone.add(key);
+      else await to.put(key, body);
     }
   }));
-  return { objects: keys.length, bytes: keys.reduce((n, k) => n + (namespaceOfKey(k.key) === ns ? k.size : 0), 0) };
+  const kept = keys.filter((k) => !gone.has(k.key));
+  return { objects: kept.length, bytes: kept.reduce((n, k) => n + (namespaceOfKey(k.key) === ns ? k.size : 0), 0) };
 }
 
 /** Step 7. */
