@@ -109,7 +109,7 @@ async function measure(rev: Revision, store: ObjectStore, tmpDir: string, ns: st
   return { first, second };
 }
 
-/** LanceDB's table of the same rows, at `uri`; its bytes in storage (listed through `store` on S3, null on local). */
+/** LanceDB's table of the same rows at `uri`, with its IVF_FLAT index (cosine, its default partitions). */
 async function populateLance(lance: LanceDb, uri: string, storageOptions: Record<string, string>, glove: Glove): Promise<void> {
   const db = await lance.connect(uri, { storageOptions });
   const rows = Array.from({ length: glove.base.rows }, (_, i) => ({ id: i, vector: rowArray(glove.base, i) }));
