@@ -12,11 +12,21 @@
 // 0.24 vs 0.21 ms. JavaScript was not bound by memory (u8 centroids, a quarter of the bytes, were
 // no faster in the same loop) but by its scalar arithmetic.
 //
-// Built on the main thread only (query-pool workers rank in JavaScript), lazily, a chunk of
-// centroids a turn of the event loop, so that no query waits for it; until it is built, ranking
-// is as before. It is a copy of the centroids in native memory, charged to the segment's resident
-// bytes (format.ts residentBytes via shortlistBytes).
+// Built on the main thread only (query-pool workers rank in JavaScript), lazily, after the query
+// that first asks for it, so that no query waits for it; until it is built, ranking is as
+// before. It is loaded whole from a file written in hnswlib's own layout (the centroids with
+// their labels), read by hnswlib in libuv's pool. Adding the centroids one by one instead
+// (hnswlib-node's addPoint takes a JavaScript array) cost the main thread 20–80 µs each, and
+// showed in cold 1M queries' profiles; from the first ranking until built (docs/benchmarks.md,
+// "centroid-rank"), a 1M namespace's 3,900 centroids took 92–136 ms that way and 6–17 ms from
+// the file, the 10M shape's 55,500 1.3–1.8 s and 107–130 ms. It is a copy of the centroids in
+// native memory, charged to the segment's resident bytes (format.ts residentBytes via
+// shortlistBytes).
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { endianness, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import type { VectorMetric } from '../schema/types.ts';
 import type { RankDirectory } from './ivf-centroids.ts';
@@ -28,16 +38,14 @@ import type { RankDirectory } from './ivf-centroids.ts';
  * not measured with a shortlist, so 512 is a guess between that and the small segments' 0.06 ms.
  */
 export const SHORTLIST_MIN_CLUSTERS = 512;
-/** Centroids added to the native index per turn of the event loop while it is built. */
-const BUILD_CHUNK = 128;
 /** Centroids shortlisted beyond the n asked for, so that the proof of completeness holds. */
 const SLACK = 16;
 /** Bytes hnswlib keeps per centroid besides its floats: the label and its hash-map entry. */
 const NATIVE_ENTRY_BYTES = 64;
 
 interface BruteForce {
-  initIndex(maxElements: number): void;
-  addPoint(point: number[], label: number): void;
+  readIndex(filename: string): Promise<boolean>;
+  getCurrentCount(): number;
   searchKnn(query: number[], k: number): { distances: number[]; neighbors: number[] };
 }
 
@@ -50,31 +58,62 @@ function nativeClass(): BruteForceClass {
   return bruteForce;
 }
 
+/**
+ * The file hnswlib's BruteforceSearch reads (bruteforce.h loadIndex): three size_t (the most
+ * elements, the bytes of one, how many there are), then each element's float32 components and
+ * its label (a size_t), little-endian on the 64-bit platforms Silt runs on.
+ */
+export function bruteForceFile(centroids: Float32Array, clusters: number, dim: number): Buffer {
+  const per = dim * 4 + 8;
+  const out = Buffer.alloc(24 + clusters * per);
+  out.writeBigUInt64LE(BigInt(clusters), 0);
+  out.writeBigUInt64LE(BigInt(per), 8);
+  out.writeBigUInt64LE(BigInt(clusters), 16);
+  const floats = new Float32Array(out.buffer, out.byteOffset, out.byteLength >>> 2);
+  const words = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >>> 2);
+  for (let c = 0; c < clusters; c++) {
+    const at = (24 + c * per) >>> 2;
+    floats.set(centroids.subarray(c * dim, (c + 1) * dim), at);
+    words[at + dim] = c; // the label's high word stays 0
+  }
+  return out;
+}
+
+function largestNorm({ centroids, clusters, dim }: RankDirectory): number {
+  let most = 0;
+  for (let c = 0; c < clusters; c++) {
+    let s = 0;
+    for (let d = c * dim; d < (c + 1) * dim; d++) s += centroids[d]! * centroids[d]!;
+    most = Math.max(most, s);
+  }
+  return Math.sqrt(most);
+}
+
 /** A segment's centroids in a native brute-force index, usable once `ready`. */
 class NativeCentroids {
   ready = false;
   private readonly index: BruteForce;
-  /** For dot: the largest centroid norm so far (all of them once ready), which bounds the float32 error of a dot product. */
-  maxNorm = 0;
+  /** For dot: the largest centroid norm, which bounds the float32 error of a dot product (0 for l2, which does not use it). */
+  readonly maxNorm: number = 0;
 
   constructor(private readonly dir: RankDirectory, readonly space: 'l2' | 'ip') {
     this.index = new (nativeClass())(space, dir.dim);
-    this.index.initIndex(dir.clusters);
-    setImmediate(() => this.add(0)).unref();
+    if (space === 'ip') this.maxNorm = largestNorm(dir);
+    // A shortlist that cannot load (no writable temp directory) stays unbuilt: ranking stays in JavaScript.
+    setImmediate(() => void this.load().catch(() => {})).unref();
   }
 
-  private add(from: number): void {
+  private async load(): Promise<void> {
     const { dim, centroids, clusters } = this.dir;
-    const to = Math.min(clusters, from + BUILD_CHUNK);
-    for (let c = from; c < to; c++) {
-      const centroid = centroids.subarray(c * dim, (c + 1) * dim);
-      let s = 0;
-      for (const x of centroid) s += x * x;
-      this.maxNorm = Math.max(this.maxNorm, Math.sqrt(s));
-      this.index.addPoint(Array.from(centroid), c);
+    const file = join(tmpdir(), `silt-centroids-${process.pid}-${randomUUID()}.bin`);
+    try {
+      await writeFile(file, bruteForceFile(centroids, clusters, dim));
+      await this.index.readIndex(file);
+    } finally {
+      await rm(file, { force: true });
     }
-    if (to === clusters) this.ready = true;
-    else setImmediate(() => this.add(to)).unref();
+    if (this.index.getCurrentCount() !== clusters) throw new Error(`the shortlist loaded ${this.index.getCurrentCount()} of ${clusters} centroids`);
+    this.ready = true;
   }
 
   /** The m nearest clusters by float32 distance (hnswlib's: ‖q − c‖², or 1 − q·c), nearest first. */
@@ -85,6 +124,8 @@ class NativeCentroids {
 }
 
 const natives = new WeakMap<Float32Array, NativeCentroids>();
+/** bruteForceFile's layout is little-endian: elsewhere every ranking stays in JavaScript. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 const counts = { used: 0, refused: 0 };
 
 /** Rankings of this thread that a shortlist served (`used`), and those it could not prove complete, ranked over all clusters instead (`refused`). */
@@ -103,7 +144,7 @@ export function shortlistBytes(clusters: number, dim: number): number {
 
 /** The directory's native index when it is built; starts building it (main thread, large segments) when it is not. */
 function nativeOf(dir: RankDirectory, metric: VectorMetric): NativeCentroids | null {
-  if (!isMainThread || dir.clusters < SHORTLIST_MIN_CLUSTERS) return null;
+  if (!isMainThread || dir.clusters < SHORTLIST_MIN_CLUSTERS || !LITTLE_ENDIAN) return null;
   const space = metric === 'dot' ? 'ip' : 'l2';
   let native = natives.get(dir.centroids);
   if (native === undefined || native.space !== space) natives.set(dir.centroids, (native = new NativeCentroids(dir, space)));

@@ -2,6 +2,8 @@
 // each large segment's shortlist only, and must still give exactly the order of a plain sort of
 // the float64 distances, ties by segment then cluster; where float32 cannot prove that nothing
 // left out ranks before the last kept (equal distances across the cut), it ranks all instead.
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VectorMetric } from '../../src/schema/types.ts';
@@ -37,6 +39,8 @@ async function built(dirs: readonly RankDirectory[], metric: VectorMetric): Prom
     assert.ok(Date.now() < until, 'the shortlists are built within 10 s');
     await new Promise((r) => setImmediate(r));
   }
+  // Each shortlist is loaded through a temporary file in hnswlib's layout, removed once read.
+  assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith(`silt-centroids-${process.pid}-`)), [], 'no temporary file is left');
 }
 
 for (const metric of ['l2', 'cosine', 'dot'] as const) {
