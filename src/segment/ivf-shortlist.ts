@@ -40,8 +40,8 @@ import type { RankDirectory } from './ivf-centroids.ts';
 export const SHORTLIST_MIN_CLUSTERS = 512;
 /** Centroids shortlisted beyond the n asked for, so that the proof of completeness holds. */
 const SLACK = 16;
-/** Bytes hnswlib keeps per centroid besides its floats: the label and its hash-map entry. */
-const NATIVE_ENTRY_BYTES = 64;
+/** Bytes hnswlib keeps per centroid besides its floats: its label (a size_t). A loaded index builds no map of labels (points are never added to it). */
+const NATIVE_ENTRY_BYTES = 8;
 
 interface BruteForce {
   readIndex(filename: string): Promise<boolean>;
@@ -63,7 +63,7 @@ function nativeClass(): BruteForceClass {
  * elements, the bytes of one, how many there are), then each element's float32 components and
  * its label (a size_t), little-endian on the 64-bit platforms Silt runs on.
  */
-export function bruteForceFile(centroids: Float32Array, clusters: number, dim: number): Buffer {
+function bruteForceFile(centroids: Float32Array, clusters: number, dim: number): Buffer {
   const per = dim * 4 + 8;
   const out = Buffer.alloc(24 + clusters * per);
   out.writeBigUInt64LE(BigInt(clusters), 0);
