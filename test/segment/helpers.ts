@@ -2,6 +2,9 @@
 import { toNameRecord } from '../../src/schema/records.ts';
 import type { AttributeValue, DocId, FullTextOptions, NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { readSegmentMeta, SegmentReader, type SegmentInput } from '../../src/segment/index.ts';
+import type { Probes, RankDirectory } from '../../src/segment/ivf-centroids.ts';
+import { shortlistsReady } from '../../src/segment/ivf-shortlist.ts';
+import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { rng } from '../support/rng.ts';
 export { rng };
@@ -111,4 +114,23 @@ export async function openBytes(bytes: Buffer, schema: NamespaceSchema, log?: st
 /** The row as a reader returns it: nulls left out, in a null-prototype record (schema/records.ts). */
 export function withoutNulls(a: Record<string, AttributeValue>): Record<string, AttributeValue> {
   return toNameRecord(Object.fromEntries(Object.entries(a).filter(([, v]) => v !== null)));
+}
+
+/** A ranking's probes as plain arrays, for deepEqual. */
+export const probesOf = (p: Probes) => ({ segments: Array.from(p.segments), clusters: Array.from(p.clusters) });
+
+/** Random centroids in a SharedArrayBuffer, as an IVF directory holds them for the query pool. */
+export function sharedCentroids(rand: () => number, clusters: number, dim: number): RankDirectory {
+  const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
+  for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
+  return { clusters, dim, centroids };
+}
+
+/** Once every large directory's native shortlist is built (asking starts the builds); fails after 10 s. */
+export async function shortlistsBuilt(dirs: readonly RankDirectory[], metric: VectorMetric): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!shortlistsReady(dirs, metric)) {
+    assert.ok(Date.now() < until, 'the shortlists are built within 10 s');
+    await new Promise((r) => setImmediate(r));
+  }
 }

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VectorMetric } from '../../src/schema/types.ts';
-import { nearestAcross, type Probes, type RankDirectory } from '../../src/segment/ivf-centroids.ts';
+import { nearestAcross, type RankDirectory } from '../../src/segment/ivf-centroids.ts';
 import { shortlistBytes, shortlistsReady, shortlistStats, SHORTLIST_MIN_CLUSTERS } from '../../src/segment/ivf-shortlist.ts';
-import { rng } from './helpers.ts';
+import { probesOf, rng, shortlistsBuilt } from './helpers.ts';
 
 const DIM = 37; // not a multiple of 4 or 16: the native lanes' tail runs too
 
@@ -30,15 +30,8 @@ function plain(dirs: readonly RankDirectory[], metric: VectorMetric, q: Float32A
   return { segments: top.map((x) => x[1]), clusters: top.map((x) => x[2]) };
 }
 
-const brief = (p: Probes) => ({ segments: Array.from(p.segments), clusters: Array.from(p.clusters) });
-
 async function built(dirs: readonly RankDirectory[], metric: VectorMetric): Promise<void> {
-  nearestAcross(dirs, metric, new Float32Array(DIM), 1); // starts the builds
-  const until = Date.now() + 10_000;
-  while (!shortlistsReady(dirs, metric)) {
-    assert.ok(Date.now() < until, 'the shortlists are built within 10 s');
-    await new Promise((r) => setImmediate(r));
-  }
+  await shortlistsBuilt(dirs, metric);
   // Each shortlist is loaded through a temporary file in hnswlib's layout, removed once read.
   assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith(`silt-centroids-${process.pid}-`)), [], 'no temporary file is left');
 }
@@ -59,7 +52,7 @@ for (const metric of ['l2', 'cosine', 'dot'] as const) {
     const before = shortlistStats();
     await built(dirs, metric);
     for (const q of queries) {
-      for (const n of [1, 8, 64]) assert.deepEqual(brief(nearestAcross(dirs, metric, q, n)), plain(dirs, metric, q, n), `n ${n}`);
+      for (const n of [1, 8, 64]) assert.deepEqual(probesOf(nearestAcross(dirs, metric, q, n)), plain(dirs, metric, q, n), `n ${n}`);
     }
     const after = shortlistStats();
     assert.ok(after.used - before.used >= 80, `the shortlists served most rankings (${after.used - before.used} of 90)`);
@@ -73,7 +66,7 @@ test('equal distances across the shortlist\'s cut are not provable: everything i
   await built(dirs, 'l2');
   const before = shortlistStats();
   const q = new Float32Array(DIM).fill(1);
-  assert.deepEqual(brief(nearestAcross(dirs, 'l2', q, 10)), plain(dirs, 'l2', q, 10));
+  assert.deepEqual(probesOf(nearestAcross(dirs, 'l2', q, 10)), plain(dirs, 'l2', q, 10));
   assert.deepEqual(Array.from(nearestAcross(dirs, 'l2', q, 10).clusters), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const after = shortlistStats();
   assert.equal(after.refused - before.refused, 2);

@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import type { NamespaceSchema, VectorMetric } from '../../src/schema/types.ts';
 import { buildSegment, readSegmentMeta, ScanPool, SegmentReader, type CodeScans, type Neighbours } from '../../src/segment/index.ts';
-import { nearestAcross, type Probes } from '../../src/segment/ivf-centroids.ts';
-import { shortlistsReady, SHORTLIST_MIN_CLUSTERS } from '../../src/segment/ivf-shortlist.ts';
-import { rng } from './helpers.ts';
-
-const brief = (p: Probes) => ({ segments: Array.from(p.segments), clusters: Array.from(p.clusters) });
+import { nearestAcross } from '../../src/segment/ivf-centroids.ts';
+import { SHORTLIST_MIN_CLUSTERS } from '../../src/segment/ivf-shortlist.ts';
+import { probesOf, rng, sharedCentroids, shortlistsBuilt } from './helpers.ts';
 
 const DIM = 16;
 const ROWS = 6000;
@@ -144,11 +142,7 @@ test('a first query does not wait for the threads to load: its scans run here un
 test('centroids ranked on a worker give the probes ranked here, across segments; a worker that dies leaves them to this thread', async () => {
   const rand = rng(11);
   const dim = 128;
-  const dirs = [SHORTLIST_MIN_CLUSTERS - 12, 300, 5].map((clusters) => { // no native shortlist: ranked on a worker
-    const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
-    for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
-    return { clusters, dim, centroids };
-  });
+  const dirs = [SHORTLIST_MIN_CLUSTERS - 12, 300, 5].map((clusters) => sharedCentroids(rand, clusters, dim)); // no native shortlist: ranked on a worker
   const queries = Array.from({ length: 5 }, () => Float32Array.from({ length: dim }, () => rand() * 2 - 1));
   for (const file of [undefined, 'crash-scan-worker.mjs']) {
     const pool = new ScanPool({ threads: 2, rankWhenIdle: true, ...(file ? { workerFile: new URL(`./fixtures/${file}`, import.meta.url) } : {}) });
@@ -158,7 +152,7 @@ test('centroids ranked on a worker give the probes ranked here, across segments;
         for (const q of queries) {
           const ranked = pool.rank(dirs, metric, q, 16);
           assert.ok(ranked instanceof Promise, 'above the threshold the ranking is a task');
-          assert.deepEqual(brief(await ranked), brief(nearestAcross(dirs, metric, q, 16)));
+          assert.deepEqual(probesOf(await ranked), probesOf(nearestAcross(dirs, metric, q, 16)));
         }
       }
       assert.equal(pool.stats().tasks, 10);
@@ -184,10 +178,7 @@ test('ranking stays on this thread while it is idle, and goes to the workers onc
   const rand = rng(12);
   // Fewer clusters than a native shortlist needs (ivf-shortlist.ts), as many components as above the task threshold.
   const dim = 256;
-  const clusters = SHORTLIST_MIN_CLUSTERS - 12;
-  const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
-  for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
-  const dirs = [{ clusters, dim, centroids }];
+  const dirs = [sharedCentroids(rand, SHORTLIST_MIN_CLUSTERS - 12, dim)];
   const q = Float32Array.from({ length: dim }, () => rand() * 2 - 1);
   const pool = new ScanPool({ threads: 2 });
   try {
@@ -206,11 +197,7 @@ test('ranking stays on this thread while it is idle, and goes to the workers onc
 test('segments whose native shortlists are built rank on this thread even while it is busy, with the same probes', async () => {
   const rand = rng(13);
   const dim = 128;
-  const dirs = [SHORTLIST_MIN_CLUSTERS + 200, SHORTLIST_MIN_CLUSTERS].map((clusters) => {
-    const centroids = new Float32Array(new SharedArrayBuffer(clusters * dim * 4));
-    for (let i = 0; i < centroids.length; i++) centroids[i] = rand() * 2 - 1;
-    return { clusters, dim, centroids };
-  });
+  const dirs = [SHORTLIST_MIN_CLUSTERS + 200, SHORTLIST_MIN_CLUSTERS].map((clusters) => sharedCentroids(rand, clusters, dim));
   const q = Float32Array.from({ length: dim }, () => rand() * 2 - 1);
   const pool = new ScanPool({ threads: 2, minRankComponents: 0 });
   try {
@@ -221,15 +208,11 @@ test('segments whose native shortlists are built rank on this thread even while 
     await busyLoop(250);
     const tasks = pool.stats().tasks;
     assert.ok(pool.rank(dirs, 'l2', q, 16) instanceof Promise, 'busy, shortlists not built yet: ranked on a worker');
-    const until = Date.now() + 10_000;
-    while (!shortlistsReady(dirs, 'l2')) {
-      assert.ok(Date.now() < until, 'the shortlists are built within 10 s');
-      await new Promise((r) => setImmediate(r));
-    }
+    await shortlistsBuilt(dirs, 'l2');
     await busyLoop(250);
     const ranked = pool.rank(dirs, 'l2', q, 16);
     assert.ok(!(ranked instanceof Promise), 'busy, shortlists built: ranked here');
-    assert.deepEqual(brief(ranked), brief(want));
+    assert.deepEqual(probesOf(ranked), probesOf(want));
     assert.equal(pool.stats().tasks, tasks + 1, 'one task: the ranking before the shortlists were built');
   } finally {
     await pool.close();
