@@ -153,7 +153,7 @@ async function backend(name: 'local' | 's3', variants: Array<{ label: string; re
       console.log(`${name}: LanceDB ${LANCEDB_VERSION} writes and indexes ${glove.base.rows} documents`);
       await populateLance(lance, lanceAt.uri, lanceAt.options, glove);
     }
-    const runs = [...sized, ...(lance ? [null] : [])].map(() => [] as Array<{ first: Cost; second: Cost }>);
+    const runs = Array.from({ length: sized.length + (lance ? 1 : 0) }, () => [] as Array<{ first: Cost; second: Cost }>);
     for (let r = 0; r < RUNS; r++) {
       for (const [i, v] of sized.entries()) runs[i]!.push(await measure(v.rev, stores[i]!, join(dir, 'tmp'), v.ns, glove, r));
       if (lance) runs[sized.length]!.push(await measureLance(lance, lanceAt.uri, lanceAt.options, glove, r));
