@@ -1,6 +1,6 @@
 // Runs the real `silt` command (bin/silt.mjs, as `npx silt` does) against a real server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +31,14 @@ export function silt(args: string[], env: Record<string, string> = {}): Promise<
   return spawnCli(args, env).done;
 }
 
+const made: string[] = [];
+
+/** A fresh directory under the system's temp directory, removed when this test file's process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'silt-cli-'));
+  if (made.length === 0) process.once('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+  const dir = mkdtempSync(join(tmpdir(), 'silt-cli-'));
+  made.push(dir);
+  return dir;
 }
 
 export const doc = (id: number) => ({ id, vector: [id % 97, 1], attributes: { title: `doc ${id}` } });
