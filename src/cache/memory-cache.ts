@@ -170,6 +170,13 @@ export class MemoryCache<V extends {}> {
     return cached.value as V;
   }
 
+  /** Keeps value under key in place of what was there, when it fits the tier (else drops the old value). */
+  set(key: string, value: V, bytes: number): void {
+    const k = this.#prefix + key;
+    this.#tier.remove(k);
+    this.#tier.store(k, value, bytes, this.#counters);
+  }
+
   delete(key: string): void {
     this.#inflight.delete(key);
     this.#tier.remove(this.#prefix + key);

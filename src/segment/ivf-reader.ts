@@ -20,14 +20,52 @@ import { batcher, coalesce, CODES_GAP_BYTES, RECORDS_GAP_BYTES, type PrefetchedB
 const NONE_SLOT = 0xffffffff;
 
 /**
- * What a cached record costs besides its vector: measured, 50k Float32Array(100) in lru-cache
- * under string keys raise RSS by 1,174 bytes each for 400 bytes of floats (the typed array and
- * its backing store, the key, the LRU slot), so the memory tier is charged that, not 400.
+ * Records are cached a page of RECORD_PAGE consecutive slots to an entry (RecordPage), not one
+ * entry each: a warm query re-ranks 400 rows, and 400 lookups under string keys in the node's LRU
+ * took 0.41 ms (≈ 1 µs each: the key's concatenation and hash, the LRU's bookkeeping), about a
+ * fifth of a warm 1M query's main-thread CPU (profiled). A query's candidates lie in its probed
+ * clusters, whose slots are consecutive, so they share pages.
  */
-const RECORD_ENTRY_OVERHEAD = 774;
+const RECORD_PAGE_BITS = 7;
+const RECORD_PAGE = 1 << RECORD_PAGE_BITS;
+/**
+ * What a cached page costs besides its floats, measured: 50k 100-d records in pages of 1, 3 and 10
+ * records in the memory tier raised RSS by 1,060–1,090, 1,340–1,370 and 710–900 bytes a page
+ * besides the floats (two runs each), so a page is charged the most of those, rounded up. (A
+ * record alone under its own key used to be charged 774 bytes besides its floats.)
+ */
+const RECORD_PAGE_OVERHEAD = 1400;
 
-/** What the IVF cache holds: decoded codes blocks, and single rows' float32 vectors. */
-export type IvfCacheEntry = IvfCluster | Float32Array;
+/**
+ * Some of the records of one page of slots, immutable (a page that gains records is replaced,
+ * so what the cache charges is always what it holds): `at[slot % RECORD_PAGE]` is 1 + the
+ * record's place in `data` (dim floats each), 0 for a record not held.
+ */
+export class RecordPage {
+  constructor(readonly at: Uint8Array, readonly data: Float32Array, readonly count: number) {}
+
+  /** This page with `records` (slot → floats) added; those it holds already are kept as they are. */
+  with(records: ReadonlyArray<readonly [number, Float32Array]>, dim: number): RecordPage {
+    const at = this.at.slice();
+    const added = records.filter(([slot]) => at[slot & (RECORD_PAGE - 1)] === 0);
+    const data = new Float32Array((this.count + added.length) * dim);
+    data.set(this.data);
+    added.forEach(([slot, vector], i) => {
+      data.set(vector, (this.count + i) * dim);
+      at[slot & (RECORD_PAGE - 1)] = this.count + i + 1;
+    });
+    return new RecordPage(at, data, this.count + added.length);
+  }
+
+  get bytes(): number {
+    return RECORD_PAGE_OVERHEAD + this.data.byteLength;
+  }
+}
+
+const EMPTY_PAGE = new RecordPage(new Uint8Array(RECORD_PAGE), new Float32Array(0), 0);
+
+/** What the IVF cache holds: decoded codes blocks, and pages of rows' float32 vectors. */
+export type IvfCacheEntry = IvfCluster | RecordPage;
 
 /** Where decoded blocks and records are kept (part-cache.ts). */
 export type ClusterCache = PartCache<IvfCacheEntry>;
@@ -60,6 +98,8 @@ export class IvfIndex {
   /** Unique per reader: cache keys never collide across segments. */
   private readonly prefix = `ivf${nextReader++}/`;
   private readonly blocksName: string;
+  /** Records being read now, by slot, for a query that misses them meanwhile. */
+  private readonly reading = new Map<number, Promise<Map<number, Float32Array>>>();
 
   constructor(
     readonly dir: IvfDirectory,
@@ -163,43 +203,102 @@ export class IvfIndex {
     return compact(rows, await this.records(slots), this.dir.dim);
   }
 
-  /** `blocks` layout: each row's vector from its cluster's block. */
-  private async fromBlocks(rows: readonly number[]): Promise<Float32Array[]> {
+  /** `blocks` layout: each row's vector from its cluster's block, rows.length × dim floats in their order. */
+  private async fromBlocks(rows: readonly number[]): Promise<Float32Array> {
     const { dir } = this;
     const cs = [...new Set(rows.map((r) => dir.clusterOfSlot(dir.slotOf[r]!)))];
     const blocks = new Map((await this.clusters(cs)).map((b, i) => [cs[i]!, b]));
-    return rows.map((row) => {
+    const out = new Float32Array(rows.length * dir.dim);
+    rows.forEach((row, i) => {
       const slot = dir.slotOf[row]!;
       const c = dir.clusterOfSlot(slot);
       const p = (slot - dir.slotStart[c]!) * dir.dim;
-      return blocks.get(c)!.vectors!.subarray(p, p + dir.dim);
+      out.set(blocks.get(c)!.vectors!.subarray(p, p + dir.dim), i * dir.dim);
     });
+    return out;
   }
 
   /**
-   * `apart` layout: each row's record through the cache. The cache calls load() for each miss
-   * before any of them settles, so the misses of one call are collected and read together:
-   * one round of parallel ranged reads.
+   * `apart` layout: the records of `slots`, as slots.length × dim floats in their order, through
+   * the cache's record pages. The misses of one call are read together (one round of parallel
+   * ranged reads); a slot another call is reading already is waited for, not read again.
    */
-  private async records(slots: readonly number[]): Promise<Float32Array[]> {
-    const bytes = this.dir.dim * 4 + RECORD_ENTRY_OVERHEAD;
-    const out = new Array<Float32Array>(slots.length);
-    // Hits first, without a promise each: a warm query re-ranks 400 rows a segment, and an async
-    // lookup per row made the warm GloVe-50k query 2× slower in process (bench vector).
-    const misses: number[] = [];
-    slots.forEach((slot, i) => {
-      const hit = this.cache.hit?.(`${this.prefix}v${slot}`);
-      if (hit === undefined) misses.push(i);
-      else out[i] = hit as Float32Array;
-    });
+  private async records(slots: readonly number[]): Promise<Float32Array> {
+    const dim = this.dir.dim;
+    const out = new Float32Array(slots.length * dim);
+    const misses = this.copyHits(slots, out);
     if (misses.length === 0) return out;
-    const load = batcher((keys) => this.readRecords(keys));
-    await Promise.all(misses.map(async (i) => {
-      const slot = slots[i]!;
+    const wanted = [...new Set(misses.map((i) => slots[i]!))];
+    for (const slot of wanted) {
       if (!(slot < this.dir.vectorRows)) throw new SegmentCorruptError(Sections.ivfVectors, `slot ${slot} of ${this.dir.vectorRows}`);
-      out[i] = (await this.cache.get(`${this.prefix}v${slot}`, async () => ({ value: await load(slot), bytes }))) as Float32Array;
-    }));
+    }
+    const from = new Map<number, Promise<Map<number, Float32Array>>>();
+    const own = wanted.filter((slot) => {
+      const reading = this.reading.get(slot);
+      if (reading !== undefined) from.set(slot, reading);
+      return reading === undefined;
+    });
+    if (own.length > 0) {
+      const read = this.readRecords(own).then((records) => {
+        this.keepRecords(records);
+        return records;
+      });
+      for (const slot of own) {
+        this.reading.set(slot, read);
+        from.set(slot, read);
+      }
+      read.finally(() => {
+        for (const slot of own) if (this.reading.get(slot) === read) this.reading.delete(slot);
+      }).catch(() => {});
+    }
+    const done = new Map(await Promise.all([...new Set(from.values())].map(async (p) => [p, await p] as const)));
+    for (const i of misses) out.set(done.get(from.get(slots[i]!)!)!.get(slots[i]!)!, i * dim);
     return out;
+  }
+
+  /**
+   * Copies the cached records of `slots` into `out` (slot i at i × dim) without a promise each: a
+   * warm query's 400, in heap order, not slot order, so each page is looked up in the cache once
+   * a call and then kept here. Returns the indexes of the slots not cached.
+   */
+  private copyHits(slots: readonly number[], out: Float32Array): number[] {
+    const dim = this.dir.dim;
+    const misses: number[] = [];
+    const pages = new Map<number, RecordPage | null>();
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const pageNo = slot >>> RECORD_PAGE_BITS;
+      let page = pages.get(pageNo);
+      if (page === undefined) {
+        page = (this.cache.hit(this.pageKey(pageNo)) as RecordPage | undefined) ?? null;
+        pages.set(pageNo, page);
+      }
+      const place = page === null ? 0 : page.at[slot & (RECORD_PAGE - 1)]!;
+      if (place === 0) misses.push(i);
+      else out.set(page!.data.subarray((place - 1) * dim, place * dim), i * dim);
+    }
+    return misses;
+  }
+
+  private pageKey(page: number): string {
+    return `${this.prefix}r${page}`;
+  }
+
+  /** Adds records just read to their pages in the cache (each page replaced by one that holds them too). */
+  private keepRecords(records: ReadonlyMap<number, Float32Array>): void {
+    const byPage = new Map<number, Array<[number, Float32Array]>>();
+    for (const [slot, vector] of records) {
+      const page = slot >>> RECORD_PAGE_BITS;
+      let list = byPage.get(page);
+      if (list === undefined) byPage.set(page, (list = []));
+      list.push([slot, vector]);
+    }
+    for (const [page, list] of byPage) {
+      const key = this.pageKey(page);
+      const kept = (this.cache.peek(key) as RecordPage | undefined) ?? EMPTY_PAGE;
+      const next = kept.with(list, this.dir.dim);
+      if (next !== kept && next.count > kept.count) this.cache.set(key, next, next.bytes);
+    }
   }
 
   /**
@@ -313,12 +412,10 @@ export class IvfIndex {
     return out;
   }
 
-  /**
-   * Forgets the decoded blocks. Cached records are left to age out of the LRU: deleting them
-   * would mean a key per vector row (a million for a 1M segment) on every close.
-   */
+  /** Forgets the decoded blocks and the cached record pages (a key per RECORD_PAGE rows). */
   close(): void {
     for (let c = 0; c < this.dir.clusters; c++) this.cache.delete(this.prefix + c);
+    for (let p = 0; p * RECORD_PAGE < this.dir.vectorRows; p++) this.cache.delete(this.pageKey(p));
     this.vectors = null;
     this.prefetched = null;
   }
@@ -346,13 +443,9 @@ function vectorsOfRecords(records: Buffer, first: number, n: number, dim: number
   return out;
 }
 
-/** The given rows' vectors as one array, addressed by row (rows distinct, `found` in the same order). */
-function compact(rows: readonly number[], found: readonly Float32Array[], dim: number): { data: Float32Array; offset(row: number): number; has(row: number): boolean } {
-  const data = new Float32Array(rows.length * dim);
+/** The given rows' vectors (`data`: rows.length × dim floats in their order), addressed by row (rows distinct). */
+function compact(rows: readonly number[], data: Float32Array, dim: number): { data: Float32Array; offset(row: number): number; has(row: number): boolean } {
   const at = new Map<number, number>();
-  rows.forEach((row, i) => {
-    data.set(found[i]!, i * dim);
-    at.set(row, i * dim);
-  });
+  rows.forEach((row, i) => at.set(row, i * dim));
   return { data, offset: (row) => at.get(row) ?? -1, has: (row) => at.has(row) };
 }

@@ -8,8 +8,12 @@ export interface PartCache<V extends {}> {
   /** The value kept under key, else load()'s, kept when it fits; concurrent callers may share one load. */
   get(key: string, load: () => Promise<{ value: V; bytes: number }>): Promise<V>;
   delete(key: string): void;
-  /** The value kept under key, made most recent, without a promise (a warm query's hundreds of rows); undefined when absent. */
-  hit?(key: string): V | undefined;
+  /** The value kept under key, made most recent, without a promise; undefined when absent. */
+  hit(key: string): V | undefined;
+  /** The value kept under key, without making it most recent or counting a hit. */
+  peek(key: string): V | undefined;
+  /** Keeps value under key (replacing what was there) when it fits, charged `bytes`. */
+  set(key: string, value: V, bytes: number): void;
 }
 
 /** A byte-bounded LRU of its own, for readers opened without the node's cache (tests, benches, tools). */
@@ -25,5 +29,10 @@ export function lruPartCache<V extends {}>(maxBytes: number): PartCache<V> {
     },
     delete: (key) => { lru.delete(key); },
     hit: (key) => lru.get(key),
+    peek: (key) => lru.peek(key),
+    set(key, value, bytes) {
+      if (bytes <= maxBytes) lru.set(key, value, { size: Math.max(1, bytes) });
+      else lru.delete(key);
+    },
   };
 }

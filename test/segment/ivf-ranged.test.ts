@@ -162,3 +162,50 @@ test('an open IVF segment is charged what it read at open and its rows\' slots (
   assert.equal(residentBytes(meta), readAtOpen + meta.sections['ivf.rows']!.length);
   assert.ok(residentBytes(meta) < meta.bytes / 2, `${residentBytes(meta)} of a ${meta.bytes}-byte segment`);
 });
+
+test('records are cached by page: queries at once read each record once, a page that gains records is charged for them, close forgets them', async () => {
+  const { store, meta, schema, vectors } = await stored();
+  const records = inSection(meta, 'ivf.vectors');
+  const rb = recordBytes(DIM);
+  const cache = new MemoryCache<IvfCacheEntry>(1 << 30);
+  const reader = await open(store, meta, schema, cache, 0);
+  const q = vectors.slice(5 * DIM, 6 * DIM);
+  const before = store.gets.length;
+  const [a, b] = await Promise.all([reader.search(q, 10, 128, undefined, 16), reader.search(q, 10, 128, undefined, 16)]);
+  assert.deepEqual(a, b);
+  const read = store.gets.slice(before).filter(records);
+  const offsets = read.map((g) => g.offset);
+  assert.equal(new Set(offsets).size, offsets.length, 'no record is read twice by the two queries');
+  assert.equal(read.reduce((n, g) => n + g.length, 0), 400 * rb, 'the 400 candidates\' records, once');
+
+  // Rows fetched one by one (get, include_vector) land in their pages: a record on a page the
+  // cache holds adds exactly its floats, one on a page it does not hold adds a page; neither is
+  // read again.
+  await reader.vectorsOf([0]); // ivf.rows first
+  const dir = reader.ivfDirectory!;
+  const heldSlots = new Set(read.flatMap((g) => Array.from({ length: g.length / rb }, (_, i) => (g.offset - meta.sections['ivf.vectors']!.offset) / rb + i)));
+  const heldPages = new Set([...heldSlots].map((s) => s >>> 7));
+  const rows = Array.from({ length: ROWS }, (_, r) => r).filter((r) => r !== 0 && dir.slotOf[0]! >>> 7 !== dir.slotOf[r]! >>> 7 && !heldSlots.has(dir.slotOf[r]!));
+  const onHeld = rows.filter((r) => heldPages.has(dir.slotOf[r]! >>> 7)).slice(0, 3);
+  const onNew = rows.filter((r) => !heldPages.has(dir.slotOf[r]! >>> 7)).slice(0, 1);
+  assert.equal(onHeld.length, 3);
+  assert.equal(onNew.length, 1);
+  for (const row of [...onHeld, ...onNew]) {
+    const bytes = cache.stats().bytes;
+    const gets = store.gets.length;
+    const got = await reader.vectorsOf([row]);
+    assert.deepEqual(got.data.subarray(got.offset(row), got.offset(row) + DIM), vectors.subarray(row * DIM, (row + 1) * DIM));
+    assert.equal(store.gets.length, gets + 1, `row ${row}: one ranged read`);
+    const grown = cache.stats().bytes - bytes;
+    if (onHeld.includes(row)) assert.equal(grown, DIM * 4, `row ${row}, on a held page: its floats`);
+    else assert.ok(grown > DIM * 4, `row ${row}, on a new page: its floats and the page, ${grown} bytes`);
+    const again = store.gets.length;
+    await reader.vectorsOf([row]);
+    assert.equal(store.gets.length, again, `row ${row}: held now`);
+  }
+  const held = cache.stats().entries;
+  assert.ok(held > 0);
+  reader.close();
+  assert.equal(cache.stats().entries, 0, 'close forgets the reader\'s blocks and record pages');
+  assert.equal(cache.stats().bytes, 0);
+});
