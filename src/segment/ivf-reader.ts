@@ -297,7 +297,7 @@ export class IvfIndex {
       const key = this.pageKey(page);
       const kept = (this.cache.peek(key) as RecordPage | undefined) ?? EMPTY_PAGE;
       const next = kept.with(list, this.dir.dim);
-      if (next !== kept && next.count > kept.count) this.cache.set(key, next, next.bytes);
+      if (next.count > kept.count) this.cache.set(key, next, next.bytes);
     }
   }
 
