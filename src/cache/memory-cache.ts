@@ -162,10 +162,16 @@ export class MemoryCache<V extends {}> {
     return this.#tier.peekEntry(this.#prefix + key)?.value as V | undefined;
   }
 
-  /** The value kept under key, counted as a hit and made most recent, without a promise; undefined when absent. */
+  /**
+   * The value kept under key, made most recent, without a promise: counted as a hit, or as a miss
+   * when absent (the caller then loads it itself and keeps it with set()).
+   */
   hit(key: string): V | undefined {
     const cached = this.#tier.lookup(this.#prefix + key);
-    if (cached === undefined) return undefined;
+    if (cached === undefined) {
+      this.#counters.misses++;
+      return undefined;
+    }
     this.#counters.hits++;
     return cached.value as V;
   }

@@ -8,7 +8,7 @@ export interface PartCache<V extends {}> {
   /** The value kept under key, else load()'s, kept when it fits; concurrent callers may share one load. */
   get(key: string, load: () => Promise<{ value: V; bytes: number }>): Promise<V>;
   delete(key: string): void;
-  /** The value kept under key, made most recent, without a promise; undefined when absent. */
+  /** The value kept under key, made most recent, without a promise; undefined when absent (counted as a miss, the caller loading it and keeping it with set()). */
   hit(key: string): V | undefined;
   /** The value kept under key, without making it most recent or counting a hit. */
   peek(key: string): V | undefined;

@@ -41,6 +41,19 @@ describe('MemoryCache', () => {
     assert.deepEqual(cache.stats(), { entries: 1, bytes: 90, max_bytes: 100, hits: 1, misses: 4, evictions: 3 });
   });
 
+  it('hit() and set(): a lookup without a promise counts a hit or a miss; set replaces and recharges an entry', () => {
+    const cache = new MemoryCache<string>(100);
+    assert.equal(cache.hit('p'), undefined);
+    cache.set('p', 'one', 30);
+    assert.equal(cache.hit('p'), 'one');
+    cache.set('p', 'two', 50);
+    assert.equal(cache.hit('p'), 'two');
+    assert.deepEqual(cache.stats(), { entries: 1, bytes: 50, max_bytes: 100, hits: 2, misses: 1, evictions: 0 });
+    cache.set('p', 'too big', 200);
+    assert.equal(cache.peek('p'), undefined, 'a value that does not fit drops the old one');
+    assert.deepEqual(cache.stats(), { entries: 0, bytes: 0, max_bytes: 100, hits: 2, misses: 1, evictions: 0 });
+  });
+
   it('does not keep a rejected load; the next get retries', async () => {
     const cache = new MemoryCache<string>(100);
     let calls = 0;
