@@ -1,9 +1,8 @@
 // A segment's IVF index as a reader holds it: the directory (read at open), codes blocks read on
 // demand, each by one ranged read of `ivf.codes`, and the float32 records of the rows a query
-// re-ranks (or get, list, include_vector ask for), read by range from `ivf.vectors`, nearby
-// records coalesced, all of one query's in parallel. Both go through the store's cache wrapper
-// (storage/cached.ts) and are kept decoded in one memory cache bounded by bytes: a warm query
-// reads nothing. A merge streams every cluster once, a run at a time, past the cache (streamClusters).
+// re-ranks (or get, list, include_vector ask for), read by range from `ivf.vectors`
+// (ivf-records.ts). Both go through the store's cache wrapper (storage/cached.ts) and are kept
+// decoded in one memory cache bounded by bytes: a warm query reads nothing. A merge streams every cluster once, a run at a time, past the cache (streamClusters).
 // Segments of the older `blocks` layout (ivf.ts) re-rank from their probed blocks. How reads
 // are grouped into ranged GETs: ivf-ranges.ts.
 import { crc32 } from 'node:zlib';
@@ -15,54 +14,10 @@ import { nearestAcross, type RankClusters } from './ivf-centroids.ts';
 import type { Neighbours, VectorAccess } from './vector-search.ts';
 import { sharedCopy } from './scan-pool.ts';
 import { lruPartCache, type PartCache } from './part-cache.ts';
+import { IvfRecords, type RecordPage } from './ivf-records.ts';
 import { batcher, coalesce, CODES_GAP_BYTES, RECORDS_GAP_BYTES, type PrefetchedBlocks, type ReadRange } from './ivf-ranges.ts';
 
 const NONE_SLOT = 0xffffffff;
-
-/**
- * Records are cached a page of RECORD_PAGE consecutive slots to an entry (RecordPage), not one
- * entry each: a warm query re-ranks 400 rows, and 400 lookups under string keys in the node's LRU
- * took 0.41 ms (≈ 1 µs each: the key's concatenation and hash, the LRU's bookkeeping), about a
- * fifth of a warm 1M query's main-thread CPU (profiled). A query's candidates lie in its probed
- * clusters, whose slots are consecutive, so they share pages.
- */
-const RECORD_PAGE_BITS = 7;
-const RECORD_PAGE = 1 << RECORD_PAGE_BITS;
-/**
- * What a cached page costs besides its floats, measured: 50k 100-d records in pages of 1, 3 and 10
- * records in the memory tier raised RSS by 1,060–1,090, 1,340–1,370 and 710–900 bytes a page
- * besides the floats (two runs each), so a page is charged the most of those, rounded up. (A
- * record alone under its own key used to be charged 774 bytes besides its floats.)
- */
-const RECORD_PAGE_OVERHEAD = 1400;
-
-/**
- * Some of the records of one page of slots, immutable (a page that gains records is replaced,
- * so what the cache charges is always what it holds): `at[slot % RECORD_PAGE]` is 1 + the
- * record's place in `data` (dim floats each), 0 for a record not held.
- */
-export class RecordPage {
-  constructor(readonly at: Uint8Array, readonly data: Float32Array, readonly count: number) {}
-
-  /** This page with `records` (slot → floats) added; those it holds already are kept as they are. */
-  with(records: ReadonlyArray<readonly [number, Float32Array]>, dim: number): RecordPage {
-    const at = this.at.slice();
-    const added = records.filter(([slot]) => at[slot & (RECORD_PAGE - 1)] === 0);
-    const data = new Float32Array((this.count + added.length) * dim);
-    data.set(this.data);
-    added.forEach(([slot, vector], i) => {
-      data.set(vector, (this.count + i) * dim);
-      at[slot & (RECORD_PAGE - 1)] = this.count + i + 1;
-    });
-    return new RecordPage(at, data, this.count + added.length);
-  }
-
-  get bytes(): number {
-    return RECORD_PAGE_OVERHEAD + this.data.byteLength;
-  }
-}
-
-const EMPTY_PAGE = new RecordPage(new Uint8Array(RECORD_PAGE), new Float32Array(0), 0);
 
 /** What the IVF cache holds: decoded codes blocks, and pages of rows' float32 vectors. */
 export type IvfCacheEntry = IvfCluster | RecordPage;
@@ -98,8 +53,8 @@ export class IvfIndex {
   /** Unique per reader: cache keys never collide across segments. */
   private readonly prefix = `ivf${nextReader++}/`;
   private readonly blocksName: string;
-  /** Records being read now, by slot, for a query that misses them meanwhile. */
-  private readonly reading = new Map<number, Promise<Map<number, Float32Array>>>();
+  /** The `apart` layout's records (null for the older `blocks` layout). */
+  private readonly records: IvfRecords | null;
 
   constructor(
     readonly dir: IvfDirectory,
@@ -109,9 +64,10 @@ export class IvfIndex {
     private readonly scans: CodeScans | null = null,
     /** Blocks a cold first query asked for with the open; used once by the first search. */
     private prefetched: PrefetchedBlocks | null = null,
-    private readonly recordGap: number = RECORDS_GAP_BYTES,
+    recordGap: number = RECORDS_GAP_BYTES,
   ) {
     this.blocksName = dir.layout === 'apart' ? Sections.ivfCodes : Sections.ivfClusters;
+    this.records = sections.vectors === null ? null : new IvfRecords(dir.dim, dir.vectorRows, sections.vectors, read, cache, this.prefix, recordGap);
   }
 
   /** The loaded vectors, or null before loadVectors(). */
@@ -188,7 +144,7 @@ export class IvfIndex {
     await this.loadRows();
     const { dir } = this;
     const wanted = [...new Set(rows)].filter((r) => dir.slotOf[r] !== NONE_SLOT);
-    const found = dir.layout === 'blocks' ? await this.fromBlocks(wanted) : await this.records(wanted.map((r) => dir.slotOf[r]!));
+    const found = dir.layout === 'blocks' ? await this.fromBlocks(wanted) : await this.records!.get(wanted.map((r) => dir.slotOf[r]!));
     const { data, offset, has } = compact(wanted, found, dir.dim);
     return { rows: dir.rows, data, norms: dir.norms, offset, has };
   }
@@ -200,7 +156,7 @@ export class IvfIndex {
    */
   private async recordsAt(rows: readonly number[], slots: readonly number[]): Promise<RerankVectors> {
     if (this.vectors !== null || this.dir.layout === 'blocks') return this.vectorsOf(rows);
-    return compact(rows, await this.records(slots), this.dir.dim);
+    return compact(rows, await this.records!.get(slots), this.dir.dim);
   }
 
   /** `blocks` layout: each row's vector from its cluster's block, rows.length × dim floats in their order. */
@@ -216,89 +172,6 @@ export class IvfIndex {
       out.set(blocks.get(c)!.vectors!.subarray(p, p + dir.dim), i * dir.dim);
     });
     return out;
-  }
-
-  /**
-   * `apart` layout: the records of `slots`, as slots.length × dim floats in their order, through
-   * the cache's record pages. The misses of one call are read together (one round of parallel
-   * ranged reads); a slot another call is reading already is waited for, not read again.
-   */
-  private async records(slots: readonly number[]): Promise<Float32Array> {
-    const dim = this.dir.dim;
-    const out = new Float32Array(slots.length * dim);
-    const misses = this.copyHits(slots, out);
-    if (misses.length === 0) return out;
-    const wanted = [...new Set(misses.map((i) => slots[i]!))];
-    for (const slot of wanted) {
-      if (!(slot < this.dir.vectorRows)) throw new SegmentCorruptError(Sections.ivfVectors, `slot ${slot} of ${this.dir.vectorRows}`);
-    }
-    const from = new Map<number, Promise<Map<number, Float32Array>>>();
-    const own = wanted.filter((slot) => {
-      const reading = this.reading.get(slot);
-      if (reading !== undefined) from.set(slot, reading);
-      return reading === undefined;
-    });
-    if (own.length > 0) {
-      const read = this.readRecords(own).then((records) => {
-        this.keepRecords(records);
-        return records;
-      });
-      for (const slot of own) {
-        this.reading.set(slot, read);
-        from.set(slot, read);
-      }
-      read.finally(() => {
-        for (const slot of own) if (this.reading.get(slot) === read) this.reading.delete(slot);
-      }).catch(() => {});
-    }
-    const done = new Map(await Promise.all([...new Set(from.values())].map(async (p) => [p, await p] as const)));
-    for (const i of misses) out.set(done.get(from.get(slots[i]!)!)!.get(slots[i]!)!, i * dim);
-    return out;
-  }
-
-  /**
-   * Copies the cached records of `slots` into `out` (slot i at i × dim) without a promise each: a
-   * warm query's 400, in heap order, not slot order, so each page is looked up in the cache once
-   * a call and then kept here. Returns the indexes of the slots not cached.
-   */
-  private copyHits(slots: readonly number[], out: Float32Array): number[] {
-    const dim = this.dir.dim;
-    const misses: number[] = [];
-    const pages = new Map<number, RecordPage | null>();
-    for (let i = 0; i < slots.length; i++) {
-      const slot = slots[i]!;
-      const pageNo = slot >>> RECORD_PAGE_BITS;
-      let page = pages.get(pageNo);
-      if (page === undefined) {
-        page = (this.cache.hit(this.pageKey(pageNo)) as RecordPage | undefined) ?? null;
-        pages.set(pageNo, page);
-      }
-      const place = page === null ? 0 : page.at[slot & (RECORD_PAGE - 1)]!;
-      if (place === 0) misses.push(i);
-      else out.set(page!.data.subarray((place - 1) * dim, place * dim), i * dim);
-    }
-    return misses;
-  }
-
-  private pageKey(page: number): string {
-    return `${this.prefix}r${page}`;
-  }
-
-  /** Adds records just read to their pages in the cache (each page replaced by one that holds them too). */
-  private keepRecords(records: ReadonlyMap<number, Float32Array>): void {
-    const byPage = new Map<number, Array<[number, Float32Array]>>();
-    for (const [slot, vector] of records) {
-      const page = slot >>> RECORD_PAGE_BITS;
-      let list = byPage.get(page);
-      if (list === undefined) byPage.set(page, (list = []));
-      list.push([slot, vector]);
-    }
-    for (const [page, list] of byPage) {
-      const key = this.pageKey(page);
-      const kept = (this.cache.peek(key) as RecordPage | undefined) ?? EMPTY_PAGE;
-      const next = kept.with(list, this.dir.dim);
-      if (next.count > kept.count) this.cache.set(key, next, next.bytes);
-    }
   }
 
   /**
@@ -331,32 +204,6 @@ export class IvfIndex {
       yield run;
       first = end;
     }
-  }
-
-  /** The records of the given slots, nearby ones coalesced into one ranged read, each CRC-checked. */
-  private async readRecords(slots: number[]): Promise<Map<number, Float32Array>> {
-    const entry = this.sections.vectors!;
-    const dim = this.dir.dim;
-    const rb = recordBytes(dim);
-    const runs = coalesce(slots, (slot) => slot * rb, (slot) => (slot + 1) * rb, this.recordGap);
-    const name = Sections.ivfVectors;
-    const out = new Map<number, Float32Array>();
-    await Promise.all(runs.map(async (run) => {
-      const first = run[0]!;
-      const length = (run[run.length - 1]! - first + 1) * rb;
-      const bytes = await this.read(name, { offset: entry.offset + first * rb, length });
-      if (bytes.byteLength !== length) throw new SegmentCorruptError(name, `expected ${length} bytes, got ${bytes.byteLength}`);
-      for (const slot of run) {
-        const at = (slot - first) * rb;
-        const vector = bytes.subarray(at, at + dim * 4);
-        if (crc32(vector) !== bytes.readUInt32LE(at + dim * 4)) throw new SegmentCorruptError(name, `record ${slot}: CRC mismatch`);
-        // A copy: aligned for the typed array, and not pinning the whole run's buffer in the cache.
-        const own = new Float32Array(dim);
-        new Uint8Array(own.buffer).set(vector);
-        out.set(slot, own);
-      }
-    }));
-    return out;
   }
 
   /** The blocks of the given clusters, from the loaded section (blocks layout) or the cache, misses read together. */
@@ -412,10 +259,10 @@ export class IvfIndex {
     return out;
   }
 
-  /** Forgets the decoded blocks and the cached record pages (a key per RECORD_PAGE rows). */
+  /** Forgets the decoded blocks and the cached record pages. */
   close(): void {
     for (let c = 0; c < this.dir.clusters; c++) this.cache.delete(this.prefix + c);
-    for (let p = 0; p * RECORD_PAGE < this.dir.vectorRows; p++) this.cache.delete(this.pageKey(p));
+    this.records?.close();
     this.vectors = null;
     this.prefetched = null;
   }
