@@ -33,14 +33,15 @@ const RECORD_PAGE_OVERHEAD = 1400;
 export class RecordPage {
   constructor(readonly at: Uint8Array, readonly data: Float32Array, readonly count: number) {}
 
-  /** This page with `records` (slot → floats) added; those it holds already are kept as they are. */
-  with(records: ReadonlyArray<readonly [number, Float32Array]>, dim: number): RecordPage {
+  /** This page with `records` (slot → its dim × 4 bytes of floats) added; those it holds already are kept as they are. */
+  with(records: ReadonlyArray<readonly [number, Uint8Array]>, dim: number): RecordPage {
     const at = this.at.slice();
     const added = records.filter(([slot]) => at[slot & (RECORD_PAGE - 1)] === 0);
     const data = new Float32Array((this.count + added.length) * dim);
     data.set(this.data);
+    const bytes = new Uint8Array(data.buffer);
     added.forEach(([slot, vector], i) => {
-      data.set(vector, (this.count + i) * dim);
+      bytes.set(vector, (this.count + i) * dim * 4);
       at[slot & (RECORD_PAGE - 1)] = this.count + i + 1;
     });
     return new RecordPage(at, data, this.count + added.length);
@@ -56,7 +57,7 @@ const EMPTY_PAGE = new RecordPage(new Uint8Array(RECORD_PAGE), new Float32Array(
 /** One segment's records through the cache: its IvfIndex (ivf-reader.ts) holds one. */
 export class IvfRecords {
   /** Records being read now, by slot, for a query that misses them meanwhile. */
-  private readonly reading = new Map<number, Promise<Map<number, Float32Array>>>();
+  private readonly reading = new Map<number, Promise<Map<number, Uint8Array>>>();
 
   constructor(
     private readonly dim: number,
@@ -84,7 +85,7 @@ export class IvfRecords {
     for (const slot of wanted) {
       if (!(slot < this.rows)) throw new SegmentCorruptError(Sections.ivfVectors, `slot ${slot} of ${this.rows}`);
     }
-    const from = new Map<number, Promise<Map<number, Float32Array>>>();
+    const from = new Map<number, Promise<Map<number, Uint8Array>>>();
     const own = wanted.filter((slot) => {
       const reading = this.reading.get(slot);
       if (reading !== undefined) from.set(slot, reading);
@@ -104,7 +105,8 @@ export class IvfRecords {
       }).catch(() => {});
     }
     const done = new Map(await Promise.all([...new Set(from.values())].map(async (p) => [p, await p] as const)));
-    for (const i of misses) out.set(done.get(from.get(slots[i]!)!)!.get(slots[i]!)!, i * dim);
+    const outBytes = new Uint8Array(out.buffer);
+    for (const i of misses) outBytes.set(done.get(from.get(slots[i]!)!)!.get(slots[i]!)!, i * dim * 4);
     return out;
   }
 
@@ -137,8 +139,8 @@ export class IvfRecords {
   }
 
   /** Adds records just read to their pages in the cache (each page replaced by one that holds them too). */
-  private keepRecords(records: ReadonlyMap<number, Float32Array>): void {
-    const byPage = new Map<number, Array<[number, Float32Array]>>();
+  private keepRecords(records: ReadonlyMap<number, Uint8Array>): void {
+    const byPage = new Map<number, Array<[number, Uint8Array]>>();
     for (const [slot, vector] of records) {
       const page = slot >>> RECORD_PAGE_BITS;
       let list = byPage.get(page);
@@ -153,13 +155,16 @@ export class IvfRecords {
     }
   }
 
-  /** The records of the given slots, nearby ones coalesced into one ranged read, each CRC-checked. */
-  private async readRecords(slots: number[]): Promise<Map<number, Float32Array>> {
+  /**
+   * The records of the given slots, nearby ones coalesced into one ranged read, each CRC-checked:
+   * views of the bytes read, which the pages and the caller copy (so none pins a run's buffer).
+   */
+  private async readRecords(slots: number[]): Promise<Map<number, Uint8Array>> {
     const { entry, dim } = this;
     const rb = recordBytes(dim);
     const runs = coalesce(slots, (slot) => slot * rb, (slot) => (slot + 1) * rb, this.recordGap);
     const name = Sections.ivfVectors;
-    const out = new Map<number, Float32Array>();
+    const out = new Map<number, Uint8Array>();
     await Promise.all(runs.map(async (run) => {
       const first = run[0]!;
       const length = (run[run.length - 1]! - first + 1) * rb;
@@ -169,10 +174,7 @@ export class IvfRecords {
         const at = (slot - first) * rb;
         const vector = bytes.subarray(at, at + dim * 4);
         if (crc32(vector) !== bytes.readUInt32LE(at + dim * 4)) throw new SegmentCorruptError(name, `record ${slot}: CRC mismatch`);
-        // A copy: aligned for the typed array, and not pinning the whole run's buffer in the cache.
-        const own = new Float32Array(dim);
-        new Uint8Array(own.buffer).set(vector);
-        out.set(slot, own);
+        out.set(slot, vector);
       }
     }));
     return out;

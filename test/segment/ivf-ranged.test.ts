@@ -7,6 +7,7 @@ import { buildSegment, readSegmentMeta, residentBytes, SegmentReader, type Segme
 import { IvfDirectory, recordBytes } from '../../src/segment/ivf-directory.ts';
 import type { IvfCacheEntry } from '../../src/segment/ivf-reader.ts';
 import { CODES_GAP_BYTES, RECORDS_GAP_BYTES } from '../../src/segment/ivf-ranges.ts';
+import { RECORD_PAGE_BITS } from '../../src/segment/ivf-records.ts';
 import { MemoryObjectStore } from '../../src/storage/memory.ts';
 import type { ObjectStore } from '../../src/storage/object-store.ts';
 import { RecordingStore } from '../support/recording-store.ts';
@@ -184,10 +185,10 @@ test('records are cached by page: queries at once read each record once, a page 
   await reader.vectorsOf([0]); // ivf.rows first
   const dir = reader.ivfDirectory!;
   const heldSlots = new Set(read.flatMap((g) => Array.from({ length: g.length / rb }, (_, i) => (g.offset - meta.sections['ivf.vectors']!.offset) / rb + i)));
-  const heldPages = new Set([...heldSlots].map((s) => s >>> 7));
-  const rows = Array.from({ length: ROWS }, (_, r) => r).filter((r) => r !== 0 && dir.slotOf[0]! >>> 7 !== dir.slotOf[r]! >>> 7 && !heldSlots.has(dir.slotOf[r]!));
-  const onHeld = rows.filter((r) => heldPages.has(dir.slotOf[r]! >>> 7)).slice(0, 3);
-  const onNew = rows.filter((r) => !heldPages.has(dir.slotOf[r]! >>> 7)).slice(0, 1);
+  const heldPages = new Set([...heldSlots].map((s) => s >>> RECORD_PAGE_BITS));
+  const rows = Array.from({ length: ROWS }, (_, r) => r).filter((r) => r !== 0 && dir.slotOf[0]! >>> RECORD_PAGE_BITS !== dir.slotOf[r]! >>> RECORD_PAGE_BITS && !heldSlots.has(dir.slotOf[r]!));
+  const onHeld = rows.filter((r) => heldPages.has(dir.slotOf[r]! >>> RECORD_PAGE_BITS)).slice(0, 3);
+  const onNew = rows.filter((r) => !heldPages.has(dir.slotOf[r]! >>> RECORD_PAGE_BITS)).slice(0, 1);
   assert.equal(onHeld.length, 3);
   assert.equal(onNew.length, 1);
   for (const row of [...onHeld, ...onNew]) {
