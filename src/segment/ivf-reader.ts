@@ -2,7 +2,8 @@
 // demand, each by one ranged read of `ivf.codes`, and the float32 records of the rows a query
 // re-ranks (or get, list, include_vector ask for), read by range from `ivf.vectors`
 // (ivf-records.ts). Both go through the store's cache wrapper (storage/cached.ts) and are kept
-// decoded in one memory cache bounded by bytes: a warm query reads nothing. A merge streams every cluster once, a run at a time, past the cache (streamClusters).
+// decoded in one memory cache bounded by bytes: a warm query reads nothing. A merge streams
+// every cluster once, a run at a time, past the cache (streamClusters).
 // Segments of the older `blocks` layout (ivf.ts) re-rank from their probed blocks. How reads
 // are grouped into ranged GETs: ivf-ranges.ts.
 import { crc32 } from 'node:zlib';
